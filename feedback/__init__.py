@@ -1,0 +1,1 @@
+"""Feedback: participants' anonymous forms after a session, and the reports built from them."""

@@ -1,0 +1,1 @@
+"""Invoicing: invoices and credit notes for paid trainings, as PDF and UBL e-invoice."""

@@ -1,0 +1,185 @@
+"""Coordinators' pages: overview, users, the audit log and the mail outbox."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from server import users
+from server.access import requires
+from server.errors import NotFound, ValidationFailed
+from server.forms import page_number, values_of
+from server.i18n import _
+from server.mail import OutboxMessage, OutboxStatus, resend
+from server.models import AuditEntry, Organisation, Role, User
+from server.security import read_form
+from server.templating import render
+
+PAGE_SIZE = 50
+USER_NOTICES = {
+    "uitgenodigd": _("De uitnodiging is verstuurd."),
+    "gedeactiveerd": _("Het account is gedeactiveerd; de gebruiker is overal uitgelogd."),
+    "geactiveerd": _("Het account is weer actief."),
+    "rol": _("De rol is gewijzigd; de gebruiker moet opnieuw inloggen."),
+}
+
+
+@requires(Role.COORDINATOR)
+async def overview(request: Request) -> Response:
+    counts = {
+        "organisations": await Organisation.all().count(),
+        "users": await User.filter(is_active=True).count(),
+        "mail_failed": await OutboxMessage.filter(status=OutboxStatus.FAILED).count(),
+        "mail_queued": await OutboxMessage.filter(status=OutboxStatus.QUEUED).count(),
+    }
+    return render(request, "admin/overview.html", {"counts": counts})
+
+
+async def _user_page(
+    request: Request,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    role_filter = request.query_params.get("rol", "")
+    listed = User.all().select_related("organisation").order_by("name")
+    if role_filter in Role.__members__.values():
+        listed = listed.filter(role=role_filter)
+    return render(
+        request,
+        "admin/users.html",
+        {
+            "users": await listed,
+            "roles": users.ROLE_LABELS,
+            "role_filter": role_filter,
+            "values": values or {"email": "", "name": "", "role": "", "organisation": ""},
+            "errors": errors or {},
+            "notice": USER_NOTICES.get(request.query_params.get("melding", "")),
+        },
+        status_code=status_code,
+    )
+
+
+@requires(Role.COORDINATOR)
+async def user_list(request: Request) -> Response:
+    return await _user_page(request)
+
+
+@requires(Role.COORDINATOR)
+async def invite(request: Request) -> Response:
+    form = await read_form(request)
+    values = values_of(form, "email", "name", "role", "organisation")
+    try:
+        await users.invite_user(
+            values["email"],
+            values["name"],
+            values["role"],
+            values["organisation"],
+            actor=request.state.user,
+            base_url=request.app.state.settings.base_url,
+        )
+    except ValidationFailed as error:
+        return await _user_page(request, values=values, errors=error.errors, status_code=400)
+    return RedirectResponse("/beheer/gebruikers?melding=uitgenodigd", status_code=303)
+
+
+def _user_id(request: Request) -> int:
+    raw = request.path_params["user_id"]
+    if not raw.isdigit() or len(raw) > 12:
+        raise NotFound()
+    return int(raw)
+
+
+@requires(Role.COORDINATOR)
+async def deactivate(request: Request) -> Response:
+    await read_form(request)
+    await users.set_active(_user_id(request), False, actor=request.state.user)
+    return RedirectResponse("/beheer/gebruikers?melding=gedeactiveerd", status_code=303)
+
+
+@requires(Role.COORDINATOR)
+async def activate(request: Request) -> Response:
+    await read_form(request)
+    await users.set_active(_user_id(request), True, actor=request.state.user)
+    return RedirectResponse("/beheer/gebruikers?melding=geactiveerd", status_code=303)
+
+
+@requires(Role.COORDINATOR)
+async def change_role(request: Request) -> Response:
+    form = await read_form(request)
+    values = values_of(form, "role", "organisation")
+    try:
+        await users.change_role(
+            _user_id(request), values["role"], values["organisation"], actor=request.state.user
+        )
+    except ValidationFailed as error:
+        return await _user_page(request, errors={"change_role": error.message}, status_code=400)
+    return RedirectResponse("/beheer/gebruikers?melding=rol", status_code=303)
+
+
+@requires(Role.COORDINATOR)
+async def audit_log(request: Request) -> Response:
+    page = page_number(request)
+    action = request.query_params.get("actie", "").strip()
+    entries = AuditEntry.all()
+    if action:
+        entries = entries.filter(action=action)
+    rows = await entries.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
+    actions = await AuditEntry.all().distinct().order_by("action").values_list("action", flat=True)
+    return render(
+        request,
+        "admin/audit.html",
+        {
+            "entries": rows[:PAGE_SIZE],
+            "page": page,
+            "has_next": len(rows) > PAGE_SIZE,
+            "action": action,
+            "actions": actions,
+        },
+    )
+
+
+@requires(Role.COORDINATOR)
+async def outbox(request: Request) -> Response:
+    page = page_number(request)
+    status = request.query_params.get("status", "")
+    messages = OutboxMessage.all()
+    if status in OutboxStatus.__members__.values():
+        messages = messages.filter(status=status)
+    rows = await messages.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
+    return render(
+        request,
+        "admin/outbox.html",
+        {
+            "messages": rows[:PAGE_SIZE],
+            "page": page,
+            "has_next": len(rows) > PAGE_SIZE,
+            "status": status,
+            "resent": request.query_params.get("melding") == "opnieuw",
+        },
+    )
+
+
+@requires(Role.COORDINATOR)
+async def resend_mail(request: Request) -> Response:
+    await read_form(request)
+    raw = request.path_params["message_id"]
+    if not raw.isdigit() or len(raw) > 18:
+        raise NotFound()
+    await resend(int(raw), actor=request.state.user)
+    return RedirectResponse("/beheer/mail?melding=opnieuw", status_code=303)
+
+
+routes = [
+    Route("/coordinatie", overview, methods=["GET"]),
+    Route("/beheer/gebruikers", user_list, methods=["GET"]),
+    Route("/beheer/gebruikers", invite, methods=["POST"]),
+    Route("/beheer/gebruikers/{user_id}/deactiveren", deactivate, methods=["POST"]),
+    Route("/beheer/gebruikers/{user_id}/activeren", activate, methods=["POST"]),
+    Route("/beheer/gebruikers/{user_id}/rol", change_role, methods=["POST"]),
+    Route("/beheer/audit", audit_log, methods=["GET"]),
+    Route("/beheer/mail", outbox, methods=["GET"]),
+    Route("/beheer/mail/{message_id}/opnieuw", resend_mail, methods=["POST"]),
+]

@@ -1,0 +1,84 @@
+"""Application wiring: routes per domain, middleware, error pages, and the lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
+from tortoise import Tortoise
+
+from server import admin_routes, auth_routes, dev_routes, organisation_routes, pages
+from server.db import init_orm
+from server.errors import DomainError, handle_domain_error, handle_http_exception, handle_server_error
+from server.mail import run_sender
+from server.security import SecurityHeadersMiddleware
+from server.sessions import SessionMiddleware
+from server.settings import PROJECT_DIR, Settings, load_settings
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class WeerbaarApp(Starlette):
+    """Starlette with the security headers outside everything, so even a 500 page carries them."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeadersMiddleware(
+            super().build_middleware_stack(), hsts=self.state.settings.is_production
+        )
+
+
+@asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    owns_orm = not Tortoise._inited
+    if owns_orm:
+        await init_orm(settings.database_url)
+    stop = asyncio.Event()
+    sender = None
+    if settings.smtp_url and settings.run_mail_sender:
+        sender = asyncio.create_task(run_sender(settings.smtp_url, settings.mail_from, stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        if sender:
+            with suppress(asyncio.CancelledError):
+                await sender
+        if owns_orm:
+            await Tortoise.close_connections()
+
+
+def create_app(settings: Settings) -> Starlette:
+    routes = [
+        *pages.routes,
+        *auth_routes.routes,
+        *organisation_routes.routes,
+        *admin_routes.routes,
+        *(dev_routes.routes if settings.dev_mail_page else []),
+        Mount("/static", StaticFiles(directory=PROJECT_DIR / "static"), name="static"),
+    ]
+    app = WeerbaarApp(
+        routes=routes,
+        middleware=[Middleware(SessionMiddleware, settings=settings)],
+        exception_handlers={
+            DomainError: handle_domain_error,
+            HTTPException: handle_http_exception,
+            Exception: handle_server_error,
+        },
+        lifespan=lifespan,
+        max_body_size=MAX_BODY_BYTES,
+    )
+    app.state.settings = settings
+    return app
+
+
+def app_from_environment() -> Starlette:
+    """Factory for uvicorn (`weerbaar serve`): one app per worker process."""
+    return create_app(load_settings())

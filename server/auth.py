@@ -1,0 +1,225 @@
+"""Passwordless login by one-time link, and the TOTP second factor for coordinators and finance.
+
+Rules:
+- A login link carries a random 32-byte token; only its SHA-256 is stored. It is valid 15 minutes
+  (an invitation's 7 days), usable once, and a newer link cancels older ones.
+- Asking for a link answers the same whether or not the address is known; requests are limited
+  per address and per client.
+- Opening a link only shows a button: the POST logs in, so mail scanners do not use links up.
+- Coordinators and finance also enter a code from an authenticator app (enrolled at first login)
+  or one of their ten single-use recovery codes.
+
+Errors: `LinkInvalid` (400), `RateLimited` (429), `CodeInvalid` (400).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from tortoise import timezone
+from tortoise.transactions import in_transaction
+
+from server import ratelimit, totp
+from server.audit import record
+from server.errors import DomainError, RateLimited
+from server.i18n import _
+from server.mail import queue_mail
+from server.models import LoginToken, RecoveryCode, User, UserSession
+from server.sessions import hash_secret, start_session
+
+LOGIN_LINK_VALIDITY = timedelta(minutes=15)
+INVITATION_VALIDITY = timedelta(days=7)
+LINKS_PER_ADDRESS = 5
+LINKS_PER_CLIENT = 20
+LINK_WINDOW = timedelta(minutes=15)
+CODE_ATTEMPTS = 5
+CODE_WINDOW = timedelta(minutes=5)
+RECOVERY_CODE_COUNT = 10
+
+
+class LinkInvalid(DomainError):
+    def __init__(self) -> None:
+        super().__init__(
+            _("Deze inloglink is verlopen of al gebruikt. Vraag hieronder een nieuwe aan."), field="email"
+        )
+
+
+class CodeInvalid(DomainError):
+    def __init__(self) -> None:
+        super().__init__(
+            _("Deze code klopt niet. Probeer het opnieuw met de code die nu wordt getoond."), field="code"
+        )
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def is_plausible_email(email: str) -> bool:
+    local, at, domain = email.partition("@")
+    return bool(at and local and "." in domain and len(email) <= 254 and not any(c.isspace() for c in email))
+
+
+async def issue_login_link(
+    user: User, base_url: str, *, valid_for: timedelta = LOGIN_LINK_VALIDITY, next_path: str = ""
+) -> str:
+    """Create a token (cancelling older ones) and return the link; call inside a transaction."""
+    now = timezone.now()
+    await LoginToken.filter(user=user, used_at__isnull=True).update(used_at=now)
+    token = secrets.token_urlsafe(32)
+    await LoginToken.create(
+        user=user, token_hash=hash_secret(token), expires_at=now + valid_for, next_path=next_path[:500]
+    )
+    return f"{base_url}/inloggen/link/{token}"
+
+
+async def request_login_link(email: str, *, client: str, base_url: str, next_path: str = "") -> None:
+    """Mail a login link if the address belongs to an active user; say nothing either way."""
+    email = normalise_email(email)
+    if not is_plausible_email(email):
+        raise DomainError(_("Vul een geldig e-mailadres in, bijvoorbeeld naam@gemeente.nl."), field="email")
+    async with in_transaction():
+        allowed_address = await ratelimit.allow(
+            f"login-address:{hash_secret(email)}", LINKS_PER_ADDRESS, LINK_WINDOW
+        )
+        allowed_client = await ratelimit.allow(f"login-client:{client}", LINKS_PER_CLIENT, LINK_WINDOW)
+        if not (allowed_address and allowed_client):
+            raise RateLimited(
+                _("U heeft te vaak een inloglink aangevraagd. Wacht een kwartier en probeer het opnieuw."),
+                field="email",
+            )
+        user = await User.get_or_none(email=email, is_active=True)
+        if user is None:
+            return
+        link = await issue_login_link(user, base_url, next_path=next_path)
+        await queue_mail(
+            user.email,
+            "auth/login_link",
+            {"user": user, "link": link, "minutes": int(LOGIN_LINK_VALIDITY.seconds / 60)},
+        )
+
+
+async def find_valid_token(token: str) -> LoginToken | None:
+    found = await LoginToken.get_or_none(token_hash=hash_secret(token), used_at__isnull=True)
+    if found is None or found.expires_at <= timezone.now():
+        return None
+    return found
+
+
+async def log_in_with_token(token: str) -> tuple[LoginToken, str]:
+    """Use the token up (exactly once, also under concurrent clicks) and start a session.
+
+    Returns the used token (with its user) and the new session key.
+    """
+    now = timezone.now()
+    async with in_transaction():
+        used = await LoginToken.filter(
+            token_hash=hash_secret(token), used_at__isnull=True, expires_at__gt=now
+        ).update(used_at=now)
+        if used != 1:
+            raise LinkInvalid()
+        login_token = await LoginToken.get(token_hash=hash_secret(token)).select_related("user")
+        user = login_token.user
+        if not user.is_active:
+            raise LinkInvalid()
+        user.last_login_at = now
+        await user.save(update_fields=["last_login_at"])
+        key = await start_session(user, second_factor_done=not user.role.needs_second_factor)
+        await record(user, "login", user, "ingelogd met e-maillink")
+    return login_token, key
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    secret: str
+    uri: str
+
+
+async def start_enrolment(user: User) -> Enrolment:
+    """Give the user a fresh secret to scan, unless one is already confirmed."""
+    if user.has_second_factor:
+        raise DomainError(_("U heeft de tweede stap al ingesteld."))
+    if not user.totp_secret:
+        user.totp_secret = totp.new_secret()
+        await user.save(update_fields=["totp_secret"])
+    return Enrolment(secret=user.totp_secret, uri=totp.provisioning_uri(user.totp_secret, user.email))
+
+
+def _code_attempts_key(user: User) -> str:
+    return f"second-factor:{user.id}"
+
+
+async def _refuse_when_too_many_wrong_codes(user: User) -> None:
+    if await ratelimit.is_exceeded(_code_attempts_key(user), CODE_ATTEMPTS, CODE_WINDOW):
+        raise RateLimited(
+            _("Te veel onjuiste codes. Wacht vijf minuten en probeer het opnieuw."), field="code"
+        )
+
+
+async def _accept_totp(user: User, code: str) -> bool:
+    """True for a valid code from a later time step than the last one used (a code works once)."""
+    assert user.totp_secret
+    step = totp.matching_step(user.totp_secret, code)
+    last = user.totp_last_step
+    if step is None or (last is not None and step <= last):
+        return False
+    unchanged = User.filter(id=user.id)
+    unchanged = (
+        unchanged.filter(totp_last_step__isnull=True)
+        if last is None
+        else unchanged.filter(totp_last_step=last)
+    )
+    return await unchanged.update(totp_last_step=step) == 1
+
+
+async def _use_recovery_code(user: User, code: str) -> bool:
+    normalised = code.strip().lower().replace("-", "").replace(" ", "")
+    used = await RecoveryCode.filter(
+        user=user, code_hash=hash_secret(normalised), used_at__isnull=True
+    ).update(used_at=timezone.now())
+    return used == 1
+
+
+async def confirm_enrolment(user: User, session: UserSession, code: str) -> list[str]:
+    """Confirm the authenticator with a first code; return the recovery codes (shown once)."""
+    await _refuse_when_too_many_wrong_codes(user)
+    if user.has_second_factor or not user.totp_secret:
+        raise DomainError(_("Start het instellen opnieuw."))
+    try:
+        async with in_transaction():
+            if not await _accept_totp(user, code):
+                raise CodeInvalid()
+            now = timezone.now()
+            await User.filter(id=user.id).update(totp_confirmed_at=now)
+            await RecoveryCode.filter(user=user).delete()
+            codes = [secrets.token_hex(5) for _ in range(RECOVERY_CODE_COUNT)]
+            for plain in codes:
+                await RecoveryCode.create(user=user, code_hash=hash_secret(plain))
+            await UserSession.filter(id=session.id).update(second_factor_at=now)
+            await record(user, "second_factor_enrolled", user, "authenticator-app ingesteld")
+    except CodeInvalid:
+        await ratelimit.count_hit(_code_attempts_key(user))  # after the rollback, so the count stays
+        raise
+    return [f"{c[:5]}-{c[5:]}" for c in codes]
+
+
+async def verify_second_factor(user: User, session: UserSession, code: str) -> None:
+    """Finish login with an authenticator code or a recovery code (each recovery code works once)."""
+    await _refuse_when_too_many_wrong_codes(user)
+    if not user.has_second_factor:
+        raise DomainError(_("Stel eerst de authenticator-app in."))
+    try:
+        async with in_transaction():
+            if await _accept_totp(user, code):
+                how = "authenticator-app"
+            elif await _use_recovery_code(user, code):
+                how = "herstelcode"
+            else:
+                raise CodeInvalid()
+            await UserSession.filter(id=session.id).update(second_factor_at=timezone.now())
+            await record(user, "second_factor_passed", user, f"tweede stap met {how}")
+    except CodeInvalid:
+        await ratelimit.count_hit(_code_attempts_key(user))
+        raise

@@ -1,0 +1,228 @@
+"""The `weerbaar` command: serve, migrate, worker, demo data, organisations and users."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from tortoise import Tortoise
+
+from server import demo, totp
+from server.db import apply_migrations, init_orm, make_migrations, pending_model_changes
+from server.errors import DomainError
+from server.mail import run_sender
+from server.settings import Settings, SettingsError, load_settings
+
+
+async def _with_orm(settings: Settings, work: Callable[[], Awaitable[int]]) -> int:
+    await init_orm(settings.database_url)
+    try:
+        return await work()
+    finally:
+        await Tortoise.close_connections()
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    uvicorn.run(
+        "server.app:app_from_environment",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=True,
+        log_level="info",
+    )
+    return 0
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    asyncio.run(apply_migrations(settings.database_url))
+    print("Database bijgewerkt.")
+    return 0
+
+
+def cmd_makemigrations(settings: Settings, args: argparse.Namespace) -> int:
+    if args.check:
+        pending = asyncio.run(pending_model_changes())
+        for name in pending:
+            print(f"Ontbrekende migratie: {name}")
+        return 1 if pending else 0
+    for path in asyncio.run(make_migrations()):
+        print(f"Aangemaakt: {path}")
+    return 0
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    if not settings.smtp_url:
+        print("WEERBAAR_SMTP_URL is niet ingesteld: er is niets te versturen.", file=sys.stderr)
+        return 2
+
+    async def work() -> int:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        assert settings.smtp_url
+        await run_sender(settings.smtp_url, settings.mail_from, stop)
+        return 0
+
+    return asyncio.run(_with_orm(settings, work))
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    if settings.is_production:
+        print("Demogegevens horen niet in productie.", file=sys.stderr)
+        return 2
+
+    async def work() -> int:
+        if await demo.load_demo():
+            print("Demogegevens geladen.")
+        else:
+            print("De database heeft al gebruikers: demogegevens niet opnieuw geladen.")
+        if args.links:
+            print("\nEenmalige inloglinks (15 minuten geldig):")
+            for user, link in await demo.demo_login_links(settings.base_url):
+                print(f"  {user.role:<12} {user.name:<28} {link}")
+            print(
+                "\nCoördinator en financiën vragen om een tweede stap: de code uit een authenticator-app "
+                f"met sleutel {demo.DEMO_TOTP_SECRET}, of `weerbaar user totp-code EMAIL`."
+            )
+        return 0
+
+    return asyncio.run(_with_orm(settings, work))
+
+
+def cmd_orgs_import(settings: Settings, args: argparse.Namespace) -> int:
+    from server.organisations import import_organisations
+
+    async def work() -> int:
+        report = await import_organisations(Path(args.file))
+        print(f"{args.file}: {report.summary()}")
+        for label, codes in (("nieuw", report.created), ("bijgewerkt", report.updated)):
+            if codes:
+                print(f"  {label}: {', '.join(codes)}")
+        return 0
+
+    return asyncio.run(_with_orm(settings, work))
+
+
+def cmd_user_add(settings: Settings, args: argparse.Namespace) -> int:
+    from server.users import add_user
+
+    async def work() -> int:
+        user = await add_user(args.email, args.name, args.role, args.org or "")
+        print(f"Gebruiker {user.email} aangemaakt ({user.role}).")
+        return 0
+
+    return asyncio.run(_with_orm(settings, work))
+
+
+def cmd_user_login_link(settings: Settings, args: argparse.Namespace) -> int:
+    from tortoise.transactions import in_transaction
+
+    from server.audit import record
+    from server.auth import issue_login_link, normalise_email
+    from server.models import User
+
+    async def work() -> int:
+        user = await User.get_or_none(email=normalise_email(args.email), is_active=True)
+        if user is None:
+            print(f"Geen actieve gebruiker met e-mailadres {args.email}.", file=sys.stderr)
+            return 1
+        async with in_transaction():
+            link = await issue_login_link(user, settings.base_url)
+            await record(None, "login_link_issued", user, "via de command line (ondersteuning)")
+        print(link)
+        return 0
+
+    return asyncio.run(_with_orm(settings, work))
+
+
+def cmd_user_totp_code(settings: Settings, args: argparse.Namespace) -> int:
+    from server.auth import normalise_email
+    from server.models import User
+
+    if settings.is_production:
+        print("Alleen beschikbaar in de ontwikkelomgeving.", file=sys.stderr)
+        return 2
+
+    async def work() -> int:
+        user = await User.get_or_none(email=normalise_email(args.email))
+        if user is None or not user.totp_secret:
+            print("Deze gebruiker heeft geen tweede stap ingesteld.", file=sys.stderr)
+            return 1
+        print(totp.code_for(user.totp_secret))
+        return 0
+
+    return asyncio.run(_with_orm(settings, work))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="weerbaar", description="Weerbaar: beheer en server.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="de webserver starten")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(handler=cmd_serve)
+
+    commands.add_parser("migrate", help="migraties toepassen").set_defaults(handler=cmd_migrate)
+    makemigrations = commands.add_parser("makemigrations", help="migraties maken na een modelwijziging")
+    makemigrations.add_argument(
+        "--check", action="store_true", help="alleen controleren; exit 1 bij verschil"
+    )
+    makemigrations.set_defaults(handler=cmd_makemigrations)
+    commands.add_parser("worker", help="mail versturen als eigen proces").set_defaults(handler=cmd_worker)
+
+    demo_parser = commands.add_parser("demo", help="demogegevens laden (alleen in een lege database)")
+    demo_parser.add_argument("--no-links", dest="links", action="store_false", help="geen inloglinks tonen")
+    demo_parser.set_defaults(handler=cmd_demo)
+
+    orgs = commands.add_parser("orgs", help="organisaties").add_subparsers(dest="orgs_command", required=True)
+    orgs_import = orgs.add_parser("import", help="gemeenten of provincies importeren (CBS-formaat)")
+    orgs_import.add_argument("file")
+    orgs_import.set_defaults(handler=cmd_orgs_import)
+
+    user = commands.add_parser("user", help="gebruikers").add_subparsers(dest="user_command", required=True)
+    user_add = user.add_parser("add", help="gebruiker toevoegen (zonder uitnodigingsmail)")
+    user_add.add_argument("--email", required=True)
+    user_add.add_argument("--name", required=True)
+    user_add.add_argument("--role", required=True, choices=["coordinator", "clerk", "trainer", "finance"])
+    user_add.add_argument("--org", help="CBS-code, verplicht voor een griffier (bijv. GM0363)")
+    user_add.set_defaults(handler=cmd_user_add)
+    login_link = user.add_parser("login-link", help="eenmalige inloglink tonen (ondersteuning)")
+    login_link.add_argument("email")
+    login_link.set_defaults(handler=cmd_user_login_link)
+    totp_code = user.add_parser("totp-code", help="huidige TOTP-code tonen (alleen ontwikkeling)")
+    totp_code.add_argument("email")
+    totp_code.set_defaults(handler=cmd_user_totp_code)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        return args.handler(settings, args)
+    except SettingsError as error:
+        print(f"Configuratiefout: {error}", file=sys.stderr)
+        return 2
+    except DomainError as error:
+        print(f"Fout: {error.message}", file=sys.stderr)
+        if hasattr(error, "errors"):
+            for field, message in error.errors.items():
+                print(f"  {field}: {message}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

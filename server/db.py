@@ -1,0 +1,69 @@
+"""Database configuration (Tortoise ORM) and migrations.
+
+The schema only changes through Tortoise's migrations (`weerbaar migrate`); the same migration files
+serve SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.migrations.api import migrate
+
+#: Tortoise app label -> model modules. Each app keeps its migrations in `<package>.migrations`.
+APPS: dict[str, list[str]] = {
+    "core": ["server.models", "server.mail"],
+}
+MIGRATIONS = {"core": "server.migrations"}
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    connection = expand_db_url(database_url)
+    if connection["engine"] == "tortoise.backends.sqlite":
+        connection["engine"] = "server.sqlite_engine"
+    return {
+        "connections": {"default": connection},
+        "apps": {
+            label: {"models": modules, "default_connection": "default", "migrations": MIGRATIONS[label]}
+            for label, modules in APPS.items()
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def is_postgres(database_url: str) -> bool:
+    return database_url.startswith(("postgres://", "postgresql://", "asyncpg://"))
+
+
+async def apply_migrations(database_url: str) -> None:
+    """Bring the schema up to date."""
+    try:
+        await migrate(config=tortoise_config(database_url))
+    finally:
+        await Tortoise.close_connections()
+
+
+async def init_orm(database_url: str) -> None:
+    await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
+
+
+async def pending_model_changes() -> list[str]:
+    """Migrations `makemigrations` would write now; empty when models and migrations agree."""
+    return [f"{writer.app_label}.{writer.name}" for writer in await _migration_writers()]
+
+
+async def make_migrations() -> list[str]:
+    writers = await _migration_writers()
+    return [str(writer.write()) for writer in writers]
+
+
+async def _migration_writers() -> list[Any]:
+    from tortoise.cli.cli import tortoise_cli_context
+    from tortoise.migrations.autodetector import MigrationAutodetector
+
+    config = tortoise_config("sqlite://:memory:")
+    async with tortoise_cli_context(config) as ctx:
+        return await MigrationAutodetector(ctx.apps, config["apps"]).changes()

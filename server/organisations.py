@@ -1,0 +1,172 @@
+"""Municipalities and provinces: the CBS import, who may see which organisation, billing details.
+
+Errors: `NotFound` (an organisation this user may not see), `ValidationFailed` (billing details),
+`ImportFailed` (a CSV file that is not in the CBS format).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tortoise.transactions import in_transaction
+
+from server.audit import record
+from server.errors import DomainError, NotFound, ValidationFailed
+from server.i18n import _
+from server.models import Organisation, OrganisationKind, Role, User
+
+MUNICIPALITY_COLUMNS = {"cbs_code", "name", "province_code", "province_name"}
+PROVINCE_COLUMNS = {"cbs_code", "name"}
+CODE_PATTERN = re.compile(r"^(GM\d{4}|PV\d{2})$")
+POSTCODE_PATTERN = re.compile(r"^\d{4} ?[A-Z]{2}$")
+OIN_PATTERN = re.compile(r"^\d{20}$")
+
+
+class ImportFailed(DomainError):
+    pass
+
+
+@dataclass
+class ImportReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return f"{len(self.created)} nieuw, {len(self.updated)} bijgewerkt, {len(self.unchanged)} ongewijzigd"
+
+
+async def _upsert(
+    report: ImportReport, code: str, name: str, kind: OrganisationKind, province: Organisation | None
+) -> Organisation:
+    existing = await Organisation.get_or_none(cbs_code=code)
+    if existing is None:
+        report.created.append(code)
+        return await Organisation.create(cbs_code=code, name=name, kind=kind, province=province)
+    province_id = province.id if province else None
+    if (existing.name, existing.kind, existing.province_id) == (name, kind, province_id):  # type: ignore[attr-defined]
+        report.unchanged.append(code)
+        return existing
+    existing.name, existing.kind, existing.province = name, kind, province
+    await existing.save(update_fields=["name", "kind", "province_id", "updated_at"])
+    report.updated.append(code)
+    return existing
+
+
+def _read_rows(path: Path) -> tuple[set[str], list[dict[str, str]]]:
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            rows = [{k: (v or "").strip() for k, v in row.items()} for row in reader]
+            return set(reader.fieldnames or []), rows
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise ImportFailed(f"{path}: {exc}") from exc
+
+
+async def import_organisations(path: Path) -> ImportReport:
+    """Upsert municipalities or provinces by CBS code from a CBS-format CSV; all or nothing.
+
+    A municipality file creates a province it names that does not exist yet. Rerunning the same file
+    reports everything unchanged.
+    """
+    columns, rows = _read_rows(path)
+    if columns >= MUNICIPALITY_COLUMNS:
+        kind = OrganisationKind.MUNICIPALITY
+    elif columns >= PROVINCE_COLUMNS:
+        kind = OrganisationKind.PROVINCE
+    else:
+        raise ImportFailed(
+            _(
+                "Onbekende kolommen {columns}: verwacht cbs_code,name (provincies) "
+                "of cbs_code,name,province_code,province_name (gemeenten)."
+            ).format(columns=sorted(columns))
+        )
+    prefix = "GM" if kind is OrganisationKind.MUNICIPALITY else "PV"
+    for number, row in enumerate(rows, start=2):
+        if (
+            not CODE_PATTERN.match(row["cbs_code"])
+            or not row["cbs_code"].startswith(prefix)
+            or not row["name"]
+        ):
+            raise ImportFailed(_("Regel {n}: ongeldige CBS-code of naam: {row}").format(n=number, row=row))
+        if kind is OrganisationKind.MUNICIPALITY and not re.match(r"^PV\d{2}$", row["province_code"]):
+            raise ImportFailed(_("Regel {n}: ongeldige provinciecode: {row}").format(n=number, row=row))
+
+    report = ImportReport()
+    async with in_transaction():
+        provinces: dict[str, Organisation] = {}
+        for row in rows:
+            if kind is OrganisationKind.PROVINCE:
+                await _upsert(report, row["cbs_code"], row["name"], kind, None)
+                continue
+            code = row["province_code"]
+            if code not in provinces:
+                province = await Organisation.get_or_none(cbs_code=code)
+                if province is None:
+                    province = await _upsert(
+                        report, code, row["province_name"], OrganisationKind.PROVINCE, None
+                    )
+                provinces[code] = province
+            await _upsert(report, row["cbs_code"], row["name"], kind, provinces[code])
+        await record(None, "organisations_imported", None, f"{path.name}: {report.summary()}")
+    return report
+
+
+async def organisation_for(user: User, code: str) -> Organisation:
+    """The organisation with this CBS code, if this user may see it (a clerk only their own)."""
+    organisation = await Organisation.get_or_none(cbs_code=code).select_related("province")
+    if organisation is None:
+        raise NotFound()
+    if user.role is Role.CLERK and organisation.id != user.organisation_id:  # type: ignore[attr-defined]
+        raise NotFound()
+    if user.role is Role.TRAINER:
+        raise NotFound()
+    return organisation
+
+
+def validate_billing(data: dict[str, str]) -> dict[str, object]:
+    errors: dict[str, str] = {}
+    street = data.get("invoice_street", "").strip()
+    postcode = data.get("invoice_postcode", "").strip().upper()
+    city = data.get("invoice_city", "").strip()
+    email = data.get("invoice_email", "").strip().lower()
+    oin = data.get("oin", "").strip()
+    if len(street) > 200:
+        errors["invoice_street"] = _("Het adres is te lang (maximaal 200 tekens).")
+    if postcode and not POSTCODE_PATTERN.match(postcode):
+        errors["invoice_postcode"] = _("Vul een postcode in als 1234 AB.")
+    if len(city) > 100:
+        errors["invoice_city"] = _("De plaatsnaam is te lang (maximaal 100 tekens).")
+    if email and ("@" not in email or "." not in email.partition("@")[2] or len(email) > 254):
+        errors["invoice_email"] = _("Vul een geldig e-mailadres in, bijvoorbeeld facturen@gemeente.nl.")
+    if oin and not OIN_PATTERN.match(oin):
+        errors["oin"] = _("Een OIN bestaat uit 20 cijfers.")
+    if errors:
+        raise ValidationFailed(errors)
+    if len(postcode) == 6:
+        postcode = f"{postcode[:4]} {postcode[4:]}"
+    return {
+        "invoice_street": street,
+        "invoice_postcode": postcode,
+        "invoice_city": city,
+        "invoice_email": email,
+        "oin": oin,
+        "requires_po_number": data.get("requires_po_number") == "on",
+    }
+
+
+async def update_billing(organisation: Organisation, data: dict[str, str], *, actor: User) -> Organisation:
+    """Change the invoice details; clerks for their own organisation, coordinators and finance for any."""
+    if actor.role is Role.TRAINER or (
+        actor.role is Role.CLERK and actor.organisation_id != organisation.id  # type: ignore[attr-defined]
+    ):
+        raise NotFound()
+    values = validate_billing(data)
+    async with in_transaction():
+        organisation.update_from_dict(values)
+        await organisation.save(update_fields=[*values.keys(), "updated_at"])
+        await record(actor, "billing_updated", organisation, organisation.name)
+    return organisation

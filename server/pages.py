@@ -1,0 +1,55 @@
+"""Public information pages, and the landing pages of roles whose domain pages come later."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from server.access import public, requires
+from server.i18n import _
+from server.models import Role
+from server.templating import render
+
+HOME_NOTICES = {"uitgelogd": _("U bent uitgelogd.")}
+
+
+@public
+async def home(request: Request) -> Response:
+    notice = HOME_NOTICES.get(request.query_params.get("melding", ""))
+    return render(request, "pages/home.html", {"notice": notice})
+
+
+@public
+async def threatened(request: Request) -> Response:
+    return render(request, "pages/threatened.html")
+
+
+@public
+async def accessibility(request: Request) -> Response:
+    return render(request, "pages/accessibility.html")
+
+
+@public
+async def privacy(request: Request) -> Response:
+    return render(request, "pages/privacy.html")
+
+
+@requires(Role.TRAINER)
+async def trainer_home(request: Request) -> Response:
+    return render(request, "pages/trainer_home.html")
+
+
+@requires(Role.FINANCE)
+async def finance_home(request: Request) -> Response:
+    return render(request, "pages/finance_home.html")
+
+
+routes = [
+    Route("/", home, methods=["GET"]),
+    Route("/bedreigd", threatened, methods=["GET"]),
+    Route("/toegankelijkheid", accessibility, methods=["GET"]),
+    Route("/privacy", privacy, methods=["GET"]),
+    Route("/trainer", trainer_home, methods=["GET"]),
+    Route("/financien", finance_home, methods=["GET"]),
+]

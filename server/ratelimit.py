@@ -1,0 +1,31 @@
+"""Rate limits kept in the database, so that every app process counts the same attempts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tortoise import timezone
+
+from server.models import RateLimitHit
+
+
+async def is_exceeded(key: str, limit: int, window: timedelta) -> bool:
+    """True when `limit` attempts under `key` were already counted within `window`."""
+    since = timezone.now() - window
+    return await RateLimitHit.filter(key=key, created_at__gt=since).count() >= limit
+
+
+async def count_hit(key: str) -> None:
+    await RateLimitHit.create(key=key, created_at=timezone.now())
+
+
+async def allow(key: str, limit: int, window: timedelta) -> bool:
+    """Count one attempt under `key`, unless the limit is reached: then False."""
+    if await is_exceeded(key, limit, window):
+        return False
+    await count_hit(key)
+    return True
+
+
+async def prune(older_than: timedelta = timedelta(days=1)) -> int:
+    return await RateLimitHit.filter(created_at__lt=timezone.now() - older_than).delete()

@@ -1,0 +1,130 @@
+"""Server-side sessions: the cookie holds a random key, the database holds its hash and the user.
+
+Ending a session (logout, deactivation, role change) takes effect on the very next request.
+Idle sessions end after 30 minutes, every session after 12 hours.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from http.cookies import SimpleCookie
+
+from starlette.datastructures import MutableHeaders
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from tortoise import timezone
+
+from server.models import User, UserSession
+from server.security import CSRF_COOKIE, csrf_token_for, new_csrf_cookie
+from server.settings import Settings
+
+SESSION_COOKIE = "weerbaar_session"
+IDLE_TIMEOUT = timedelta(minutes=30)
+ABSOLUTE_TIMEOUT = timedelta(hours=12)
+#: last_seen_at is written at most this often, so reading pages does not mean a write per request.
+TOUCH_INTERVAL = timedelta(seconds=60)
+
+
+def hash_secret(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+async def start_session(user: User, *, second_factor_done: bool) -> str:
+    """Create a session and return the key for the cookie (a new key at every login)."""
+    key = secrets.token_urlsafe(32)
+    now = timezone.now()
+    await UserSession.create(
+        key_hash=hash_secret(key),
+        user=user,
+        last_seen_at=now,
+        expires_at=now + ABSOLUTE_TIMEOUT,
+        second_factor_at=now if second_factor_done else None,
+    )
+    return key
+
+
+async def end_session(key: str) -> None:
+    await UserSession.filter(key_hash=hash_secret(key)).delete()
+
+
+async def end_all_sessions(user: User) -> int:
+    return await UserSession.filter(user=user).delete()
+
+
+async def load_session(key: str) -> UserSession | None:
+    """The live session for this key with its user, or None; expired sessions are removed."""
+    session = await UserSession.get_or_none(key_hash=hash_secret(key)).select_related("user")
+    if session is None:
+        return None
+    now = timezone.now()
+    if now >= session.expires_at or now - session.last_seen_at >= IDLE_TIMEOUT or not session.user.is_active:
+        await session.delete()
+        return None
+    if now - session.last_seen_at >= TOUCH_INTERVAL:
+        session.last_seen_at = now
+        await UserSession.filter(id=session.id).update(last_seen_at=now)
+    return session
+
+
+def set_session_cookie(response: Response, key: str, settings: Settings) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        key,
+        max_age=int(ABSOLUTE_TIMEOUT.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+    )
+
+
+def clear_session_cookie(response: Response, settings: Settings) -> None:
+    response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax", secure=settings.secure_cookies)
+
+
+class SessionMiddleware:
+    """Puts `user`, `session` and `csrf_token` on request.state; hands out the CSRF cookie."""
+
+    def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        cookies = SimpleCookie()
+        for name, value in scope["headers"]:
+            if name == b"cookie":
+                cookies.load(value.decode("latin-1"))
+        state = scope.setdefault("state", {})
+        session = None
+        if SESSION_COOKIE in cookies:
+            session = await load_session(cookies[SESSION_COOKIE].value)
+        state["session"] = session
+        state["user"] = session.user if session else None
+
+        csrf_cookie = cookies[CSRF_COOKIE].value if CSRF_COOKIE in cookies else ""
+        is_new_csrf = len(csrf_cookie) < 32
+        if is_new_csrf:
+            csrf_cookie = new_csrf_cookie()
+        state["csrf_token"] = csrf_token_for(csrf_cookie, self.settings.secret_key)
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start" and is_new_csrf:
+                response = Response()
+                response.set_cookie(
+                    CSRF_COOKIE,
+                    csrf_cookie,
+                    httponly=True,
+                    samesite="lax",
+                    secure=self.settings.secure_cookies,
+                )
+                headers = MutableHeaders(scope=message)
+                for name, value in response.raw_headers:
+                    if name == b"set-cookie":
+                        headers.append("set-cookie", value.decode("latin-1"))
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)

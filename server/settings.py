@@ -1,0 +1,93 @@
+"""Settings, read once from the environment into a frozen object and passed into `create_app`.
+
+No other module reads `os.environ`: everything configurable is here, with a safe local default.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = PROJECT_DIR / "var"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class SettingsError(Exception):
+    """A setting is missing or wrong; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    secret_key: str
+    base_url: str = "http://127.0.0.1:8000"
+    smtp_url: str | None = None
+    mail_from: str = "Weerbaar <noreply@weerbaar.localhost>"
+    environment: Environment = Environment.DEVELOPMENT
+    run_mail_sender: bool = True
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.PRODUCTION
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.is_production or self.base_url.startswith("https://")
+
+    @property
+    def dev_mail_page(self) -> bool:
+        """Mail stays in the outbox and is shown at /dev/mail: development without SMTP only."""
+        return not self.is_production and not self.smtp_url
+
+
+def _secret_key_from_file(var_dir: Path) -> str:
+    """Generate the development secret once and keep it, so sessions survive a restart."""
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def load_settings(environ: dict[str, str] | None = None, var_dir: Path = VAR_DIR) -> Settings:
+    """Read the WEERBAAR_* variables; refuse an unsafe production configuration."""
+    env = dict(os.environ if environ is None else environ)
+    try:
+        environment = Environment(env.get("WEERBAAR_ENV", "development"))
+    except ValueError:
+        raise SettingsError("WEERBAAR_ENV moet 'development' of 'production' zijn.") from None
+
+    secret_key = env.get("WEERBAAR_SECRET_KEY", "")
+    if not secret_key:
+        if environment is Environment.PRODUCTION:
+            raise SettingsError("WEERBAAR_SECRET_KEY ontbreekt; in productie is die verplicht.")
+        secret_key = _secret_key_from_file(var_dir)
+    elif len(secret_key) < 32:
+        raise SettingsError("WEERBAAR_SECRET_KEY moet minstens 32 tekens lang zijn.")
+
+    smtp_url = env.get("WEERBAAR_SMTP_URL") or None
+    if environment is Environment.PRODUCTION and not smtp_url:
+        raise SettingsError("WEERBAAR_SMTP_URL ontbreekt; in productie moet mail verstuurd worden.")
+
+    database_url = env.get("WEERBAAR_DATABASE_URL") or f"sqlite://{var_dir / 'weerbaar.sqlite3'}"
+    base_url = env.get("WEERBAAR_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+    return Settings(
+        database_url=database_url,
+        secret_key=secret_key,
+        base_url=base_url,
+        smtp_url=smtp_url,
+        mail_from=env.get("WEERBAAR_MAIL_FROM", Settings.mail_from),
+        environment=environment,
+        run_mail_sender=env.get("WEERBAAR_MAIL_SENDER", "inprocess") != "worker",
+    )

@@ -1,0 +1,152 @@
+"""Accounts: adding and inviting users, deactivating them, changing their role.
+
+Rules:
+- Every user has one role; a clerk belongs to exactly one organisation, other roles to none.
+- Coordinators invite anyone; a clerk invites only a colleague clerk for their own organisation.
+- Deactivation and a role change end the user's sessions at once; nobody deactivates themselves.
+
+Errors: `ValidationFailed` (400, per field), `Forbidden` (403), `NotFound` (404).
+"""
+
+from __future__ import annotations
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from server.audit import record
+from server.auth import INVITATION_VALIDITY, is_plausible_email, issue_login_link, normalise_email
+from server.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from server.i18n import _
+from server.mail import queue_mail
+from server.models import Organisation, Role, User
+from server.sessions import end_all_sessions
+
+ROLE_LABELS = {
+    Role.COORDINATOR: _("coördinator"),
+    Role.CLERK: _("griffier"),
+    Role.TRAINER: _("trainer"),
+    Role.FINANCE: _("financiën"),
+}
+
+
+async def _validated(
+    email: str, name: str, role: str, org_code: str
+) -> tuple[str, str, Role, Organisation | None]:
+    errors: dict[str, str] = {}
+    email = normalise_email(email)
+    name = name.strip()
+    if not is_plausible_email(email):
+        errors["email"] = _("Vul een geldig e-mailadres in, bijvoorbeeld naam@gemeente.nl.")
+    elif await User.exists(email=email):
+        errors["email"] = _("Er bestaat al een account met dit e-mailadres.")
+    if not name or len(name) > 200:
+        errors["name"] = _("Vul een naam in (maximaal 200 tekens).")
+    try:
+        parsed_role = Role(role)
+    except ValueError:
+        errors["role"] = _("Kies een rol.")
+        parsed_role = Role.CLERK
+    organisation = None
+    if parsed_role is Role.CLERK:
+        organisation = await Organisation.get_or_none(cbs_code=org_code.strip().upper()) if org_code else None
+        if organisation is None:
+            errors["organisation"] = _("Een griffier hoort bij een gemeente of provincie: kies de CBS-code.")
+    elif org_code:
+        errors["organisation"] = _("Alleen griffiers horen bij een organisatie.")
+    if errors:
+        raise ValidationFailed(errors)
+    return email, name, parsed_role, organisation
+
+
+async def add_user(
+    email: str, name: str, role: str, org_code: str = "", *, actor: User | None = None
+) -> User:
+    """Create an account without mailing anyone (CLI and demo data)."""
+    email, name, parsed_role, organisation = await _validated(email, name, role, org_code)
+    try:
+        async with in_transaction():
+            user = await User.create(email=email, name=name, role=parsed_role, organisation=organisation)
+            await record(actor, "user_added", user, f"{email} als {ROLE_LABELS[parsed_role]}")
+    except IntegrityError:
+        raise ValidationFailed({"email": _("Er bestaat al een account met dit e-mailadres.")}) from None
+    return user
+
+
+async def invite_user(email: str, name: str, role: str, org_code: str, *, actor: User, base_url: str) -> User:
+    """Create an account and mail an invitation with a login link valid for seven days."""
+    if actor.role is Role.CLERK:
+        await actor.fetch_related("organisation")
+        if role != Role.CLERK or org_code.strip().upper() != actor.organisation.cbs_code:
+            raise Forbidden(_("U kunt alleen een collega-griffier van uw eigen organisatie uitnodigen."))
+    elif actor.role is not Role.COORDINATOR:
+        raise Forbidden()
+    email, name, parsed_role, organisation = await _validated(email, name, role, org_code)
+    try:
+        async with in_transaction():
+            user = await User.create(email=email, name=name, role=parsed_role, organisation=organisation)
+            link = await issue_login_link(user, base_url, valid_for=INVITATION_VALIDITY)
+            await queue_mail(
+                email,
+                "auth/invitation",
+                {
+                    "user": user,
+                    "inviter": actor,
+                    "link": link,
+                    "role_label": ROLE_LABELS[parsed_role],
+                    "organisation": organisation,
+                },
+            )
+            await record(actor, "user_invited", user, f"{email} als {ROLE_LABELS[parsed_role]}")
+    except IntegrityError:
+        raise ValidationFailed({"email": _("Er bestaat al een account met dit e-mailadres.")}) from None
+    return user
+
+
+async def _managed_user(user_id: int, actor: User) -> User:
+    if actor.role is not Role.COORDINATOR:
+        raise Forbidden()
+    user = await User.get_or_none(id=user_id)
+    if user is None:
+        raise NotFound()
+    if user.id == actor.id:
+        raise DomainError(_("U kunt uw eigen account niet zelf wijzigen; vraag een andere coördinator."))
+    return user
+
+
+async def set_active(user_id: int, is_active: bool, *, actor: User) -> User:
+    """Deactivate (ending every session at once) or reactivate an account."""
+    user = await _managed_user(user_id, actor)
+    async with in_transaction():
+        user.is_active = is_active
+        await user.save(update_fields=["is_active"])
+        if not is_active:
+            await end_all_sessions(user)
+        await record(actor, "user_activated" if is_active else "user_deactivated", user, user.email)
+    return user
+
+
+async def change_role(user_id: int, role: str, org_code: str, *, actor: User) -> User:
+    """Give a user another role (and organisation); their sessions end so the change takes effect."""
+    user = await _managed_user(user_id, actor)
+    try:
+        new_role = Role(role)
+    except ValueError:
+        raise ValidationFailed({"role": _("Kies een rol.")}) from None
+    organisation = None
+    if new_role is Role.CLERK:
+        organisation = await Organisation.get_or_none(cbs_code=org_code.strip().upper())
+        if organisation is None:
+            raise ValidationFailed(
+                {"organisation": _("Een griffier hoort bij een gemeente of provincie: kies de CBS-code.")}
+            )
+    async with in_transaction():
+        user.role = new_role
+        user.organisation = organisation
+        await user.save(update_fields=["role", "organisation_id"])
+        await end_all_sessions(user)
+        await record(actor, "role_changed", user, f"{user.email}: {ROLE_LABELS[new_role]}")
+    return user
+
+
+async def colleagues_of(organisation: Organisation) -> list[User]:
+    return await User.filter(organisation=organisation).order_by("name")
