@@ -18,7 +18,7 @@ from server import admin_routes, auth_routes, dev_routes, organisation_routes, p
 from server.db import init_orm
 from server.errors import DomainError, handle_domain_error, handle_http_exception, handle_server_error
 from server.mail import run_sender
-from server.security import SecurityHeadersMiddleware
+from server.security import BodyLimitMiddleware, SecurityHeadersMiddleware
 from server.sessions import SessionMiddleware
 from server.settings import PROJECT_DIR, Settings, load_settings
 
@@ -66,14 +66,16 @@ def create_app(settings: Settings) -> Starlette:
     ]
     app = WeerbaarApp(
         routes=routes,
-        middleware=[Middleware(SessionMiddleware, settings=settings)],
+        middleware=[
+            Middleware(SessionMiddleware, settings=settings),
+            Middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES),
+        ],
         exception_handlers={
             DomainError: handle_domain_error,
             HTTPException: handle_http_exception,
             Exception: handle_server_error,
         },
         lifespan=lifespan,
-        max_body_size=MAX_BODY_BYTES,
     )
     app.state.settings = settings
     return app

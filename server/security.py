@@ -11,7 +11,8 @@ import hmac
 import secrets
 from typing import Any
 
-from starlette.datastructures import FormData, MutableHeaders
+from starlette.datastructures import FormData, Headers, MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -60,6 +61,37 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class BodyLimitMiddleware:
+    """Refuse request bodies over `max_bytes` with 413, shown as an error page in the layout.
+
+    The limit is enforced while the route reads the body, so the error surfaces inside the route
+    and the normal error handler renders it (Starlette's own limit answers in plain text).
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            if declared.isdigit() and int(declared) > self.max_bytes:
+                raise HTTPException(413)
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                raise HTTPException(413)
+            return message
+
+        await self.app(scope, limited_receive, send)
 
 
 def csrf_token_for(cookie_value: str, secret_key: str) -> str:

@@ -36,7 +36,7 @@ class Settings:
 
     @property
     def is_production(self) -> bool:
-        return self.environment is Environment.PRODUCTION
+        return self.environment == Environment.PRODUCTION
 
     @property
     def secure_cookies(self) -> bool:

@@ -47,13 +47,35 @@ def format_local_date(value: date | datetime | None, fmt: str = "d MMMM y") -> s
     return format_date(value, fmt, locale=LOCALE)
 
 
+class DictKeyUndefined(jinja2.StrictUndefined):
+    """Strict, except that a missing key of a dict is empty: `errors.email` when there is no error.
+
+    A misspelt variable or attribute still fails loudly.
+    """
+
+    def _is_missing_key(self) -> bool:
+        return isinstance(self._undefined_obj, dict)
+
+    def __str__(self) -> str:
+        return "" if self._is_missing_key() else super().__str__()
+
+    def __bool__(self) -> bool:
+        return False if self._is_missing_key() else super().__bool__()
+
+    def __iter__(self) -> Any:
+        return iter(()) if self._is_missing_key() else super().__iter__()
+
+    def __len__(self) -> int:
+        return 0 if self._is_missing_key() else super().__len__()
+
+
 @cache
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
         extensions=["jinja2.ext.i18n"],
-        undefined=jinja2.StrictUndefined,
+        undefined=DictKeyUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )

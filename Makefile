@@ -1,0 +1,61 @@
+# The two commands of README.md: `make run` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+PG_VERSION = $(shell ls /etc/postgresql 2>/dev/null | head -n 1)
+
+.PHONY: run test install system-deps postgres lint messages clean
+
+run: install
+	$(BIN)/weerbaar migrate
+	$(BIN)/weerbaar demo
+	$(BIN)/weerbaar serve
+
+test: install system-deps postgres lint
+	$(BIN)/pytest --db sqlite
+	$(BIN)/pytest --db postgres
+
+install: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pybabel compile --use-fuzzy -d locale -D messages
+	touch $(INSTALLED)
+
+# Debian's Chromium for the browser tests and fonts for WeasyPrint, installed when missing (as root).
+system-deps:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing fonts-dejavu-core"; \
+	ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset || missing="$$missing libharfbuzz-subset0"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "Installing:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		else \
+			echo "Missing Debian packages:$$missing (install them as root; browser tests skip without chromium)"; \
+		fi; \
+	fi
+
+# Start the local PostgreSQL cluster when it is installed but down (as on a fresh CI machine).
+postgres:
+	@if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1; then \
+		if [ -n "$(PG_VERSION)" ] && [ "$$(id -u)" = 0 ]; then \
+			pg_ctlcluster --skip-systemctl-redirect $(PG_VERSION) main start || true; \
+		fi; \
+	fi
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# Extract the UI texts into locale/messages.pot and merge them into the catalogues.
+messages: install
+	$(BIN)/pybabel extract --no-location --sort-output -F babel.cfg -o locale/messages.pot .
+	$(BIN)/pybabel update -i locale/messages.pot -d locale -D messages --no-fuzzy-matching
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,186 @@
+"""The authorisation matrix: every route × anonymous, each role, and a clerk of another organisation.
+
+A route that is not in MATRIX fails `test_every_route_is_in_the_matrix`, so a new route cannot be
+added without deciding who may use it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from starlette.routing import Mount, Route
+
+from server.app import create_app
+from server.mail import OutboxMessage
+from server.models import Organisation, Role, User
+from server.settings import Settings
+from tests.factories import CSRF_TOKEN, make_organisation, make_user, sign_in, with_csrf
+
+ACTORS = ("anonymous", "coordinator", "clerk", "other_clerk", "trainer", "finance")
+ALLOW, LOGIN, FORBIDDEN, NOT_FOUND = "allow", "login", "403", "404"
+
+
+def everyone(outcome: str = ALLOW) -> dict[str, str]:
+    return dict.fromkeys(ACTORS, outcome)
+
+
+def only(*actors: str, others: str = FORBIDDEN, **special: str) -> dict[str, str]:
+    outcomes = {actor: (ALLOW if actor in actors else others) for actor in ACTORS}
+    outcomes["anonymous"] = LOGIN
+    outcomes.update(special)
+    return outcomes
+
+
+SIGNED_IN = {**everyone(), "anonymous": LOGIN}
+STAFF = only("coordinator")
+ORG_VIEW = only("coordinator", "finance", "clerk", other_clerk=NOT_FOUND)
+
+MATRIX: dict[tuple[str, str], dict[str, str]] = {
+    ("GET", "/"): everyone(),
+    ("GET", "/bedreigd"): everyone(),
+    ("GET", "/toegankelijkheid"): everyone(),
+    ("GET", "/privacy"): everyone(),
+    ("GET", "/inloggen"): everyone(),
+    ("POST", "/inloggen"): everyone(),
+    ("GET", "/inloggen/link/{token}"): everyone(),
+    ("POST", "/inloggen/link/{token}"): everyone(),
+    ("GET", "/inloggen/tweede-factor"): SIGNED_IN,
+    ("POST", "/inloggen/tweede-factor"): SIGNED_IN,
+    ("POST", "/uitloggen"): everyone(),
+    ("GET", "/trainer"): only("trainer"),
+    ("GET", "/financien"): only("finance"),
+    ("GET", "/organisatie"): only("clerk", "other_clerk"),
+    ("GET", "/organisaties"): only("coordinator", "finance"),
+    ("GET", "/organisaties/{code}"): ORG_VIEW,
+    ("POST", "/organisaties/{code}/factuurgegevens"): ORG_VIEW,
+    ("POST", "/organisaties/{code}/griffiers"): only("coordinator", "clerk", other_clerk=NOT_FOUND),
+    ("GET", "/coordinatie"): STAFF,
+    ("GET", "/beheer/gebruikers"): STAFF,
+    ("POST", "/beheer/gebruikers"): STAFF,
+    ("POST", "/beheer/gebruikers/{user_id}/deactiveren"): STAFF,
+    ("POST", "/beheer/gebruikers/{user_id}/activeren"): STAFF,
+    ("POST", "/beheer/gebruikers/{user_id}/rol"): STAFF,
+    ("GET", "/beheer/audit"): STAFF,
+    ("GET", "/beheer/mail"): STAFF,
+    ("POST", "/beheer/mail/{message_id}/opnieuw"): STAFF,
+    ("GET", "/dev/mail"): everyone(),
+    ("GET", "/dev/mail/{message_id}"): everyone(),
+}
+
+
+def app_routes(settings: Settings) -> list[tuple[str, str, Route]]:
+    app = create_app(settings)
+    found = []
+    for route in app.routes:
+        if isinstance(route, Mount):
+            continue
+        assert isinstance(route, Route)
+        for method in sorted(route.methods or []):
+            if method != "HEAD":
+                found.append((method, route.path, route))
+    return found
+
+
+def test_every_route_is_in_the_matrix_and_declares_its_access(settings: Settings) -> None:
+    routes = app_routes(settings)
+    missing = [(m, p) for m, p, _ in routes if (m, p) not in MATRIX]
+    assert not missing, f"routes without an entry in the authorisation matrix: {missing}"
+    undeclared = [(m, p) for m, p, r in routes if not hasattr(r.endpoint, "access")]
+    assert not undeclared, f"routes without @public/@signed_in/@requires: {undeclared}"
+    stale = set(MATRIX) - {(m, p) for m, p, _ in routes}
+    assert not stale, f"matrix entries for routes that do not exist: {stale}"
+
+
+@dataclass
+class World:
+    organisation: Organisation
+    users: dict[str, User]
+    target_user: User
+    message: OutboxMessage
+
+
+async def make_world() -> World:
+    organisation = await make_organisation(cbs_code="GM0363", name="Amsterdam")
+    users = {
+        "coordinator": await make_user(Role.COORDINATOR),
+        "clerk": await make_user(Role.CLERK, organisation=organisation),
+        "other_clerk": await make_user(Role.CLERK),
+        "trainer": await make_user(Role.TRAINER),
+        "finance": await make_user(Role.FINANCE),
+    }
+    target_user = await make_user(Role.TRAINER, email="doelwit@example.org")
+    message = await OutboxMessage.create(
+        to_address="x@example.org",
+        subject="s",
+        body_text="t",
+        body_html="h",
+        next_attempt_at="2026-01-01T00:00:00+00:00",
+        message_id="<m1@weerbaar>",
+        status="failed",
+    )
+    return World(organisation, users, target_user, message)
+
+
+def concrete_path(path: str, world: World) -> str:
+    return (
+        path.replace("{code}", world.organisation.cbs_code)
+        .replace("{token}", "onbekend-token")
+        .replace("{user_id}", str(world.target_user.id))
+        .replace("{message_id}", str(world.message.id))
+    )
+
+
+def outcome_of(response: httpx.Response) -> str:
+    location = response.headers.get("location", "")
+    if response.status_code in (302, 303) and location.startswith("/inloggen") and "tweede" not in location:
+        return LOGIN
+    if response.status_code in (403, 404):
+        return str(response.status_code)
+    assert response.status_code < 500, response.text[:500]
+    return ALLOW
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+async def test_each_route_allows_redirects_or_refuses_as_the_matrix_says(
+    client: httpx.AsyncClient, settings: Settings, actor: str
+) -> None:
+    world = await make_world()
+    failures = []
+    for method, path, _ in app_routes(settings):
+        client.cookies.clear()
+        with_csrf(client)
+        if actor != "anonymous":
+            await sign_in(client, world.users[actor])
+        url = concrete_path(path, world)
+        if method == "GET":
+            response = await client.get(url)
+        else:
+            response = await client.request(method, url, data={"csrf_token": CSRF_TOKEN})
+        expected = MATRIX[(method, path)][actor]
+        if outcome_of(response) != expected:
+            failures.append(f"{method} {path}: expected {expected}, got {response.status_code}")
+    assert not failures, "\n".join(failures)
+
+
+async def test_every_post_route_refuses_a_missing_csrf_token(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    world = await make_world()
+    await sign_in(client, world.users["coordinator"])
+    for method, path, _ in app_routes(settings):
+        if method != "POST":
+            continue
+        response = await client.post(concrete_path(path, world), data={"csrf_token": "vervalst"})
+        assert response.status_code == 403, f"{path} accepted a forged CSRF token"
+        assert "formulier is verlopen" in response.text
+
+
+async def test_staff_without_second_factor_are_sent_to_it(client: httpx.AsyncClient) -> None:
+    coordinator = await make_user(Role.COORDINATOR)
+    await sign_in(client, coordinator, second_factor_done=False)
+    for path in ("/coordinatie", "/beheer/gebruikers", "/organisaties"):
+        response = await client.get(path)
+        assert response.status_code == 303
+        assert response.headers["location"] == "/inloggen/tweede-factor"

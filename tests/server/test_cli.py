@@ -1,0 +1,103 @@
+"""The `weerbaar` command, run as a user would, against a fresh database of the kind under test."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.databases import throwaway_database
+from tests.paths import SHARED_DATA
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX only")
+
+
+@pytest.fixture
+async def fresh_url(db_kind: str) -> AsyncIterator[str]:
+    async with throwaway_database(db_kind) as url:
+        yield url
+
+
+def weerbaar(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "WEERBAAR_DATABASE_URL": url,
+        "WEERBAAR_SECRET_KEY": "cli-test-secret-key-long-enough-1234567890",
+        "WEERBAAR_BASE_URL": "http://weerbaar.test",
+    }
+    env.pop("WEERBAAR_SMTP_URL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+async def test_migrate_demo_import_and_users(fresh_url: str, tmp_path: Path) -> None:
+    assert weerbaar(fresh_url, "migrate").returncode == 0
+
+    demo = weerbaar(fresh_url, "demo")
+    assert demo.returncode == 0, demo.stderr
+    assert demo.stdout.count("http://weerbaar.test/inloggen/link/") == 6
+    again = weerbaar(fresh_url, "demo")
+    assert "niet opnieuw geladen" in again.stdout
+
+    provinces = weerbaar(fresh_url, "orgs", "import", str(SHARED_DATA / "provincies.csv"))
+    assert "9 nieuw, 0 bijgewerkt, 3 ongewijzigd" in provinces.stdout, provinces.stderr
+    first = weerbaar(fresh_url, "orgs", "import", str(SHARED_DATA / "gemeenten.csv"))
+    assert "336 nieuw, 0 bijgewerkt, 6 ongewijzigd" in first.stdout
+    second = weerbaar(fresh_url, "orgs", "import", str(SHARED_DATA / "gemeenten.csv"))
+    assert "0 nieuw, 0 bijgewerkt, 342 ongewijzigd" in second.stdout
+
+    added = weerbaar(
+        fresh_url,
+        "user",
+        "add",
+        "--email",
+        "Nieuw@Zeist.nl",
+        "--name",
+        "Nieuwe Griffier",
+        "--role",
+        "clerk",
+        "--org",
+        "GM0355",
+    )
+    assert added.returncode == 0 and "nieuw@zeist.nl" in added.stdout
+    no_org = weerbaar(fresh_url, "user", "add", "--email", "x@zeist.nl", "--name", "X", "--role", "clerk")
+    assert no_org.returncode == 1 and "organisation" in no_org.stderr
+
+    link = weerbaar(fresh_url, "user", "login-link", "nieuw@zeist.nl")
+    assert link.returncode == 0 and link.stdout.startswith("http://weerbaar.test/inloggen/link/")
+    unknown = weerbaar(fresh_url, "user", "login-link", "niemand@zeist.nl")
+    assert unknown.returncode == 1
+
+
+async def test_bad_csv_is_reported_without_a_traceback(fresh_url: str, tmp_path: Path) -> None:
+    weerbaar(fresh_url, "migrate")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n")
+    result = weerbaar(fresh_url, "orgs", "import", str(bad))
+    assert (
+        result.returncode == 1 and "Onbekende kolommen" in result.stderr and "Traceback" not in result.stderr
+    )
+
+
+def test_production_without_a_secret_is_refused() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WEERBAAR_")}
+    env["WEERBAAR_ENV"] = "production"
+    result = subprocess.run(
+        [sys.executable, "-m", "server.cli", "migrate"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2 and "WEERBAAR_SECRET_KEY" in result.stderr

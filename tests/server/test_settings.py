@@ -1,0 +1,54 @@
+"""Settings come from WEERBAAR_* variables with safe local defaults; production refuses unsafe ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from server.settings import Environment, SettingsError, load_settings
+
+
+def test_local_defaults_need_nothing_set(tmp_path: Path) -> None:
+    settings = load_settings({}, var_dir=tmp_path)
+    assert settings.database_url == f"sqlite://{tmp_path / 'weerbaar.sqlite3'}"
+    assert settings.environment is Environment.DEVELOPMENT
+    assert settings.dev_mail_page and not settings.secure_cookies
+    assert settings.base_url == "http://127.0.0.1:8000"
+
+
+def test_the_development_secret_is_generated_once_and_kept(tmp_path: Path) -> None:
+    first = load_settings({}, var_dir=tmp_path).secret_key
+    assert len(first) >= 32
+    assert load_settings({}, var_dir=tmp_path).secret_key == first
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_production_refuses_a_missing_secret_or_smtp(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="WEERBAAR_SECRET_KEY"):
+        load_settings({"WEERBAAR_ENV": "production", "WEERBAAR_SMTP_URL": "smtp://mail"}, var_dir=tmp_path)
+    with pytest.raises(SettingsError, match="WEERBAAR_SMTP_URL"):
+        load_settings({"WEERBAAR_ENV": "production", "WEERBAAR_SECRET_KEY": "s" * 40}, var_dir=tmp_path)
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_production_settings(tmp_path: Path) -> None:
+    settings = load_settings(
+        {
+            "WEERBAAR_ENV": "production",
+            "WEERBAAR_SECRET_KEY": "s" * 40,
+            "WEERBAAR_SMTP_URL": "smtp+starttls://user:pw@mail.example:587",
+            "WEERBAAR_BASE_URL": "https://weerbaar.example/",
+            "WEERBAAR_DATABASE_URL": "postgres://weerbaar@db/weerbaar",
+            "WEERBAAR_MAIL_FROM": "Weerbaar <noreply@weerbaar.example>",
+        },
+        var_dir=tmp_path,
+    )
+    assert settings.is_production and settings.secure_cookies and not settings.dev_mail_page
+    assert settings.base_url == "https://weerbaar.example"
+
+
+@pytest.mark.parametrize("environ", [{"WEERBAAR_ENV": "staging"}, {"WEERBAAR_SECRET_KEY": "kort"}])
+def test_wrong_values_are_named(tmp_path: Path, environ: dict[str, str]) -> None:
+    with pytest.raises(SettingsError):
+        load_settings(environ, var_dir=tmp_path)
