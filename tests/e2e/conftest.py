@@ -1,0 +1,145 @@
+"""Browser tests: a real `weerbaar serve` process, a real SMTP server, Debian's Chromium via Playwright.
+
+Without Chromium the browser tests skip, except under CI=true where they must run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from axe_playwright_python.async_playwright import Axe
+from playwright.async_api import Browser, Page, async_playwright
+
+from tests.databases import running_in_ci, throwaway_database
+from tests.smtp import SmtpSink, free_port
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+SERVER_SECRET = "e2e-secret-key-that-is-long-enough-0123456789"
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    if not os.path.exists(CHROMIUM):
+        if running_in_ci():
+            pytest.fail(f"Chromium not found at {CHROMIUM}; `make test` installs it.", pytrace=False)
+        pytest.skip(f"Chromium not found at {CHROMIUM}: browser tests skipped.")
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+@pytest.fixture
+async def page(browser: Browser) -> AsyncIterator[Page]:
+    context = await browser.new_context(locale="nl-NL")
+    new_page = await context.new_page()
+    try:
+        yield new_page
+    finally:
+        await context.close()
+
+
+@dataclass
+class LiveServer:
+    url: str
+    database_url: str
+    smtp: SmtpSink
+    env: dict[str, str]
+
+    def weerbaar(self, *args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "-m", "server.cli", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        return result.stdout
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"weerbaar serve exited with {process.returncode}")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise TimeoutError(f"{url} did not come up in {timeout} s")
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpSink]:
+    sink = SmtpSink()
+    sink.start()
+    try:
+        yield sink
+    finally:
+        sink.stop()
+
+
+@pytest.fixture
+async def live_server(db_kind: str, smtp_server: SmtpSink) -> AsyncIterator[LiveServer]:
+    """`weerbaar serve` on a free port over a fresh database with the demo data, mailing to `smtp_server`."""
+    async with throwaway_database(db_kind) as database_url:
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        env = {
+            **os.environ,
+            "WEERBAAR_DATABASE_URL": database_url,
+            "WEERBAAR_SECRET_KEY": SERVER_SECRET,
+            "WEERBAAR_BASE_URL": url,
+            "WEERBAAR_SMTP_URL": smtp_server.url,
+        }
+        server = LiveServer(url, database_url, smtp_server, env)
+        server.weerbaar("migrate")
+        server.weerbaar("demo", "--no-links")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "server.cli", "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            _wait_until_up(url, process)
+            yield server
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+async def assert_accessible(page: Page) -> None:
+    """axe-core finds no WCAG 2.1 A/AA violation on the page as it is now."""
+    results = await Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
+    violations = results.response["violations"]
+    assert not violations, f"{page.url}:\n" + "\n".join(
+        f"- {v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in violations
+    )
