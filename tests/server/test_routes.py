@@ -226,3 +226,24 @@ async def test_a_coordinator_invites_deactivates_and_changes_roles(client: httpx
 
     themselves = await post(client, f"/beheer/gebruikers/{coordinator.id}/deactiveren")
     assert themselves.status_code == 400 and (await User.get(id=coordinator.id)).is_active
+
+
+async def test_an_unexpected_error_shows_the_500_page_without_a_traceback(settings) -> None:
+    from starlette.routing import Route
+
+    from server.access import public
+    from server.app import create_app
+
+    @public
+    async def crash(request):
+        raise RuntimeError("geheime details")
+
+    app = create_app(settings)
+    app.router.routes.append(Route("/crash", crash))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        response = await http.get("/crash")
+    assert response.status_code == 500
+    assert "Er ging iets mis bij ons" in response.text and "070 - 37 38 314" in response.text
+    assert "geheime details" not in response.text and "Traceback" not in response.text
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
