@@ -22,6 +22,9 @@ USER_NOTICES = {
     "gedeactiveerd": _("Het account is gedeactiveerd; de gebruiker is overal uitgelogd."),
     "geactiveerd": _("Het account is weer actief."),
     "rol": _("De rol is gewijzigd; de gebruiker moet opnieuw inloggen."),
+    "tweede-stap": _(
+        "De tweede stap is gewist; de gebruiker stelt die bij de volgende keer inloggen opnieuw in."
+    ),
 }
 
 
@@ -120,6 +123,13 @@ async def change_role(request: Request) -> Response:
 
 
 @requires(Role.COORDINATOR)
+async def reset_second_factor(request: Request) -> Response:
+    await read_form(request)
+    await users.reset_second_factor(_user_id(request), actor=request.state.user)
+    return RedirectResponse("/beheer/gebruikers?melding=tweede-stap", status_code=303)
+
+
+@requires(Role.COORDINATOR)
 async def audit_log(request: Request) -> Response:
     page = page_number(request)
     action = request.query_params.get("actie", "").strip()
@@ -179,6 +189,7 @@ routes = [
     Route("/beheer/gebruikers/{user_id}/deactiveren", deactivate, methods=["POST"]),
     Route("/beheer/gebruikers/{user_id}/activeren", activate, methods=["POST"]),
     Route("/beheer/gebruikers/{user_id}/rol", change_role, methods=["POST"]),
+    Route("/beheer/gebruikers/{user_id}/tweede-stap", reset_second_factor, methods=["POST"]),
     Route("/beheer/audit", audit_log, methods=["GET"]),
     Route("/beheer/mail", outbox, methods=["GET"]),
     Route("/beheer/mail/{message_id}/opnieuw", resend_mail, methods=["POST"]),

@@ -145,6 +145,23 @@ def cmd_user_login_link(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_with_orm(settings, work))
 
 
+def cmd_user_reset_second_factor(settings: Settings, args: argparse.Namespace) -> int:
+    from server.auth import normalise_email
+    from server.models import User
+    from server.users import reset_second_factor
+
+    async def work() -> int:
+        user = await User.get_or_none(email=normalise_email(args.email))
+        if user is None:
+            print(f"Geen gebruiker met e-mailadres {args.email}.", file=sys.stderr)
+            return 1
+        await reset_second_factor(user.id, actor=None)
+        print(f"Tweede stap van {user.email} gewist; bij de volgende keer inloggen opnieuw instellen.")
+        return 0
+
+    return asyncio.run(_with_orm(settings, work))
+
+
 def cmd_user_totp_code(settings: Settings, args: argparse.Namespace) -> int:
     from server.auth import normalise_email
     from server.models import User
@@ -201,6 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
     login_link = user.add_parser("login-link", help="eenmalige inloglink tonen (ondersteuning)")
     login_link.add_argument("email")
     login_link.set_defaults(handler=cmd_user_login_link)
+    reset = user.add_parser("reset-second-factor", help="tweede stap wissen (verloren telefoon)")
+    reset.add_argument("email")
+    reset.set_defaults(handler=cmd_user_reset_second_factor)
     totp_code = user.add_parser("totp-code", help="huidige TOTP-code tonen (alleen ontwikkeling)")
     totp_code.add_argument("email")
     totp_code.set_defaults(handler=cmd_user_totp_code)

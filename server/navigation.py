@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from server.i18n import _
-from server.models import Role, User
+from server.models import Role, User, UserSession
 
 NAVIGATION: dict[Role, list[tuple[str, str]]] = {
     Role.COORDINATOR: [
@@ -19,5 +19,10 @@ NAVIGATION: dict[Role, list[tuple[str, str]]] = {
 }
 
 
-def navigation_for(user: User | None) -> list[tuple[str, str]]:
-    return NAVIGATION[user.role] if user else []
+def navigation_for(user: User | None, session: UserSession | None) -> list[tuple[str, str]]:
+    """The role's menu, once the login is complete (no menu while the second factor is pending)."""
+    if user is None or session is None:
+        return []
+    if user.role.needs_second_factor and session.second_factor_at is None:
+        return []
+    return NAVIGATION[user.role]

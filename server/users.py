@@ -18,7 +18,7 @@ from server.auth import INVITATION_VALIDITY, is_plausible_email, issue_login_lin
 from server.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from server.i18n import _
 from server.mail import queue_mail
-from server.models import Organisation, Role, User
+from server.models import Organisation, RecoveryCode, Role, User
 from server.sessions import end_all_sessions
 
 ROLE_LABELS = {
@@ -92,6 +92,7 @@ async def invite_user(email: str, name: str, role: str, org_code: str, *, actor:
                     "user": user,
                     "inviter": actor,
                     "link": link,
+                    "login_url": f"{base_url}/inloggen",
                     "role_label": ROLE_LABELS[parsed_role],
                     "organisation": organisation,
                 },
@@ -146,6 +147,25 @@ async def change_role(user_id: int, role: str, org_code: str, *, actor: User) ->
         await end_all_sessions(user)
         await record(actor, "role_changed", user, f"{user.email}: {ROLE_LABELS[new_role]}")
     return user
+
+
+async def reset_second_factor(user_id: int, *, actor: User | None) -> User:
+    """Forget a user's authenticator and recovery codes (a lost phone); they enrol again at next login.
+
+    `actor` None is support at the command line; otherwise a coordinator, not for themselves.
+    """
+    if actor is None:
+        user = await User.get_or_none(id=user_id)
+        if user is None:
+            raise NotFound()
+    else:
+        user = await _managed_user(user_id, actor)
+    async with in_transaction():
+        await User.filter(id=user.id).update(totp_secret=None, totp_confirmed_at=None, totp_last_step=None)
+        await RecoveryCode.filter(user=user).delete()
+        await end_all_sessions(user)
+        await record(actor, "second_factor_reset", user, user.email)
+    return await User.get(id=user.id)
 
 
 async def colleagues_of(organisation: Organisation) -> list[User]:

@@ -62,6 +62,7 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/beheer/gebruikers/{user_id}/deactiveren"): STAFF,
     ("POST", "/beheer/gebruikers/{user_id}/activeren"): STAFF,
     ("POST", "/beheer/gebruikers/{user_id}/rol"): STAFF,
+    ("POST", "/beheer/gebruikers/{user_id}/tweede-stap"): STAFF,
     ("GET", "/beheer/audit"): STAFF,
     ("GET", "/beheer/mail"): STAFF,
     ("POST", "/beheer/mail/{message_id}/opnieuw"): STAFF,
@@ -134,7 +135,7 @@ def concrete_path(path: str, world: World) -> str:
 
 def outcome_of(response: httpx.Response) -> str:
     location = response.headers.get("location", "")
-    if response.status_code in (302, 303) and location.startswith("/inloggen") and "tweede" not in location:
+    if response.status_code in (302, 303) and location.split("?")[0] == "/inloggen":
         return LOGIN
     if response.status_code in (403, 404):
         return str(response.status_code)

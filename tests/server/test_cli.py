@@ -78,6 +78,12 @@ async def test_migrate_demo_import_and_users(fresh_url: str, tmp_path: Path) -> 
     unknown = weerbaar(fresh_url, "user", "login-link", "niemand@zeist.nl")
     assert unknown.returncode == 1
 
+    code = weerbaar(fresh_url, "user", "totp-code", "coordinator@weerbaar.example")
+    assert code.returncode == 0 and len(code.stdout.strip()) == 6
+    reset = weerbaar(fresh_url, "user", "reset-second-factor", "coordinator@weerbaar.example")
+    assert reset.returncode == 0, reset.stderr
+    assert weerbaar(fresh_url, "user", "totp-code", "coordinator@weerbaar.example").returncode == 1
+
 
 async def test_bad_csv_is_reported_without_a_traceback(fresh_url: str, tmp_path: Path) -> None:
     weerbaar(fresh_url, "migrate")

@@ -247,3 +247,29 @@ async def test_an_unexpected_error_shows_the_500_page_without_a_traceback(settin
     assert "Er ging iets mis bij ons" in response.text and "070 - 37 38 314" in response.text
     assert "geheime details" not in response.text and "Traceback" not in response.text
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+
+
+async def test_a_coordinator_resets_a_lost_second_factor(client: httpx.AsyncClient) -> None:
+    from server.models import RecoveryCode
+
+    await sign_in(client, await make_user(Role.COORDINATOR))
+    finance = await make_user(
+        Role.FINANCE, totp_secret="JBSWY3DPEHPK3PXP", totp_confirmed_at="2026-01-01T00:00:00+00:00"
+    )
+    await RecoveryCode.create(user=finance, code_hash="b" * 64)
+    await sign_in(httpx.AsyncClient(), finance)
+    page = await client.get("/beheer/gebruikers")
+    assert f"/beheer/gebruikers/{finance.id}/tweede-stap" in page.text
+    response = await post(client, f"/beheer/gebruikers/{finance.id}/tweede-stap")
+    assert response.status_code == 303
+    finance = await User.get(id=finance.id)
+    assert not finance.has_second_factor and finance.totp_secret is None
+    assert await RecoveryCode.filter(user=finance).count() == 0
+    assert await UserSession.filter(user=finance).count() == 0
+    assert await AuditEntry.filter(action="second_factor_reset").exists()
+
+
+async def test_no_menu_until_the_second_factor_is_passed(client: httpx.AsyncClient) -> None:
+    await sign_in(client, await make_user(Role.COORDINATOR), second_factor_done=False)
+    page = await client.get("/inloggen/tweede-factor")
+    assert 'href="/beheer/gebruikers"' not in page.text
