@@ -3,10 +3,15 @@
 A sender delivers due rows afterwards with aiosmtplib, in-process or as `weerbaar worker` processes.
 Rows are claimed in a short transaction (`FOR UPDATE SKIP LOCKED` on PostgreSQL; on SQLite the
 transaction's write lock does the same), marked `sending` with a lease, delivered outside any
-transaction, then marked sent. A claim whose lease ran out (the sender died) is claimed again.
+transaction, then marked sent. A claim whose lease ran out (the sender died) is claimed again. The lease
+is also the claim's token: a sender that lost its claim cannot overwrite the outcome of the new owner.
+Delivery is at least once: a sender that dies between the server's OK and marking the row sent, sends
+that mail again after the lease.
 
-Temporary failures (connection refused, time-out, a 4xx reply) are retried with growing delays;
-a permanent refusal (5xx) marks the row failed, for coordinators to see and resend.
+Temporary failures (connection refused, time-out, a 4xx reply, a server refusing the connection or the
+login) are retried with growing delays; a permanent refusal of the mail (5xx), or a mail no server can
+take (a line break in a header, a non-ASCII address without SMTPUTF8), marks the row failed, for
+coordinators to see and resend.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import format_datetime, make_msgid
 from enum import StrEnum
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -72,7 +77,7 @@ class OutboxMessage(Model):
 
 
 def retry_delay(attempts: int) -> timedelta:
-    """30 s, 1 min, 2 min, ... capped at one hour: about 8 hours of retries before giving up."""
+    """30 s, 1 min, 2 min, ... capped at one hour: with MAX_ATTEMPTS 12, about 5 hours of retries."""
     return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
 
 
@@ -122,10 +127,15 @@ class SmtpTarget:
 
 
 def build_email(message: OutboxMessage, mail_from: str) -> EmailMessage:
+    """Raises ValueError for a header no server can take (a line break in it: header injection).
+
+    Date is required by RFC 5322, and spam filters count it against a mail that has none.
+    """
     email = EmailMessage()
     email["From"] = mail_from
-    email["To"] = formataddr(("", message.to_address))
+    email["To"] = message.to_address
     email["Subject"] = message.subject
+    email["Date"] = format_datetime(timezone.now())
     email["Message-ID"] = message.message_id
     email.set_content(message.body_text)
     email.add_alternative(message.body_html, subtype="html")
@@ -133,60 +143,83 @@ def build_email(message: OutboxMessage, mail_from: str) -> EmailMessage:
 
 
 async def claim_due(limit: int = 20) -> list[OutboxMessage]:
+    """Take up to `limit` due rows, longest due first: queued ones and claims whose lease ran out.
+
+    The rows become `sending` until the lease ends. The returned instances carry that lease, which
+    `_record_outcome` checks, so that only the current owner of a row writes how its attempt went.
+    """
     now = timezone.now()
+    lease_until = now + LEASE
     async with in_transaction():
-        due = (
-            await OutboxMessage.filter(status=OutboxStatus.QUEUED, next_attempt_at__lte=now)
+        claimed = (
+            await OutboxMessage.filter(
+                status__in=[OutboxStatus.QUEUED, OutboxStatus.SENDING], next_attempt_at__lte=now
+            )
             .order_by("next_attempt_at", "id")
             .limit(limit)
             .select_for_update(skip_locked=True)
         )
-        stale = (
-            await OutboxMessage.filter(status=OutboxStatus.SENDING, next_attempt_at__lte=now)
-            .order_by("next_attempt_at", "id")
-            .limit(limit)
-            .select_for_update(skip_locked=True)
-        )
-        claimed = [*due, *stale][:limit]
         if claimed:
             await OutboxMessage.filter(id__in=[m.id for m in claimed]).update(
-                status=OutboxStatus.SENDING, next_attempt_at=now + LEASE
+                status=OutboxStatus.SENDING, next_attempt_at=lease_until
             )
+    for message in claimed:
+        message.status = OutboxStatus.SENDING
+        message.next_attempt_at = lease_until
     return claimed
 
 
 def _is_permanent(exc: Exception) -> bool:
-    code = getattr(exc, "code", None)
+    """The server refused this mail for good (5xx), or no server can take it: retrying will not help."""
+    if isinstance(exc, ValueError | aiosmtplib.SMTPNotSupported):
+        return True
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
-        codes = [getattr(e, "code", 0) for e in exc.recipients]
-        return bool(codes) and all(500 <= c < 600 for c in codes)
-    return isinstance(code, int) and 500 <= code < 600
+        return bool(exc.recipients) and all(500 <= e.code < 600 for e in exc.recipients)
+    return isinstance(exc, aiosmtplib.SMTPResponseException) and 500 <= exc.code < 600
 
 
-async def _record_outcome(message: OutboxMessage, error: Exception | None) -> None:
+def _describe(error: Exception) -> str:
+    """For coordinators: the server's reply, or at least the kind of failure when it says nothing."""
+    return (str(error) or type(error).__name__)[:2000]
+
+
+async def _record_outcome(
+    message: OutboxMessage, error: Exception | None, *, permanent: bool = False
+) -> None:
+    """Write how the attempt on a claimed row went, as long as the claim is still ours.
+
+    After our lease ran out another sender may have claimed the row (it then carries that sender's
+    lease); a late outcome from us must not overwrite its result.
+    """
     now = timezone.now()
     attempts = message.attempts + 1
     if error is None:
         update: dict[str, Any] = {"status": OutboxStatus.SENT, "sent_at": now, "last_error": ""}
-    elif _is_permanent(error) or attempts >= MAX_ATTEMPTS:
-        update = {"status": OutboxStatus.FAILED, "last_error": str(error)[:2000]}
+    elif permanent or attempts >= MAX_ATTEMPTS:
+        update = {"status": OutboxStatus.FAILED, "last_error": _describe(error)}
     else:
         update = {
             "status": OutboxStatus.QUEUED,
             "next_attempt_at": now + retry_delay(attempts),
-            "last_error": str(error)[:2000],
+            "last_error": _describe(error),
         }
-    await OutboxMessage.filter(id=message.id, status=OutboxStatus.SENDING).update(attempts=attempts, **update)
+    await OutboxMessage.filter(
+        id=message.id, status=OutboxStatus.SENDING, next_attempt_at=message.next_attempt_at
+    ).update(attempts=attempts, **update)
 
 
-async def deliver_due(smtp_url: str, mail_from: str, limit: int = 20) -> int:
-    """Send what is due over one SMTP connection; return how many were sent."""
-    claimed = await claim_due(limit)
-    if not claimed:
-        return 0
-    target = SmtpTarget.from_url(smtp_url)
-    sent = 0
-    client = aiosmtplib.SMTP(
+async def _release_untried(claimed: list[OutboxMessage]) -> None:
+    """Claimed rows that were not tried (the connection dropped, the round broke off) are due again at
+    once, without counting an attempt, instead of waiting for the lease to run out."""
+    await OutboxMessage.filter(
+        id__in=[m.id for m in claimed],
+        status=OutboxStatus.SENDING,
+        next_attempt_at=claimed[0].next_attempt_at,
+    ).update(status=OutboxStatus.QUEUED, next_attempt_at=timezone.now())
+
+
+def _client_for(target: SmtpTarget) -> aiosmtplib.SMTP:
+    return aiosmtplib.SMTP(
         hostname=target.hostname,
         port=target.port,
         username=target.username,
@@ -195,48 +228,78 @@ async def deliver_due(smtp_url: str, mail_from: str, limit: int = 20) -> int:
         start_tls=True if target.start_tls else None,
         timeout=SMTP_TIMEOUT_SECONDS,
     )
+
+
+async def _send_one(client: aiosmtplib.SMTP, message: OutboxMessage, mail_from: str) -> Exception | None:
+    """None when the server took the mail, else why not (a ValueError: the mail cannot be built)."""
     try:
-        await client.connect()
-    except (aiosmtplib.SMTPException, OSError) as exc:
-        log.warning("SMTP not reachable: %s", exc)
-        for message in claimed:
-            await _record_outcome(message, exc)
+        await client.send_message(build_email(message, mail_from))
+    except (aiosmtplib.SMTPException, OSError, ValueError) as exc:
+        log.warning("mail %s not delivered: %s", message.id, _describe(exc))
+        return exc
+    return None
+
+
+async def _close(client: aiosmtplib.SMTP) -> None:
+    """QUIT politely; a server that has gone away must not turn a delivered round into an error."""
+    if client.is_connected:
+        with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+            await client.quit()
+    client.close()
+
+
+async def deliver_due(smtp_url: str, mail_from: str, limit: int = 20) -> int:
+    """Send what is due over one SMTP connection; return how many were sent.
+
+    The URL is read before anything is claimed: a bad setting raises ValueError and leaves the rows as
+    they are. A server that cannot be reached, or refuses the connection or our login (even with a
+    5xx), is an outage: it says nothing about the mail, so every claimed mail is retried later.
+    """
+    target = SmtpTarget.from_url(smtp_url)
+    claimed = await claim_due(limit)
+    if not claimed:
         return 0
+    client = _client_for(target)
     try:
-        for message in claimed:
-            try:
-                await client.send_message(build_email(message, mail_from))
-            except (aiosmtplib.SMTPException, OSError) as exc:
-                log.warning("mail %s not delivered: %s", message.id, exc)
+        try:
+            await client.connect()
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            log.warning("SMTP not reachable: %s", _describe(exc))
+            for message in claimed:
                 await _record_outcome(message, exc)
-                if not client.is_connected:
-                    break
-            else:
-                await _record_outcome(message, None)
-                sent += 1
-        # Rows claimed but not attempted because the connection dropped: back to the queue now.
-        await OutboxMessage.filter(id__in=[m.id for m in claimed], status=OutboxStatus.SENDING).update(
-            status=OutboxStatus.QUEUED, next_attempt_at=timezone.now()
-        )
+            return 0
+        sent = 0
+        for message in claimed:
+            if not client.is_connected:
+                break
+            error = await _send_one(client, message, mail_from)
+            await _record_outcome(message, error, permanent=error is not None and _is_permanent(error))
+            sent += error is None
+        return sent
     finally:
-        if client.is_connected:
-            try:
-                await client.quit()
-            except aiosmtplib.SMTPException:
-                client.close()
-    return sent
+        await _release_untried(claimed)
+        await _close(client)
 
 
 async def resend(message_id: int, *, actor: User) -> OutboxMessage:
-    """Queue a failed or sent mail once more (a coordinator's decision, in the audit log)."""
+    """Queue a failed or sent mail once more (a coordinator's decision, in the audit log).
+
+    It goes out with a new Message-ID: providers drop a message whose Message-ID they already have.
+    Mail still queued or being sent is left alone (a double click, a page that was out of date), so
+    that it is not sent twice. Raises NotFound.
+    """
     async with in_transaction():
-        message = await OutboxMessage.get_or_none(id=message_id)
+        message = await OutboxMessage.select_for_update().get_or_none(id=message_id)
         if message is None:
             raise NotFound()
+        if not message.can_resend:
+            return message
         message.status = OutboxStatus.QUEUED
         message.next_attempt_at = timezone.now()
         message.attempts = 0
-        await message.save(update_fields=["status", "next_attempt_at", "attempts"])
+        message.sent_at = None
+        message.message_id = make_msgid(domain="weerbaar")
+        await message.save(update_fields=["status", "next_attempt_at", "attempts", "sent_at", "message_id"])
         await record(actor, "mail_resent", message, message.to_address)
     return message
 

@@ -77,6 +77,8 @@ def load_settings(environ: dict[str, str] | None = None, var_dir: Path = VAR_DIR
         raise SettingsError("WEERBAAR_SECRET_KEY moet minstens 32 tekens lang zijn.")
 
     smtp_url = env.get("WEERBAAR_SMTP_URL") or None
+    if smtp_url and not smtp_url.startswith(("smtp://", "smtp+starttls://", "smtps://")):
+        raise SettingsError("WEERBAAR_SMTP_URL moet beginnen met smtp://, smtp+starttls:// of smtps://.")
     if environment is Environment.PRODUCTION and not smtp_url:
         raise SettingsError("WEERBAAR_SMTP_URL ontbreekt; in productie moet mail verstuurd worden.")
 

@@ -48,7 +48,10 @@ def test_production_settings(tmp_path: Path) -> None:
     assert settings.base_url == "https://weerbaar.example"
 
 
-@pytest.mark.parametrize("environ", [{"WEERBAAR_ENV": "staging"}, {"WEERBAAR_SECRET_KEY": "kort"}])
+@pytest.mark.parametrize(
+    "environ",
+    [{"WEERBAAR_ENV": "staging"}, {"WEERBAAR_SECRET_KEY": "kort"}, {"WEERBAAR_SMTP_URL": "mail.example:25"}],
+)
 def test_wrong_values_are_named(tmp_path: Path, environ: dict[str, str]) -> None:
     with pytest.raises(SettingsError):
         load_settings(environ, var_dir=tmp_path)
