@@ -15,8 +15,9 @@ from tortoise.migrations.api import migrate
 #: Tortoise app label -> model modules. Each app keeps its migrations in `<package>.migrations`.
 APPS: dict[str, list[str]] = {
     "core": ["server.models", "server.mail"],
+    "bookings": ["bookings.models"],
 }
-MIGRATIONS = {"core": "server.migrations"}
+MIGRATIONS = {"core": "server.migrations", "bookings": "bookings.migrations"}
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:

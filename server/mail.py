@@ -24,6 +24,7 @@ from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from enum import StrEnum
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -76,12 +77,36 @@ class OutboxMessage(Model):
         return self.status in (OutboxStatus.FAILED, OutboxStatus.SENT)
 
 
+class OutboxAttachment(Model):
+    id = fields.BigIntField(primary_key=True)
+    message: fields.ForeignKeyRelation[OutboxMessage] = fields.ForeignKeyField(
+        "core.OutboxMessage", related_name="attachments", on_delete=fields.CASCADE
+    )
+    filename = fields.CharField(max_length=200)
+    content_type = fields.CharField(max_length=100)
+    content = fields.BinaryField()
+
+    class Meta:
+        table = "outbox_attachment"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file to send along: `content_type` may carry parameters, e.g. 'text/calendar; method=REQUEST'."""
+
+    filename: str
+    content_type: str
+    content: bytes
+
+
 def retry_delay(attempts: int) -> timedelta:
     """30 s, 1 min, 2 min, ... capped at one hour: with MAX_ATTEMPTS 12, about 5 hours of retries."""
     return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
 
 
-async def queue_mail(to_address: str, template: str, context: dict[str, Any]) -> OutboxMessage:
+async def queue_mail(
+    to_address: str, template: str, context: dict[str, Any], attachments: Sequence[Attachment] = ()
+) -> OutboxMessage:
     """Render `templates/emails/<template>.{txt,html}` and queue it; call inside the change's transaction.
 
     The subject is the first line of the text template, after 'Onderwerp: '.
@@ -90,7 +115,7 @@ async def queue_mail(to_address: str, template: str, context: dict[str, Any]) ->
     first_line, _, body = text.partition("\n")
     subject = first_line.removeprefix("Onderwerp:").strip()
     html = render_text(f"emails/{template}.html", {**context, "subject": subject})
-    return await OutboxMessage.create(
+    message = await OutboxMessage.create(
         to_address=to_address,
         subject=subject,
         body_text=body.lstrip("\n"),
@@ -98,6 +123,14 @@ async def queue_mail(to_address: str, template: str, context: dict[str, Any]) ->
         next_attempt_at=timezone.now(),
         message_id=make_msgid(domain="weerbaar"),
     )
+    for attachment in attachments:
+        await OutboxAttachment.create(
+            message=message,
+            filename=attachment.filename,
+            content_type=attachment.content_type,
+            content=attachment.content,
+        )
+    return message
 
 
 @dataclass(frozen=True)
@@ -126,7 +159,9 @@ class SmtpTarget:
         )
 
 
-def build_email(message: OutboxMessage, mail_from: str) -> EmailMessage:
+def build_email(
+    message: OutboxMessage, mail_from: str, attachments: Sequence[OutboxAttachment] = ()
+) -> EmailMessage:
     """Raises ValueError for a header no server can take (a line break in it: header injection).
 
     Date is required by RFC 5322, and spam filters count it against a mail that has none.
@@ -139,6 +174,14 @@ def build_email(message: OutboxMessage, mail_from: str) -> EmailMessage:
     email["Message-ID"] = message.message_id
     email.set_content(message.body_text)
     email.add_alternative(message.body_html, subtype="html")
+    for attachment in attachments:
+        mime_type, *parameters = (part.strip() for part in attachment.content_type.split(";"))
+        maintype, _, subtype = mime_type.partition("/")
+        params = dict(p.partition("=")[::2] for p in parameters)
+        email.add_attachment(
+            bytes(attachment.content), maintype=maintype, subtype=subtype, filename=attachment.filename,
+            params=params,
+        )
     return email
 
 
@@ -230,10 +273,12 @@ def _client_for(target: SmtpTarget) -> aiosmtplib.SMTP:
     )
 
 
-async def _send_one(client: aiosmtplib.SMTP, message: OutboxMessage, mail_from: str) -> Exception | None:
+async def _send_one(
+    client: aiosmtplib.SMTP, message: OutboxMessage, mail_from: str, attachments: Sequence[OutboxAttachment]
+) -> Exception | None:
     """None when the server took the mail, else why not (a ValueError: the mail cannot be built)."""
     try:
-        await client.send_message(build_email(message, mail_from))
+        await client.send_message(build_email(message, mail_from, attachments))
     except (aiosmtplib.SMTPException, OSError, ValueError) as exc:
         log.warning("mail %s not delivered: %s", message.id, _describe(exc))
         return exc
@@ -246,6 +291,13 @@ async def _close(client: aiosmtplib.SMTP) -> None:
         with contextlib.suppress(aiosmtplib.SMTPException, OSError):
             await client.quit()
     client.close()
+
+
+async def _attachments_of(messages: list[OutboxMessage]) -> dict[int, list[OutboxAttachment]]:
+    by_message: dict[int, list[OutboxAttachment]] = {}
+    for attachment in await OutboxAttachment.filter(message_id__in=[m.id for m in messages]).order_by("id"):
+        by_message.setdefault(attachment.message_id, []).append(attachment)  # type: ignore[attr-defined]
+    return by_message
 
 
 async def deliver_due(smtp_url: str, mail_from: str, limit: int = 20) -> int:
@@ -268,11 +320,12 @@ async def deliver_due(smtp_url: str, mail_from: str, limit: int = 20) -> int:
             for message in claimed:
                 await _record_outcome(message, exc)
             return 0
+        attachments = await _attachments_of(claimed)
         sent = 0
         for message in claimed:
             if not client.is_connected:
                 break
-            error = await _send_one(client, message, mail_from)
+            error = await _send_one(client, message, mail_from, attachments.get(message.id, []))
             await _record_outcome(message, error, permanent=error is not None and _is_permanent(error))
             sent += error is None
         return sent

@@ -1,0 +1,28 @@
+"""Background jobs that run every few seconds in each app process (or in `weerbaar worker`).
+
+Every job must be safe to run in several processes at once: it claims its work in the database
+(row locks, unique constraints), so two processes never do the same piece twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+
+log = logging.getLogger("weerbaar.periodic")
+
+Job = Callable[[], Awaitable[object]]
+
+
+async def run_periodically(jobs: Sequence[Job], interval: float, stop: asyncio.Event) -> None:
+    """Run each job, then wait `interval` seconds or until `stop`; a failing job is logged, never fatal."""
+    while not stop.is_set():
+        for job in jobs:
+            try:
+                await job()
+            except Exception:
+                log.exception("periodic job %s failed", getattr(job, "__name__", job))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval)
