@@ -148,6 +148,8 @@ class Booking(Model):
     starts_at = fields.DatetimeField(null=True)
     ends_at = fields.DatetimeField(null=True)
     calendar_sequence = fields.IntField(default=0)
+    #: For the free council-wide session: the council term it counts against (one per term).
+    council_term_start = fields.DateField(null=True)
 
     participants_count = fields.IntField(null=True)
     delivered_at = fields.DatetimeField(null=True)

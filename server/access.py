@@ -80,5 +80,5 @@ def requires(*roles: Role) -> Callable[[Endpoint], Endpoint]:
 def home_path(user: User) -> str:
     """Where a user lands after login."""
     if user.role is Role.CLERK:
-        return "/organisatie"
+        return "/organisatie/boekingen"
     return {Role.COORDINATOR: "/coordinatie", Role.TRAINER: "/trainer", Role.FINANCE: "/financien"}[user.role]

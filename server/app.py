@@ -14,6 +14,9 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 from tortoise import Tortoise
 
+from bookings import admin_routes as booking_admin_routes
+from bookings import calendar_routes as booking_calendar_routes
+from bookings import routes as booking_routes
 from server import admin_routes, auth_routes, dev_routes, organisation_routes, pages
 from server.db import init_orm
 from server.errors import DomainError, handle_domain_error, handle_http_exception, handle_server_error
@@ -61,6 +64,9 @@ def create_app(settings: Settings) -> Starlette:
         *auth_routes.routes,
         *organisation_routes.routes,
         *admin_routes.routes,
+        *booking_routes.routes,
+        *booking_admin_routes.routes,
+        *booking_calendar_routes.routes,
         *(dev_routes.routes if settings.dev_mail_page else []),
         Mount("/static", StaticFiles(directory=PROJECT_DIR / "static"), name="static"),
     ]

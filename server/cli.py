@@ -81,8 +81,11 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         print("Demogegevens horen niet in productie.", file=sys.stderr)
         return 2
 
+    from bookings.demo import load_bookings_demo
+
     async def work() -> int:
         if await demo.load_demo():
+            await load_bookings_demo()
             print("Demogegevens geladen.")
         else:
             print("De database heeft al gebruikers: demogegevens niet opnieuw geladen.")

@@ -19,12 +19,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from enum import StrEnum
-from collections.abc import Sequence
 from typing import Any
 from urllib.parse import unquote, urlsplit
 

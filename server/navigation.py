@@ -1,28 +1,56 @@
-"""The header navigation per role."""
+"""The header navigation per role, with the item for the current page marked."""
 
 from __future__ import annotations
+
+import re
+from dataclasses import dataclass
 
 from server.i18n import _
 from server.models import Role, User, UserSession
 
-NAVIGATION: dict[Role, list[tuple[str, str]]] = {
+
+@dataclass(frozen=True)
+class NavItem:
+    href: str
+    label: str
+    #: The paths this item stands for (the item is marked as the current page on them).
+    pattern: re.Pattern[str]
+
+
+def _item(href: str, label: str, pattern: str | None = None) -> NavItem:
+    return NavItem(href, label, re.compile(pattern or f"^{re.escape(href)}(/|$)"))
+
+
+NAVIGATION: dict[Role, list[NavItem]] = {
     Role.COORDINATOR: [
-        ("/coordinatie", _("Overzicht")),
-        ("/organisaties", _("Organisaties")),
-        ("/beheer/gebruikers", _("Gebruikers")),
-        ("/beheer/mail", _("Mail")),
-        ("/beheer/audit", _("Auditlog")),
+        _item("/coordinatie", _("Overzicht")),
+        _item("/boekingen", _("Boekingen")),
+        _item("/tour", _("Tour")),
+        _item("/aanbod", _("Aanbod")),
+        _item("/organisaties", _("Organisaties")),
+        _item("/beheer/gebruikers", _("Gebruikers")),
+        _item("/beheer/mail", _("Mail")),
+        _item("/beheer/audit", _("Auditlog")),
     ],
-    Role.CLERK: [("/organisatie", _("Mijn organisatie"))],
-    Role.TRAINER: [("/trainer", _("Mijn verzoeken"))],
-    Role.FINANCE: [("/financien", _("Financiën")), ("/organisaties", _("Organisaties"))],
+    Role.CLERK: [
+        _item(
+            "/organisatie/boekingen",
+            _("Boekingen"),
+            r"^/(organisatie/boekingen|boekingen/|organisaties/[^/]+/boek)",
+        ),
+        _item("/organisatie", _("Mijn organisatie"), r"^/organisaties?(/[^/]+)?/?$"),
+        _item("/agenda", _("Agenda")),
+    ],
+    Role.TRAINER: [_item("/trainer", _("Mijn verzoeken")), _item("/agenda", _("Agenda"))],
+    Role.FINANCE: [_item("/financien", _("Financiën")), _item("/organisaties", _("Organisaties"))],
 }
 
 
-def navigation_for(user: User | None, session: UserSession | None) -> list[tuple[str, str]]:
-    """The role's menu, once the login is complete (no menu while the second factor is pending)."""
+def navigation_for(user: User | None, session: UserSession | None, path: str) -> list[tuple[str, str, bool]]:
+    """(href, label, is_current) of the role's menu, once the login is complete (no menu while the
+    second factor is pending)."""
     if user is None or session is None:
         return []
     if user.role.needs_second_factor and session.second_factor_at is None:
         return []
-    return NAVIGATION[user.role]
+    return [(item.href, item.label, bool(item.pattern.match(path))) for item in NAVIGATION[user.role]]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 
@@ -33,6 +34,14 @@ class Settings:
     mail_from: str = "Weerbaar <noreply@weerbaar.localhost>"
     environment: Environment = Environment.DEVELOPMENT
     run_mail_sender: bool = True
+    lead_days_session: int = 21
+    lead_days_intake: int = 7
+    reminder_days: tuple[int, ...] = (7, 1)
+    #: First day of each council term, per kind of organisation (ISO dates).
+    municipal_terms: tuple[str, ...] = ("2018-03-29", "2022-03-30", "2026-04-01")
+    provincial_terms: tuple[str, ...] = ("2019-03-28", "2023-03-29", "2027-03-25")
+    #: (days before the start, percentage of the price due) from the earliest cut-off to the latest.
+    cancellation_policy: tuple[tuple[int, int], ...] = ((14, 50), (2, 100))
 
     @property
     def is_production(self) -> bool:
@@ -58,6 +67,42 @@ def _secret_key_from_file(var_dir: Path) -> str:
     path.write_text(key)
     path.chmod(0o600)
     return key
+
+
+def _int_list(env: dict[str, str], name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        return tuple(int(part) for part in raw.split(","))
+    except ValueError:
+        raise SettingsError(f"{name} moet een lijst van gehele getallen zijn, bijv. 7,1.") from None
+
+
+def _date_list(env: dict[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = env.get(name)
+    if not raw:
+        return default
+    parts = tuple(part.strip() for part in raw.split(","))
+    try:
+        for part in parts:
+            date.fromisoformat(part)
+    except ValueError:
+        raise SettingsError(f"{name} moet een lijst van datums zijn, bijv. 2022-03-30,2026-04-01.") from None
+    return tuple(sorted(parts))
+
+
+def _cancellation_policy(env: dict[str, str]) -> tuple[tuple[int, int], ...]:
+    raw = env.get("WEERBAAR_CANCELLATION_POLICY")
+    if not raw:
+        return Settings.cancellation_policy
+    try:
+        steps = tuple(
+            (int(days), int(percent)) for days, percent in (part.split(":") for part in raw.split(","))
+        )
+    except ValueError:
+        raise SettingsError("WEERBAAR_CANCELLATION_POLICY: bijv. 14:50,2:100 (dagen:procent).") from None
+    return tuple(sorted(steps, reverse=True))
 
 
 def load_settings(environ: dict[str, str] | None = None, var_dir: Path = VAR_DIR) -> Settings:
@@ -92,4 +137,10 @@ def load_settings(environ: dict[str, str] | None = None, var_dir: Path = VAR_DIR
         mail_from=env.get("WEERBAAR_MAIL_FROM", Settings.mail_from),
         environment=environment,
         run_mail_sender=env.get("WEERBAAR_MAIL_SENDER", "inprocess") != "worker",
+        lead_days_session=_int_list(env, "WEERBAAR_LEAD_DAYS_SESSION", (Settings.lead_days_session,))[0],
+        lead_days_intake=_int_list(env, "WEERBAAR_LEAD_DAYS_INTAKE", (Settings.lead_days_intake,))[0],
+        reminder_days=_int_list(env, "WEERBAAR_REMINDER_DAYS", Settings.reminder_days),
+        municipal_terms=_date_list(env, "WEERBAAR_TERMS_MUNICIPALITY", Settings.municipal_terms),
+        provincial_terms=_date_list(env, "WEERBAAR_TERMS_PROVINCE", Settings.provincial_terms),
+        cancellation_policy=_cancellation_policy(env),
     )

@@ -99,7 +99,7 @@ def render(
     user = getattr(state, "user", None)
     page = {
         "user": user,
-        "navigation": navigation_for(user, getattr(state, "session", None)),
+        "navigation": navigation_for(user, getattr(state, "session", None), request.url.path),
         "current_path": request.url.path,
         "csrf_token": getattr(state, "csrf_token", ""),
         "settings": request.app.state.settings,

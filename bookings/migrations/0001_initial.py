@@ -71,6 +71,7 @@ class Migration(migrations.Migration):
                 ('starts_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('ends_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('calendar_sequence', fields.IntField(default=0)),
+                ('council_term_start', fields.DateField(null=True, description='For the free council-wide session: the council term it counts against (one per term).')),
                 ('participants_count', fields.IntField(null=True)),
                 ('delivered_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('closed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),

@@ -1,0 +1,173 @@
+"""Coordinators' booking pages: the bookings board, the catalogue and the tour outreach."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from bookings import catalogue, outreach, queries
+from bookings.models import Audience, BookingStatus, Offering, PriceModel, Stage, TrainerKind, VatTreatment
+from server.access import requires
+from server.errors import NotFound, ValidationFailed
+from server.forms import page_number, values_of
+from server.models import Organisation, OrganisationKind, Role
+from server.security import read_form
+from server.templating import render
+
+
+async def _provinces() -> list[Organisation]:
+    return await Organisation.filter(kind=OrganisationKind.PROVINCE).order_by("name")
+
+
+@requires(Role.COORDINATOR)
+async def board(request: Request) -> Response:
+    filters = queries.BoardFilters.from_query(dict(request.query_params))
+    page = page_number(request)
+    bookings, has_next = await queries.board(filters, page)
+    return render(
+        request,
+        "bookings/board.html",
+        {
+            "bookings": bookings,
+            "has_next": has_next,
+            "page": page,
+            "filters": filters,
+            "statuses": list(BookingStatus),
+            "stages": list(Stage),
+            "provinces": await _provinces(),
+            "query": request.url.query,
+        },
+    )
+
+
+def _catalogue_choices() -> dict[str, list[str]]:
+    return {
+        "stages": list(Stage),
+        "audiences": list(Audience),
+        "price_models": list(PriceModel),
+        "vat_treatments": list(VatTreatment),
+        "trainer_kinds": list(TrainerKind),
+    }
+
+
+@requires(Role.COORDINATOR)
+async def offering_list(request: Request) -> Response:
+    offerings = await Offering.all().prefetch_related("roles").order_by("stage", "name")
+    return render(
+        request,
+        "bookings/offerings.html",
+        {
+            "offerings": offerings,
+            "saved": request.query_params.get("melding") == "opgeslagen",
+        },
+    )
+
+
+async def _offering_form(
+    request: Request,
+    offering: Offering | None,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "bookings/offering_form.html",
+        {
+            "offering": offering,
+            "values": values,
+            "errors": errors,
+            **_catalogue_choices(),
+        },
+        status_code=status_code,
+    )
+
+
+def _offering_field_names() -> tuple[str, ...]:
+    roles = tuple(f"role_{kind}_{end}" for kind in TrainerKind for end in ("min", "max"))
+    return (*catalogue.OFFERING_FIELDS, *roles)
+
+
+async def _offering(request: Request) -> Offering | None:
+    raw = request.path_params.get("offering_id")
+    if raw is None:
+        return None
+    offering = await Offering.get_or_none(id=int(raw)) if raw.isdigit() and len(raw) < 10 else None
+    if offering is None:
+        raise NotFound()
+    return offering
+
+
+@requires(Role.COORDINATOR)
+async def offering_form(request: Request) -> Response:
+    offering = await _offering(request)
+    values = await catalogue.offering_values(offering) if offering else {"is_active": "on"}
+    return await _offering_form(request, offering, values, {})
+
+
+@requires(Role.COORDINATOR)
+async def save_offering(request: Request) -> Response:
+    offering = await _offering(request)
+    form = await read_form(request)
+    values = values_of(form, *_offering_field_names())
+    try:
+        await catalogue.save_offering(offering.id if offering else None, values, actor=request.state.user)
+    except ValidationFailed as error:
+        return await _offering_form(request, offering, values, error.errors, status_code=400)
+    return RedirectResponse("/aanbod?melding=opgeslagen", status_code=303)
+
+
+@requires(Role.COORDINATOR)
+async def tour(request: Request) -> Response:
+    province = request.query_params.get("provincie", "")[:6]
+    return render(
+        request,
+        "bookings/tour.html",
+        {
+            "rows": await outreach.outreach_overview(province),
+            "province": province,
+            "provinces": await _provinces(),
+            "report": None,
+            "errors": {},
+        },
+    )
+
+
+@requires(Role.COORDINATOR)
+async def invite(request: Request) -> Response:
+    form = await read_form(request, max_fields=1000)
+    codes = [c for c in form.getlist("organisations") if isinstance(c, str)]
+    province = values_of(form, "province")["province"]
+    errors: dict[str, str] = {}
+    report = None
+    try:
+        report = await outreach.invite_organisations(
+            codes, province, actor=request.state.user, settings=request.app.state.settings
+        )
+    except ValidationFailed as error:
+        errors = error.errors
+    return render(
+        request,
+        "bookings/tour.html",
+        {
+            "rows": await outreach.outreach_overview(province),
+            "province": province,
+            "provinces": await _provinces(),
+            "report": report,
+            "errors": errors,
+        },
+        status_code=400 if errors else 200,
+    )
+
+
+routes = [
+    Route("/boekingen", board, methods=["GET"]),
+    Route("/aanbod", offering_list, methods=["GET"]),
+    Route("/aanbod/nieuw", offering_form, methods=["GET"]),
+    Route("/aanbod/nieuw", save_offering, methods=["POST"]),
+    Route("/aanbod/{offering_id}", offering_form, methods=["GET"]),
+    Route("/aanbod/{offering_id}", save_offering, methods=["POST"]),
+    Route("/tour", tour, methods=["GET"]),
+    Route("/tour/uitnodigen", invite, methods=["POST"]),
+]

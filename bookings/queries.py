@@ -1,0 +1,130 @@
+"""Reading bookings: who may see which booking, the coordinators' board, a booking's timeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from tortoise.expressions import Case, Q, When
+
+from bookings.models import Booking, BookingStatus, Stage
+from server.errors import NotFound
+from server.models import AuditEntry, Organisation, Role, User
+from server.templating import AMSTERDAM
+
+PAGE_SIZE = 50
+#: Audit actions a clerk sees on their booking's timeline (not the team's internal steps).
+PUBLIC_ACTIONS = (
+    "booking_requested",
+    "booking_scheduled",
+    "booking_confirmed",
+    "booking_rescheduled",
+    "booking_cancelled",
+    "booking_delivered",
+    "booking_closed",
+    "purchase_order_updated",
+)
+#: The board shows first what needs the team's action.
+ACTION_ORDER = Case(
+    When(status=BookingStatus.REQUESTED, then="1"),
+    When(status=BookingStatus.SCHEDULED, then="2"),
+    When(status=BookingStatus.DELIVERED, then="3"),
+    When(status=BookingStatus.CONFIRMED, then="4"),
+    default="9",
+)
+
+
+async def booking_for(user: User, reference: str) -> Booking:
+    """The booking with its organisation, offering and preferred dates, if this user may see it."""
+    booking = (
+        await Booking.get_or_none(reference=reference)
+        .select_related("organisation__province", "offering", "requested_by", "cancelled_by")
+        .prefetch_related("preferred_slots")
+    )
+    if booking is None:
+        raise NotFound()
+    if user.role is Role.CLERK and booking.organisation_id != user.organisation_id:  # type: ignore[attr-defined]
+        raise NotFound()
+    if user.role is Role.TRAINER:
+        raise NotFound()
+    return booking
+
+
+async def bookings_of(organisation: Organisation) -> list[Booking]:
+    return await Booking.filter(organisation=organisation).select_related("offering").order_by("-created_at")
+
+
+async def other_bookings_of_organisation(booking: Booking) -> list[Booking]:
+    return (
+        await Booking.filter(organisation_id=booking.organisation_id)  # type: ignore[attr-defined]
+        .exclude(id=booking.id)
+        .select_related("offering")
+        .order_by("-created_at")
+        .limit(20)
+    )
+
+
+async def timeline(booking: Booking, *, for_staff: bool) -> list[AuditEntry]:
+    entries = AuditEntry.filter(object_type="Booking", object_id=str(booking.id))
+    if not for_staff:
+        entries = entries.filter(action__in=PUBLIC_ACTIONS)
+    return await entries.order_by("created_at", "id")
+
+
+@dataclass(frozen=True)
+class BoardFilters:
+    status: str = ""
+    stage: str = ""
+    province: str = ""
+    organisation: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+
+    @classmethod
+    def from_query(cls, query: dict[str, str]) -> BoardFilters:
+        def day(name: str) -> date | None:
+            try:
+                return date.fromisoformat(query.get(name, ""))
+            except ValueError:
+                return None
+
+        status = query.get("status", "")
+        stage = query.get("fase", "")
+        return cls(
+            status=status if status in BookingStatus.__members__.values() else "",
+            stage=stage if stage in Stage.__members__.values() else "",
+            province=query.get("provincie", "")[:6],
+            organisation=query.get("organisatie", "").strip()[:100],
+            date_from=day("van"),
+            date_to=day("tot"),
+        )
+
+
+async def board(filters: BoardFilters, page: int) -> tuple[list[Booking], bool]:
+    """Bookings for the coordinators, what needs action first; and whether there is a next page."""
+    query = Booking.all().annotate(action_order=ACTION_ORDER)
+    if filters.status:
+        query = query.filter(status=filters.status)
+    if filters.stage:
+        query = query.filter(offering__stage=filters.stage)
+    if filters.province:
+        query = query.filter(
+            Q(organisation__province__cbs_code=filters.province) | Q(organisation__cbs_code=filters.province)
+        )
+    if filters.organisation:
+        query = query.filter(
+            Q(organisation__name__icontains=filters.organisation)
+            | Q(organisation__cbs_code=filters.organisation.upper())
+        )
+    if filters.date_from:
+        query = query.filter(starts_at__gte=datetime.combine(filters.date_from, time.min, tzinfo=AMSTERDAM))
+    if filters.date_to:
+        end = datetime.combine(filters.date_to + timedelta(days=1), time.min, tzinfo=AMSTERDAM)
+        query = query.filter(starts_at__lt=end)
+    rows = (
+        await query.select_related("organisation__province", "offering")
+        .order_by("action_order", "starts_at", "created_at")
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE + 1)
+    )
+    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
