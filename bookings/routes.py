@@ -15,7 +15,7 @@ from bookings.forms import BOOKING_FIELDS, PARTS_OF_DAY, THEMES, parse_booking_f
 from bookings.models import Booking, Offering, Stage
 from bookings.policy import BookingPolicy
 from bookings.pricing import price_of
-from bookings.quote import quote_pdf
+from bookings.quote import quote_filename, quote_number, quote_pdf
 from server.access import requires
 from server.errors import DomainError, NotFound, ValidationFailed
 from server.forms import values_of
@@ -23,7 +23,7 @@ from server.i18n import _
 from server.models import Organisation, Role
 from server.organisations import organisation_for
 from server.security import read_form
-from server.templating import render
+from server.templating import local_time, render
 
 NOTICES = {
     "aangevraagd": _(
@@ -229,23 +229,26 @@ async def submit_booking(request: Request) -> Response:
 
 @requires(*CLERK_STAFF)
 async def quote(request: Request) -> Response:
+    """The quote PDF; QuoteRefused (400) for a free offering or a count the offering does not take."""
     organisation, offering = await _bookable(request)
-    if offering.is_free:
-        raise NotFound(_("Voor een gratis aanbod is er geen offerte."))
     raw = request.query_params.get("deelnemers", "1")
-    participants = int(raw) if raw.isdigit() and 0 < int(raw) < 10_000 else 1
+    participants = int(raw) if raw.isdigit() and len(raw) < 6 else 1
+    issued_on = local_time(timezone.now()).date()
     pdf = await quote_pdf(
         organisation,
         offering,
         participants,
-        issued_on=timezone.now().date(),
+        issued_on=issued_on,
         policy=BookingPolicy.from_settings(request.app.state.settings),
     )
-    filename = f"offerte-{organisation.cbs_code}-{offering.id}.pdf"
+    filename = quote_filename(quote_number(organisation, offering, participants, issued_on))
     return Response(
         pdf,
         media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "private, no-store",
+        },
     )
 
 
