@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -16,11 +15,14 @@ from tortoise import Tortoise
 
 from bookings import admin_routes as booking_admin_routes
 from bookings import calendar_routes as booking_calendar_routes
+from bookings import reminders
 from bookings import routes as booking_routes
+from bookings.policy import BookingPolicy
 from server import admin_routes, auth_routes, dev_routes, organisation_routes, pages
+from server.background import background_tasks
 from server.db import init_orm
 from server.errors import DomainError, handle_domain_error, handle_http_exception, handle_server_error
-from server.mail import run_sender
+from server.periodic import Job
 from server.security import BodyLimitMiddleware, SecurityHeadersMiddleware
 from server.sessions import SessionMiddleware
 from server.settings import PROJECT_DIR, Settings, load_settings
@@ -43,19 +45,25 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     owns_orm = not Tortoise._inited
     if owns_orm:
         await init_orm(settings.database_url)
-    stop = asyncio.Event()
-    sender = None
-    if settings.smtp_url and settings.run_mail_sender:
-        sender = asyncio.create_task(run_sender(settings.smtp_url, settings.mail_from, stop))
     try:
-        yield
+        if settings.run_background_jobs:
+            async with background_tasks(settings, periodic_jobs(settings)):
+                yield
+        else:
+            yield
     finally:
-        stop.set()
-        if sender:
-            with suppress(asyncio.CancelledError):
-                await sender
         if owns_orm:
             await Tortoise.close_connections()
+
+
+def periodic_jobs(settings: Settings) -> list[Job]:
+    """The domains' periodic jobs, for the app's lifespan and for `weerbaar worker`."""
+    policy = BookingPolicy.from_settings(settings)
+
+    async def send_booking_reminders() -> int:
+        return await reminders.send_due_reminders(policy, base_url=settings.base_url)
+
+    return [send_booking_reminders]
 
 
 def create_app(settings: Settings) -> Starlette:

@@ -13,9 +13,9 @@ from pathlib import Path
 from tortoise import Tortoise
 
 from server import demo, totp
+from server.background import background_tasks
 from server.db import apply_migrations, init_orm, make_migrations, pending_model_changes
 from server.errors import DomainError
-from server.mail import run_sender
 from server.settings import Settings, SettingsError, load_settings
 
 
@@ -60,17 +60,18 @@ def cmd_makemigrations(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    """The mail sender and the periodic jobs as a process of their own (stops on SIGTERM/SIGINT)."""
+    from server.app import periodic_jobs
+
     if not settings.smtp_url:
-        print("WEERBAAR_SMTP_URL is niet ingesteld: er is niets te versturen.", file=sys.stderr)
-        return 2
+        print("Let op: WEERBAAR_SMTP_URL is niet ingesteld; mail blijft in de wachtrij.", file=sys.stderr)
 
     async def work() -> int:
-        stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
-        assert settings.smtp_url
-        await run_sender(settings.smtp_url, settings.mail_from, stop)
+        async with background_tasks(settings, periodic_jobs(settings)) as stop:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stop.set)
+            await stop.wait()
         return 0
 
     return asyncio.run(_with_orm(settings, work))

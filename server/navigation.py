@@ -31,6 +31,7 @@ NAVIGATION: dict[Role, list[NavItem]] = {
         _item("/beheer/gebruikers", _("Gebruikers")),
         _item("/beheer/mail", _("Mail")),
         _item("/beheer/audit", _("Auditlog")),
+        _item("/agenda", _("Agenda")),
     ],
     Role.CLERK: [
         _item(

@@ -33,7 +33,8 @@ class Settings:
     smtp_url: str | None = None
     mail_from: str = "Weerbaar <noreply@weerbaar.localhost>"
     environment: Environment = Environment.DEVELOPMENT
-    run_mail_sender: bool = True
+    #: Mail sender and periodic jobs in each app process (True) or only in `weerbaar worker` (False).
+    run_background_jobs: bool = True
     lead_days_session: int = 21
     lead_days_intake: int = 7
     reminder_days: tuple[int, ...] = (7, 1)
@@ -105,6 +106,13 @@ def _cancellation_policy(env: dict[str, str]) -> tuple[tuple[int, int], ...]:
     return tuple(sorted(steps, reverse=True))
 
 
+def _background(env: dict[str, str]) -> bool:
+    value = env.get("WEERBAAR_BACKGROUND", "inprocess")
+    if value not in ("inprocess", "worker"):
+        raise SettingsError("WEERBAAR_BACKGROUND moet 'inprocess' of 'worker' zijn.")
+    return value == "inprocess"
+
+
 def load_settings(environ: dict[str, str] | None = None, var_dir: Path = VAR_DIR) -> Settings:
     """Read the WEERBAAR_* variables; refuse an unsafe production configuration."""
     env = dict(os.environ if environ is None else environ)
@@ -136,7 +144,7 @@ def load_settings(environ: dict[str, str] | None = None, var_dir: Path = VAR_DIR
         smtp_url=smtp_url,
         mail_from=env.get("WEERBAAR_MAIL_FROM", Settings.mail_from),
         environment=environment,
-        run_mail_sender=env.get("WEERBAAR_MAIL_SENDER", "inprocess") != "worker",
+        run_background_jobs=_background(env),
         lead_days_session=_int_list(env, "WEERBAAR_LEAD_DAYS_SESSION", (Settings.lead_days_session,))[0],
         lead_days_intake=_int_list(env, "WEERBAAR_LEAD_DAYS_INTAKE", (Settings.lead_days_intake,))[0],
         reminder_days=_int_list(env, "WEERBAAR_REMINDER_DAYS", Settings.reminder_days),

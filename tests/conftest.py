@@ -55,6 +55,7 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "secret_key": TEST_SECRET_KEY,
         "base_url": "http://testserver",
         "smtp_url": None,
+        "run_background_jobs": False,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
