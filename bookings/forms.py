@@ -58,7 +58,8 @@ class BookingDraft:
     contact_phone: str
     po_number: str
     invoice_email: str
-    preferred: list[datetime]
+    #: Form position (1-3) -> start; positions left empty on the form are missing.
+    preferred: dict[int, datetime]
 
 
 def local_datetime(day: str, clock: str) -> datetime:
@@ -82,8 +83,10 @@ def _text(
     return value
 
 
-def _preferred_slots(values: dict[str, str], errors: dict[str, str]) -> list[datetime]:
-    slots = []
+def preferred_slots(values: dict[str, str]) -> tuple[dict[int, datetime], dict[str, str]]:
+    """The filled-in preferred dates by their position on the form (1-3), and what is wrong with them."""
+    errors: dict[str, str] = {}
+    slots: dict[int, datetime] = {}
     for n in range(1, MAX_SLOTS + 1):
         day, clock = values.get(f"date_{n}", "").strip(), values.get(f"time_{n}", "").strip()
         if not day and not clock:
@@ -96,12 +99,13 @@ def _preferred_slots(values: dict[str, str], errors: dict[str, str]) -> list[dat
         if not EARLIEST <= starts_at.time() <= LATEST:
             errors[f"time_{n}"] = _("Kies een begintijd tussen 08:00 en 21:00.")
             continue
-        slots.append(starts_at)
-    if not slots and "date_1" not in errors:
+        if starts_at in slots.values():
+            errors[f"date_{n}"] = _("U heeft deze datum en tijd al gekozen.")
+            continue
+        slots[n] = starts_at
+    if not slots and not errors:
         errors["date_1"] = _("Vul ten minste één voorkeursdatum met begintijd in.")
-    if len(set(slots)) < len(slots):
-        errors["date_2"] = _("U heeft dezelfde datum en tijd twee keer gekozen.")
-    return slots
+    return slots, errors
 
 
 def parse_booking_form(
@@ -146,7 +150,8 @@ def parse_booking_form(
         "po_number": _text(values, "po_number", errors, limit=100),
         "invoice_email": _text(values, "invoice_email", errors, limit=254).lower(),
     }
-    preferred = _preferred_slots(values, errors)
+    preferred, slot_errors = preferred_slots(values)
+    errors.update(slot_errors)
     if errors:
         return None, errors
     return (

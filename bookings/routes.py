@@ -11,7 +11,14 @@ from starlette.routing import Route
 from tortoise import timezone
 
 from bookings import queries, service
-from bookings.forms import BOOKING_FIELDS, PARTS_OF_DAY, THEMES, parse_booking_form, parse_start
+from bookings.forms import (
+    BOOKING_FIELDS,
+    PARTS_OF_DAY,
+    THEMES,
+    parse_booking_form,
+    parse_start,
+    preferred_slots,
+)
 from bookings.models import Booking, Offering, Stage
 from bookings.policy import BookingPolicy
 from bookings.pricing import price_of
@@ -195,6 +202,9 @@ async def submit_booking(request: Request) -> Response:
     themes = [t for t in form.getlist("themes") if isinstance(t, str)]
     draft, errors = parse_booking_form(values, themes)
     if draft is None:
+        slots, _slot_errors = preferred_slots(values)
+        policy = BookingPolicy.from_settings(request.app.state.settings)
+        errors = {**service.check_preferred(offering, slots, policy, timezone.now()), **errors}
         return await _booking_form(
             request, organisation, offering, values=values, themes=themes, errors=errors, status_code=400
         )

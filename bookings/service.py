@@ -18,7 +18,7 @@ Rules enforced here:
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from email.utils import parseaddr
 
 from tortoise import timezone
@@ -96,10 +96,12 @@ async def _coordinator_addresses() -> list[str]:
 
 
 async def _check_free_session_allowed(
-    organisation: Organisation, offering: Offering, term_start: datetime | None, policy: BookingPolicy
+    organisation: Organisation, term_start: date
 ) -> FreeSessionException | None:
-    """One free council-wide session per term; a granted exception allows one more (and is used up)."""
-    assert term_start is not None
+    """One free council-wide session per term, plus one for each exception a coordinator granted.
+
+    Returns the exception this booking uses, if it needs one.
+    """
     taken = (
         await Booking.filter(
             organisation=organisation,
@@ -108,14 +110,12 @@ async def _check_free_session_allowed(
             council_term_start=term_start,
         )
         .exclude(status=BookingStatus.CANCELLED)
-        .exists()
+        .count()
     )
-    if not taken:
+    if taken == 0:
         return None
-    exception = await FreeSessionException.filter(
-        organisation=organisation, term_start=term_start, used_by_id__isnull=True
-    ).first()
-    if exception is None:
+    exceptions = await FreeSessionException.filter(organisation=organisation, term_start=term_start).count()
+    if taken >= 1 + exceptions:
         raise BookingRuleBroken(
             _(
                 "Uw organisatie heeft in deze raadsperiode al een gratis raadsbrede sessie. "
@@ -123,19 +123,29 @@ async def _check_free_session_allowed(
             ),
             field="offering",
         )
-    return exception
+    return await FreeSessionException.filter(
+        organisation=organisation, term_start=term_start, used_by_id__isnull=True
+    ).first()
 
 
-def _check_draft(draft: BookingDraft, offering: Offering, policy: BookingPolicy, now: datetime) -> None:
+def check_preferred(
+    offering: Offering, preferred: dict[int, datetime], policy: BookingPolicy, now: datetime
+) -> dict[str, str]:
+    """The lead-time rule for each preferred date, keyed by its form field."""
     errors: dict[str, str] = {}
     earliest = now + policy.lead_time(offering.stage)
-    for position, starts_at in enumerate(draft.preferred, start=1):
+    for position, starts_at in preferred.items():
         if starts_at < earliest:
             days = policy.lead_time(offering.stage).days
             errors[f"date_{position}"] = _(
                 "Kies een datum die minstens %(days)s dagen vooruit ligt; wij hebben die tijd nodig "
                 "om trainers te vinden en de sessie voor te bereiden."
             ) % {"days": days}
+    return errors
+
+
+def _check_draft(draft: BookingDraft, offering: Offering, policy: BookingPolicy, now: datetime) -> None:
+    errors = check_preferred(offering, draft.preferred, policy, now)
     if offering.max_participants and draft.expected_participants > offering.max_participants:
         errors["expected_participants"] = _("Dit aanbod is voor hoogstens %(max)s deelnemers.") % {
             "max": offering.max_participants
@@ -166,14 +176,16 @@ async def create_booking(
         raise ValidationFailed({"offering": _("Kies wat u wilt boeken.")})
     _check_draft(draft, offering, policy, now)
     is_free_session = offering.stage is Stage.COUNCIL_SESSION and offering.is_free
-    term_start = policy.term_start(organisation.kind, draft.preferred[0].date()) if is_free_session else None
+    term_start = (
+        policy.term_start(organisation.kind, draft.preferred[min(draft.preferred)].date())
+        if is_free_session
+        else None
+    )
     async with in_transaction():
         # Lock the organisation so two clerks booking at once are checked one after the other.
         await Organisation.select_for_update().get(id=organisation.id)
         exception = (
-            await _check_free_session_allowed(organisation, offering, term_start, policy)
-            if is_free_session
-            else None
+            await _check_free_session_allowed(organisation, term_start) if term_start is not None else None
         )
         booking = await Booking.create(
             reference=_new_reference(),
@@ -195,7 +207,9 @@ async def create_booking(
             invoice_email=draft.invoice_email if not offering.is_free else "",
             council_term_start=term_start,
         )
-        for position, starts_at in enumerate(draft.preferred, start=1):
+        for position, starts_at in enumerate(
+            (draft.preferred[key] for key in sorted(draft.preferred)), start=1
+        ):
             await PreferredSlot.create(booking=booking, position=position, starts_at=starts_at)
         if exception:
             exception.used_by = booking

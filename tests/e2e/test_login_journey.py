@@ -45,9 +45,12 @@ async def test_a_clerk_logs_in_through_the_mailed_link(page: Page, live_server: 
     await page.goto(link)
     await assert_accessible(page)
     await page.get_by_role("button", name="Inloggen").click()
+    await expect(page).to_have_url(f"{live_server.url}/organisaties/GM0363/boekingen")
+    await expect(page.get_by_role("contentinfo")).to_contain_text("070 - 37 38 314")
+    await assert_accessible(page)
+    await page.get_by_role("link", name="Mijn organisatie").click()
     await expect(page).to_have_url(f"{live_server.url}/organisaties/GM0363")
     await expect(page.get_by_role("heading", level=1)).to_contain_text("Amsterdam")
-    await expect(page.get_by_role("contentinfo")).to_contain_text("070 - 37 38 314")
     await assert_accessible(page)
 
     await page.get_by_label("Postcode").fill("12345")

@@ -12,10 +12,12 @@ import httpx
 import pytest
 from starlette.routing import Mount, Route
 
+from bookings.models import Booking, Offering, PriceModel
 from server.app import create_app
 from server.mail import OutboxMessage
 from server.models import Organisation, Role, User
 from server.settings import Settings
+from tests.bookings.factories import make_booking, make_offering
 from tests.factories import CSRF_TOKEN, make_organisation, make_user, sign_in, with_csrf
 
 ACTORS = ("anonymous", "coordinator", "clerk", "other_clerk", "trainer", "finance")
@@ -36,6 +38,7 @@ def only(*actors: str, others: str = FORBIDDEN, **special: str) -> dict[str, str
 SIGNED_IN = {**everyone(), "anonymous": LOGIN}
 STAFF = only("coordinator")
 ORG_VIEW = only("coordinator", "finance", "clerk", other_clerk=NOT_FOUND)
+BOOKER = only("coordinator", "clerk", other_clerk=NOT_FOUND)
 
 MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/"): everyone(),
@@ -66,6 +69,34 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/beheer/audit"): STAFF,
     ("GET", "/beheer/mail"): STAFF,
     ("POST", "/beheer/mail/{message_id}/opnieuw"): STAFF,
+    ("GET", "/organisatie/boekingen"): only("clerk", "other_clerk"),
+    ("GET", "/organisaties/{code}/boekingen"): ORG_VIEW,
+    ("POST", "/organisaties/{code}/uitzondering"): STAFF,
+    ("GET", "/organisaties/{code}/boeken"): BOOKER,
+    ("GET", "/organisaties/{code}/boeken/{offering_id}"): BOOKER,
+    ("POST", "/organisaties/{code}/boeken/{offering_id}"): BOOKER,
+    ("GET", "/organisaties/{code}/boeken/{offering_id}/offerte.pdf"): BOOKER,
+    ("GET", "/boekingen/{reference}"): ORG_VIEW,
+    ("POST", "/boekingen/{reference}/plannen"): STAFF,
+    ("POST", "/boekingen/{reference}/verzetten"): BOOKER,
+    ("POST", "/boekingen/{reference}/bevestigen"): STAFF,
+    ("POST", "/boekingen/{reference}/gegeven"): STAFF,
+    ("POST", "/boekingen/{reference}/afsluiten"): STAFF,
+    ("POST", "/boekingen/{reference}/intakeverslag"): STAFF,
+    ("POST", "/boekingen/{reference}/inkooporder"): ORG_VIEW,
+    ("GET", "/boekingen/{reference}/annuleren"): BOOKER,
+    ("POST", "/boekingen/{reference}/annuleren"): BOOKER,
+    ("GET", "/boekingen"): STAFF,
+    ("GET", "/aanbod"): STAFF,
+    ("GET", "/aanbod/nieuw"): STAFF,
+    ("POST", "/aanbod/nieuw"): STAFF,
+    ("GET", "/aanbod/{offering_id}"): STAFF,
+    ("POST", "/aanbod/{offering_id}"): STAFF,
+    ("GET", "/tour"): STAFF,
+    ("POST", "/tour/uitnodigen"): STAFF,
+    ("GET", "/agenda"): only("coordinator", "clerk", "other_clerk", "trainer"),
+    ("POST", "/agenda/vernieuwen"): only("coordinator", "clerk", "other_clerk", "trainer"),
+    ("GET", "/agenda/{token}.ics"): everyone(NOT_FOUND),
     ("GET", "/dev/mail"): everyone(),
     ("GET", "/dev/mail/{message_id}"): everyone(),
 }
@@ -100,6 +131,8 @@ class World:
     users: dict[str, User]
     target_user: User
     message: OutboxMessage
+    booking: Booking
+    offering: Offering
 
 
 async def make_world() -> World:
@@ -121,7 +154,9 @@ async def make_world() -> World:
         message_id="<m1@weerbaar>",
         status="failed",
     )
-    return World(organisation, users, target_user, message)
+    offering = await make_offering(price_model=PriceModel.PER_SESSION, price_cents=100000)
+    booking = await make_booking(organisation=organisation, offering=offering)
+    return World(organisation, users, target_user, message, booking, offering)
 
 
 def concrete_path(path: str, world: World) -> str:
@@ -130,6 +165,8 @@ def concrete_path(path: str, world: World) -> str:
         .replace("{token}", "onbekend-token")
         .replace("{user_id}", str(world.target_user.id))
         .replace("{message_id}", str(world.message.id))
+        .replace("{reference}", world.booking.reference)
+        .replace("{offering_id}", str(world.offering.id))
     )
 
 

@@ -34,12 +34,15 @@ async def test_login_journey_for_a_clerk(client: httpx.AsyncClient) -> None:
 
     logged_in = await post(client, link)
     assert logged_in.status_code == 303
-    assert logged_in.headers["location"] == "/organisatie"
+    assert logged_in.headers["location"] == "/organisatie/boekingen"
     cookie = logged_in.headers["set-cookie"]
     assert (
         f"{SESSION_COOKIE}=" in cookie and "httponly" in cookie.lower() and "samesite=lax" in cookie.lower()
     )
 
+    assert (await client.get("/organisatie/boekingen")).headers["location"] == (
+        f"/organisaties/{organisation.cbs_code}/boekingen"
+    )
     own = await client.get("/organisatie")
     assert own.headers["location"] == f"/organisaties/{organisation.cbs_code}"
     page = await client.get(own.headers["location"])
