@@ -53,7 +53,10 @@ def _catalogue_choices() -> dict[str, list[str]]:
 
 @requires(Role.COORDINATOR)
 async def offering_list(request: Request) -> Response:
-    offerings = await Offering.all().prefetch_related("roles").order_by("stage", "name")
+    stage_order = list(Stage)
+    offerings = sorted(
+        await Offering.all().prefetch_related("roles"), key=lambda o: (stage_order.index(o.stage), o.name)
+    )
     return render(
         request,
         "bookings/offerings.html",
@@ -138,7 +141,8 @@ async def tour(request: Request) -> Response:
 async def invite(request: Request) -> Response:
     form = await read_form(request, max_fields=1000)
     codes = [c for c in form.getlist("organisations") if isinstance(c, str)]
-    province = values_of(form, "province")["province"]
+    values = values_of(form, "province", "provincie")
+    province = values["province"]
     errors: dict[str, str] = {}
     report = None
     try:
@@ -147,12 +151,13 @@ async def invite(request: Request) -> Response:
         )
     except ValidationFailed as error:
         errors = error.errors
+    shown = values["provincie"] or province
     return render(
         request,
         "bookings/tour.html",
         {
-            "rows": await outreach.outreach_overview(province),
-            "province": province,
+            "rows": await outreach.outreach_overview(shown),
+            "province": shown,
             "provinces": await _provinces(),
             "report": report,
             "errors": errors,

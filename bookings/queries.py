@@ -51,7 +51,12 @@ async def booking_for(user: User, reference: str) -> Booking:
 
 
 async def bookings_of(organisation: Organisation) -> list[Booking]:
-    return await Booking.filter(organisation=organisation).select_related("offering").order_by("-created_at")
+    return (
+        await Booking.filter(organisation=organisation)
+        .select_related("offering")
+        .prefetch_related("preferred_slots")
+        .order_by("-created_at")
+    )
 
 
 async def other_bookings_of_organisation(booking: Booking) -> list[Booking]:

@@ -277,6 +277,7 @@ async def booking_page(
     context: dict[str, Any] = {
         "booking": booking,
         "price": service.booking_price(booking),
+        "policy": policy,
         "is_staff": is_staff,
         "may_reschedule": user.role in CLERK_STAFF and booking.status in ("scheduled", "confirmed"),
         "may_cancel": user.role in CLERK_STAFF and booking.can_cancel,

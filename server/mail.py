@@ -179,7 +179,10 @@ def build_email(
         maintype, _, subtype = mime_type.partition("/")
         params = dict(p.partition("=")[::2] for p in parameters)
         email.add_attachment(
-            bytes(attachment.content), maintype=maintype, subtype=subtype, filename=attachment.filename,
+            bytes(attachment.content),
+            maintype=maintype,
+            subtype=subtype,
+            filename=attachment.filename,
             params=params,
         )
     return email
