@@ -52,6 +52,7 @@ async def browser() -> AsyncIterator[Browser]:
 @pytest.fixture
 async def page(browser: Browser) -> AsyncIterator[Page]:
     context = await browser.new_context(locale="nl-NL")
+    context.set_default_timeout(10_000)
     new_page = await context.new_page()
     try:
         yield new_page

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 
 from playwright.async_api import Page, expect
@@ -10,34 +9,7 @@ from playwright.async_api import Page, expect
 from server import totp
 from server.demo import DEMO_TOTP_SECRET
 from tests.e2e.conftest import LiveServer, assert_accessible
-from tests.smtp import SmtpSink
-
-LINK = re.compile(r"http://127\.0\.0\.1:\d+/inloggen/link/[\w-]+")
-
-
-async def mailed_link(smtp: SmtpSink, to: str, timeout: float = 15) -> str:
-    """Wait for the app's mail sender to deliver the login mail, and take the link from it."""
-    for _ in range(int(timeout * 10)):
-        messages = smtp.to(to)
-        if messages:
-            match = LINK.search(SmtpSink.text_of(messages[-1]))
-            assert match, "the login mail has no link"
-            return match.group(0)
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"no mail to {to} within {timeout} s")
-
-
-async def request_login(page: Page, server: LiveServer, email: str) -> str:
-    await page.goto(server.url)
-    await assert_accessible(page)
-    await page.get_by_role("link", name="Inloggen").first.click()
-    await expect(page.get_by_role("heading", level=1)).to_have_text("Inloggen")
-    await assert_accessible(page)
-    await page.get_by_label("E-mailadres").fill(email)
-    await page.get_by_role("button", name="Stuur mij een inloglink").click()
-    await expect(page.get_by_role("heading", level=1)).to_contain_text("Controleer uw e-mail")
-    await assert_accessible(page)
-    return await mailed_link(server.smtp, email)
+from tests.e2e.login import request_login
 
 
 async def test_a_clerk_logs_in_through_the_mailed_link(page: Page, live_server: LiveServer) -> None:
