@@ -205,3 +205,16 @@ async def test_coordinators_invite_a_province_to_the_tour(client: httpx.AsyncCli
 
     nothing = await post(client, "/tour/uitnodigen", {})
     assert nothing.status_code == 400
+
+
+async def test_intake_notes_stay_with_the_team(client: httpx.AsyncClient) -> None:
+    organisation = await make_organisation()
+    intake = await make_booking(
+        organisation=organisation,
+        offering=await make_offering(stage=Stage.INTAKE),
+        outcome_notes="Vertrouwelijk: burgemeester overweegt aangifte",
+    )
+    await sign_in(client, await make_user(Role.CLERK, organisation=organisation))
+    assert "Vertrouwelijk" not in (await client.get(f"/boekingen/{intake.reference}")).text
+    await sign_in(client, await make_user(Role.COORDINATOR))
+    assert "Vertrouwelijk" in (await client.get(f"/boekingen/{intake.reference}")).text
