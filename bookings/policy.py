@@ -23,6 +23,12 @@ class BookingPolicy:
     #: (days before the start, percentage due), earliest cut-off first: cancelling at least 14 days
     #: before is free, from 14 days before 50 %, from 2 days before 100 %.
     cancellation_policy: tuple[tuple[int, int], ...] = field(default=((14, 50), (2, 100)))
+    #: Time kept free before and after a trainer's session, for travel.
+    travel_buffer: timedelta = timedelta(hours=2)
+    #: A request to a trainer not answered in this time expires and the next candidate is asked.
+    request_expiry: timedelta = timedelta(hours=72)
+    #: Within this time before the start, only a coordinator can take a trainer off a session.
+    withdraw_notice: timedelta = timedelta(hours=48)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BookingPolicy:
@@ -33,6 +39,8 @@ class BookingPolicy:
             municipal_terms=tuple(date.fromisoformat(d) for d in settings.municipal_terms),
             provincial_terms=tuple(date.fromisoformat(d) for d in settings.provincial_terms),
             cancellation_policy=settings.cancellation_policy,
+            travel_buffer=timedelta(hours=settings.travel_buffer_hours),
+            request_expiry=timedelta(hours=settings.request_expiry_hours),
         )
 
     def lead_time(self, stage: Stage) -> timedelta:

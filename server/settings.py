@@ -43,6 +43,8 @@ class Settings:
     provincial_terms: tuple[str, ...] = ("2019-03-28", "2023-03-29", "2027-03-25")
     #: (days before the start, percentage of the price due) from the earliest cut-off to the latest.
     cancellation_policy: tuple[tuple[int, int], ...] = ((14, 50), (2, 100))
+    travel_buffer_hours: int = 2
+    request_expiry_hours: int = 72
 
     @property
     def is_production(self) -> bool:
@@ -151,4 +153,10 @@ def load_settings(environ: dict[str, str] | None = None, var_dir: Path = VAR_DIR
         municipal_terms=_date_list(env, "WEERBAAR_TERMS_MUNICIPALITY", Settings.municipal_terms),
         provincial_terms=_date_list(env, "WEERBAAR_TERMS_PROVINCE", Settings.provincial_terms),
         cancellation_policy=_cancellation_policy(env),
+        travel_buffer_hours=_int_list(env, "WEERBAAR_TRAVEL_BUFFER_HOURS", (Settings.travel_buffer_hours,))[
+            0
+        ],
+        request_expiry_hours=_int_list(
+            env, "WEERBAAR_REQUEST_EXPIRY_HOURS", (Settings.request_expiry_hours,)
+        )[0],
     )

@@ -2,6 +2,7 @@ from tortoise import migrations
 from tortoise.migrations import operations as ops
 import functools
 from bookings.models import Audience, BookingStatus, PartOfDay, PriceModel, Stage, TrainerKind, VatTreatment
+from bookings.staffing_models import RequestStatus
 from json import dumps, loads
 from tortoise.fields.base import OnDelete
 from tortoise import fields
@@ -86,6 +87,26 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='AssignmentRequest',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('booking', fields.ForeignKeyField('bookings.Booking', source_field='booking_id', db_constraint=True, to_field='id', related_name='assignment_requests', on_delete=OnDelete.CASCADE)),
+                ('trainer', fields.ForeignKeyField('core.User', source_field='trainer_id', db_constraint=True, to_field='id', related_name='assignment_requests', on_delete=OnDelete.CASCADE)),
+                ('kind', fields.CharEnumField(description='COORDINATOR: coordinator\nMODERATOR: moderator\nTRAINER: trainer\nEXPERT: expert\nPEER: peer', enum_type=TrainerKind, max_length=32)),
+                ('status', fields.CharEnumField(default=RequestStatus.PENDING, description='PENDING: pending\nACCEPTED: accepted\nDECLINED: declined\nEXPIRED: expired\nWITHDRAWN: withdrawn\nCANCELLED: cancelled', enum_type=RequestStatus, max_length=16)),
+                ('starts_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('ends_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('token_hash', fields.CharField(null=True, unique=True, max_length=64)),
+                ('asked_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('expires_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('answered_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('reason', fields.TextField(default='', unique=False)),
+                ('asked_by', fields.ForeignKeyField('core.User', source_field='asked_by_id', null=True, db_constraint=True, to_field='id', related_name='sent_assignment_requests', on_delete=OnDelete.SET_NULL)),
+            ],
+            options={'table': 'assignment_request', 'app': 'bookings', 'indexes': [Index(fields=['trainer_id', 'status', 'starts_at']), Index(fields=['booking_id', 'kind', 'status']), Index(fields=['status', 'expires_at'])], 'pk_attr': 'id', 'table_description': 'A trainer asked to take one role in a booking. Once accepted, it is their assignment.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='BookingReminder',
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
@@ -135,6 +156,25 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='Specialty',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('name', fields.CharField(unique=True, max_length=100)),
+            ],
+            options={'table': 'specialty', 'app': 'bookings', 'pk_attr': 'id', 'table_description': 'A subject a trainer is good at (moderation, online hate), on a list coordinators keep.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='OfferingSpecialty',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('offering', fields.ForeignKeyField('bookings.Offering', source_field='offering_id', db_constraint=True, to_field='id', related_name='specialty_links', on_delete=OnDelete.CASCADE)),
+                ('specialty', fields.ForeignKeyField('bookings.Specialty', source_field='specialty_id', db_constraint=True, to_field='id', related_name='offering_links', on_delete=OnDelete.CASCADE)),
+            ],
+            options={'table': 'offering_specialty', 'app': 'bookings', 'unique_together': (('offering', 'specialty'),), 'pk_attr': 'id', 'table_description': 'The specialties an offering calls for (candidates who have them rank higher).'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='TourInvitation',
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
@@ -146,6 +186,35 @@ class Migration(migrations.Migration):
                 ('booking', fields.ForeignKeyField('bookings.Booking', source_field='booking_id', null=True, db_constraint=True, to_field='id', related_name='invitations', on_delete=OnDelete.SET_NULL)),
             ],
             options={'table': 'tour_invitation', 'app': 'bookings', 'pk_attr': 'id', 'table_description': 'A coordinator invited an organisation to the tour, booked_at is set by its first booking.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='TrainerProfile',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('user', fields.OneToOneField('core.User', source_field='user_id', db_constraint=True, to_field='id', related_name='trainer_profile', on_delete=OnDelete.CASCADE)),
+                ('kind', fields.CharEnumField(description='COORDINATOR: coordinator\nMODERATOR: moderator\nTRAINER: trainer\nEXPERT: expert\nPEER: peer', enum_type=TrainerKind, max_length=32)),
+                ('specialties', fields.ManyToManyField('bookings.Specialty', unique=True, db_constraint=True, through='trainer_specialty', forward_key='specialty_id', backward_key='trainer_profile_id', related_name='trainers', on_delete=OnDelete.CASCADE)),
+                ('provinces', fields.ManyToManyField('core.Organisation', unique=True, db_constraint=True, through='trainer_province', forward_key='organisation_id', backward_key='trainer_profile_id', related_name='trainers', on_delete=OnDelete.CASCADE)),
+                ('home_town', fields.CharField(default='', max_length=100)),
+                ('weekly_availability', fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('max_sessions_per_month', fields.IntField(default=4)),
+                ('day_rate_cents', fields.IntField(default=0)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+            ],
+            options={'table': 'trainer_profile', 'app': 'bookings', 'pk_attr': 'id', 'table_description': 'What the team knows of a trainer for staffing. The day rate is for the team only.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='BlockedPeriod',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('profile', fields.ForeignKeyField('bookings.TrainerProfile', source_field='profile_id', db_constraint=True, to_field='id', related_name='blocked_periods', on_delete=OnDelete.CASCADE)),
+                ('first_day', fields.DateField()),
+                ('last_day', fields.DateField()),
+                ('note', fields.CharField(default='', max_length=200)),
+            ],
+            options={'table': 'blocked_period', 'app': 'bookings', 'pk_attr': 'id', 'table_description': 'Days a trainer is not available (holidays), inclusive.'},
             bases=['Model'],
         ),
     ]
