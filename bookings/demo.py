@@ -8,6 +8,7 @@ from datetime import datetime, time, timedelta
 from tortoise import timezone
 from tortoise.transactions import in_transaction
 
+from bookings.availability import WEEKDAYS
 from bookings.models import (
     Audience,
     Booking,
@@ -22,8 +23,15 @@ from bookings.models import (
     TrainerKind,
     VatTreatment,
 )
+from bookings.staffing_models import (
+    AssignmentRequest,
+    OfferingSpecialty,
+    RequestStatus,
+    Specialty,
+    TrainerProfile,
+)
 from server.audit import record
-from server.models import Organisation, User
+from server.models import Organisation, Role, User
 from server.templating import AMSTERDAM
 
 CATALOGUE = [
@@ -106,14 +114,109 @@ CATALOGUE = [
 ]
 
 
+SPECIALTIES = [
+    "Moderatie",
+    "Agressie en intimidatie",
+    "Online haat",
+    "Persoonlijke veiligheid",
+    "Groepsweerbaarheid",
+    "Voorzitten onder druk",
+]
+#: (email, name, kind, specialties, province codes (empty: nationwide), home town, evenings only)
+TRAINERS = [
+    (
+        "trainer@weerbaar.example",
+        "Tamara Trainer",
+        TrainerKind.TRAINER,
+        ["Agressie en intimidatie", "Online haat"],
+        [],
+        "Utrecht",
+        False,
+    ),
+    (
+        "moderator@weerbaar.example",
+        "Mohamed Moderator",
+        TrainerKind.MODERATOR,
+        ["Moderatie"],
+        [],
+        "Amersfoort",
+        False,
+    ),
+    (
+        "expert@weerbaar.example",
+        "Eva de Expert",
+        TrainerKind.EXPERT,
+        ["Persoonlijke veiligheid"],
+        ["PV26", "PV27", "PV28"],
+        "Den Haag",
+        False,
+    ),
+    (
+        "trainer2@weerbaar.example",
+        "Tom Timmermans",
+        TrainerKind.TRAINER,
+        ["Groepsweerbaarheid", "Voorzitten onder druk"],
+        ["PV27", "PV28"],
+        "Haarlem",
+        True,
+    ),
+    (
+        "peer@weerbaar.example",
+        "Petra Post",
+        TrainerKind.PEER,
+        ["Agressie en intimidatie"],
+        [],
+        "Zwolle",
+        True,
+    ),
+    ("coordinator@weerbaar.example", "", TrainerKind.COORDINATOR, [], [], "Den Haag", False),
+]
+#: Offering name -> the specialties it calls for.
+OFFERING_SPECIALTIES = {
+    "Omgaan met agressie en intimidatie": ["Agressie en intimidatie", "Moderatie"],
+    "Persoonlijke weerbaarheid": ["Persoonlijke veiligheid", "Groepsweerbaarheid"],
+    "Omgaan met online haat": ["Online haat"],
+    "Veilig thuis en op straat": ["Persoonlijke veiligheid"],
+    "Voorzitten onder druk": ["Voorzitten onder druk"],
+}
+
+
+async def _load_trainers() -> dict[str, User]:
+    specialties = {name: await Specialty.create(name=name) for name in SPECIALTIES}
+    provinces = {o.cbs_code: o for o in await Organisation.filter(kind="province")}
+    users = {}
+    for email, name, kind, skills, province_codes, town, evenings_only in TRAINERS:
+        user = await User.get_or_none(email=email)
+        if user is None:
+            user = await User.create(email=email, name=name, role=Role.TRAINER)
+        parts = ("evening",) if evenings_only else ("afternoon", "evening")
+        profile = await TrainerProfile.create(
+            user=user,
+            kind=kind,
+            home_town=town,
+            max_sessions_per_month=6,
+            day_rate_cents=65000,
+            weekly_availability=[f"{day}_{part}" for day in WEEKDAYS[:5] for part in parts],
+        )
+        await profile.specialties.add(*(specialties[s] for s in skills))
+        if province_codes:
+            await profile.provinces.add(*(provinces[c] for c in province_codes if c in provinces))
+        users[email] = user
+    for offering in await Offering.all():
+        for name in OFFERING_SPECIALTIES.get(offering.name, []):
+            await OfferingSpecialty.create(offering=offering, specialty=specialties[name])
+    return users
+
+
 def _at(days_ahead: int, hour: int, now: datetime) -> datetime:
     day = (now.astimezone(AMSTERDAM) + timedelta(days=days_ahead)).date()
     return datetime.combine(day, time(hour, 0), tzinfo=AMSTERDAM)
 
 
 async def load_bookings_demo(now: datetime | None = None) -> None:
-    """The catalogue, tour invitations and three bookings (delivered intake, requested free session,
-    confirmed paid training); dates relative to `now`. Does nothing when offerings exist."""
+    """The catalogue, trainers with profiles, tour invitations and three bookings (delivered intake,
+    requested free session, confirmed paid training with its trainer); dates relative to `now`.
+    Does nothing when offerings exist."""
     if await Offering.exists():
         return
     now = now or timezone.now()
@@ -201,6 +304,21 @@ async def load_bookings_demo(now: datetime | None = None) -> None:
             ends_at=_at(42, 19, now) + timedelta(minutes=150),
             **common,
         )
+        trainers = await _load_trainers()
+        for booking, trainer, kind in (
+            (delivered, trainers["coordinator@weerbaar.example"], TrainerKind.COORDINATOR),
+            (confirmed, trainers["trainer@weerbaar.example"], TrainerKind.TRAINER),
+        ):
+            await AssignmentRequest.create(
+                booking=booking,
+                trainer=trainer,
+                kind=kind,
+                status=RequestStatus.ACCEPTED,
+                starts_at=booking.starts_at,
+                ends_at=booking.ends_at,
+                answered_at=now,
+                asked_by=coordinator,
+            )
         for booking, actions in (
             (delivered, ["booking_requested", "booking_scheduled", "booking_confirmed", "booking_delivered"]),
             (requested, ["booking_requested"]),

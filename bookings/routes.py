@@ -10,7 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from tortoise import timezone
 
-from bookings import queries, service
+from bookings import assignment, queries, service, suggestions
 from bookings.forms import (
     BOOKING_FIELDS,
     PARTS_OF_DAY,
@@ -154,6 +154,8 @@ async def _booking_form(
         int(participants) if participants.isdigit() and len(participants) < 5 else 1,
     )
     earliest = (timezone.now() + policy.lead_time(offering.stage)).date()
+    days = await suggestions.open_days(offering, organisation, policy, first_day=earliest, days=56)
+    open_weeks = [(days[i].day, days[i : i + 7]) for i in range(0, len(days), 7)]
     return render(
         request,
         "bookings/booking_form.html",
@@ -168,6 +170,7 @@ async def _booking_form(
             "themes": THEMES,
             "parts_of_day": PARTS_OF_DAY,
             "earliest": earliest.isoformat(),
+            "open_weeks": open_weeks,
         },
         status_code=status_code,
     )
@@ -285,6 +288,7 @@ async def booking_page(
         "cancellation_percent": percent,
         "cancellation_fee_cents": fee,
         "timeline": await queries.timeline(booking, for_staff=is_staff),
+        "staffing": await assignment.staffing_of(booking),
         "other_bookings": await queries.other_bookings_of_organisation(booking) if is_staff else [],
         "theme_labels": dict(THEMES),
         "part_of_day_labels": dict(PARTS_OF_DAY),

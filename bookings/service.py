@@ -18,13 +18,14 @@ Rules enforced here:
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from email.utils import parseaddr
 
 from tortoise import timezone
 from tortoise.transactions import in_transaction
 
-from bookings import calendar
+from bookings import calendar, staffing
 from bookings.errors import BookingRuleBroken, IllegalTransition
 from bookings.forms import BookingDraft
 from bookings.models import (
@@ -229,22 +230,31 @@ async def _notify(
     *,
     method: str | None = None,
     extra_staff: bool = False,
+    trainers: Sequence[User] = (),
     **context: object,
 ) -> None:
-    """Queue the mail for `event` to the clerks (with an iCalendar file when `method` is given)."""
+    """Queue the mails for `event`: to the clerks, to `trainers` (template `<event>_trainer`), and with
+    extra_staff to the coordinators. With `method`, the clerks and trainers get an iCalendar file."""
     await booking.fetch_related("organisation", "offering", "preferred_slots")
     clerks = await clerk_addresses(booking)
     page = f"{settings.base_url}/boekingen/{booking.reference}"
     attachments = []
     if method:
+        attendees = [*clerks, *(trainer.email for trainer in trainers)]
+        organizer = parseaddr(settings.mail_from)[1]
         attachments = [
-            calendar.booking_event(
-                booking, method=method, organizer_email=parseaddr(settings.mail_from)[1], attendees=clerks
-            )
+            calendar.booking_event(booking, method=method, organizer_email=organizer, attendees=attendees)
         ]
     values = {"booking": booking, "price": booking_price(booking), "link": page, **context}
     for address in clerks:
         await queue_mail(address, f"bookings/{event}", values, attachments)
+    for trainer in trainers:
+        trainer_values = {
+            **values,
+            "trainer": trainer,
+            "link": f"{settings.base_url}/trainer/sessies/{booking.reference}",
+        }
+        await queue_mail(trainer.email, f"bookings/{event}_trainer", trainer_values, attachments)
     if extra_staff:
         for address in await _coordinator_addresses():
             await queue_mail(address, f"bookings/{event}_staff", values)
@@ -301,7 +311,13 @@ async def confirm_booking(booking_id: int, *, actor: User | None, settings: Sett
         booking.status = BookingStatus.CONFIRMED
         await booking.save(update_fields=["status", "updated_at"])
         await record(actor, "booking_confirmed", booking, "bevestigd")
-        await _notify(booking, "confirmed", settings, method="REQUEST")
+        await _notify(
+            booking,
+            "confirmed",
+            settings,
+            method="REQUEST",
+            trainers=await staffing.accepted_trainers(booking),
+        )
     return booking
 
 
@@ -337,6 +353,7 @@ async def reschedule_booking(
         await booking.save(
             update_fields=["starts_at", "ends_at", "status", "calendar_sequence", "updated_at"]
         )
+        await staffing.move_requests(booking, settings, now)
         await record(
             actor,
             "booking_rescheduled",
@@ -378,6 +395,7 @@ async def cancel_booking(
         booking.cancellation_reason = reason
         booking.cancellation_fee_cents = fee
         had_date = booking.starts_at is not None
+        trainers = await staffing.release_requests(booking)
         if had_date:
             booking.calendar_sequence += 1
         await booking.save(
@@ -393,7 +411,12 @@ async def cancel_booking(
         )
         await record(actor, "booking_cancelled", booking, f"geannuleerd ({percent} % kosten): {reason}")
         await _notify(
-            booking, "cancelled", settings, method="CANCEL" if had_date else None, fee_percent=percent
+            booking,
+            "cancelled",
+            settings,
+            method="CANCEL" if had_date else None,
+            trainers=trainers,
+            fee_percent=percent,
         )
     return booking
 

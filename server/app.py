@@ -14,8 +14,8 @@ from starlette.types import ASGIApp
 from tortoise import Tortoise
 
 from bookings import admin_routes as booking_admin_routes
+from bookings import assignment, reminders, staffing_routes, trainer_routes
 from bookings import calendar_routes as booking_calendar_routes
-from bookings import reminders
 from bookings import routes as booking_routes
 from bookings.policy import BookingPolicy
 from server import admin_routes, auth_routes, dev_routes, organisation_routes, pages
@@ -63,7 +63,10 @@ def periodic_jobs(settings: Settings) -> list[Job]:
     async def send_booking_reminders() -> int:
         return await reminders.send_due_reminders(policy, base_url=settings.base_url)
 
-    return [send_booking_reminders]
+    async def expire_trainer_requests() -> int:
+        return await assignment.expire_requests(settings)
+
+    return [send_booking_reminders, expire_trainer_requests]
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -75,6 +78,8 @@ def create_app(settings: Settings) -> Starlette:
         *booking_routes.routes,
         *booking_admin_routes.routes,
         *booking_calendar_routes.routes,
+        *staffing_routes.routes,
+        *trainer_routes.routes,
         *(dev_routes.routes if settings.dev_mail_page else []),
         Mount("/static", StaticFiles(directory=PROJECT_DIR / "static"), name="static"),
     ]

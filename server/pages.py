@@ -35,11 +35,6 @@ async def privacy(request: Request) -> Response:
     return render(request, "pages/privacy.html")
 
 
-@requires(Role.TRAINER)
-async def trainer_home(request: Request) -> Response:
-    return render(request, "pages/trainer_home.html")
-
-
 @requires(Role.FINANCE)
 async def finance_home(request: Request) -> Response:
     return render(request, "pages/finance_home.html")
@@ -50,6 +45,5 @@ routes = [
     Route("/bedreigd", threatened, methods=["GET"]),
     Route("/toegankelijkheid", accessibility, methods=["GET"]),
     Route("/privacy", privacy, methods=["GET"]),
-    Route("/trainer", trainer_home, methods=["GET"]),
     Route("/financien", finance_home, methods=["GET"]),
 ]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from bookings.availability import WEEKDAYS
 from bookings.models import (
     Audience,
     Booking,
@@ -13,9 +15,12 @@ from bookings.models import (
     PartOfDay,
     PriceModel,
     Stage,
+    TrainerKind,
     VatTreatment,
 )
-from tests.factories import make_organisation
+from bookings.staffing_models import AssignmentRequest, RequestStatus, Specialty, TrainerProfile
+from server.models import Organisation, Role, User
+from tests.factories import make_organisation, make_user
 
 _numbers = itertools.count(1)
 
@@ -67,3 +72,51 @@ async def make_booking(**overrides: object) -> Booking:
     booking = await Booking.create(**values)
     await booking.fetch_related("offering", "organisation")
     return booking
+
+
+#: Every weekly-availability key: available every afternoon and evening.
+ALL = tuple(f"{day}_{part}" for day in WEEKDAYS for part in PartOfDay)
+
+
+async def make_trainer(
+    kind: TrainerKind = TrainerKind.TRAINER,
+    *,
+    provinces: Iterable[Organisation] = (),
+    specialties: Iterable[str] = (),
+    availability: Iterable[str] = ALL,
+    max_per_month: int = 4,
+    **user_overrides: object,
+) -> User:
+    """A user with a trainer profile of this kind: the coordinator role for the coordinator kind (the
+    intake), else the trainer role. Specialties are names, created when new."""
+    role = Role.COORDINATOR if kind is TrainerKind.COORDINATOR else Role.TRAINER
+    user = await make_user(role, **user_overrides)
+    profile = await TrainerProfile.create(
+        user=user, kind=kind, weekly_availability=list(availability), max_sessions_per_month=max_per_month
+    )
+    if provinces:
+        await profile.provinces.add(*provinces)
+    names = list(specialties)
+    if names:
+        await profile.specialties.add(*[(await Specialty.get_or_create(name=name))[0] for name in names])
+    return user
+
+
+async def make_request(
+    booking: Booking,
+    trainer: User,
+    kind: TrainerKind,
+    status: RequestStatus = RequestStatus.PENDING,
+    **overrides: object,
+) -> AssignmentRequest:
+    """A request to `trainer` for a role in `booking`, at the booking's time unless given."""
+    values: dict[str, object] = {
+        "booking": booking,
+        "trainer": trainer,
+        "kind": kind,
+        "status": status,
+        "starts_at": booking.starts_at,
+        "ends_at": booking.ends_at,
+    }
+    values.update(overrides)
+    return await AssignmentRequest.create(**values)

@@ -1,0 +1,63 @@
+"""What a trainer sees: their requests and sessions, and a session's details (only their own)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bookings.models import Booking
+from bookings.staffing_models import HOLDING, AssignmentRequest, RequestStatus
+from server.errors import NotFound
+from server.models import User
+
+RELATED = ("booking__organisation", "booking__offering")
+
+
+@dataclass(frozen=True)
+class Portal:
+    pending: list[AssignmentRequest]
+    upcoming: list[AssignmentRequest]
+    past: list[AssignmentRequest]
+
+
+async def portal_for(trainer: User, now: datetime) -> Portal:
+    pending = (
+        await AssignmentRequest.filter(trainer=trainer, status=RequestStatus.PENDING, expires_at__gt=now)
+        .select_related(*RELATED)
+        .order_by("starts_at")
+    )
+    accepted = AssignmentRequest.filter(trainer=trainer, status=RequestStatus.ACCEPTED).select_related(
+        *RELATED
+    )
+    upcoming = await accepted.filter(ends_at__gte=now).order_by("starts_at")
+    past = await accepted.filter(ends_at__lt=now).order_by("-starts_at").limit(20)
+    return Portal(pending, upcoming, past)
+
+
+@dataclass(frozen=True)
+class TrainerSession:
+    booking: Booking
+    request: AssignmentRequest
+    co_trainers: list[AssignmentRequest]
+
+
+async def session_for(trainer: User, reference: str) -> TrainerSession:
+    """A booking the trainer has been asked for or is on; NotFound for any other (no guessing)."""
+    booking = (
+        await Booking.get_or_none(reference=reference)
+        .select_related("organisation__province", "offering")
+        .prefetch_related("preferred_slots")
+    )
+    if booking is None:
+        raise NotFound()
+    own = (
+        await AssignmentRequest.filter(booking=booking, trainer=trainer).order_by("-asked_at", "-id").first()
+    )
+    if own is None:
+        raise NotFound()
+    co_trainers = (
+        await AssignmentRequest.filter(booking=booking, status__in=HOLDING)
+        .exclude(trainer=trainer)
+        .select_related("trainer")
+    )
+    return TrainerSession(booking, own, co_trainers)

@@ -1,0 +1,140 @@
+"""Staffing primitives shared by the booking steps and the trainer requests.
+
+The double-booking rule lives here. Every change that gives a trainer time in a session (asking,
+accepting, moving a session) first locks that trainer's profile row (`FOR UPDATE` on PostgreSQL;
+on SQLite the write transaction itself serialises), then checks for overlap inside the same
+transaction, so two people acting at once cannot both pass the check.
+
+Errors: TrainerBusy (409).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from bookings.availability import conflicting_requests, sessions_in_month
+from bookings.models import Booking
+from bookings.policy import BookingPolicy
+from bookings.staffing_models import HOLDING, AssignmentRequest, RequestStatus, TrainerProfile
+from server.errors import DomainError, NotFound
+from server.i18n import _
+from server.mail import queue_mail
+from server.models import User
+from server.sessions import hash_secret
+from server.settings import Settings
+from server.templating import format_local_datetime
+
+
+class TrainerBusy(DomainError):
+    status_code = 409
+
+
+async def lock_trainer(trainer_id: int) -> TrainerProfile:
+    """Lock the trainer's profile for the rest of the transaction (one staffing change at a time)."""
+    profile = await TrainerProfile.select_for_update().get_or_none(user_id=trainer_id)
+    if profile is None:
+        raise NotFound(_("Deze persoon heeft geen trainersprofiel."))
+    return profile
+
+
+async def check_free(
+    trainer: User,
+    profile: TrainerProfile,
+    starts_at: datetime,
+    ends_at: datetime,
+    policy: BookingPolicy,
+    *,
+    booking_id: int,
+    only_accepted: bool = False,
+) -> None:
+    """Refuse (TrainerBusy) when the trainer has another session within the travel buffer, or is full
+    for that month. Call after lock_trainer, in the same transaction."""
+    conflicts = await conflicting_requests(
+        trainer.id, starts_at, ends_at, policy.travel_buffer, exclude_booking_id=booking_id
+    )
+    if only_accepted:
+        conflicts = [c for c in conflicts if c.status is RequestStatus.ACCEPTED]
+    if conflicts:
+        hours = int(policy.travel_buffer.total_seconds() // 3600)
+        raise TrainerBusy(
+            _(
+                "%(name)s heeft dan al een andere sessie (om %(when)s); met %(hours)s uur reistijd ervoor "
+                "en erna past dit niet."
+            )
+            % {"name": trainer.name, "when": format_local_datetime(conflicts[0].starts_at), "hours": hours}
+        )
+    if (
+        await sessions_in_month(trainer.id, starts_at, exclude_booking_id=booking_id)
+        >= profile.max_sessions_per_month
+    ):
+        raise TrainerBusy(
+            _("%(name)s zit die maand al aan het maximum van %(max)s sessies.")
+            % {"name": trainer.name, "max": profile.max_sessions_per_month}
+        )
+
+
+def new_request_token(request: AssignmentRequest) -> str:
+    """A fresh single-use link token for the request; only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    request.token_hash = hash_secret(token)
+    return token
+
+
+def request_link(settings: Settings, token: str) -> str:
+    return f"{settings.base_url}/verzoeken/{token}"
+
+
+async def queue_request_mail(
+    request: AssignmentRequest, token: str, settings: Settings, *, again: bool
+) -> None:
+    """Mail the trainer the request with its accept/decline link (again: the session moved)."""
+    booking = await Booking.get(id=request.booking_id).select_related("organisation", "offering")  # type: ignore[attr-defined]
+    trainer = await User.get(id=request.trainer_id)  # type: ignore[attr-defined]
+    await queue_mail(
+        trainer.email,
+        "bookings/assignment_request",
+        {
+            "request": request,
+            "booking": booking,
+            "trainer": trainer,
+            "link": request_link(settings, token),
+            "again": again,
+        },
+    )
+
+
+async def holding_requests(booking: Booking) -> list[AssignmentRequest]:
+    return await AssignmentRequest.filter(booking=booking, status__in=HOLDING).select_related("trainer")
+
+
+async def accepted_trainers(booking: Booking) -> list[User]:
+    return [r.trainer for r in await holding_requests(booking) if r.status is RequestStatus.ACCEPTED]
+
+
+async def move_requests(booking: Booking, settings: Settings, now: datetime) -> None:
+    """The session moved: each trainer on it must be free at the new time (or the move is refused),
+    and confirms again through a new link."""
+    policy = BookingPolicy.from_settings(settings)
+    assert booking.starts_at and booking.ends_at
+    for request in await holding_requests(booking):
+        profile = await lock_trainer(request.trainer.id)
+        await check_free(
+            request.trainer, profile, booking.starts_at, booking.ends_at, policy, booking_id=booking.id
+        )
+        request.starts_at, request.ends_at = booking.starts_at, booking.ends_at
+        request.status = RequestStatus.PENDING
+        request.answered_at = None
+        request.expires_at = now + policy.request_expiry
+        token = new_request_token(request)
+        await request.save(
+            update_fields=["starts_at", "ends_at", "status", "answered_at", "expires_at", "token_hash"]
+        )
+        await queue_request_mail(request, token, settings, again=True)
+
+
+async def release_requests(booking: Booking) -> list[User]:
+    """The booking is cancelled: every request on it ends. Returns the trainers who had accepted."""
+    accepted = await accepted_trainers(booking)
+    await AssignmentRequest.filter(booking=booking, status__in=HOLDING).update(status=RequestStatus.CANCELLED)
+    return accepted
