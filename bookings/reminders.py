@@ -13,7 +13,7 @@ Rules:
 - The booking is locked and read again in that transaction, so a session cancelled or rescheduled
   since the first read gets no reminder for the old date.
 - Recipients: the clerk who requested the booking while still an active clerk of the organisation,
-  else the organisation's active clerks. Trainers come with the trainer-assignment issue.
+  else the organisation's active clerks; and the trainers who accepted a role in it.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from tortoise.transactions import in_transaction
 
 from bookings.models import Booking, BookingReminder, BookingStatus
 from bookings.policy import BookingPolicy
+from bookings.staffing_models import AssignmentRequest, RequestStatus
 from server.mail import queue_mail
 from server.models import Role, User
 
@@ -76,12 +77,30 @@ async def _recipients(due: Sequence[DueReminder]) -> dict[int, list[User]]:
             role=Role.CLERK, is_active=True, organisation_id__in=needs_colleagues
         ).order_by("name", "id"):
             colleagues.setdefault(clerk.organisation_id, []).append(clerk)  # type: ignore[attr-defined]
+    trainers: dict[int, list[User]] = {}
+    for request in (
+        await AssignmentRequest.filter(
+            booking_id__in=[r.booking.id for r in due], status=RequestStatus.ACCEPTED, trainer__is_active=True
+        )
+        .select_related("trainer")
+        .order_by("id")
+    ):
+        trainers.setdefault(request.booking_id, []).append(request.trainer)  # type: ignore[attr-defined]
     return {
-        r.booking.id: [requester]
-        if (requester := requesters.get(r.booking.id)) is not None
-        else colleagues.get(r.booking.organisation_id, [])  # type: ignore[attr-defined]
+        r.booking.id: (
+            [requester]
+            if (requester := requesters.get(r.booking.id)) is not None
+            else colleagues.get(r.booking.organisation_id, [])  # type: ignore[attr-defined]
+        )
+        + trainers.get(r.booking.id, [])
         for r in due
     }
+
+
+def _page_for(recipient: User, booking: Booking, base_url: str) -> str:
+    """Trainers have their own page of a session; clerks the booking page."""
+    path = "trainer/sessies" if recipient.role is Role.TRAINER else "boekingen"
+    return f"{base_url.rstrip('/')}/{path}/{booking.reference}"
 
 
 async def _send(reminder: DueReminder, recipients: Sequence[User], base_url: str) -> bool:
@@ -106,7 +125,7 @@ async def _send(reminder: DueReminder, recipients: Sequence[User], base_url: str
                     {
                         "booking": booking,
                         "recipient": recipient,
-                        "link": f"{base_url.rstrip('/')}/boekingen/{booking.reference}",
+                        "link": _page_for(recipient, booking, base_url),
                     },
                 )
     except IntegrityError:

@@ -318,3 +318,21 @@ async def test_concurrent_answers_to_one_request_count_once(coordinator: User, s
     assert all(
         isinstance(r, assignment.RequestClosed) for r in results if not isinstance(r, AssignmentRequest)
     )
+
+
+async def test_trainers_on_a_session_get_its_reminder(coordinator: User, settings: Settings) -> None:
+    from bookings.policy import BookingPolicy
+    from bookings.reminders import send_due_reminders
+
+    booking = await scheduled_booking()
+    tamara = await trainer()
+    request = await assignment.ask_trainer(
+        booking.id, tamara.id, TrainerKind.TRAINER, actor=coordinator, settings=settings
+    )
+    await assignment.answer_by_id(request.id, True, "", trainer=tamara, settings=settings)
+    sent = await send_due_reminders(
+        BookingPolicy(), base_url="http://x", now=booking.starts_at - timedelta(days=6)
+    )
+    assert sent == 1
+    reminder = await last_mail_to(tamara)
+    assert "Herinnering" in reminder.subject and f"/trainer/sessies/{booking.reference}" in reminder.body_text
