@@ -14,7 +14,7 @@ from starlette.types import ASGIApp
 from tortoise import Tortoise
 
 from bookings import admin_routes as booking_admin_routes
-from bookings import assignment, reminders, staffing_routes, trainer_routes
+from bookings import assignment, reminders, staffing_routes, trainer_profile_routes, trainer_routes
 from bookings import calendar_routes as booking_calendar_routes
 from bookings import routes as booking_routes
 from bookings.policy import BookingPolicy
@@ -80,6 +80,7 @@ def create_app(settings: Settings) -> Starlette:
         *booking_calendar_routes.routes,
         *staffing_routes.routes,
         *trainer_routes.routes,
+        *trainer_profile_routes.routes,
         *(dev_routes.routes if settings.dev_mail_page else []),
         Mount("/static", StaticFiles(directory=PROJECT_DIR / "static"), name="static"),
     ]

@@ -27,6 +27,7 @@ NAVIGATION: dict[Role, list[NavItem]] = {
         _item("/boekingen", _("Boekingen")),
         _item("/tour", _("Tour")),
         _item("/aanbod", _("Aanbod")),
+        _item("/trainers", _("Trainers")),
         _item("/organisaties", _("Organisaties")),
         _item("/beheer/gebruikers", _("Gebruikers")),
         _item("/beheer/mail", _("Mail")),
@@ -42,7 +43,11 @@ NAVIGATION: dict[Role, list[NavItem]] = {
         _item("/organisatie", _("Mijn organisatie"), r"^/organisaties?(/[^/]+)?/?$"),
         _item("/agenda", _("Agenda")),
     ],
-    Role.TRAINER: [_item("/trainer", _("Mijn verzoeken")), _item("/agenda", _("Agenda"))],
+    Role.TRAINER: [
+        _item("/trainer", _("Mijn verzoeken"), r"^/trainer(/(verzoeken|sessies)/|/?$)"),
+        _item("/trainer/beschikbaarheid", _("Mijn beschikbaarheid")),
+        _item("/agenda", _("Agenda")),
+    ],
     Role.FINANCE: [_item("/financien", _("Financiën")), _item("/organisaties", _("Organisaties"))],
 }
 

@@ -12,8 +12,8 @@ import httpx
 import pytest
 from starlette.routing import Mount, Route
 
-from bookings.models import Booking, Offering, PriceModel
-from bookings.staffing_models import AssignmentRequest
+from bookings.models import Booking, Offering, PriceModel, TrainerKind
+from bookings.staffing_models import AssignmentRequest, BlockedPeriod, TrainerProfile
 from server.app import create_app
 from server.mail import OutboxMessage
 from server.models import Organisation, Role, User
@@ -107,6 +107,17 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/boekingen/{reference}/trainers/vragen"): STAFF,
     ("POST", "/boekingen/{reference}/trainers/automatisch"): STAFF,
     ("POST", "/boekingen/{reference}/trainers/intrekken"): STAFF,
+    ("GET", "/trainers"): STAFF,
+    ("POST", "/trainers/specialismen"): STAFF,
+    ("POST", "/trainers/geblokkeerd/{period_id}/verwijderen"): only(
+        "coordinator", "trainer", trainer=NOT_FOUND
+    ),
+    ("GET", "/trainers/{user_id}"): STAFF,
+    ("POST", "/trainers/{user_id}"): STAFF,
+    ("POST", "/trainers/{user_id}/geblokkeerd"): STAFF,
+    ("GET", "/trainer/beschikbaarheid"): only("trainer"),
+    ("POST", "/trainer/beschikbaarheid"): only("trainer"),
+    ("POST", "/trainer/geblokkeerd"): only("trainer"),
     ("GET", "/dev/mail"): everyone(),
     ("GET", "/dev/mail/{message_id}"): everyone(),
 }
@@ -144,6 +155,7 @@ class World:
     booking: Booking
     offering: Offering
     request: AssignmentRequest
+    blocked_period: BlockedPeriod
 
 
 async def make_world() -> World:
@@ -174,7 +186,14 @@ async def make_world() -> World:
         starts_at="2030-01-01T18:00:00+00:00",
         ends_at="2030-01-01T21:00:00+00:00",
     )
-    return World(organisation, users, target_user, message, booking, offering, request)
+    await TrainerProfile.create(user=users["trainer"], kind=TrainerKind.TRAINER)
+    await TrainerProfile.create(user=target_user, kind=TrainerKind.TRAINER)
+    colleague = await make_user(Role.TRAINER)
+    colleague_profile = await TrainerProfile.create(user=colleague, kind=TrainerKind.TRAINER)
+    blocked_period = await BlockedPeriod.create(
+        profile=colleague_profile, first_day="2030-07-01", last_day="2030-07-14"
+    )
+    return World(organisation, users, target_user, message, booking, offering, request, blocked_period)
 
 
 def concrete_path(path: str, world: World) -> str:
@@ -186,6 +205,7 @@ def concrete_path(path: str, world: World) -> str:
         .replace("{reference}", world.booking.reference)
         .replace("{offering_id}", str(world.offering.id))
         .replace("{request_id}", str(world.request.id))
+        .replace("{period_id}", str(world.blocked_period.id))
     )
 
 
