@@ -6,16 +6,17 @@ Errors: Forbidden (not a coordinator), ValidationFailed (per field).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 
 from tortoise.transactions import in_transaction
 
 from bookings.models import Audience, Offering, OfferingRole, PriceModel, Stage, TrainerKind, VatTreatment
+from bookings.pricing import euros_for_form, parse_euros
 from server.audit import record
 from server.errors import Forbidden, NotFound, ValidationFailed
 from server.i18n import _
 from server.models import Role, User
 
+MAX_PRICE_CENTS = 100_000_000
 OFFERING_FIELDS = (
     "name",
     "description",
@@ -35,20 +36,6 @@ class RoleNeed:
     kind: TrainerKind
     min_count: int
     max_count: int
-
-
-def _cents(raw: str) -> int | None:
-    """'1.250,50', '1250.50' or '1250' euros to cents; None when it is no amount."""
-    cleaned = raw.strip().replace("€", "").replace(" ", "")
-    if "," in cleaned:
-        cleaned = cleaned.replace(".", "").replace(",", ".")
-    try:
-        amount = Decimal(cleaned)
-    except InvalidOperation:
-        return None
-    if amount < 0 or amount > 1_000_000 or amount != amount.quantize(Decimal("0.01")):
-        return None
-    return int(amount * 100)
 
 
 def parse_offering(values: dict[str, str]) -> tuple[dict[str, object], list[RoleNeed], dict[str, str]]:
@@ -77,7 +64,7 @@ def parse_offering(values: dict[str, str]) -> tuple[dict[str, object], list[Role
     if maximum and (not maximum.isdigit() or int(maximum) < 1):
         errors["max_participants"] = _("Vul een getal vanaf 1 in, of laat leeg voor geen maximum.")
     parsed["max_participants"] = int(maximum) if maximum.isdigit() else None
-    cents = _cents(values.get("price", "") or "0")
+    cents = parse_euros(values.get("price", ""), maximum_cents=MAX_PRICE_CENTS)
     if cents is None:
         errors["price"] = _("Vul een bedrag in euro's in, bijvoorbeeld 1250,00.")
     elif parsed.get("price_model") is PriceModel.FREE and cents:
@@ -133,7 +120,7 @@ async def offering_values(offering: Offering) -> dict[str, str]:
         "duration_minutes": str(offering.duration_minutes),
         "max_participants": str(offering.max_participants or ""),
         "price_model": offering.price_model.value,
-        "price": f"{Decimal(offering.price_cents) / 100:.2f}".replace(".", ","),
+        "price": euros_for_form(offering.price_cents) or "0",
         "vat_treatment": offering.vat_treatment.value,
         "is_active": "on" if offering.is_active else "",
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
 from bookings.models import PriceModel, VatTreatment
 
@@ -37,3 +38,26 @@ def price_of(price_model: PriceModel, unit_cents: int, vat: VatTreatment, partic
         return Price(unit_cents=0, quantity=1, vat_percent=0)
     quantity = max(participants, 1) if price_model is PriceModel.PER_PARTICIPANT else 1
     return Price(unit_cents=unit_cents, quantity=quantity, vat_percent=vat.rate_percent)
+
+
+def parse_euros(raw: str, *, maximum_cents: int) -> int | None:
+    """An amount as typed ('1.250,50', '650,00', '650.5', '650') in cents; '' is 0; None when it is
+    no amount, negative, has more than two decimals or exceeds the maximum."""
+    cleaned = raw.strip().replace("€", "").replace(" ", "")
+    if not cleaned:
+        return 0
+    if "," in cleaned:
+        cleaned = cleaned.replace(".", "").replace(",", ".")
+    try:
+        amount = Decimal(cleaned)
+    except InvalidOperation:
+        return None
+    if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
+        return None
+    cents = int(amount * 100)
+    return cents if cents <= maximum_cents else None
+
+
+def euros_for_form(cents: int) -> str:
+    """Cents as a form shows them: 65000 -> '650,00'; 0 -> ''."""
+    return f"{Decimal(cents) / 100:.2f}".replace(".", ",") if cents else ""

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
 
 from tortoise import timezone
 from tortoise.exceptions import IntegrityError
@@ -21,6 +20,7 @@ from tortoise.transactions import in_transaction
 
 from bookings.availability import WEEKDAYS
 from bookings.models import PartOfDay, TrainerKind
+from bookings.pricing import euros_for_form, parse_euros
 from bookings.staffing_models import BlockedPeriod, Specialty, TrainerProfile
 from server.audit import record
 from server.errors import DomainError, Forbidden, NotFound, ValidationFailed
@@ -65,28 +65,6 @@ def _require_coordinator(actor: User) -> None:
 # ---------- Parsing ----------
 
 
-def euros_to_cents(raw: str) -> int | None:
-    """'650,00', '1.250,50', '650.5' or '650' euros as cents; '' is 0; None when it is no amount."""
-    cleaned = raw.strip().replace("€", "").replace(" ", "")
-    if not cleaned:
-        return 0
-    if "," in cleaned:
-        cleaned = cleaned.replace(".", "").replace(",", ".")
-    try:
-        amount = Decimal(cleaned)
-    except InvalidOperation:
-        return None
-    if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
-        return None
-    cents = int(amount * 100)
-    return cents if cents <= MAX_DAY_RATE_CENTS else None
-
-
-def cents_to_euros(cents: int) -> str:
-    """Cents as the form shows them: 65000 -> '650,00'; 0 -> ''."""
-    return f"{Decimal(cents) / 100:.2f}".replace(".", ",") if cents else ""
-
-
 def parse_availability(keys: list[str]) -> tuple[list[str], dict[str, str]]:
     """The chosen keys in the order of the week, or an error when one is not an afternoon or evening."""
     chosen = set(keys)
@@ -118,7 +96,7 @@ def parse_profile(values: dict[str, str], role: Role) -> tuple[dict[str, object]
         parsed["max_sessions_per_month"] = int(maximum)
     else:
         errors["max_sessions_per_month"] = _("Vul een aantal sessies per maand in, van 1 tot en met 31.")
-    cents = euros_to_cents(values.get("day_rate", ""))
+    cents = parse_euros(values.get("day_rate", ""), maximum_cents=MAX_DAY_RATE_CENTS)
     if cents is None:
         errors["day_rate"] = _("Vul een dagtarief in euro's in, bijvoorbeeld 650,00.")
     parsed["day_rate_cents"] = cents or 0
@@ -216,7 +194,7 @@ def profile_values(profile: TrainerProfile | None) -> dict[str, str]:
         "kind": profile.kind.value,
         "home_town": profile.home_town,
         "max_sessions_per_month": str(profile.max_sessions_per_month),
-        "day_rate": cents_to_euros(profile.day_rate_cents),
+        "day_rate": euros_for_form(profile.day_rate_cents),
     }
 
 
