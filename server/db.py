@@ -16,8 +16,9 @@ from tortoise.migrations.api import migrate
 APPS: dict[str, list[str]] = {
     "core": ["server.models", "server.mail"],
     "bookings": ["bookings.models", "bookings.staffing_models"],
+    "feedback": ["feedback.models"],
 }
-MIGRATIONS = {"core": "server.migrations", "bookings": "bookings.migrations"}
+MIGRATIONS = {"core": "server.migrations", "bookings": "bookings.migrations", "feedback": "feedback.migrations"}
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:

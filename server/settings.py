@@ -45,6 +45,10 @@ class Settings:
     cancellation_policy: tuple[tuple[int, int], ...] = ((14, 50), (2, 100))
     travel_buffer_hours: int = 2
     request_expiry_hours: int = 72
+    feedback_window_days: int = 14
+    feedback_threshold: int = 5
+    feedback_text_retention_months: int = 24
+    feedback_contact_retention_months: int = 12
 
     @property
     def is_production(self) -> bool:
