@@ -18,7 +18,11 @@ APPS: dict[str, list[str]] = {
     "bookings": ["bookings.models", "bookings.staffing_models"],
     "feedback": ["feedback.models"],
 }
-MIGRATIONS = {"core": "server.migrations", "bookings": "bookings.migrations", "feedback": "feedback.migrations"}
+MIGRATIONS = {
+    "core": "server.migrations",
+    "bookings": "bookings.migrations",
+    "feedback": "feedback.migrations",
+}
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:
