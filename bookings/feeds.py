@@ -19,6 +19,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from bookings.models import Booking, BookingStatus, CalendarFeed
+from bookings.staffing_models import RequestStatus
 from server.audit import record
 from server.errors import NotFound
 from server.models import Role, User
@@ -74,9 +75,14 @@ async def bookings_in_feed(token: str) -> tuple[User, list[Booking]]:
         listed = Booking.filter(organisation_id=user.organisation_id, status__in=CLERK_STATUSES)  # type: ignore[attr-defined]
     elif user.role is Role.COORDINATOR:
         listed = Booking.filter(status__in=COORDINATOR_STATUSES)
+    elif user.role is Role.TRAINER:
+        listed = Booking.filter(
+            assignment_requests__trainer_id=user.id,
+            assignment_requests__status=RequestStatus.ACCEPTED,
+            status__in=COORDINATOR_STATUSES,
+        ).distinct()
     else:
-        # Trainers' sessions come with the trainer-assignment issue; finance has no sessions.
-        return user, []
+        return user, []  # finance has no sessions
     bookings = (
         await listed.filter(starts_at__isnull=False)
         .select_related("offering", "organisation")

@@ -336,3 +336,18 @@ async def test_trainers_on_a_session_get_its_reminder(coordinator: User, setting
     assert sent == 1
     reminder = await last_mail_to(tamara)
     assert "Herinnering" in reminder.subject and f"/trainer/sessies/{booking.reference}" in reminder.body_text
+
+
+async def test_a_trainers_calendar_feed_holds_their_sessions(coordinator: User, settings: Settings) -> None:
+    from bookings.feeds import bookings_in_feed, feed_for
+
+    booking = await scheduled_booking()
+    await scheduled_booking()  # someone else's session
+    tamara = await trainer()
+    request = await assignment.ask_trainer(
+        booking.id, tamara.id, TrainerKind.TRAINER, actor=coordinator, settings=settings
+    )
+    feed = await feed_for(tamara)
+    assert (await bookings_in_feed(feed.token))[1] == []  # asked, not yet accepted
+    await assignment.answer_by_id(request.id, True, "", trainer=tamara, settings=settings)
+    assert [b.id for b in (await bookings_in_feed(feed.token))[1]] == [booking.id]
