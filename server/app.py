@@ -18,6 +18,7 @@ from bookings import assignment, reminders, staffing_routes, trainer_profile_rou
 from bookings import calendar_routes as booking_calendar_routes
 from bookings import routes as booking_routes
 from bookings.policy import BookingPolicy
+from feedback import collect, collect_routes, form_routes
 from server import admin_routes, auth_routes, dev_routes, organisation_routes, pages
 from server.background import background_tasks
 from server.db import init_orm
@@ -66,7 +67,10 @@ def periodic_jobs(settings: Settings) -> list[Job]:
     async def expire_trainer_requests() -> int:
         return await assignment.expire_requests(settings)
 
-    return [send_booking_reminders, expire_trainer_requests]
+    async def open_feedback_links() -> int:
+        return await collect.open_started_sessions(settings)
+
+    return [send_booking_reminders, expire_trainer_requests, open_feedback_links]
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -81,6 +85,8 @@ def create_app(settings: Settings) -> Starlette:
         *staffing_routes.routes,
         *trainer_routes.routes,
         *trainer_profile_routes.routes,
+        *collect_routes.routes,
+        *form_routes.routes,
         *(dev_routes.routes if settings.dev_mail_page else []),
         Mount("/static", StaticFiles(directory=PROJECT_DIR / "static"), name="static"),
     ]

@@ -83,10 +83,12 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         return 2
 
     from bookings.demo import load_bookings_demo
+    from feedback.demo import load_feedback_demo
 
     async def work() -> int:
         if await demo.load_demo():
             await load_bookings_demo()
+            await load_feedback_demo()
             print("Demogegevens geladen.")
         else:
             print("De database heeft al gebruikers: demogegevens niet opnieuw geladen.")

@@ -14,6 +14,7 @@ from starlette.routing import Mount, Route
 
 from bookings.models import Booking, Offering, PriceModel, TrainerKind
 from bookings.staffing_models import AssignmentRequest, BlockedPeriod, TrainerProfile
+from feedback.models import FeedbackForm, Question, QuestionKind
 from server.app import create_app
 from server.mail import OutboxMessage
 from server.models import Organisation, Role, User
@@ -118,6 +119,21 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/trainer/beschikbaarheid"): only("trainer"),
     ("POST", "/trainer/beschikbaarheid"): only("trainer"),
     ("POST", "/trainer/geblokkeerd"): only("trainer"),
+    ("GET", "/f"): everyone(),
+    ("GET", "/f/{code}"): everyone(NOT_FOUND),
+    ("POST", "/f/{code}"): everyone(NOT_FOUND),
+    ("GET", "/f/{code}/bedankt"): everyone(NOT_FOUND),
+    ("GET", "/feedbackformulieren"): STAFF,
+    ("POST", "/feedbackformulieren"): STAFF,
+    ("GET", "/feedbackformulieren/{form_id}"): STAFF,
+    ("POST", "/feedbackformulieren/{form_id}/naam"): STAFF,
+    ("POST", "/feedbackformulieren/{form_id}/nieuwe-versie"): STAFF,
+    ("POST", "/feedbackformulieren/{form_id}/aanbod"): STAFF,
+    ("POST", "/feedbackformulieren/{form_id}/vragen"): STAFF,
+    ("POST", "/feedbackformulieren/{form_id}/vragen/{question_id}"): STAFF,
+    ("POST", "/feedbackformulieren/{form_id}/vragen/{question_id}/omhoog"): STAFF,
+    ("POST", "/feedbackformulieren/{form_id}/vragen/{question_id}/omlaag"): STAFF,
+    ("POST", "/feedbackformulieren/{form_id}/vragen/{question_id}/verwijderen"): STAFF,
     ("GET", "/dev/mail"): everyone(),
     ("GET", "/dev/mail/{message_id}"): everyone(),
 }
@@ -156,6 +172,7 @@ class World:
     offering: Offering
     request: AssignmentRequest
     blocked_period: BlockedPeriod
+    question: Question
 
 
 async def make_world() -> World:
@@ -193,7 +210,13 @@ async def make_world() -> World:
     blocked_period = await BlockedPeriod.create(
         profile=colleague_profile, first_day="2030-07-01", last_day="2030-07-14"
     )
-    return World(organisation, users, target_user, message, booking, offering, request, blocked_period)
+    form = await FeedbackForm.create(name="Raadsbrede sessie")
+    question = await Question.create(
+        form=form, position=1, kind=QuestionKind.SCALE, text="Nuttig?", options=["niet", "zeer"]
+    )
+    return World(
+        organisation, users, target_user, message, booking, offering, request, blocked_period, question
+    )
 
 
 def concrete_path(path: str, world: World) -> str:
@@ -206,6 +229,8 @@ def concrete_path(path: str, world: World) -> str:
         .replace("{offering_id}", str(world.offering.id))
         .replace("{request_id}", str(world.request.id))
         .replace("{period_id}", str(world.blocked_period.id))
+        .replace("{form_id}", str(world.question.form_id))
+        .replace("{question_id}", str(world.question.id))
     )
 
 

@@ -1,0 +1,251 @@
+"""Collecting feedback: a session's link and window, and participants' anonymous answers.
+
+Rules:
+- A session gets its link (a short code) when it starts, with the current version of its offering's
+  form; the clerk gets a mail with the link to forward.
+- The form is open from the session's start until the window closes (default 14 days).
+- Nothing identifying is stored with a response. A random token in a cookie (stored hashed) lets a
+  participant change their answers while the form is open and keeps one device at one response.
+- Submissions are rate limited per session; an e-mail address for contact is stored apart.
+
+Errors: NotFound (unknown code), FeedbackClosed (410), ValidationFailed (per question), RateLimited.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from tortoise import timezone
+from tortoise.transactions import in_transaction
+
+from bookings.models import Booking, BookingStatus
+from feedback.models import (
+    Answer,
+    ContactRequest,
+    FeedbackForm,
+    OfferingForm,
+    Question,
+    QuestionKind,
+    Response,
+    SessionFeedback,
+)
+from feedback.policy import FeedbackPolicy
+from server import ratelimit
+from server.errors import DomainError, NotFound, RateLimited, ValidationFailed
+from server.i18n import _
+from server.mail import queue_mail
+from server.models import Role, User
+from server.sessions import hash_secret
+from server.settings import Settings
+
+CODE_ALPHABET = "ACDEFGHJKLMNPQRTUVWXY34679"
+TEXT_LIMIT = 4000
+COLLECTING = (BookingStatus.CONFIRMED, BookingStatus.DELIVERED, BookingStatus.CLOSED)
+
+
+class FeedbackClosed(DomainError):
+    status_code = 410
+
+
+def _new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
+
+
+async def open_feedback(booking: Booking, policy: FeedbackPolicy) -> SessionFeedback | None:
+    """The session's feedback link, made when first needed; None when its offering has no form."""
+    existing = await SessionFeedback.get_or_none(booking=booking)
+    if existing or booking.starts_at is None:
+        return existing
+    link = await OfferingForm.get_or_none(offering_id=booking.offering_id)  # type: ignore[attr-defined]
+    if link is None:
+        return None
+    form = await FeedbackForm.get(id=link.form_id)  # type: ignore[attr-defined]
+    return await SessionFeedback.create(
+        booking=booking,
+        form=form,
+        code=_new_code(),
+        opens_at=booking.starts_at,
+        closes_at=booking.starts_at + policy.window,
+    )
+
+
+async def open_started_sessions(settings: Settings, now: datetime | None = None) -> int:
+    """Periodic job: sessions that started get their link, and their clerks a mail to forward it."""
+    now = now or timezone.now()
+    policy = FeedbackPolicy.from_settings(settings)
+    with_form = await OfferingForm.all().values_list("offering_id", flat=True)
+    started = await Booking.filter(
+        status__in=COLLECTING,
+        starts_at__lte=now,
+        starts_at__gt=now - policy.window,
+        offering_id__in=list(with_form),
+    ).select_related("organisation", "offering")
+    linked = set(
+        await SessionFeedback.filter(booking_id__in=[b.id for b in started]).values_list(
+            "booking_id", flat=True
+        )
+    )
+    started = [b for b in started if b.id not in linked]
+    mailed = 0
+    for booking in started:
+        async with in_transaction():
+            locked = await Booking.select_for_update().get(id=booking.id)
+            if await SessionFeedback.exists(booking=locked):
+                continue
+            session = await open_feedback(booking, policy)
+            if session is None:
+                continue
+            for clerk in await User.filter(
+                organisation_id=booking.organisation_id, role=Role.CLERK, is_active=True
+            ):  # type: ignore[attr-defined]
+                await queue_mail(
+                    clerk.email,
+                    "feedback/link",
+                    {
+                        "booking": booking,
+                        "session": session,
+                        "link": feedback_url(settings, session),
+                        "clerk": clerk,
+                    },
+                )
+            session.clerk_mailed_at = now
+            await session.save(update_fields=["clerk_mailed_at"])
+            mailed += 1
+    return mailed
+
+
+def feedback_url(settings: Settings, session: SessionFeedback) -> str:
+    return f"{settings.base_url}/f/{session.code}"
+
+
+@dataclass(frozen=True)
+class OpenForm:
+    session: SessionFeedback
+    questions: list[Question]
+    state: str  # "open", "not_yet" or "closed"
+
+
+async def form_for_code(code: str, now: datetime | None = None) -> OpenForm:
+    session = await SessionFeedback.get_or_none(code=code.upper()).select_related(
+        "booking__organisation", "booking__offering", "form"
+    )
+    if session is None:
+        raise NotFound(_("Deze feedbacklink bestaat niet. Controleer de code."))
+    now = now or timezone.now()
+    state = "not_yet" if now < session.opens_at else "closed" if now >= session.closes_at else "open"
+    questions = await Question.filter(form_id=session.form_id).order_by("position", "id")  # type: ignore[attr-defined]
+    return OpenForm(session, questions, state)
+
+
+def parse_answers(
+    questions: list[Question], form: dict[str, list[str]]
+) -> tuple[dict[int, list[str]], dict[str, str]]:
+    """The posted answers per question id, checked against each question's kind; errors per field."""
+    answers: dict[int, list[str]] = {}
+    errors: dict[str, str] = {}
+    for question in questions:
+        field = f"q{question.id}"
+        given = [v.strip() for v in form.get(field, []) if v.strip()]
+        if not given:
+            if question.is_required:
+                errors[field] = _("Beantwoord deze vraag.")
+            continue
+        kind = question.kind
+        if kind is QuestionKind.TEXT:
+            if len(given[0]) > TEXT_LIMIT:
+                errors[field] = _("Uw antwoord is te lang (maximaal %(limit)s tekens).") % {
+                    "limit": TEXT_LIMIT
+                }
+            answers[question.id] = given[:1]
+            continue
+        allowed = {
+            QuestionKind.SCALE: range(1, 6),
+            QuestionKind.GRADE: range(1, 11),
+        }.get(kind, range(len(question.options)))
+        values = [v for v in given if v.isdigit() and int(v) in allowed]
+        if len(values) != len(given) or (kind is not QuestionKind.MULTIPLE and len(values) > 1):
+            errors[field] = _("Kies een van de mogelijkheden.")
+            continue
+        answers[question.id] = sorted(set(values), key=int)
+    return answers, errors
+
+
+def _validated_email(raw: str) -> str:
+    email = raw.strip().lower()
+    if email and ("@" not in email or "." not in email.partition("@")[2] or len(email) > 254 or " " in email):
+        raise ValidationFailed({"contact_email": _("Vul een geldig e-mailadres in, of laat het veld leeg.")})
+    return email
+
+
+async def submit(
+    code: str,
+    token: str | None,
+    form: dict[str, list[str]],
+    *,
+    settings: Settings,
+    now: datetime | None = None,
+) -> str:
+    """Store (or replace) one participant's answers; returns the token for their cookie."""
+    now = now or timezone.now()
+    policy = FeedbackPolicy.from_settings(settings)
+    opened = await form_for_code(code, now)
+    if opened.state != "open":
+        raise FeedbackClosed(_("Dit formulier is nu niet open."))
+    answers, errors = parse_answers(opened.questions, form)
+    wants_contact = "contact" in form and form["contact"][:1] == ["on"]
+    email = _validated_email((form.get("contact_email") or [""])[0]) if wants_contact else ""
+    if wants_contact and not email:
+        errors["contact_email"] = _("Vul het e-mailadres in waarop wij contact met u kunnen opnemen.")
+    if errors:
+        raise ValidationFailed(errors)
+    session = opened.session
+    if not await ratelimit.allow(f"feedback:{session.id}", policy.rate_limit, policy.rate_window):
+        raise RateLimited(
+            _("Er komen nu erg veel antwoorden binnen. Probeer het over een paar minuten opnieuw.")
+        )
+    async with in_transaction():
+        response = (
+            await Response.select_for_update().get_or_none(token_hash=hash_secret(token), session=session)
+            if token
+            else None
+        )
+        if response is None:
+            token = secrets.token_urlsafe(32)
+            response = await Response.create(session=session, token_hash=hash_secret(token))
+        else:
+            await Answer.filter(response=response).delete()
+            await response.save(update_fields=["updated_at"])
+        rows = []
+        for question in opened.questions:
+            for value in answers.get(question.id, []):
+                is_text = question.kind is QuestionKind.TEXT
+                rows.append(
+                    Answer(
+                        response=response,
+                        question=question,
+                        text=value if is_text else None,
+                        number=None if is_text else int(value),
+                    )
+                )
+        if rows:
+            await Answer.bulk_create(rows)
+        if email:
+            await ContactRequest.create(session=session, email=email)
+    assert token
+    return token
+
+
+async def previous_answers(code: str, token: str | None) -> dict[str, list[str]]:
+    """What this device answered before, as form values, so the participant can change it."""
+    if not token:
+        return {}
+    response = await Response.get_or_none(token_hash=hash_secret(token), session__code=code.upper())
+    if response is None:
+        return {}
+    values: dict[str, list[str]] = {}
+    for answer in await Answer.filter(response=response).order_by("id"):
+        field = f"q{answer.question_id}"  # type: ignore[attr-defined]
+        values.setdefault(field, []).append(answer.text if answer.text is not None else str(answer.number))
+    return values

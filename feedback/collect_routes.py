@@ -1,0 +1,97 @@
+"""The participants' side: the feedback form behind a short code, without an account."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from feedback import collect
+from server.access import public
+from server.errors import ValidationFailed
+from server.security import read_form
+from server.templating import render
+
+COOKIE_PREFIX = "weerbaar_fb_"
+
+
+def _cookie_name(code: str) -> str:
+    return COOKIE_PREFIX + code.upper()
+
+
+async def _form_page(
+    request: Request,
+    *,
+    values: dict[str, list[str]] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    code = request.path_params["code"]
+    opened = await collect.form_for_code(code)
+    token = request.cookies.get(_cookie_name(code))
+    previous = await collect.previous_answers(code, token)
+    return render(
+        request,
+        "feedback/form.html",
+        {
+            "opened": opened,
+            "values": values if values is not None else previous,
+            "is_change": bool(previous),
+            "errors": errors or {},
+        },
+        status_code=status_code if opened.state == "open" else 200,
+    )
+
+
+@public
+async def enter_code(request: Request) -> Response:
+    code = request.query_params.get("code", "").strip().upper()
+    if code.isalnum() and len(code) <= 12:
+        return RedirectResponse(f"/f/{code}", status_code=303)
+    return render(request, "feedback/enter_code.html", {"code": code})
+
+
+@public
+async def feedback_form(request: Request) -> Response:
+    return await _form_page(request)
+
+
+@public
+async def submit_feedback(request: Request) -> Response:
+    code = request.path_params["code"]
+    form = await read_form(request, max_fields=100)
+    values = {
+        key: [v for v in form.getlist(key) if isinstance(v, str)] for key in form if key != "csrf_token"
+    }
+    try:
+        token = await collect.submit(
+            code, request.cookies.get(_cookie_name(code)), values, settings=request.app.state.settings
+        )
+    except ValidationFailed as error:
+        return await _form_page(request, values=values, errors=error.errors, status_code=400)
+    opened = await collect.form_for_code(code)
+    response = RedirectResponse(f"/f/{code.upper()}/bedankt", status_code=303)
+    response.set_cookie(
+        _cookie_name(code),
+        token,
+        expires=opened.session.closes_at,
+        path=f"/f/{code.upper()}",
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.settings.secure_cookies,
+    )
+    return response
+
+
+@public
+async def thanks(request: Request) -> Response:
+    opened = await collect.form_for_code(request.path_params["code"])
+    return render(request, "feedback/thanks.html", {"opened": opened})
+
+
+routes = [
+    Route("/f", enter_code, methods=["GET"]),
+    Route("/f/{code}", feedback_form, methods=["GET"]),
+    Route("/f/{code}", submit_feedback, methods=["POST"]),
+    Route("/f/{code}/bedankt", thanks, methods=["GET"]),
+]

@@ -1,0 +1,425 @@
+"""Managing feedback forms: their questions, their order, their versions and the offerings using them.
+
+A form that already has responses is not changed, so its results stay interpretable: a coordinator
+makes a new version of it instead (`new_version`), and the offerings using it move to that version.
+
+Errors: Forbidden (not a coordinator), NotFound (no such form, question or offering),
+ValidationFailed (per field), FormLocked (the form has responses or is an old version).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from tortoise.transactions import in_transaction
+
+from bookings.models import Offering, Stage
+from feedback.models import FeedbackForm, OfferingForm, Question, QuestionKind, Response
+from server.audit import record
+from server.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from server.i18n import _
+from server.models import Role, User
+
+QUESTION_FIELDS = ("kind", "text", "options", "is_required", "marks_follow_up_interest")
+MAX_NAME = 200
+MAX_TEXT = 500
+MAX_OPTION = 200
+MIN_CHOICES, MAX_CHOICES = 2, 12
+#: "1 = helemaal niet", "5: heel erg" and "helemaal niet" all give the label "helemaal niet".
+_SCALE_PREFIX = re.compile(r"^\s*[15]\s*[=:.-]\s*")
+
+
+class FormLocked(DomainError):
+    """409: the form has responses (or a newer version exists), so it cannot be changed."""
+
+    status_code = 409
+
+
+# --- Reading ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FormSummary:
+    form: FeedbackForm
+    question_count: int
+    has_responses: bool
+    offerings: list[Offering]
+
+
+@dataclass(frozen=True)
+class FormDetail:
+    form: FeedbackForm
+    questions: list[Question]
+    has_responses: bool
+    offerings: list[Offering]
+    #: All offerings, for linking one to this form, with the name and version of the form each uses.
+    offering_choices: list[tuple[Offering, str]]
+    newest: FeedbackForm | None
+
+    @property
+    def is_locked(self) -> bool:
+        return self.has_responses or not self.form.is_current
+
+
+async def has_responses(form: FeedbackForm) -> bool:
+    """Whether any participant answered this version of the form."""
+    return await Response.filter(session__form_id=form.id).exists()
+
+
+def _stage_order(offering: Offering) -> tuple[int, str]:
+    return list(Stage).index(offering.stage), offering.name
+
+
+async def _offerings_by_form() -> dict[int, list[Offering]]:
+    links = await OfferingForm.all().select_related("offering")
+    by_form: dict[int, list[Offering]] = {}
+    for link in links:
+        by_form.setdefault(link.form_id, []).append(link.offering)  # type: ignore[attr-defined]
+    for offerings in by_form.values():
+        offerings.sort(key=_stage_order)
+    return by_form
+
+
+async def form_overview() -> list[FormSummary]:
+    """Every form version, current ones first, with its number of questions and the offerings using it."""
+    forms = await FeedbackForm.all().order_by("-is_current", "name", "-version")
+    by_form = await _offerings_by_form()
+    answered = set(await Response.all().distinct().values_list("session__form_id", flat=True))
+    counts: dict[int, int] = {}
+    for form_id in await Question.all().values_list("form_id", flat=True):
+        counts[form_id] = counts.get(form_id, 0) + 1  # type: ignore[index]
+    return [
+        FormSummary(form, counts.get(form.id, 0), form.id in answered, by_form.get(form.id, []))
+        for form in forms
+    ]
+
+
+async def form_detail(form_id: int) -> FormDetail:
+    """One form with its questions in order, the offerings using it and what linking needs."""
+    form = await FeedbackForm.get_or_none(id=form_id)
+    if form is None:
+        raise NotFound()
+    links = await OfferingForm.all().select_related("form")
+    form_of = {link.offering_id: link.form for link in links}  # type: ignore[attr-defined]
+    offerings = sorted(await Offering.all(), key=_stage_order)
+    choices = []
+    for offering in offerings:
+        linked = form_of.get(offering.id)
+        label = (
+            _("%(name)s, versie %(version)s") % {"name": linked.name, "version": linked.version}
+            if linked
+            else ""
+        )
+        choices.append((offering, label))
+    newest = None if form.is_current else await _newest_after(form)
+    return FormDetail(
+        form=form,
+        questions=list(await Question.filter(form=form).order_by("position")),
+        has_responses=await has_responses(form),
+        offerings=[o for o in offerings if form_of.get(o.id) is not None and form_of[o.id].id == form.id],
+        offering_choices=choices,
+        newest=newest,
+    )
+
+
+async def _newest_after(form: FeedbackForm) -> FeedbackForm | None:
+    current: FeedbackForm | None = form
+    while current is not None and not current.is_current:
+        current = await FeedbackForm.filter(previous_id=current.id).order_by("-version").first()
+    return current
+
+
+def question_values(question: Question) -> dict[str, str]:
+    """A question as the edit form shows it."""
+    options = list(question.options or [])
+    if question.kind is QuestionKind.SCALE and len(options) == 2:
+        lines = [f"1 = {options[0]}", f"5 = {options[1]}"]
+    else:
+        lines = options
+    return {
+        "kind": question.kind.value,
+        "text": question.text,
+        "options": "\n".join(lines),
+        "is_required": "on" if question.is_required else "",
+        "marks_follow_up_interest": "on" if question.marks_follow_up_interest else "",
+    }
+
+
+# --- Validation ------------------------------------------------------------------------------------
+
+
+def _check_coordinator(actor: User) -> None:
+    if actor.role is not Role.COORDINATOR:
+        raise Forbidden()
+
+
+def parse_name(name: str) -> str:
+    cleaned = " ".join(name.split())
+    if not cleaned or len(cleaned) > MAX_NAME:
+        raise ValidationFailed({"name": _("Vul een naam in (maximaal 200 tekens).")})
+    return cleaned
+
+
+def parse_question(values: dict[str, str]) -> tuple[dict[str, object], dict[str, str]]:
+    """The question's fields from the form, and one Dutch message per wrong field."""
+    errors: dict[str, str] = {}
+    parsed: dict[str, object] = {}
+    try:
+        kind = QuestionKind(values.get("kind", ""))
+    except ValueError:
+        kind = None
+        errors["kind"] = _("Kies een soort vraag.")
+    parsed["kind"] = kind
+    text = " ".join(values.get("text", "").split())
+    if not text or len(text) > MAX_TEXT:
+        errors["text"] = _("Vul de vraag in (maximaal 500 tekens).")
+    parsed["text"] = text
+    lines = [line.strip() for line in values.get("options", "").splitlines() if line.strip()]
+    options: list[str] = []
+    if kind in (QuestionKind.SINGLE, QuestionKind.MULTIPLE):
+        options = [" ".join(line.split()) for line in lines]
+        if not MIN_CHOICES <= len(options) <= MAX_CHOICES:
+            errors["options"] = _("Vul 2 tot 12 keuzes in, elk op een eigen regel.")
+        elif any(len(option) > MAX_OPTION for option in options):
+            errors["options"] = _("Een keuze is te lang: houd elke keuze onder 200 tekens.")
+        elif len({option.casefold() for option in options}) != len(options):
+            errors["options"] = _("Elke keuze mag maar één keer voorkomen.")
+    elif kind is QuestionKind.SCALE:
+        options = [" ".join(_SCALE_PREFIX.sub("", line).split()) for line in lines]
+        if len(options) != 2 or not all(options) or any(len(label) > MAX_OPTION for label in options):
+            errors["options"] = _(
+                "Vul de twee uitersten van de schaal in, elk op een eigen regel, bijvoorbeeld "
+                "‘1 = helemaal niet nuttig’ en ‘5 = heel nuttig’."
+            )
+    parsed["options"] = options
+    parsed["is_required"] = values.get("is_required") == "on"
+    follow_up = values.get("marks_follow_up_interest") == "on"
+    if follow_up and kind is not QuestionKind.SINGLE:
+        errors["marks_follow_up_interest"] = _(
+            "Alleen een vraag met één keuze kan belangstelling voor een vervolgtraining aangeven."
+        )
+    parsed["marks_follow_up_interest"] = follow_up and kind is QuestionKind.SINGLE
+    return parsed, errors
+
+
+async def _check_follow_up_unique(
+    form: FeedbackForm, parsed: dict[str, object], question_id: int | None
+) -> None:
+    if not parsed["marks_follow_up_interest"]:
+        return
+    others = Question.filter(form=form, marks_follow_up_interest=True)
+    if question_id is not None:
+        others = others.exclude(id=question_id)
+    if await others.exists():
+        raise ValidationFailed(
+            {
+                "marks_follow_up_interest": _(
+                    "Een andere vraag in dit formulier geeft al belangstelling voor een vervolgtraining aan."
+                )
+            }
+        )
+
+
+# --- Changing a form -------------------------------------------------------------------------------
+
+
+async def _changeable_form(form_id: int) -> FeedbackForm:
+    """The form, locked for this transaction; refuses an old version or one with responses."""
+    form = await FeedbackForm.select_for_update().get_or_none(id=form_id)
+    if form is None:
+        raise NotFound()
+    if not form.is_current:
+        raise FormLocked(_("Dit is een oude versie van het formulier; wijzig de nieuwste versie."))
+    if await has_responses(form):
+        raise FormLocked(
+            _(
+                "Dit formulier is al ingevuld en kan daarom niet meer veranderen: anders kloppen de "
+                "resultaten niet meer. Maak een nieuwe versie en wijzig die."
+            )
+        )
+    return form
+
+
+async def _question_of(question_id: int, form_id: int | None) -> Question:
+    question = await Question.get_or_none(id=question_id)
+    if question is None or (form_id is not None and question.form_id != form_id):  # type: ignore[attr-defined]
+        raise NotFound()
+    return question
+
+
+async def create_form(name: str, *, actor: User) -> FeedbackForm:
+    """A new, empty form (version 1). Raises Forbidden, ValidationFailed (name)."""
+    _check_coordinator(actor)
+    cleaned = parse_name(name)
+    async with in_transaction():
+        if await FeedbackForm.filter(name=cleaned, is_current=True).exists():
+            raise ValidationFailed({"name": _("Er is al een formulier met deze naam.")})
+        form = await FeedbackForm.create(name=cleaned)
+        await record(actor, "feedback_form_created", form, form.name)
+    return form
+
+
+async def rename_form(form_id: int, name: str, *, actor: User) -> FeedbackForm:
+    """Rename a form without responses. Raises Forbidden, NotFound, FormLocked, ValidationFailed."""
+    _check_coordinator(actor)
+    cleaned = parse_name(name)
+    async with in_transaction():
+        form = await _changeable_form(form_id)
+        if await FeedbackForm.filter(name=cleaned, is_current=True).exclude(id=form.id).exists():
+            raise ValidationFailed({"name": _("Er is al een formulier met deze naam.")})
+        old = form.name
+        form.name = cleaned
+        await form.save(update_fields=["name"])
+        await record(actor, "feedback_form_renamed", form, f"{old} → {form.name}")
+    return form
+
+
+async def add_question(form_id: int, values: dict[str, str], *, actor: User) -> Question:
+    """Add a question at the end of a form without responses.
+
+    Raises Forbidden, NotFound, FormLocked, ValidationFailed (kind, text, options, follow-up mark).
+    """
+    _check_coordinator(actor)
+    parsed, errors = parse_question(values)
+    if errors:
+        raise ValidationFailed(errors)
+    async with in_transaction():
+        form = await _changeable_form(form_id)
+        await _check_follow_up_unique(form, parsed, None)
+        position = await Question.filter(form=form).count() + 1
+        question = await Question.create(form=form, position=position, **parsed)
+        await record(actor, "feedback_question_added", form, f"{form.name}: {question.text}")
+    return question
+
+
+async def update_question(
+    question_id: int, values: dict[str, str], *, actor: User, form_id: int | None = None
+) -> Question:
+    """Change a question of a form without responses (given `form_id`, it must be that form's).
+
+    Raises Forbidden, NotFound, FormLocked, ValidationFailed.
+    """
+    _check_coordinator(actor)
+    parsed, errors = parse_question(values)
+    if errors:
+        raise ValidationFailed(errors)
+    async with in_transaction():
+        question = await _question_of(question_id, form_id)
+        form = await _changeable_form(question.form_id)  # type: ignore[attr-defined]
+        await _check_follow_up_unique(form, parsed, question.id)
+        question.update_from_dict(parsed)
+        await question.save()
+        await record(actor, "feedback_question_changed", form, f"{form.name}: {question.text}")
+    return question
+
+
+async def remove_question(question_id: int, *, actor: User, form_id: int | None = None) -> FeedbackForm:
+    """Remove a question; the ones after it move up so positions stay 1..n.
+
+    Raises Forbidden, NotFound, FormLocked.
+    """
+    _check_coordinator(actor)
+    async with in_transaction():
+        question = await _question_of(question_id, form_id)
+        form = await _changeable_form(question.form_id)  # type: ignore[attr-defined]
+        await question.delete()
+        # One by one, in order, so the unique (form, position) never sees two rows at one position.
+        for later in await Question.filter(form=form, position__gt=question.position).order_by("position"):
+            later.position -= 1
+            await later.save(update_fields=["position"])
+        await record(actor, "feedback_question_removed", form, f"{form.name}: {question.text}")
+    return form
+
+
+async def move_question(
+    question_id: int, direction: str, *, actor: User, form_id: int | None = None
+) -> Question:
+    """Swap a question with the one above ("up") or below ("down"); at either end nothing changes.
+
+    Raises Forbidden, NotFound, FormLocked, ValidationFailed (direction).
+    """
+    _check_coordinator(actor)
+    if direction not in ("up", "down"):
+        raise ValidationFailed({"direction": _("Kies omhoog of omlaag.")})
+    async with in_transaction():
+        question = await _question_of(question_id, form_id)
+        form = await _changeable_form(question.form_id)  # type: ignore[attr-defined]
+        target = question.position - 1 if direction == "up" else question.position + 1
+        other = await Question.get_or_none(form=form, position=target)
+        if other is None:
+            return question
+        # Through position 0, which no question has, to respect the unique (form, position).
+        old = question.position
+        question.position = 0
+        await question.save(update_fields=["position"])
+        other.position = old
+        await other.save(update_fields=["position"])
+        question.position = target
+        await question.save(update_fields=["position"])
+        await record(actor, "feedback_question_moved", form, f"{form.name}: {question.text} → {target}")
+    return question
+
+
+async def new_version(form_id: int, *, actor: User) -> FeedbackForm:
+    """Copy the newest version of a form into version + 1 with the same questions.
+
+    The old version stops being current and the offerings using it move to the new one, so new
+    sessions get the new version while old results keep the questions they were answered with.
+    Raises Forbidden, NotFound, FormLocked (not the newest version).
+    """
+    _check_coordinator(actor)
+    async with in_transaction():
+        old = await FeedbackForm.select_for_update().get_or_none(id=form_id)
+        if old is None:
+            raise NotFound()
+        if not old.is_current:
+            raise FormLocked(_("Er is al een nieuwere versie van dit formulier."))
+        old.is_current = False
+        await old.save(update_fields=["is_current"])
+        new = await FeedbackForm.create(name=old.name, version=old.version + 1, previous=old, is_current=True)
+        for question in await Question.filter(form=old).order_by("position"):
+            await Question.create(
+                form=new,
+                position=question.position,
+                kind=question.kind,
+                text=question.text,
+                is_required=question.is_required,
+                options=list(question.options or []),
+                marks_follow_up_interest=question.marks_follow_up_interest,
+            )
+        moved = await OfferingForm.filter(form=old).update(form=new)
+        await record(
+            actor,
+            "feedback_form_new_version",
+            new,
+            f"{new.name} versie {new.version} ({moved} aanbod verplaatst)",
+        )
+    return new
+
+
+async def set_offering_form(offering_id: int, form_id: int, *, actor: User) -> OfferingForm:
+    """Let an offering use this form (its newest version); each offering uses one form.
+
+    Raises Forbidden, NotFound (form), FormLocked (old version), ValidationFailed (offering_id).
+    """
+    _check_coordinator(actor)
+    async with in_transaction():
+        form = await FeedbackForm.get_or_none(id=form_id)
+        if form is None:
+            raise NotFound()
+        if not form.is_current:
+            raise FormLocked(_("Dit is een oude versie van het formulier; koppel de nieuwste versie."))
+        offering = await Offering.get_or_none(id=offering_id)
+        if offering is None:
+            raise ValidationFailed({"offering_id": _("Kies een aanbod.")})
+        link = await OfferingForm.select_for_update().get_or_none(offering=offering)
+        if link is None:
+            link = await OfferingForm.create(offering=offering, form=form)
+        else:
+            link.form = form
+            await link.save()
+        await record(
+            actor, "feedback_form_linked", offering, f"{offering.name} → {form.name} versie {form.version}"
+        )
+    return link
