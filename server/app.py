@@ -18,7 +18,8 @@ from bookings import assignment, reminders, staffing_routes, trainer_profile_rou
 from bookings import calendar_routes as booking_calendar_routes
 from bookings import routes as booking_routes
 from bookings.policy import BookingPolicy
-from feedback import collect, collect_routes, form_routes
+from feedback import collect, collect_routes, form_routes, result_routes, retention
+from feedback.policy import FeedbackPolicy
 from server import admin_routes, auth_routes, dev_routes, organisation_routes, pages
 from server.background import background_tasks
 from server.db import init_orm
@@ -70,7 +71,12 @@ def periodic_jobs(settings: Settings) -> list[Job]:
     async def open_feedback_links() -> int:
         return await collect.open_started_sessions(settings)
 
-    return [send_booking_reminders, expire_trainer_requests, open_feedback_links]
+    feedback_policy = FeedbackPolicy.from_settings(settings)
+
+    async def apply_feedback_retention() -> object:
+        return await retention.apply_retention(feedback_policy)
+
+    return [send_booking_reminders, expire_trainer_requests, open_feedback_links, apply_feedback_retention]
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -87,6 +93,7 @@ def create_app(settings: Settings) -> Starlette:
         *trainer_profile_routes.routes,
         *collect_routes.routes,
         *form_routes.routes,
+        *result_routes.routes,
         *(dev_routes.routes if settings.dev_mail_page else []),
         Mount("/static", StaticFiles(directory=PROJECT_DIR / "static"), name="static"),
     ]

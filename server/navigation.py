@@ -28,6 +28,7 @@ NAVIGATION: dict[Role, list[NavItem]] = {
         _item("/tour", _("Tour")),
         _item("/aanbod", _("Aanbod")),
         _item("/trainers", _("Trainers")),
+        _item("/feedback", _("Feedback")),
         _item("/feedbackformulieren", _("Formulieren")),
         _item("/organisaties", _("Organisaties")),
         _item("/beheer/gebruikers", _("Gebruikers")),

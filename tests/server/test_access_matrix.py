@@ -14,7 +14,7 @@ from starlette.routing import Mount, Route
 
 from bookings.models import Booking, Offering, PriceModel, TrainerKind
 from bookings.staffing_models import AssignmentRequest, BlockedPeriod, TrainerProfile
-from feedback.models import FeedbackForm, Question, QuestionKind
+from feedback.models import FeedbackForm, Question, QuestionKind, SessionFeedback
 from server.app import create_app
 from server.mail import OutboxMessage
 from server.models import Organisation, Role, User
@@ -134,6 +134,12 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/feedbackformulieren/{form_id}/vragen/{question_id}/omhoog"): STAFF,
     ("POST", "/feedbackformulieren/{form_id}/vragen/{question_id}/omlaag"): STAFF,
     ("POST", "/feedbackformulieren/{form_id}/vragen/{question_id}/verwijderen"): STAFF,
+    ("GET", "/feedback/sessies/{reference}"): only("coordinator", "clerk", "trainer", other_clerk=NOT_FOUND),
+    # Below the anonymity threshold (the world's session has no responses) exports are refused: 403.
+    ("GET", "/feedback/sessies/{reference}/resultaten.csv"): only(other_clerk=NOT_FOUND),
+    ("GET", "/feedback/sessies/{reference}/rapport.pdf"): only(other_clerk=NOT_FOUND),
+    ("GET", "/feedback"): STAFF,
+    ("GET", "/feedback/export.csv"): STAFF,
     ("GET", "/dev/mail"): everyone(),
     ("GET", "/dev/mail/{message_id}"): everyone(),
 }
@@ -200,6 +206,7 @@ async def make_world() -> World:
         booking=booking,
         trainer=users["trainer"],
         kind="trainer",
+        status="accepted",
         starts_at="2030-01-01T18:00:00+00:00",
         ends_at="2030-01-01T21:00:00+00:00",
     )
@@ -211,6 +218,13 @@ async def make_world() -> World:
         profile=colleague_profile, first_day="2030-07-01", last_day="2030-07-14"
     )
     form = await FeedbackForm.create(name="Raadsbrede sessie")
+    await SessionFeedback.create(
+        booking=booking,
+        form=form,
+        code="ABC123",
+        opens_at="2030-01-01T18:00:00+00:00",
+        closes_at="2030-01-15T18:00:00+00:00",
+    )
     question = await Question.create(
         form=form, position=1, kind=QuestionKind.SCALE, text="Nuttig?", options=["niet", "zeer"]
     )

@@ -1,0 +1,137 @@
+"""Feedback result pages: a session's results (with CSV and PDF), and the coordinators' overview of
+trends, leads and the period export."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from feedback import export, report, results
+from feedback.policy import FeedbackPolicy
+from server.access import requires
+from server.i18n import _
+from server.models import Role
+from server.templating import render
+
+SESSION_VIEWERS = (Role.COORDINATOR, Role.CLERK, Role.TRAINER)
+GROUP_LABELS = {
+    "offering": _("Per aanbod"),
+    "trainer": _("Per trainer"),
+    "tour": _("Hele tour"),
+}
+GROUP_COLUMNS = {"offering": _("Aanbod"), "trainer": _("Trainer"), "tour": _("Groep")}
+
+
+def _policy(request: Request) -> FeedbackPolicy:
+    return FeedbackPolicy.from_settings(request.app.state.settings)
+
+
+def _download(content: bytes, media_type: str, filename: str) -> Response:
+    return Response(
+        content,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@requires(*SESSION_VIEWERS)
+async def session_page(request: Request) -> Response:
+    session, outcome = await results.view_results(
+        request.state.user, request.path_params["reference"], _policy(request)
+    )
+    return render(
+        request,
+        "feedback/results/session.html",
+        {
+            "session": session,
+            "booking": session.booking,
+            "results": outcome,
+            "may_open_booking": request.state.user.role is not Role.TRAINER,
+        },
+    )
+
+
+@requires(*SESSION_VIEWERS)
+async def session_csv(request: Request) -> Response:
+    session = await results.session_for(request.state.user, request.path_params["reference"])
+    content = await export.session_csv(session, _policy(request), actor=request.state.user)
+    return _download(content, "text/csv; charset=utf-8", export.session_csv_filename(session))
+
+
+@requires(*SESSION_VIEWERS)
+async def session_pdf(request: Request) -> Response:
+    session, outcome = await results.view_results(
+        request.state.user, request.path_params["reference"], _policy(request), how=_("als PDF gedownload")
+    )
+    content = await report.session_report_pdf(session, outcome)
+    return _download(content, "application/pdf", report.report_filename(session))
+
+
+def _day(raw: str) -> date | None:
+    try:
+        return date.fromisoformat(raw) if len(raw) == 10 else None
+    except ValueError:
+        return None
+
+
+def _period(values: dict[str, str]) -> tuple[date | None, date | None, dict[str, str]]:
+    first, last = _day(values.get("van", "")), _day(values.get("tot", ""))
+    errors: dict[str, str] = {}
+    if first is None:
+        errors["van"] = _("Vul een begindatum in, bijvoorbeeld 2026-01-01.")
+    if last is None:
+        errors["tot"] = _("Vul een einddatum in, bijvoorbeeld 2026-12-31.")
+    elif first is not None and last < first:
+        errors["tot"] = _("De einddatum ligt voor de begindatum.")
+    return first, last, errors
+
+
+async def _overview(
+    request: Request, *, errors: dict[str, str] | None = None, status_code: int = 200
+) -> Response:
+    policy = _policy(request)
+    group = request.query_params.get("groep", "offering")
+    if group not in results.GROUPS:
+        group = "offering"
+    context: dict[str, Any] = {
+        "group": group,
+        "groups": list(GROUP_LABELS.items()),
+        "group_label": GROUP_LABELS[group],
+        "group_column": GROUP_COLUMNS[group],
+        "trends": await results.trends(policy, group=group),  # type: ignore[arg-type]
+        "leads": await results.leads(policy),
+        "threshold": policy.threshold,
+        "values": {key: request.query_params.get(key, "") for key in ("van", "tot")},
+        "errors": errors or {},
+    }
+    return render(request, "feedback/results/overview.html", context, status_code=status_code)
+
+
+@requires(Role.COORDINATOR)
+async def overview(request: Request) -> Response:
+    return await _overview(request)
+
+
+@requires(Role.COORDINATOR)
+async def period_csv(request: Request) -> Response:
+    first, last, errors = _period(dict(request.query_params))
+    if errors or first is None or last is None:
+        return await _overview(request, errors=errors, status_code=400)
+    content = await export.period_csv(_policy(request), first, last, actor=request.state.user)
+    return _download(content, "text/csv; charset=utf-8", export.period_csv_filename(first, last))
+
+
+routes = [
+    Route("/feedback", overview, methods=["GET"]),
+    Route("/feedback/export.csv", period_csv, methods=["GET"]),
+    Route("/feedback/sessies/{reference}", session_page, methods=["GET"]),
+    Route("/feedback/sessies/{reference}/resultaten.csv", session_csv, methods=["GET"]),
+    Route("/feedback/sessies/{reference}/rapport.pdf", session_pdf, methods=["GET"]),
+]
