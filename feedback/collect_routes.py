@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -74,7 +76,7 @@ async def submit_feedback(request: Request) -> Response:
     response.set_cookie(
         _cookie_name(code),
         token,
-        expires=opened.session.closes_at,
+        expires=opened.session.closes_at.astimezone(UTC),
         path=f"/f/{code.upper()}",
         httponly=True,
         samesite="lax",

@@ -18,7 +18,7 @@ from bookings import assignment, reminders, staffing_routes, trainer_profile_rou
 from bookings import calendar_routes as booking_calendar_routes
 from bookings import routes as booking_routes
 from bookings.policy import BookingPolicy
-from feedback import collect, collect_routes, form_routes, result_routes, retention
+from feedback import collect, collect_routes, form_routes, handout_routes, result_routes, retention
 from feedback.policy import FeedbackPolicy
 from server import admin_routes, auth_routes, dev_routes, organisation_routes, pages
 from server.background import background_tasks
@@ -94,6 +94,7 @@ def create_app(settings: Settings) -> Starlette:
         *collect_routes.routes,
         *form_routes.routes,
         *result_routes.routes,
+        *handout_routes.routes,
         *(dev_routes.routes if settings.dev_mail_page else []),
         Mount("/static", StaticFiles(directory=PROJECT_DIR / "static"), name="static"),
     ]

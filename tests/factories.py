@@ -21,7 +21,7 @@ async def make_province(**overrides: object) -> Organisation:
     number = next(_numbers)
     values: dict[str, object] = {
         "kind": OrganisationKind.PROVINCE,
-        "cbs_code": f"PV{40 + number % 60:02d}",  # PV40-PV99: never a real province code (PV20-PV31)
+        "cbs_code": f"PV{number % 10000:04d}",  # four digits: never a real code (PV20-PV31)
         "name": f"Provincie {number}",
     }
     values.update(overrides)

@@ -138,6 +138,9 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     # Below the anonymity threshold (the world's session has no responses) exports are refused: 403.
     ("GET", "/feedback/sessies/{reference}/resultaten.csv"): only(other_clerk=NOT_FOUND),
     ("GET", "/feedback/sessies/{reference}/rapport.pdf"): only(other_clerk=NOT_FOUND),
+    ("GET", "/feedback/sessies/{reference}/uitdeelblad.pdf"): only(
+        "coordinator", "clerk", "trainer", other_clerk=NOT_FOUND
+    ),
     ("GET", "/feedback"): STAFF,
     ("GET", "/feedback/export.csv"): STAFF,
     ("GET", "/dev/mail"): everyone(),

@@ -1,0 +1,78 @@
+"""The handout (*uitdeelblad*): an A4 page with the session's QR code, link and short code, to print
+or put on the screen at the end of a session so participants can give their opinion on the spot.
+
+Who may print it is `results.session_for`'s rule (a coordinator, a clerk of the booking's
+organisation, a trainer with an accepted request on the booking). A session gets its feedback link
+when it starts; printing the handout before that makes the link early, with the same window.
+
+Errors: NotFound (404) for a booking the user may not see, or one without a feedback form.
+"""
+
+from __future__ import annotations
+
+import segno
+from tortoise.transactions import in_transaction
+
+from bookings.models import Booking
+from feedback import collect, results
+from feedback.models import SessionFeedback
+from feedback.policy import FeedbackPolicy
+from server.errors import NotFound
+from server.models import User
+from server.pdf import render_pdf
+from server.templating import render_text
+
+TEMPLATE = "pdf/feedback_handout.html"
+
+
+def handout_filename(session: SessionFeedback) -> str:
+    return f"uitdeelblad-feedback-{session.code}.pdf"
+
+
+async def session_for_handout(user: User, reference: str, policy: FeedbackPolicy) -> SessionFeedback:
+    """The feedback session of booking `reference` for its handout, made now if the session has not
+    started yet (a booking that is confirmed or later, whose offering has a form).
+
+    Raises NotFound unless `user` may see the session (`results.session_for`); nothing is made for a
+    user who may not.
+    """
+    try:
+        return await results.session_for(user, reference)
+    except NotFound:
+        booking = await Booking.get_or_none(reference=reference, status__in=collect.COLLECTING)
+        if booking is None or booking.starts_at is None:
+            raise
+    # Made and checked in one transaction: when the user may not see it, it is rolled back.
+    async with in_transaction():
+        locked = await Booking.select_for_update().get(id=booking.id)
+        if await collect.open_feedback(locked, policy) is None:
+            raise NotFound()
+        return await results.session_for(user, reference)
+
+
+def qr_data_uri(url: str) -> str:
+    """The link as a QR code, an SVG `data:` URI (the PDF's URL fetcher allows `data:` only)."""
+    return segno.make(url, error="m", micro=False).svg_data_uri(scale=10, border=2, dark="#000000")
+
+
+async def handout_pdf(session: SessionFeedback, url: str) -> bytes:
+    """The handout for `session` (with booking, organisation and offering fetched) linking to `url`."""
+    booking = session.booking
+    return await render_pdf(
+        render_text(
+            TEMPLATE,
+            {
+                "url": url,
+                "display_url": url.removeprefix("https://").removeprefix("http://"),
+                "enter_url": url.removesuffix("/" + session.code)
+                .removeprefix("https://")
+                .removeprefix("http://"),
+                "code": session.code,
+                "qr": qr_data_uri(url),
+                "offering_name": booking.offering.name,
+                "organisation_name": booking.organisation.name,
+                "starts_at": booking.starts_at,
+                "closes_at": session.closes_at,
+            },
+        )
+    )

@@ -1,0 +1,120 @@
+"""A participant gives feedback on a phone in Chromium: enters the code, leaves a required question
+open and sees the error, answers, and gets the thanks page. axe-core checks every state; nothing
+scrolls sideways on a 375 px wide screen."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from playwright.async_api import Page, expect
+
+from tests.e2e.conftest import LiveServer, assert_accessible
+
+PHONE = {"width": 375, "height": 740}
+
+#: Gives the demo intake WB-DEMO01 (delivered in the past) a form and a feedback link open now.
+PREPARE = """
+import asyncio, os
+from datetime import timedelta
+from tortoise import Tortoise, timezone
+from bookings.models import Booking
+from feedback.models import FeedbackForm, OfferingForm, Question, QuestionKind, SessionFeedback
+from server.db import init_orm
+
+async def main():
+    await init_orm(os.environ["WEERBAAR_DATABASE_URL"])
+    booking = await Booking.get(reference="WB-DEMO01")
+    form = await FeedbackForm.create(name="Intake (test)")
+    rows = [
+        (QuestionKind.SCALE, "Hoe nuttig vond u het gesprek?", True, ["helemaal niet nuttig", "heel nuttig"]),
+        (QuestionKind.GRADE, "Welk cijfer geeft u het gesprek?", True, []),
+        (QuestionKind.SINGLE, "Zou u het gesprek aanraden?", True, ["Ja", "Nee"]),
+        (QuestionKind.MULTIPLE, "Wat was het nuttigst?", False, ["Het advies", "De contacten", "De tips"]),
+        (QuestionKind.TEXT, "Wat gaat u anders doen?", True, []),
+    ]
+    for position, (kind, text, required, options) in enumerate(rows, start=1):
+        await Question.create(form=form, position=position, kind=kind, text=text,
+                              is_required=required, options=options)
+    await OfferingForm.update_or_create(offering_id=booking.offering_id, defaults={"form": form})
+    now = timezone.now()
+    session = await SessionFeedback.create(booking=booking, form=form, code="K7MX3P",
+                                           opens_at=now - timedelta(hours=1),
+                                           closes_at=now + timedelta(days=14))
+    print(session.code)
+    await Tortoise.close_connections()
+
+asyncio.run(main())
+"""
+
+
+def prepare_feedback(live_server: LiveServer) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", PREPARE],
+        env=live_server.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return result.stdout.strip().splitlines()[-1]
+
+
+async def assert_no_sideways_scrolling(page: Page) -> None:
+    overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{page.url} scrolls sideways by {overflow} px"
+
+
+async def test_a_participant_gives_feedback_on_a_phone(page: Page, live_server: LiveServer) -> None:
+    code = prepare_feedback(live_server)
+    await page.set_viewport_size(PHONE)
+
+    await page.goto(f"{live_server.url}/f")
+    await assert_accessible(page)
+    await page.get_by_label("Code van de sessie").fill(code.lower())
+    await page.get_by_role("button", name="Naar het formulier").click()
+    await expect(page).to_have_url(f"{live_server.url}/f/{code}")
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("Uw mening over")
+    await expect(page.get_by_text("anoniem", exact=False).first).to_be_visible()
+    await assert_accessible(page)
+    await assert_no_sideways_scrolling(page)
+
+    useful = page.get_by_role("group", name=re.compile("Hoe nuttig vond u het gesprek"))
+    await expect(useful.get_by_role("radio", name="1 (helemaal niet nuttig)")).to_be_visible()
+    await expect(useful.get_by_role("radio", name="5 (heel nuttig)")).to_be_visible()
+    await useful.get_by_role("radio", name="4", exact=True).check()
+    await (
+        page.get_by_role("group", name=re.compile("Welk cijfer"))
+        .get_by_role("radio", name="8", exact=True)
+        .check()
+    )
+    await page.get_by_role("group", name=re.compile("aanraden")).get_by_label("Ja").check()
+    await page.get_by_label("De tips").check()
+    await page.get_by_label("Het advies").check()
+    await page.get_by_role("button", name="Versturen").click()  # the open question left empty
+
+    summary = page.get_by_role("alert")
+    await expect(summary).to_contain_text("Beantwoord deze vraag.")
+    open_question = page.get_by_role("textbox", name=re.compile("Wat gaat u anders doen"))
+    await expect(open_question).to_have_attribute("aria-invalid", "true")
+    await expect(open_question).to_have_accessible_description(re.compile("Beantwoord deze vraag."))
+    await expect(useful.get_by_role("radio", name="4", exact=True)).to_be_checked()
+    await expect(page.get_by_label("De tips")).to_be_checked()
+    await assert_accessible(page)
+    await assert_no_sideways_scrolling(page)
+    await summary.get_by_role("link").first.click()
+    await expect(open_question).to_be_focused()
+
+    await open_question.fill("Aangifte doen van elke bedreiging.")
+    await page.get_by_role("button", name="Versturen").click()
+    await expect(page).to_have_url(f"{live_server.url}/f/{code}/bedankt")
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("Dank u wel voor uw mening")
+    await expect(page.get_by_role("main")).to_contain_text("070 - 37 38 314")
+    await assert_accessible(page)
+    await assert_no_sideways_scrolling(page)
+
+    await page.get_by_role("link", name="Mijn antwoorden wijzigen").click()
+    await expect(page.get_by_role("button", name="Wijzigingen opslaan")).to_be_visible()
+    await expect(open_question).to_have_value("Aangifte doen van elke bedreiging.")
+    await assert_accessible(page)
