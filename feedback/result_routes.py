@@ -7,14 +7,16 @@ from datetime import date
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from feedback import export, report, results
+from feedback import contacts, export, report, results
 from feedback.policy import FeedbackPolicy
 from server.access import requires
+from server.errors import NotFound
 from server.i18n import _
 from server.models import Role
+from server.security import read_form
 from server.templating import render
 
 SESSION_VIEWERS = (Role.COORDINATOR, Role.CLERK, Role.TRAINER)
@@ -107,6 +109,8 @@ async def _overview(
         "group_column": GROUP_COLUMNS[group],
         "trends": await results.trends(policy, group=group),  # type: ignore[arg-type]
         "leads": await results.leads(policy),
+        "contact_requests": await contacts.open_contact_requests(),
+        "contact_done": request.query_params.get("melding") == "contact",
         "threshold": policy.threshold,
         "values": {key: request.query_params.get(key, "") for key in ("van", "tot")},
         "errors": errors or {},
@@ -128,8 +132,19 @@ async def period_csv(request: Request) -> Response:
     return _download(content, "text/csv; charset=utf-8", export.period_csv_filename(first, last))
 
 
+@requires(Role.COORDINATOR)
+async def contact_done(request: Request) -> Response:
+    await read_form(request)
+    raw = request.path_params["contact_id"]
+    if not raw.isdigit() or len(raw) > 9:
+        raise NotFound()
+    await contacts.mark_done(int(raw), actor=request.state.user)
+    return RedirectResponse("/feedback?melding=contact#contact", status_code=303)
+
+
 routes = [
     Route("/feedback", overview, methods=["GET"]),
+    Route("/feedback/contact/{contact_id}/afgehandeld", contact_done, methods=["POST"]),
     Route("/feedback/export.csv", period_csv, methods=["GET"]),
     Route("/feedback/sessies/{reference}", session_page, methods=["GET"]),
     Route("/feedback/sessies/{reference}/resultaten.csv", session_csv, methods=["GET"]),

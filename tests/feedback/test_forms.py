@@ -4,7 +4,6 @@ responses and their new versions, the demo forms, and the pages."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
@@ -12,29 +11,16 @@ import pytest
 from tortoise import timezone
 
 from bookings.models import Offering, Stage
-from feedback import form_routes, forms_service
+from feedback import forms_service
 from feedback.demo import load_feedback_demo
 from feedback.forms_service import FormLocked
 from feedback.models import FeedbackForm, OfferingForm, Question, QuestionKind, Response, SessionFeedback
-from server.app import create_app
 from server.errors import Forbidden, NotFound, ValidationFailed
 from server.models import AuditEntry, Role, User
-from server.settings import Settings
 from tests.bookings.factories import make_booking, make_offering
 from tests.factories import make_user, post, sign_in
 
 _codes = itertools.count(1)
-
-
-@pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings)
-    if not any(getattr(r, "path", "") == "/feedbackformulieren" for r in app.routes):
-        app.router.routes.extend(form_routes.routes)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http
 
 
 def question(**overrides: str) -> dict[str, str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
@@ -13,10 +12,9 @@ from tortoise import timezone
 
 from bookings.models import Booking, BookingStatus, TrainerKind
 from bookings.staffing_models import RequestStatus
-from feedback import collect, handout, handout_routes
+from feedback import collect, handout
 from feedback.models import OfferingForm, SessionFeedback
 from feedback.policy import FeedbackPolicy
-from server.app import create_app
 from server.models import Role, User
 from server.settings import Settings
 from tests.bookings.factories import make_booking, make_offering, make_request, make_trainer
@@ -24,18 +22,6 @@ from tests.factories import make_user, sign_in
 from tests.feedback.test_collect import make_form
 
 PATH = "/feedback/sessies/{reference}/uitdeelblad.pdf"
-
-
-@pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """The app with the handout route, also before server/app.py mounts it."""
-    app = create_app(settings)
-    paths = {getattr(route, "path", None) for route in app.router.routes}
-    app.router.routes.extend(route for route in handout_routes.routes if route.path not in paths)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http
 
 
 async def confirmed_booking(days: int = 3) -> Booking:

@@ -7,7 +7,7 @@ import csv
 import io
 import secrets
 import xml.etree.ElementTree as ET
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 import httpx
@@ -17,7 +17,7 @@ from tortoise import timezone
 
 from bookings.models import Booking, BookingStatus, TrainerKind
 from bookings.staffing_models import RequestStatus
-from feedback import charts, export, result_routes, results, retention
+from feedback import charts, export, results, retention
 from feedback.models import (
     Answer,
     ContactRequest,
@@ -29,9 +29,7 @@ from feedback.models import (
 )
 from feedback.policy import FeedbackPolicy
 from feedback.report import session_report_pdf
-from server.app import create_app
 from server.models import AuditEntry, Role, User
-from server.settings import Settings
 from tests.bookings.factories import make_booking, make_offering, make_request, make_trainer
 from tests.factories import make_organisation, make_user, sign_in
 
@@ -115,20 +113,6 @@ async def add_responses(
 
 
 # ---------- HTTP ----------
-
-
-@pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """The app with the result routes, mounted here if server/app.py does not mount them yet."""
-    app = create_app(settings)
-    if not any(
-        getattr(route, "path", None) == "/feedback/sessies/{reference}" for route in app.router.routes
-    ):
-        app.router.routes.extend(result_routes.routes)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http
 
 
 async def as_user(client: httpx.AsyncClient, user: User) -> httpx.AsyncClient:
@@ -495,3 +479,23 @@ async def test_retention_removes_old_texts_and_contacts_but_keeps_numbers() -> N
     again = await retention.apply_retention(POLICY, now=now)
     assert not again.removed_anything
     assert await AuditEntry.filter(action="feedback_retention").count() == 1
+
+
+async def test_contact_requests_are_listed_for_coordinators_and_marked_done(client) -> None:  # type: ignore[no-untyped-def]
+    from feedback.models import ContactRequest
+    from tests.bookings.factories import make_booking
+    from tests.factories import post
+
+    booking = await make_booking()
+    form = await FeedbackForm.create(name="F")
+    session = await SessionFeedback.create(
+        booking=booking, form=form, code="CNT123", opens_at=timezone.now(), closes_at=timezone.now()
+    )
+    contact = await ContactRequest.create(session=session, email="deelnemer@example.org")
+    await sign_in(client, await make_user(Role.COORDINATOR))
+    page = await client.get("/feedback")
+    assert "deelnemer@example.org" in page.text
+    done = await post(client, f"/feedback/contact/{contact.id}/afgehandeld")
+    assert done.status_code == 303
+    assert (await ContactRequest.get(id=contact.id)).done_at is not None
+    assert "deelnemer@example.org" not in (await client.get("/feedback")).text

@@ -14,7 +14,7 @@ from starlette.routing import Mount, Route
 
 from bookings.models import Booking, Offering, PriceModel, TrainerKind
 from bookings.staffing_models import AssignmentRequest, BlockedPeriod, TrainerProfile
-from feedback.models import FeedbackForm, Question, QuestionKind, SessionFeedback
+from feedback.models import ContactRequest, FeedbackForm, Question, QuestionKind, SessionFeedback
 from server.app import create_app
 from server.mail import OutboxMessage
 from server.models import Organisation, Role, User
@@ -142,6 +142,7 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
         "coordinator", "clerk", "trainer", other_clerk=NOT_FOUND
     ),
     ("GET", "/feedback"): STAFF,
+    ("POST", "/feedback/contact/{contact_id}/afgehandeld"): STAFF,
     ("GET", "/feedback/export.csv"): STAFF,
     ("GET", "/dev/mail"): everyone(),
     ("GET", "/dev/mail/{message_id}"): everyone(),
@@ -182,6 +183,7 @@ class World:
     request: AssignmentRequest
     blocked_period: BlockedPeriod
     question: Question
+    contact: ContactRequest
 
 
 async def make_world() -> World:
@@ -221,7 +223,7 @@ async def make_world() -> World:
         profile=colleague_profile, first_day="2030-07-01", last_day="2030-07-14"
     )
     form = await FeedbackForm.create(name="Raadsbrede sessie")
-    await SessionFeedback.create(
+    session = await SessionFeedback.create(
         booking=booking,
         form=form,
         code="ABC123",
@@ -231,8 +233,18 @@ async def make_world() -> World:
     question = await Question.create(
         form=form, position=1, kind=QuestionKind.SCALE, text="Nuttig?", options=["niet", "zeer"]
     )
+    contact = await ContactRequest.create(session=session, email="deelnemer@example.org")
     return World(
-        organisation, users, target_user, message, booking, offering, request, blocked_period, question
+        organisation,
+        users,
+        target_user,
+        message,
+        booking,
+        offering,
+        request,
+        blocked_period,
+        question,
+        contact,
     )
 
 
@@ -246,6 +258,7 @@ def concrete_path(path: str, world: World) -> str:
         .replace("{offering_id}", str(world.offering.id))
         .replace("{request_id}", str(world.request.id))
         .replace("{period_id}", str(world.blocked_period.id))
+        .replace("{contact_id}", str(world.contact.id))
         .replace("{form_id}", str(world.question.form_id))
         .replace("{question_id}", str(world.question.id))
     )

@@ -1,0 +1,36 @@
+"""Participants who asked to be contacted: the coordinators follow up and mark it done.
+
+The address is stored apart from the answers; once marked done the retention job deletes it.
+Errors: Forbidden (not a coordinator), NotFound.
+"""
+
+from __future__ import annotations
+
+from tortoise import timezone
+from tortoise.transactions import in_transaction
+
+from feedback.models import ContactRequest
+from server.audit import record
+from server.errors import Forbidden, NotFound
+from server.models import Role, User
+
+
+async def open_contact_requests() -> list[ContactRequest]:
+    return (
+        await ContactRequest.filter(done_at__isnull=True)
+        .select_related("session__booking__organisation", "session__booking__offering")
+        .order_by("created_at", "id")
+    )
+
+
+async def mark_done(request_id: int, *, actor: User) -> ContactRequest:
+    if actor.role is not Role.COORDINATOR:
+        raise Forbidden()
+    async with in_transaction():
+        contact = await ContactRequest.select_for_update().get_or_none(id=request_id, done_at__isnull=True)
+        if contact is None:
+            raise NotFound()
+        contact.done_at = timezone.now()
+        await contact.save(update_fields=["done_at"])
+        await record(actor, "feedback_contact_done", contact, "contactverzoek afgehandeld")
+    return contact
