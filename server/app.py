@@ -20,6 +20,8 @@ from bookings import routes as booking_routes
 from bookings.policy import BookingPolicy
 from feedback import collect, collect_routes, form_routes, handout_routes, result_routes, retention
 from feedback.policy import FeedbackPolicy
+from invoicing import routes as invoicing_routes
+from invoicing import service as invoicing_service
 from server import admin_routes, auth_routes, dev_routes, organisation_routes, pages
 from server.background import background_tasks
 from server.db import init_orm
@@ -76,7 +78,16 @@ def periodic_jobs(settings: Settings) -> list[Job]:
     async def apply_feedback_retention() -> object:
         return await retention.apply_retention(feedback_policy)
 
-    return [send_booking_reminders, expire_trainer_requests, open_feedback_links, apply_feedback_retention]
+    async def create_invoice_drafts() -> int:
+        return await invoicing_service.create_missing_drafts()
+
+    return [
+        send_booking_reminders,
+        expire_trainer_requests,
+        open_feedback_links,
+        apply_feedback_retention,
+        create_invoice_drafts,
+    ]
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -95,6 +106,7 @@ def create_app(settings: Settings) -> Starlette:
         *form_routes.routes,
         *result_routes.routes,
         *handout_routes.routes,
+        *invoicing_routes.routes,
         *(dev_routes.routes if settings.dev_mail_page else []),
         Mount("/static", StaticFiles(directory=PROJECT_DIR / "static"), name="static"),
     ]

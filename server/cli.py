@@ -84,11 +84,13 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
     from bookings.demo import load_bookings_demo
     from feedback.demo import load_feedback_demo
+    from invoicing.demo import load_invoicing_demo
 
     async def work() -> int:
         if await demo.load_demo():
             await load_bookings_demo()
             await load_feedback_demo()
+            await load_invoicing_demo()
             print("Demogegevens geladen.")
         else:
             print("De database heeft al gebruikers: demogegevens niet opnieuw geladen.")

@@ -17,11 +17,13 @@ APPS: dict[str, list[str]] = {
     "core": ["server.models", "server.mail"],
     "bookings": ["bookings.models", "bookings.staffing_models"],
     "feedback": ["feedback.models"],
+    "invoicing": ["invoicing.models"],
 }
 MIGRATIONS = {
     "core": "server.migrations",
     "bookings": "bookings.migrations",
     "feedback": "feedback.migrations",
+    "invoicing": "invoicing.migrations",
 }
 
 

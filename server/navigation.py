@@ -43,6 +43,7 @@ NAVIGATION: dict[Role, list[NavItem]] = {
             r"^/(organisatie/boekingen|boekingen/|organisaties/[^/]+/boek)",
         ),
         _item("/organisatie", _("Mijn organisatie"), r"^/organisaties?(/[^/]+)?/?$"),
+        _item("/organisatie/facturen", _("Facturen"), r"^/organisaties?(/[^/]+)?/facturen"),
         _item("/agenda", _("Agenda")),
     ],
     Role.TRAINER: [
@@ -50,7 +51,11 @@ NAVIGATION: dict[Role, list[NavItem]] = {
         _item("/trainer/beschikbaarheid", _("Mijn beschikbaarheid")),
         _item("/agenda", _("Agenda")),
     ],
-    Role.FINANCE: [_item("/financien", _("Financiën")), _item("/organisaties", _("Organisaties"))],
+    Role.FINANCE: [
+        _item("/financien", _("Facturen"), r"^/financien(/facturen|/?$)"),
+        _item("/financien/instellingen", _("Gegevens van het team")),
+        _item("/organisaties", _("Organisaties")),
+    ],
 }
 
 

@@ -6,9 +6,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from server.access import public, requires
+from server.access import public
 from server.i18n import _
-from server.models import Role
 from server.templating import render
 
 HOME_NOTICES = {"uitgelogd": _("U bent uitgelogd.")}
@@ -35,15 +34,9 @@ async def privacy(request: Request) -> Response:
     return render(request, "pages/privacy.html")
 
 
-@requires(Role.FINANCE)
-async def finance_home(request: Request) -> Response:
-    return render(request, "pages/finance_home.html")
-
-
 routes = [
     Route("/", home, methods=["GET"]),
     Route("/bedreigd", threatened, methods=["GET"]),
     Route("/toegankelijkheid", accessibility, methods=["GET"]),
     Route("/privacy", privacy, methods=["GET"]),
-    Route("/financien", finance_home, methods=["GET"]),
 ]

@@ -15,6 +15,7 @@ from starlette.routing import Mount, Route
 from bookings.models import Booking, Offering, PriceModel, TrainerKind
 from bookings.staffing_models import AssignmentRequest, BlockedPeriod, TrainerProfile
 from feedback.models import ContactRequest, FeedbackForm, Question, QuestionKind, SessionFeedback
+from invoicing.models import Invoice
 from server.app import create_app
 from server.mail import OutboxMessage
 from server.models import Organisation, Role, User
@@ -55,7 +56,6 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/inloggen/tweede-factor"): SIGNED_IN,
     ("POST", "/uitloggen"): everyone(),
     ("GET", "/trainer"): only("trainer"),
-    ("GET", "/financien"): only("finance"),
     ("GET", "/organisatie"): only("clerk", "other_clerk"),
     ("GET", "/organisaties"): only("coordinator", "finance"),
     ("GET", "/organisaties/{code}"): ORG_VIEW,
@@ -144,6 +144,17 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/feedback"): STAFF,
     ("POST", "/feedback/contact/{contact_id}/afgehandeld"): STAFF,
     ("GET", "/feedback/export.csv"): STAFF,
+    ("GET", "/financien"): only("coordinator", "finance"),
+    ("POST", "/financien/concepten"): only("finance"),
+    ("GET", "/financien/instellingen"): only("finance"),
+    ("POST", "/financien/instellingen"): only("finance"),
+    ("GET", "/financien/facturen/{invoice_id}"): ORG_VIEW,
+    ("POST", "/financien/facturen/{invoice_id}/uitgeven"): only("finance"),
+    ("POST", "/financien/facturen/{invoice_id}/crediteren"): only("finance"),
+    ("GET", "/financien/facturen/{invoice_id}/factuur.pdf"): ORG_VIEW,
+    ("GET", "/financien/facturen/{invoice_id}/e-factuur.xml"): ORG_VIEW,
+    ("GET", "/organisatie/facturen"): only("clerk", "other_clerk"),
+    ("GET", "/organisaties/{code}/facturen"): ORG_VIEW,
     ("GET", "/dev/mail"): everyone(),
     ("GET", "/dev/mail/{message_id}"): everyone(),
 }
@@ -184,6 +195,7 @@ class World:
     blocked_period: BlockedPeriod
     question: Question
     contact: ContactRequest
+    invoice: Invoice
 
 
 async def make_world() -> World:
@@ -234,6 +246,14 @@ async def make_world() -> World:
         form=form, position=1, kind=QuestionKind.SCALE, text="Nuttig?", options=["niet", "zeer"]
     )
     contact = await ContactRequest.create(session=session, email="deelnemer@example.org")
+    invoice = await Invoice.create(
+        organisation=organisation,
+        booking=booking,
+        status="issued",
+        number="2026-0001",
+        pdf=b"%PDF",
+        ubl=b"<x/>",
+    )
     return World(
         organisation,
         users,
@@ -245,6 +265,7 @@ async def make_world() -> World:
         blocked_period,
         question,
         contact,
+        invoice,
     )
 
 
@@ -259,6 +280,7 @@ def concrete_path(path: str, world: World) -> str:
         .replace("{request_id}", str(world.request.id))
         .replace("{period_id}", str(world.blocked_period.id))
         .replace("{contact_id}", str(world.contact.id))
+        .replace("{invoice_id}", str(world.invoice.id))
         .replace("{form_id}", str(world.question.form_id))
         .replace("{question_id}", str(world.question.id))
     )

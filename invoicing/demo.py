@@ -1,0 +1,84 @@
+"""Demo invoices: the team's details, and issued invoices at 21 % and VAT-exempt, a paid one, an
+overdue one and a credit note, so a new user sees every case. Loaded after the bookings demo."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from tortoise import timezone
+
+from bookings.models import Booking, BookingStatus, Offering, PartOfDay
+from invoicing import service
+from invoicing.models import Invoice, InvoiceStatus, SellerSettings
+from server.models import Organisation
+from server.templating import AMSTERDAM
+
+SELLER = {
+    "legal_name": "Ondersteuningsteam Weerbaar Bestuur",
+    "street": "Lange Voorhout 1",
+    "postcode": "2514 EA",
+    "city": "Den Haag",
+    "kvk": "12345678",
+    "vat_id": "NL123456782B01",
+    "iban": "NL91ABNA0417164300",
+    "invoice_email": "facturen@weerbaar.example",
+}
+
+
+async def _delivered(code: str, offering_name: str, days_ago: int, participants: int, number: int) -> Booking:
+    organisation = await Organisation.get(cbs_code=code)
+    offering = await Offering.get(name=offering_name)
+    day = (timezone.now().astimezone(AMSTERDAM) - timedelta(days=days_ago)).date()
+    starts_at = datetime.combine(day, time(19, 30), tzinfo=AMSTERDAM)
+    return await Booking.create(
+        reference=f"WB-FACT{number:02d}",
+        organisation=organisation,
+        offering=offering,
+        status=BookingStatus.DELIVERED,
+        local_situation="Demo",
+        expected_participants=participants,
+        participants_count=participants,
+        part_of_day=PartOfDay.EVENING,
+        location_address="Raadhuis",
+        contact_name="Griffie",
+        contact_phone="000",
+        price_model=offering.price_model,
+        unit_price_cents=offering.price_cents,
+        vat_treatment=offering.vat_treatment,
+        po_number=f"PO-2026-{number:03d}",
+        invoice_email=organisation.invoice_email or "facturen@example.org",
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=offering.duration_minutes),
+        delivered_at=starts_at,
+    )
+
+
+async def load_invoicing_demo() -> None:
+    """Does nothing when the team's details exist."""
+    if await SellerSettings.exists():
+        return
+    await SellerSettings.create(id=1, **SELLER)
+    await Organisation.filter(cbs_code="GM0344").update(
+        invoice_street="Stadsplateau 1",
+        invoice_postcode="3521 AZ",
+        invoice_city="Utrecht",
+        invoice_email="facturen@utrecht.example",
+        oin="00000001002220647000",
+    )
+    today = timezone.now().astimezone(AMSTERDAM).date()
+    cases = [
+        ("GM0363", "Omgaan met online haat", 75, 38, "paid"),  # 21 %, paid
+        ("GM0344", "Persoonlijke weerbaarheid", 60, 9, "overdue"),  # exempt, past its due date
+        ("GM0344", "Voorzitten onder druk", 20, 2, "credited"),  # 21 %, credited
+        ("GM0363", "Veilig thuis en op straat", 5, 14, "issued"),  # exempt, open
+    ]
+    for number, (code, offering, days_ago, participants, outcome) in enumerate(cases, start=1):
+        booking = await _delivered(code, offering, days_ago, participants, number)
+        draft = await service.create_draft_for_booking(booking.id)
+        issued = await service.issue_invoice(draft.id, actor=None, today=today - timedelta(days=days_ago - 2))
+        if outcome == "paid":
+            await Invoice.filter(id=issued.id).update(
+                status=InvoiceStatus.PAID, paid_on=today - timedelta(days=40)
+            )
+        elif outcome == "credited":
+            await service.credit_invoice(issued.id, None, actor=None, today=today - timedelta(days=10))

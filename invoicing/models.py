@@ -1,0 +1,126 @@
+"""Invoicing models: the seller's details, the number counter, invoices and credit notes.
+
+An issued document never changes: its content (names, addresses, lines, VAT) is frozen as JSON and
+its PDF and UBL bytes are stored at issue. Corrections are credit notes from the same sequence.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.indexes import Index
+from tortoise.models import Model
+
+from bookings.models import Booking
+from invoicing.document import DocumentKind, VatCategory
+from server.models import Organisation, User
+
+
+class InvoiceStatus(StrEnum):
+    DRAFT = "draft"
+    ISSUED = "issued"
+    SENT = "sent"
+    PAID = "paid"
+    CREDITED = "credited"
+
+
+class SellerSettings(Model):
+    """The team's legal details as they appear on invoices (one row)."""
+
+    id = fields.IntField(primary_key=True)
+    legal_name = fields.CharField(max_length=200, default="")
+    street = fields.CharField(max_length=200, default="")
+    postcode = fields.CharField(max_length=10, default="")
+    city = fields.CharField(max_length=100, default="")
+    kvk = fields.CharField(max_length=8, default="")
+    vat_id = fields.CharField(max_length=14, default="")
+    iban = fields.CharField(max_length=34, default="")
+    invoice_email = fields.CharField(max_length=254, default="")
+    payment_term_days = fields.IntField(default=30)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "seller_settings"
+
+
+class InvoiceCounter(Model):
+    """The last number used in a year. Locked while a number is taken, so numbers have no gaps."""
+
+    id = fields.IntField(primary_key=True)
+    year = fields.IntField(unique=True)
+    last_number = fields.IntField(default=0)
+
+    class Meta:
+        table = "invoice_counter"
+
+
+class Invoice(Model):
+    id = fields.IntField(primary_key=True)
+    kind = fields.CharEnumField(DocumentKind, max_length=16, default=DocumentKind.INVOICE)
+    status = fields.CharEnumField(InvoiceStatus, max_length=16, default=InvoiceStatus.DRAFT)
+    organisation: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
+        "core.Organisation", related_name="invoices", on_delete=fields.RESTRICT
+    )
+    booking: fields.ForeignKeyNullableRelation[Booking] = fields.ForeignKeyField(
+        "bookings.Booking", related_name="invoices", null=True, on_delete=fields.RESTRICT
+    )
+    credited_invoice: fields.ForeignKeyNullableRelation[Invoice] = fields.ForeignKeyField(
+        "invoicing.Invoice", related_name="credit_notes", null=True, on_delete=fields.RESTRICT
+    )
+    number = fields.CharField(max_length=20, unique=True, null=True)
+    order_reference = fields.CharField(max_length=100, default="")
+    delivery_date = fields.DateField(null=True)
+    issue_date = fields.DateField(null=True)
+    due_date = fields.DateField(null=True)
+    note = fields.CharField(max_length=300, default="")
+    #: The frozen content at issue (invoicing.document.InvoiceDocument as JSON).
+    content = fields.JSONField(null=True)
+    pdf = fields.BinaryField(null=True)
+    ubl = fields.BinaryField(null=True)
+    net_cents = fields.BigIntField(default=0)
+    vat_cents = fields.BigIntField(default=0)
+    gross_cents = fields.BigIntField(default=0)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    issued_at = fields.DatetimeField(null=True)
+    issued_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "core.User", related_name="issued_invoices", null=True, on_delete=fields.SET_NULL
+    )
+    sent_at = fields.DatetimeField(null=True)
+    paid_on = fields.DateField(null=True)
+
+    lines: fields.ReverseRelation[InvoiceLine]
+
+    class Meta:
+        table = "invoice"
+        ordering = ["-created_at", "-id"]
+        unique_together = (("booking", "kind"),)
+        indexes = (Index(fields=("status", "due_date")), Index(fields=("organisation_id", "issue_date")))
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status is InvoiceStatus.DRAFT
+
+
+class InvoiceLine(Model):
+    """A line of a draft (editable) or of an issued document (then frozen in Invoice.content too)."""
+
+    id = fields.IntField(primary_key=True)
+    invoice: fields.ForeignKeyRelation[Invoice] = fields.ForeignKeyField(
+        "invoicing.Invoice", related_name="lines", on_delete=fields.CASCADE
+    )
+    position = fields.IntField()
+    description = fields.CharField(max_length=300)
+    quantity = fields.IntField(default=1)
+    unit_price_cents = fields.BigIntField()
+    vat_category = fields.CharEnumField(VatCategory, max_length=1)
+    vat_percent = fields.IntField()
+    #: On a credit note: the invoice line it credits (each line is credited once).
+    credited_line: fields.ForeignKeyNullableRelation[InvoiceLine] = fields.ForeignKeyField(
+        "invoicing.InvoiceLine", related_name="credits", null=True, on_delete=fields.RESTRICT
+    )
+
+    class Meta:
+        table = "invoice_line"
+        ordering = ["position", "id"]
+        unique_together = (("invoice", "position"),)

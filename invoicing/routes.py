@@ -1,0 +1,199 @@
+"""Finance's pages (list, one invoice, issuing, crediting, downloads, the team's details) and the
+clerks' read-only list of their organisation's invoices."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+from tortoise import timezone
+
+from invoicing import queries, service
+from invoicing.models import InvoiceStatus, SellerSettings
+from server.access import requires
+from server.errors import DomainError, NotFound, ValidationFailed
+from server.forms import page_number, values_of
+from server.i18n import _
+from server.models import Organisation, OrganisationKind, Role
+from server.organisations import organisation_for
+from server.security import read_form
+from server.templating import local_time, render
+
+NOTICES = {
+    "uitgegeven": _("De factuur is uitgegeven. Het nummer, de pdf en de e-factuur liggen nu vast."),
+    "gecrediteerd": _("De creditnota is gemaakt."),
+    "concepten": _(
+        "Conceptfacturen zijn aangemaakt voor alle gegeven betaalde trainingen en annuleringskosten."
+    ),
+    "instellingen": _("De gegevens van het team zijn opgeslagen."),
+}
+READERS = (Role.FINANCE, Role.COORDINATOR)
+
+
+def _invoice_id(request: Request) -> int:
+    raw = request.path_params["invoice_id"]
+    if not raw.isdigit() or len(raw) > 9:
+        raise NotFound()
+    return int(raw)
+
+
+@requires(*READERS)
+async def invoice_list(request: Request) -> Response:
+    filters = queries.InvoiceFilters.from_query(dict(request.query_params))
+    page = page_number(request)
+    listing = await queries.invoice_list(filters, page, local_time(timezone.now()).date())
+    return render(
+        request,
+        "invoicing/list.html",
+        {
+            "listing": listing,
+            "filters": filters,
+            "page": page,
+            "statuses": queries.FILTER_STATUSES,
+            "provinces": await Organisation.filter(kind=OrganisationKind.PROVINCE).order_by("name"),
+            "notice": NOTICES.get(request.query_params.get("melding", "")),
+            "may_edit": request.state.user.role is Role.FINANCE,
+        },
+    )
+
+
+async def _detail(request: Request, *, error: str = "", status_code: int = 200) -> Response:
+    invoice = await queries.invoice_for(request.state.user, _invoice_id(request))
+    return render(
+        request,
+        "invoicing/detail.html",
+        {
+            "invoice": invoice,
+            "lines": await queries.lines_of(invoice),
+            "may_edit": request.state.user.role is Role.FINANCE,
+            "error": error,
+            "notice": NOTICES.get(request.query_params.get("melding", "")),
+        },
+        status_code=status_code,
+    )
+
+
+@requires(*READERS, Role.CLERK)
+async def invoice_detail(request: Request) -> Response:
+    return await _detail(request)
+
+
+@requires(Role.FINANCE)
+async def issue(request: Request) -> Response:
+    await read_form(request)
+    try:
+        await service.issue_invoice(_invoice_id(request), actor=request.state.user)
+    except DomainError as error:
+        if error.status_code not in (400, 409):
+            raise
+        return await _detail(request, error=error.message, status_code=error.status_code)
+    return RedirectResponse(f"/financien/facturen/{_invoice_id(request)}?melding=uitgegeven", status_code=303)
+
+
+@requires(Role.FINANCE)
+async def credit(request: Request) -> Response:
+    form = await read_form(request)
+    chosen = [int(v) for v in form.getlist("lines") if isinstance(v, str) and v.isdigit()]
+    try:
+        note = await service.credit_invoice(_invoice_id(request), chosen or None, actor=request.state.user)
+    except DomainError as error:
+        if error.status_code not in (400, 409):
+            raise
+        return await _detail(request, error=error.message, status_code=error.status_code)
+    return RedirectResponse(f"/financien/facturen/{note.id}?melding=gecrediteerd", status_code=303)
+
+
+async def _download(request: Request, kind: str) -> Response:
+    invoice = await queries.invoice_for(request.state.user, _invoice_id(request))
+    if invoice.status is InvoiceStatus.DRAFT:
+        raise NotFound(_("Een concept heeft nog geen documenten."))
+    content, media_type = (
+        (invoice.pdf, "application/pdf") if kind == "pdf" else (invoice.ubl, "application/xml")
+    )
+    return Response(
+        bytes(content),
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{invoice.number}.{kind}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@requires(*READERS, Role.CLERK)
+async def download_pdf(request: Request) -> Response:
+    return await _download(request, "pdf")
+
+
+@requires(*READERS, Role.CLERK)
+async def download_ubl(request: Request) -> Response:
+    return await _download(request, "xml")
+
+
+@requires(Role.FINANCE)
+async def make_drafts(request: Request) -> Response:
+    await read_form(request)
+    await service.create_missing_drafts()
+    return RedirectResponse("/financien?melding=concepten", status_code=303)
+
+
+async def _settings_page(
+    request: Request, values: dict[str, str], errors: dict[str, str], status_code: int = 200
+) -> Response:
+    return render(
+        request,
+        "invoicing/settings.html",
+        {"values": values, "errors": errors, "notice": NOTICES.get(request.query_params.get("melding", ""))},
+        status_code=status_code,
+    )
+
+
+@requires(Role.FINANCE)
+async def settings_form(request: Request) -> Response:
+    current = await SellerSettings.get_or_none(id=1)
+    values = {name: str(getattr(current, name)) if current else "" for name in service.SELLER_FIELDS}
+    if not values["payment_term_days"]:
+        values["payment_term_days"] = "30"
+    return await _settings_page(request, values, {})
+
+
+@requires(Role.FINANCE)
+async def save_settings(request: Request) -> Response:
+    form = await read_form(request)
+    values = values_of(form, *service.SELLER_FIELDS)
+    try:
+        await service.save_seller_settings(values, actor=request.state.user)
+    except ValidationFailed as error:
+        return await _settings_page(request, values, error.errors, status_code=400)
+    return RedirectResponse("/financien/instellingen?melding=instellingen", status_code=303)
+
+
+@requires(Role.CLERK)
+async def own_invoices(request: Request) -> Response:
+    organisation = await Organisation.get(id=request.state.user.organisation_id)
+    return RedirectResponse(f"/organisaties/{organisation.cbs_code}/facturen", status_code=303)
+
+
+@requires(Role.CLERK, *READERS)
+async def organisation_invoices(request: Request) -> Response:
+    organisation = await organisation_for(request.state.user, request.path_params["code"])
+    return render(
+        request,
+        "invoicing/organisation.html",
+        {"organisation": organisation, "invoices": await queries.invoices_of(organisation)},
+    )
+
+
+routes = [
+    Route("/financien", invoice_list, methods=["GET"]),
+    Route("/financien/concepten", make_drafts, methods=["POST"]),
+    Route("/financien/instellingen", settings_form, methods=["GET"]),
+    Route("/financien/instellingen", save_settings, methods=["POST"]),
+    Route("/financien/facturen/{invoice_id}", invoice_detail, methods=["GET"]),
+    Route("/financien/facturen/{invoice_id}/uitgeven", issue, methods=["POST"]),
+    Route("/financien/facturen/{invoice_id}/crediteren", credit, methods=["POST"]),
+    Route("/financien/facturen/{invoice_id}/factuur.pdf", download_pdf, methods=["GET"]),
+    Route("/financien/facturen/{invoice_id}/e-factuur.xml", download_ubl, methods=["GET"]),
+    Route("/organisatie/facturen", own_invoices, methods=["GET"]),
+    Route("/organisaties/{code}/facturen", organisation_invoices, methods=["GET"]),
+]

@@ -1,0 +1,409 @@
+"""Drafts, issuing and crediting.
+
+Rules:
+- A delivered paid training, or a cancellation with a fee, gets one draft invoice for its
+  organisation (one line per training, per participant for per-participant prices).
+- Issuing takes the next number of the year from a counter row locked in the same transaction as
+  the status change (a unique index on the number backs it up): no gaps, no duplicates.
+- An organisation that requires a purchase-order number is not invoiced without one.
+- At issue the content is frozen and the UBL and PDF are rendered once and stored.
+- An issued invoice is corrected by one credit note (fully or for some lines), numbered from the
+  same sequence.
+
+Errors: InvoiceRuleBroken (400), InvoiceLocked (409), NotFound, Forbidden.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from datetime import date, timedelta
+
+from tortoise import timezone
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from bookings.models import Booking, BookingStatus, PriceModel, VatTreatment
+from invoicing import pdf, ubl
+from invoicing.document import Buyer, DocumentKind, InvoiceDocument, Line, Seller, VatCategory
+from invoicing.models import Invoice, InvoiceCounter, InvoiceLine, InvoiceStatus, SellerSettings
+from server.audit import record
+from server.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from server.i18n import _
+from server.models import Organisation, Role, User
+from server.templating import format_local_date, local_time
+
+INVOICEABLE = (BookingStatus.DELIVERED, BookingStatus.CLOSED)
+
+
+class InvoiceRuleBroken(DomainError):
+    status_code = 400
+
+
+class InvoiceLocked(DomainError):
+    status_code = 409
+
+
+def _require_finance(actor: User | None) -> None:
+    if actor is not None and actor.role is not Role.FINANCE:
+        raise Forbidden()
+
+
+def _vat(treatment: VatTreatment) -> tuple[VatCategory, int]:
+    if treatment is VatTreatment.STANDARD:
+        return VatCategory.STANDARD, 21
+    return VatCategory.EXEMPT, 0
+
+
+def _draft_lines(booking: Booking) -> list[tuple[str, int, int]]:
+    """(description, quantity, unit price) for a booking's draft."""
+    offering = booking.offering
+    if booking.status is BookingStatus.CANCELLED:
+        text = _("Annuleringskosten %(offering)s (%(reference)s)") % {
+            "offering": offering.name,
+            "reference": booking.reference,
+        }
+        return [(text, 1, booking.cancellation_fee_cents)]
+    day = format_local_date(booking.starts_at)
+    if booking.price_model is PriceModel.PER_PARTICIPANT:
+        text = _("%(offering)s op %(day)s, per deelnemer") % {"offering": offering.name, "day": day}
+        return [(text, booking.participants_count or booking.expected_participants, booking.unit_price_cents)]
+    return [
+        (_("%(offering)s op %(day)s") % {"offering": offering.name, "day": day}, 1, booking.unit_price_cents)
+    ]
+
+
+def _is_invoiceable(booking: Booking) -> bool:
+    if booking.price_model is PriceModel.FREE:
+        return False
+    if booking.status is BookingStatus.CANCELLED:
+        return booking.cancellation_fee_cents > 0
+    return booking.status in INVOICEABLE
+
+
+async def create_draft_for_booking(booking_id: int, *, actor: User | None = None) -> Invoice:
+    """The draft for a delivered paid training or a cancellation fee (one per booking)."""
+    _require_finance(actor)
+    booking = await Booking.get_or_none(id=booking_id).select_related("offering", "organisation")
+    if booking is None:
+        raise NotFound()
+    if not _is_invoiceable(booking):
+        raise InvoiceRuleBroken(_("Deze boeking wordt niet gefactureerd (gratis, of nog niet gegeven)."))
+    existing = await Invoice.get_or_none(booking=booking, kind=DocumentKind.INVOICE)
+    if existing:
+        return existing
+    category, percent = _vat(booking.vat_treatment)
+    try:
+        async with in_transaction():
+            invoice = await Invoice.create(
+                organisation=booking.organisation,
+                booking=booking,
+                order_reference=booking.po_number,
+                delivery_date=local_time(booking.cancelled_at or booking.starts_at).date(),  # type: ignore[arg-type]
+            )
+            for position, (description, quantity, unit_cents) in enumerate(_draft_lines(booking), start=1):
+                await InvoiceLine.create(
+                    invoice=invoice,
+                    position=position,
+                    description=description[:300],
+                    quantity=quantity,
+                    unit_price_cents=unit_cents,
+                    vat_category=category,
+                    vat_percent=percent,
+                )
+            await record(actor, "invoice_draft_created", invoice, booking.reference)
+    except IntegrityError:  # another process made it a moment ago
+        return await Invoice.get(booking=booking, kind=DocumentKind.INVOICE)
+    return invoice
+
+
+async def create_missing_drafts() -> int:
+    """Periodic job: drafts for every invoiceable booking that has none yet."""
+    invoiced = set(await Invoice.filter(booking_id__isnull=False).values_list("booking_id", flat=True))
+    candidates = (
+        await Booking.filter(
+            price_model__in=(PriceModel.PER_SESSION, PriceModel.PER_PARTICIPANT),
+            status__in=(*INVOICEABLE, BookingStatus.CANCELLED),
+        )
+        .exclude(id__in=list(invoiced) or [0])
+        .select_related("offering")
+    )
+    made = 0
+    for booking in candidates:
+        if _is_invoiceable(booking):
+            await create_draft_for_booking(booking.id)
+            made += 1
+    return made
+
+
+async def seller_settings() -> SellerSettings:
+    settings, _created = await SellerSettings.get_or_create(id=1)
+    return settings
+
+
+def _seller(settings: SellerSettings) -> Seller:
+    missing = [
+        label
+        for label, value in (
+            (_("naam"), settings.legal_name),
+            (_("adres"), settings.street),
+            (_("postcode"), settings.postcode),
+            (_("plaats"), settings.city),
+            (_("KvK-nummer"), settings.kvk),
+            (_("btw-id"), settings.vat_id),
+            (_("IBAN"), settings.iban),
+        )
+        if not value
+    ]
+    if missing:
+        raise InvoiceRuleBroken(
+            _("Vul eerst de gegevens van het team in (Financiën, Instellingen): %(missing)s.")
+            % {"missing": ", ".join(missing)}
+        )
+    return Seller(
+        name=settings.legal_name,
+        street=settings.street,
+        postcode=settings.postcode,
+        city=settings.city,
+        email=settings.invoice_email,
+        kvk=settings.kvk,
+        vat_id=settings.vat_id,
+        iban=settings.iban,
+    )
+
+
+def _buyer(organisation: Organisation) -> Buyer:
+    missing = [
+        label
+        for label, value in (
+            (_("factuuradres"), organisation.invoice_street),
+            (_("postcode"), organisation.invoice_postcode),
+            (_("plaats"), organisation.invoice_city),
+            (_("OIN"), organisation.oin),
+        )
+        if not value
+    ]
+    if missing:
+        raise InvoiceRuleBroken(
+            _("De factuurgegevens van %(name)s zijn niet compleet: %(missing)s.")
+            % {"name": organisation.name, "missing": ", ".join(missing)}
+        )
+    prefix = _("Gemeente") if organisation.is_municipality else _("Provincie")
+    return Buyer(
+        name=f"{prefix} {organisation.name}",
+        street=organisation.invoice_street,
+        postcode=organisation.invoice_postcode,
+        city=organisation.invoice_city,
+        email=organisation.invoice_email,
+        oin=organisation.oin,
+    )
+
+
+async def _next_number(year: int) -> str:
+    """The next number of the year; call inside the issuing transaction (the counter stays locked)."""
+    counter = await InvoiceCounter.select_for_update().get_or_none(year=year)
+    if counter is None:
+        try:
+            async with in_transaction():  # a savepoint: losing the race to create the row is fine
+                await InvoiceCounter.create(year=year)
+        except IntegrityError:
+            pass
+        counter = await InvoiceCounter.select_for_update().get(year=year)
+    counter.last_number += 1
+    await counter.save(update_fields=["last_number"])
+    return f"{year}-{counter.last_number:04d}"
+
+
+def document_json(document: InvoiceDocument) -> dict[str, object]:
+    data = dataclasses.asdict(document)
+    for key in ("issue_date", "due_date", "delivery_date"):
+        data[key] = data[key].isoformat()
+    return data
+
+
+async def _freeze(invoice: Invoice, document: InvoiceDocument, actor: User | None) -> None:
+    """Store the frozen content and render the UBL and the PDF once (inside the issuing transaction)."""
+    xml = ubl.ubl_xml(document)
+    invoice.content = document_json(document)
+    invoice.ubl = xml
+    invoice.pdf = await pdf.invoice_pdf(document, xml)
+    invoice.net_cents, invoice.vat_cents, invoice.gross_cents = (
+        document.net_cents,
+        document.vat_cents,
+        document.gross_cents,
+    )
+    invoice.number = document.number
+    invoice.issue_date, invoice.due_date = document.issue_date, document.due_date
+    invoice.status = InvoiceStatus.ISSUED
+    invoice.issued_at = timezone.now()
+    invoice.issued_by = actor
+
+
+def _lines(lines: list[InvoiceLine]) -> tuple[Line, ...]:
+    return tuple(
+        Line(line.description, line.quantity, line.unit_price_cents, line.vat_category, line.vat_percent)
+        for line in lines
+    )
+
+
+async def issue_invoice(invoice_id: int, *, actor: User | None, today: date | None = None) -> Invoice:
+    """Number, freeze and render a draft, all in one transaction."""
+    _require_finance(actor)
+    today = today or local_time(timezone.now()).date()
+    async with in_transaction():
+        invoice = await Invoice.select_for_update().get_or_none(id=invoice_id)
+        if invoice is None:
+            raise NotFound()
+        if not invoice.is_draft:
+            raise InvoiceLocked(
+                _("Deze factuur is al uitgegeven en verandert niet meer; corrigeer met een creditnota.")
+            )
+        organisation = await Organisation.get(id=invoice.organisation_id)  # type: ignore[attr-defined]
+        if not invoice.order_reference and invoice.booking_id:  # type: ignore[attr-defined]
+            booking = await Booking.get(id=invoice.booking_id)  # type: ignore[attr-defined]
+            invoice.order_reference = booking.po_number
+        if organisation.requires_po_number and not invoice.order_reference:
+            raise InvoiceRuleBroken(
+                _(
+                    "%(name)s vraagt om een inkoopordernummer op elke factuur. Vraag de griffie om het "
+                    "nummer; zij kan het op de boekingspagina invullen."
+                )
+                % {"name": organisation.name}
+            )
+        lines = await InvoiceLine.filter(invoice=invoice).order_by("position")
+        if not lines:
+            raise InvoiceRuleBroken(_("Een factuur zonder regels kan niet worden uitgegeven."))
+        settings = await seller_settings()
+        document = InvoiceDocument(
+            kind=DocumentKind.INVOICE,
+            number=await _next_number(today.year),
+            issue_date=today,
+            due_date=today + timedelta(days=settings.payment_term_days),
+            delivery_date=invoice.delivery_date or today,
+            seller=_seller(settings),
+            buyer=_buyer(organisation),
+            lines=_lines(lines),
+            order_reference=invoice.order_reference,
+            note=invoice.note,
+        )
+        await _freeze(invoice, document, actor)
+        await invoice.save()
+        await record(actor, "invoice_issued", invoice, f"{document.number}: {document.gross_cents} cent")
+    return invoice
+
+
+async def credit_invoice(
+    invoice_id: int, line_ids: list[int] | None, *, actor: User | None, today: date | None = None
+) -> Invoice:
+    """A credit note for the whole invoice or the chosen lines; an invoice is credited once."""
+    _require_finance(actor)
+    today = today or local_time(timezone.now()).date()
+    async with in_transaction():
+        original = await Invoice.select_for_update().get_or_none(id=invoice_id, kind=DocumentKind.INVOICE)
+        if original is None:
+            raise NotFound()
+        if original.status in (InvoiceStatus.DRAFT, InvoiceStatus.CREDITED):
+            raise InvoiceLocked(
+                _("Alleen een uitgegeven factuur die nog niet is gecrediteerd kan worden gecrediteerd.")
+            )
+        lines = await InvoiceLine.filter(invoice=original).order_by("position")
+        chosen = [line for line in lines if line_ids is None or line.id in line_ids]
+        if not chosen:
+            raise InvoiceRuleBroken(_("Kies ten minste één regel om te crediteren."))
+        organisation = await Organisation.get(id=original.organisation_id)  # type: ignore[attr-defined]
+        credit = await Invoice.create(
+            kind=DocumentKind.CREDIT_NOTE,
+            organisation=organisation,
+            credited_invoice=original,
+            order_reference=original.order_reference,
+            delivery_date=original.delivery_date,
+        )
+        for position, line in enumerate(chosen, start=1):
+            await InvoiceLine.create(
+                invoice=credit,
+                position=position,
+                description=line.description,
+                quantity=line.quantity,
+                unit_price_cents=line.unit_price_cents,
+                vat_category=line.vat_category,
+                vat_percent=line.vat_percent,
+                credited_line=line,
+            )
+        settings = await seller_settings()
+        frozen = original.content or {}
+        document = InvoiceDocument(
+            kind=DocumentKind.CREDIT_NOTE,
+            number=await _next_number(today.year),
+            issue_date=today,
+            due_date=today + timedelta(days=settings.payment_term_days),
+            delivery_date=original.delivery_date or today,
+            seller=_seller(settings),
+            buyer=Buyer(**frozen["buyer"]) if frozen.get("buyer") else _buyer(organisation),  # type: ignore[arg-type]
+            lines=_lines(chosen),
+            order_reference=original.order_reference,
+            credited_invoice_number=original.number or "",
+        )
+        await _freeze(credit, document, actor)
+        await credit.save()
+        original.status = InvoiceStatus.CREDITED
+        await original.save(update_fields=["status"])
+        await record(actor, "invoice_credited", original, f"creditnota {document.number}")
+    return credit
+
+
+SELLER_FIELDS = (
+    "legal_name",
+    "street",
+    "postcode",
+    "city",
+    "kvk",
+    "vat_id",
+    "iban",
+    "invoice_email",
+    "payment_term_days",
+)
+
+
+def _iban_is_valid(iban: str) -> bool:
+    """ISO 13616: move the first four characters to the end, letters to numbers, mod 97 == 1."""
+    if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}", iban):
+        return False
+    digits = "".join(str(int(char, 36)) for char in iban[4:] + iban[:4])
+    return int(digits) % 97 == 1
+
+
+async def save_seller_settings(values: dict[str, str], *, actor: User) -> SellerSettings:
+    """Finance keeps the team's legal details for invoices; each field is checked."""
+    _require_finance(actor)
+    cleaned = {name: values.get(name, "").strip() for name in SELLER_FIELDS}
+    cleaned["postcode"] = cleaned["postcode"].upper()
+    cleaned["vat_id"] = cleaned["vat_id"].upper().replace(" ", "")
+    cleaned["iban"] = cleaned["iban"].upper().replace(" ", "")
+    cleaned["invoice_email"] = cleaned["invoice_email"].lower()
+    errors: dict[str, str] = {}
+    for name in ("legal_name", "street", "city"):
+        if not cleaned[name] or len(cleaned[name]) > 200:
+            errors[name] = _("Vul dit in (maximaal 200 tekens).")
+    if not re.fullmatch(r"\d{4} ?[A-Z]{2}", cleaned["postcode"]):
+        errors["postcode"] = _("Vul een postcode in als 1234 AB.")
+    if not re.fullmatch(r"\d{8}", cleaned["kvk"]):
+        errors["kvk"] = _("Een KvK-nummer heeft 8 cijfers.")
+    if not re.fullmatch(r"NL\d{9}B\d{2}", cleaned["vat_id"]):
+        errors["vat_id"] = _("Een btw-id ziet eruit als NL123456789B01.")
+    if not _iban_is_valid(cleaned["iban"]):
+        errors["iban"] = _("Dit IBAN klopt niet; controleer het nummer.")
+    if "@" not in cleaned["invoice_email"] or "." not in cleaned["invoice_email"].partition("@")[2]:
+        errors["invoice_email"] = _("Vul een geldig e-mailadres in.")
+    term = cleaned["payment_term_days"]
+    if not term.isdigit() or not 1 <= int(term) <= 90:
+        errors["payment_term_days"] = _("Vul een betaaltermijn in van 1 tot 90 dagen.")
+    if errors:
+        raise ValidationFailed(errors)
+    async with in_transaction():
+        settings = await SellerSettings.select_for_update().get_or_none(id=1) or await SellerSettings.create(
+            id=1
+        )
+        settings.update_from_dict({**cleaned, "payment_term_days": int(term)})
+        await settings.save()
+        await record(actor, "seller_settings_saved", settings, cleaned["legal_name"])
+    return settings

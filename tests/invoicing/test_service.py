@@ -1,0 +1,135 @@
+"""Drafts, issuing with gap-free numbers, immutability and credit notes."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from datetime import timedelta
+
+import pytest
+from pypdf import PdfReader
+from tortoise import timezone
+
+from bookings.models import BookingStatus
+from invoicing import service
+from invoicing.models import Invoice, InvoiceCounter, InvoiceLine, InvoiceStatus
+from server.errors import Forbidden
+from server.models import Organisation, Role, User
+from tests.bookings.factories import make_booking
+from tests.factories import make_user
+from tests.invoicing.factories import TODAY, billed_organisation, delivered_training
+
+
+async def test_a_delivered_training_gets_one_draft(finance: User) -> None:
+    booking = await delivered_training()
+    draft = await service.create_draft_for_booking(booking.id, actor=finance)
+    assert draft.status is InvoiceStatus.DRAFT and draft.number is None
+    [line] = await InvoiceLine.filter(invoice=draft)
+    assert (line.quantity, line.unit_price_cents, line.vat_percent) == (12, 18500, 21)
+    assert (await service.create_draft_for_booking(booking.id, actor=finance)).id == draft.id
+    assert await service.create_missing_drafts() == 0
+
+
+async def test_free_and_undelivered_bookings_are_not_invoiced_but_cancellation_fees_are(
+    finance: User,
+) -> None:
+    free = await make_booking(status=BookingStatus.DELIVERED)
+    with pytest.raises(service.InvoiceRuleBroken):
+        await service.create_draft_for_booking(free.id, actor=finance)
+    cancelled = await delivered_training(
+        status=BookingStatus.CANCELLED, cancellation_fee_cents=111000, cancelled_at=timezone.now()
+    )
+    assert await service.create_missing_drafts() == 1
+    [line] = await InvoiceLine.filter(invoice__booking=cancelled)
+    assert line.unit_price_cents == 111000 and "Annuleringskosten" in line.description
+
+
+async def test_issuing_numbers_freezes_and_stores_the_documents(finance: User) -> None:
+    first = await service.create_draft_for_booking((await delivered_training()).id, actor=finance)
+    second = await service.create_draft_for_booking((await delivered_training()).id, actor=finance)
+    issued = await service.issue_invoice(first.id, actor=finance, today=TODAY)
+    assert issued.number == "2026-0001" and issued.status is InvoiceStatus.ISSUED
+    assert (issued.net_cents, issued.vat_cents, issued.gross_cents) == (222000, 46620, 268620)
+    assert issued.due_date == TODAY + timedelta(days=30)
+    assert (await service.issue_invoice(second.id, actor=finance, today=TODAY)).number == "2026-0002"
+
+    stored = await Invoice.get(id=first.id)
+    pdf_bytes, ubl_bytes = bytes(stored.pdf), bytes(stored.ubl)
+    text = " ".join(PdfReader(io.BytesIO(pdf_bytes)).pages[0].extract_text().split())
+    assert "2026-0001" in text and "Gemeente Zeist" in text and "4500012345" in text
+    assert b"<cbc:ID>2026-0001</cbc:ID>" in ubl_bytes
+
+    await Organisation.filter(id=stored.organisation_id).update(
+        name="Zeist (nieuw)", invoice_street="Elders 9"
+    )
+    with pytest.raises(service.InvoiceLocked):
+        await service.issue_invoice(first.id, actor=finance, today=TODAY)
+    again = await Invoice.get(id=first.id)
+    assert bytes(again.pdf) == pdf_bytes and bytes(again.ubl) == ubl_bytes
+    assert again.content["buyer"]["street"] == "Slotlaan 1"
+
+
+async def test_a_required_purchase_order_number_blocks_issuing_without_using_a_number(finance: User) -> None:
+    organisation = await billed_organisation(requires_po_number=True)
+    booking = await delivered_training(organisation, po_number="")
+    draft = await service.create_draft_for_booking(booking.id, actor=finance)
+    with pytest.raises(service.InvoiceRuleBroken) as caught:
+        await service.issue_invoice(draft.id, actor=finance, today=TODAY)
+    assert "inkoopordernummer" in caught.value.message
+    assert not await InvoiceCounter.filter(last_number__gt=0).exists()
+    await type(booking).filter(id=booking.id).update(po_number="PO-77")  # the clerk adds it later
+    assert (await service.issue_invoice(draft.id, actor=finance, today=TODAY)).number == "2026-0001"
+
+
+async def test_incomplete_details_are_named(finance: User) -> None:
+    booking = await delivered_training(await billed_organisation(oin=""))
+    draft = await service.create_draft_for_booking(booking.id, actor=finance)
+    with pytest.raises(service.InvoiceRuleBroken) as caught:
+        await service.issue_invoice(draft.id, actor=finance, today=TODAY)
+    assert "OIN" in caught.value.message
+    assert (await Invoice.get(id=draft.id)).status is InvoiceStatus.DRAFT
+
+
+async def test_a_credit_note_corrects_an_invoice_once(finance: User) -> None:
+    booking = await delivered_training()
+    draft = await service.create_draft_for_booking(booking.id, actor=finance)
+    await InvoiceLine.create(
+        invoice=draft,
+        position=2,
+        description="Reiskosten",
+        quantity=1,
+        unit_price_cents=4500,
+        vat_category="S",
+        vat_percent=21,
+    )
+    invoice = await service.issue_invoice(draft.id, actor=finance, today=TODAY)
+    travel = await InvoiceLine.get(invoice=invoice, position=2)
+    credit = await service.credit_invoice(invoice.id, [travel.id], actor=finance, today=TODAY)
+    assert credit.number == "2026-0002" and credit.gross_cents == 5445
+    assert credit.content["credited_invoice_number"] == "2026-0001"
+    assert (await Invoice.get(id=invoice.id)).status is InvoiceStatus.CREDITED
+    with pytest.raises(service.InvoiceLocked):
+        await service.credit_invoice(invoice.id, None, actor=finance, today=TODAY)
+
+
+async def test_only_finance_issues(finance: User) -> None:
+    draft = await service.create_draft_for_booking((await delivered_training()).id, actor=finance)
+    with pytest.raises(Forbidden):
+        await service.issue_invoice(draft.id, actor=await make_user(Role.COORDINATOR), today=TODAY)
+
+
+async def test_100_concurrent_issues_give_100_consecutive_numbers(finance: User, db_kind: str) -> None:
+    organisation = await billed_organisation()
+    drafts = [
+        await service.create_draft_for_booking((await delivered_training(organisation)).id, actor=finance)
+        for _ in range(100)
+    ]
+    results = await asyncio.gather(
+        *(service.issue_invoice(d.id, actor=finance, today=TODAY) for d in drafts), return_exceptions=True
+    )
+    assert all(isinstance(r, Invoice) for r in results), [r for r in results if not isinstance(r, Invoice)][
+        :3
+    ]
+    numbers = sorted(r.number for r in results)  # type: ignore[union-attr]
+    assert numbers == [f"2026-{n:04d}" for n in range(1, 101)]
+    assert (await InvoiceCounter.get(year=2026)).last_number == 100
