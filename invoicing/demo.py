@@ -1,5 +1,6 @@
 """Demo invoices: the team's details, and issued invoices at 21 % and VAT-exempt, a paid one, an
-overdue one and a credit note, so a new user sees every case. Loaded after the bookings demo."""
+overdue one, a credit note and a draft, so a new user sees every case. Loaded after the bookings
+demo."""
 
 from __future__ import annotations
 
@@ -71,10 +72,13 @@ async def load_invoicing_demo() -> None:
         ("GM0344", "Persoonlijke weerbaarheid", 60, 9, "overdue"),  # exempt, past its due date
         ("GM0344", "Voorzitten onder druk", 20, 2, "credited"),  # 21 %, credited
         ("GM0363", "Veilig thuis en op straat", 5, 14, "issued"),  # exempt, open
+        ("GM0344", "Omgaan met online haat", 3, 30, "draft"),  # 21 %, waiting to be issued
     ]
     for number, (code, offering, days_ago, participants, outcome) in enumerate(cases, start=1):
         booking = await _delivered(code, offering, days_ago, participants, number)
         draft = await service.create_draft_for_booking(booking.id)
+        if outcome == "draft":
+            continue
         issued = await service.issue_invoice(draft.id, actor=None, today=today - timedelta(days=days_ago - 2))
         if outcome == "paid":
             await Invoice.filter(id=issued.id).update(

@@ -1,0 +1,40 @@
+"""Finance in Chromium: issue a draft, download its PDF (read back), check the pages with axe."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from playwright.async_api import Page, expect
+from pypdf import PdfReader
+
+from server.demo import DEMO_TOTP_SECRET
+from tests.e2e.conftest import LiveServer, assert_accessible
+from tests.e2e.login import log_in
+
+
+async def test_finance_issues_a_draft_and_downloads_the_pdf(page: Page, live_server: LiveServer) -> None:
+    await log_in(page, live_server, "financien@weerbaar.example", totp_secret=DEMO_TOTP_SECRET)
+    await expect(page).to_have_url(f"{live_server.url}/financien")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Facturen")
+    await assert_accessible(page)
+
+    await page.get_by_role("link", name=re.compile("concept", re.I)).first.click()
+    await expect(page.get_by_role("button", name="Uitgeven")).to_be_visible()
+    await assert_accessible(page)
+    await page.get_by_role("button", name="Uitgeven").click()
+    await expect(page.get_by_role("status").first).to_contain_text("uitgegeven")
+    heading = await page.get_by_role("heading", level=1).text_content()
+    number = re.search(r"\d{4}-\d{4}", heading or "")
+    assert number, heading
+    await assert_accessible(page)
+
+    href = await page.get_by_role("link", name=re.compile("PDF downloaden")).get_attribute("href")
+    pdf = await page.request.get(live_server.url + href)
+    assert pdf.ok and pdf.headers["content-type"] == "application/pdf"
+    text = " ".join(PdfReader(io.BytesIO(await pdf.body())).pages[0].extract_text().split())
+    assert number.group(0) in text and "Utrecht" in text
+
+    await page.goto(f"{live_server.url}/financien/instellingen")
+    await expect(page.get_by_label(re.compile("IBAN"))).to_have_value("NL91ABNA0417164300")
+    await assert_accessible(page)
