@@ -6,6 +6,9 @@ Errors: Forbidden (not a coordinator), NotFound.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from tortoise import timezone
 from tortoise.transactions import in_transaction
 
@@ -15,12 +18,41 @@ from server.errors import Forbidden, NotFound
 from server.models import Role, User
 
 
-async def open_contact_requests() -> list[ContactRequest]:
-    return (
+@dataclass(frozen=True)
+class OpenContact:
+    id: int
+    email: str
+    created_at: datetime
+    reference: str
+    organisation: str
+    offering: str
+
+
+async def open_contact_requests() -> list[OpenContact]:
+    """Plain values: a nested select_related over two branches is not reliable in Tortoise 1.1."""
+    rows = (
         await ContactRequest.filter(done_at__isnull=True)
-        .select_related("session__booking__organisation", "session__booking__offering")
         .order_by("created_at", "id")
+        .values(
+            "id",
+            "email",
+            "created_at",
+            "session__booking__reference",
+            "session__booking__organisation__name",
+            "session__booking__offering__name",
+        )
     )
+    return [
+        OpenContact(
+            row["id"],
+            row["email"],
+            row["created_at"],
+            row["session__booking__reference"],
+            row["session__booking__organisation__name"],
+            row["session__booking__offering__name"],
+        )
+        for row in rows
+    ]
 
 
 async def mark_done(request_id: int, *, actor: User) -> ContactRequest:

@@ -3,12 +3,16 @@ clerks' read-only list of their organisation's invoices."""
 
 from __future__ import annotations
 
+import re
+from datetime import date
+
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from tortoise import timezone
 
-from invoicing import queries, service
+from invoicing import costs, exports, payments, queries, service
 from invoicing.models import InvoiceStatus, SellerSettings
 from server.access import requires
 from server.errors import DomainError, NotFound, ValidationFailed
@@ -26,6 +30,8 @@ NOTICES = {
         "Conceptfacturen zijn aangemaakt voor alle gegeven betaalde trainingen en annuleringskosten."
     ),
     "instellingen": _("De gegevens van het team zijn opgeslagen."),
+    "verstuurd": _("De mail met de pdf en de e-factuur staat klaar om te worden verstuurd."),
+    "betaald": _("De betaling is vastgelegd."),
 }
 READERS = (Role.FINANCE, Role.COORDINATOR)
 
@@ -184,6 +190,90 @@ async def organisation_invoices(request: Request) -> Response:
     )
 
 
+@requires(Role.FINANCE)
+async def send(request: Request) -> Response:
+    await read_form(request)
+    try:
+        await payments.send_invoice(
+            _invoice_id(request), actor=request.state.user, base_url=request.app.state.settings.base_url
+        )
+    except DomainError as error:
+        if error.status_code not in (400, 409):
+            raise
+        return await _detail(request, error=error.message, status_code=error.status_code)
+    return RedirectResponse(f"/financien/facturen/{_invoice_id(request)}?melding=verstuurd", status_code=303)
+
+
+def _paid_on(raw: str) -> date | None:
+    """YYYY-MM-DD (what a date field sends); empty is today; anything else None."""
+    raw = raw.strip()
+    if not raw:
+        return local_time(timezone.now()).date()
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+@requires(Role.FINANCE)
+async def mark_paid(request: Request) -> Response:
+    form = await read_form(request)
+    raw = form.get("paid_on")
+    paid_on = _paid_on(raw if isinstance(raw, str) else "")
+    if paid_on is None:
+        return await _detail(request, error=_("Vul een geldige betaaldatum in."), status_code=400)
+    try:
+        await payments.mark_paid(_invoice_id(request), paid_on, actor=request.state.user)
+    except DomainError as error:
+        if error.status_code not in (400, 409):
+            raise
+        return await _detail(request, error=error.message, status_code=error.status_code)
+    return RedirectResponse(f"/financien/facturen/{_invoice_id(request)}?melding=betaald", status_code=303)
+
+
+def _attachment(content: bytes, media_type: str, filename: str) -> Response:
+    return Response(
+        content,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@requires(Role.FINANCE)
+async def period_zip(request: Request) -> Response:
+    first, last = exports.parse_period(
+        request.query_params.get("van", ""), request.query_params.get("tot", "")
+    )
+    content = await run_in_threadpool(exports.zip_bytes, await exports.period_documents(first, last))
+    return _attachment(content, "application/zip", exports.period_name(first, last, "zip"))
+
+
+@requires(Role.FINANCE)
+async def period_journal(request: Request) -> Response:
+    first, last = exports.parse_period(
+        request.query_params.get("van", ""), request.query_params.get("tot", "")
+    )
+    content = exports.journal_csv(await exports.period_documents(first, last))
+    return _attachment(content, "text/csv; charset=utf-8", exports.period_name(first, last, "csv"))
+
+
+@requires(*READERS)
+async def free_session_costs(request: Request) -> Response:
+    this_year = local_time(timezone.now()).year
+    raw = request.query_params.get("jaar", "")
+    year = int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2999 else this_year
+    return render(
+        request,
+        "invoicing/costs.html",
+        {"overview": await costs.free_session_costs(year), "hours_per_day": costs.HOURS_PER_DAY_RATE},
+    )
+
+
 routes = [
     Route("/financien", invoice_list, methods=["GET"]),
     Route("/financien/concepten", make_drafts, methods=["POST"]),
@@ -196,4 +286,9 @@ routes = [
     Route("/financien/facturen/{invoice_id}/e-factuur.xml", download_ubl, methods=["GET"]),
     Route("/organisatie/facturen", own_invoices, methods=["GET"]),
     Route("/organisaties/{code}/facturen", organisation_invoices, methods=["GET"]),
+    Route("/financien/facturen/{invoice_id}/versturen", send, methods=["POST"]),
+    Route("/financien/facturen/{invoice_id}/betaald", mark_paid, methods=["POST"]),
+    Route("/financien/export.zip", period_zip, methods=["GET"]),
+    Route("/financien/journaal.csv", period_journal, methods=["GET"]),
+    Route("/financien/kosten", free_session_costs, methods=["GET"]),
 ]

@@ -20,6 +20,7 @@ from bookings import routes as booking_routes
 from bookings.policy import BookingPolicy
 from feedback import collect, collect_routes, form_routes, handout_routes, result_routes, retention
 from feedback.policy import FeedbackPolicy
+from invoicing import payments as invoicing_payments
 from invoicing import routes as invoicing_routes
 from invoicing import service as invoicing_service
 from server import admin_routes, auth_routes, dev_routes, organisation_routes, pages
@@ -81,12 +82,16 @@ def periodic_jobs(settings: Settings) -> list[Job]:
     async def create_invoice_drafts() -> int:
         return await invoicing_service.create_missing_drafts()
 
+    async def send_payment_reminders() -> int:
+        return await invoicing_payments.send_payment_reminders(settings.payment_reminder_days)
+
     return [
         send_booking_reminders,
         expire_trainer_requests,
         open_feedback_links,
         apply_feedback_retention,
         create_invoice_drafts,
+        send_payment_reminders,
     ]
 
 

@@ -1,4 +1,4 @@
-"""The `weerbaar` command: serve, migrate, worker, demo data, organisations and users."""
+"""The `weerbaar` command: serve, migrate, worker, demo data, organisations, users and invoice exports."""
 
 from __future__ import annotations
 
@@ -121,6 +121,28 @@ def cmd_orgs_import(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_with_orm(settings, work))
 
 
+def cmd_invoices_export(settings: Settings, args: argparse.Namespace) -> int:
+    from invoicing.exports import parse_period, write_period
+    from server.errors import ValidationFailed
+
+    try:
+        first, last = parse_period(args.first, args.last)
+    except ValidationFailed as error:
+        for message in error.errors.values():
+            print(f"Fout: {message}", file=sys.stderr)
+        return 2
+
+    async def work() -> int:
+        written = await write_period(first, last, Path(args.out))
+        for path in written:
+            print(path)
+        documents = sum(1 for path in written if path.suffix == ".pdf")
+        print(f"{len(written)} bestanden geschreven ({documents} documenten van {first} tot en met {last}).")
+        return 0
+
+    return asyncio.run(_with_orm(settings, work))
+
+
 def cmd_user_add(settings: Settings, args: argparse.Namespace) -> int:
     from server.users import add_user
 
@@ -215,6 +237,19 @@ def build_parser() -> argparse.ArgumentParser:
     orgs_import = orgs.add_parser("import", help="gemeenten of provincies importeren (CBS-formaat)")
     orgs_import.add_argument("file")
     orgs_import.set_defaults(handler=cmd_orgs_import)
+
+    invoices = commands.add_parser("invoices", help="facturen").add_subparsers(
+        dest="invoices_command", required=True
+    )
+    invoices_export = invoices.add_parser(
+        "export", help="pdf's, e-facturen (UBL) en journaal.csv van een periode wegschrijven"
+    )
+    invoices_export.add_argument(
+        "--from", dest="first", required=True, help="eerste factuurdatum (JJJJ-MM-DD)"
+    )
+    invoices_export.add_argument("--to", dest="last", required=True, help="laatste factuurdatum (JJJJ-MM-DD)")
+    invoices_export.add_argument("--out", required=True, help="map voor de bestanden (wordt aangemaakt)")
+    invoices_export.set_defaults(handler=cmd_invoices_export)
 
     user = commands.add_parser("user", help="gebruikers").add_subparsers(dest="user_command", required=True)
     user_add = user.add_parser("add", help="gebruiker toevoegen (zonder uitnodigingsmail)")

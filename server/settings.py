@@ -46,6 +46,7 @@ class Settings:
     travel_buffer_hours: int = 2
     request_expiry_hours: int = 72
     feedback_window_days: int = 14
+    payment_reminder_days: tuple[int, ...] = (14, 28)
     feedback_threshold: int = 5
     feedback_text_retention_months: int = 24
     feedback_contact_retention_months: int = 12

@@ -155,6 +155,11 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/financien/facturen/{invoice_id}/e-factuur.xml"): ORG_VIEW,
     ("GET", "/organisatie/facturen"): only("clerk", "other_clerk"),
     ("GET", "/organisaties/{code}/facturen"): ORG_VIEW,
+    ("GET", "/financien/export.zip"): only("finance"),
+    ("GET", "/financien/journaal.csv"): only("finance"),
+    ("GET", "/financien/kosten"): only("coordinator", "finance"),
+    ("POST", "/financien/facturen/{invoice_id}/versturen"): only("finance"),
+    ("POST", "/financien/facturen/{invoice_id}/betaald"): only("finance"),
     ("GET", "/dev/mail"): everyone(),
     ("GET", "/dev/mail/{message_id}"): everyone(),
 }

@@ -1,0 +1,205 @@
+"""After issuing: sending documents by mail, recording payment, and payment reminders.
+
+Rules:
+- An issued or sent invoice or credit note is mailed, with its stored PDF and UBL attached, to the
+  booking's invoice address, else the organisation's; without an address it is not sent. Sending
+  again is allowed (a lost mail) and written to the audit log.
+- An issued or sent document is marked paid with a date that is neither in the future nor before
+  its issue date.
+- After the due date, unpaid invoices get a reminder once per step (days after the due date). Each
+  step is an audit entry on the invoice, checked and written with the invoice row locked, so two
+  processes never send the same step. When several steps are due at once only the latest is sent;
+  the earlier ones are recorded as covered.
+
+Mail goes through the outbox, written in the same transaction as the change.
+
+Errors: InvoiceRuleBroken (400), InvoiceLocked (409), NotFound, Forbidden.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+from typing import Any
+
+from tortoise import timezone
+from tortoise.transactions import in_transaction
+
+from bookings.models import Booking
+from invoicing.document import DocumentKind
+from invoicing.models import Invoice, InvoiceStatus
+from invoicing.service import InvoiceLocked, InvoiceRuleBroken, _require_finance, seller_settings
+from server.audit import record
+from server.errors import NotFound
+from server.i18n import _
+from server.mail import Attachment, queue_mail
+from server.models import AuditEntry, Organisation, User
+from server.templating import local_time
+
+log = logging.getLogger("weerbaar.invoicing")
+
+OPEN = (InvoiceStatus.ISSUED, InvoiceStatus.SENT)
+REMINDER_SENT = "invoice_reminder_sent"
+REMINDER_COVERED = "invoice_reminder_covered"
+
+
+def _today() -> date:
+    return local_time(timezone.now()).date()
+
+
+async def _invoice_address(invoice: Invoice) -> tuple[str, Organisation]:
+    """The booking's invoice address, else the organisation's; a credit note follows its invoice."""
+    organisation = await Organisation.get(id=invoice.organisation_id)  # type: ignore[attr-defined]
+    booking_id = invoice.booking_id  # type: ignore[attr-defined]
+    if booking_id is None and invoice.credited_invoice_id:  # type: ignore[attr-defined]
+        credited = await Invoice.get(id=invoice.credited_invoice_id)  # type: ignore[attr-defined]
+        booking_id = credited.booking_id  # type: ignore[attr-defined]
+    booking = await Booking.get_or_none(id=booking_id) if booking_id else None
+    address = (booking.invoice_email if booking else "") or organisation.invoice_email
+    return address.strip(), organisation
+
+
+async def _mail_context(invoice: Invoice, organisation: Organisation) -> dict[str, Any]:
+    """Plain values from the frozen content: the IBAN and reference printed on the document."""
+    frozen = invoice.content or {}
+    seller = frozen.get("seller") or {}
+    iban = seller.get("iban") or (await seller_settings()).iban
+    return {
+        "is_credit_note": invoice.kind is DocumentKind.CREDIT_NOTE,
+        "organisation_name": organisation.name,
+        "number": invoice.number or "",
+        "gross_cents": invoice.gross_cents,
+        "issue_date": invoice.issue_date,
+        "due_date": invoice.due_date,
+        "iban": iban,
+        "payment_reference": frozen.get("payment_reference") or invoice.number or "",
+    }
+
+
+async def send_invoice(invoice_id: int, *, actor: User | None, base_url: str) -> Invoice:
+    """Mail an issued or sent document with its PDF and UBL; issued becomes sent.
+
+    Raises NotFound, Forbidden (not finance), InvoiceLocked (draft, paid or credited) and
+    InvoiceRuleBroken (no invoice address).
+    """
+    _require_finance(actor)
+    async with in_transaction():
+        invoice = await Invoice.select_for_update().get_or_none(id=invoice_id)
+        if invoice is None:
+            raise NotFound()
+        if invoice.status not in OPEN:
+            raise InvoiceLocked(_("Alleen een uitgegeven of al verstuurde factuur kan worden verstuurd."))
+        address, organisation = await _invoice_address(invoice)
+        if not address:
+            raise InvoiceRuleBroken(
+                _(
+                    "Er is geen factuuradres (e-mail) bekend voor %(name)s. Vul het in bij de "
+                    "factuurgegevens van de organisatie of bij de boeking, en verstuur de factuur opnieuw."
+                )
+                % {"name": organisation.name}
+            )
+        context = await _mail_context(invoice, organisation)
+        context["link"] = f"{base_url.rstrip('/')}/organisaties/{organisation.cbs_code}/facturen"
+        await queue_mail(
+            address,
+            "invoicing/invoice",
+            context,
+            attachments=[
+                Attachment(f"{invoice.number}.pdf", "application/pdf", bytes(invoice.pdf or b"")),
+                Attachment(f"{invoice.number}.xml", "application/xml", bytes(invoice.ubl or b"")),
+            ],
+        )
+        action = "invoice_resent" if invoice.status is InvoiceStatus.SENT else "invoice_sent"
+        invoice.status = InvoiceStatus.SENT
+        invoice.sent_at = timezone.now()
+        await invoice.save(update_fields=["status", "sent_at"])
+        await record(actor, action, invoice, f"{invoice.number} aan {address}")
+    return invoice
+
+
+async def mark_paid(
+    invoice_id: int, paid_on: date, *, actor: User | None, today: date | None = None
+) -> Invoice:
+    """Record the payment of an issued or sent document on a date between its issue date and today.
+
+    Raises NotFound, Forbidden (not finance), InvoiceLocked (draft, paid or credited) and
+    InvoiceRuleBroken (a date in the future or before the issue date).
+    """
+    _require_finance(actor)
+    today = today or _today()
+    async with in_transaction():
+        invoice = await Invoice.select_for_update().get_or_none(id=invoice_id)
+        if invoice is None:
+            raise NotFound()
+        if invoice.status not in OPEN:
+            raise InvoiceLocked(
+                _(
+                    "Alleen een uitgegeven of verstuurde factuur die nog open staat kan als betaald "
+                    "worden gemarkeerd."
+                )
+            )
+        if paid_on > today:
+            raise InvoiceRuleBroken(
+                _("De betaaldatum ligt in de toekomst. Kies vandaag of een eerdere datum.")
+            )
+        if invoice.issue_date and paid_on < invoice.issue_date:
+            raise InvoiceRuleBroken(_("De betaaldatum ligt vóór de factuurdatum. Controleer de datum."))
+        invoice.status = InvoiceStatus.PAID
+        invoice.paid_on = paid_on
+        await invoice.save(update_fields=["status", "paid_on"])
+        await record(actor, "invoice_paid", invoice, f"{invoice.number}: betaald op {paid_on.isoformat()}")
+    return invoice
+
+
+def _step(days: int) -> str:
+    return f"stap {days}"
+
+
+async def _remind(invoice_id: int, steps: list[int], today: date) -> bool:
+    """Send the latest due step not yet handled for one invoice; False when nothing went out."""
+    async with in_transaction():
+        invoice = await Invoice.select_for_update().get_or_none(id=invoice_id)
+        if (
+            invoice is None
+            or invoice.kind is not DocumentKind.INVOICE
+            or invoice.status not in OPEN
+            or invoice.due_date is None
+        ):
+            return False
+        handled = set(
+            await AuditEntry.filter(
+                action__in=(REMINDER_SENT, REMINDER_COVERED), object_type="Invoice", object_id=str(invoice.id)
+            ).values_list("summary", flat=True)
+        )
+        pending = [
+            days
+            for days in steps
+            if invoice.due_date + timedelta(days=days) <= today and _step(days) not in handled
+        ]
+        if not pending:
+            return False
+        address, organisation = await _invoice_address(invoice)
+        if not address:
+            log.warning("invoice %s: no invoice address for a payment reminder", invoice.number)
+            return False
+        *covered, latest = pending
+        for days in covered:
+            await record(None, REMINDER_COVERED, invoice, _step(days))
+        await queue_mail(address, "invoicing/reminder", await _mail_context(invoice, organisation))
+        await record(None, REMINDER_SENT, invoice, _step(latest))
+    return True
+
+
+async def send_payment_reminders(steps_days: tuple[int, ...] = (14, 28), *, today: date | None = None) -> int:
+    """Periodic job: a reminder per step of days after the due date for open invoices; how many went out."""
+    steps = sorted({days for days in steps_days if days >= 0})
+    if not steps:
+        return 0
+    today = today or _today()
+    candidates = await Invoice.filter(
+        kind=DocumentKind.INVOICE, status__in=OPEN, due_date__lte=today - timedelta(days=steps[0])
+    ).values_list("id", flat=True)
+    sent = 0
+    for invoice_id in candidates:
+        sent += await _remind(invoice_id, steps, today)
+    return sent
