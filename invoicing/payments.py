@@ -28,7 +28,7 @@ from tortoise.transactions import in_transaction
 from bookings.models import Booking
 from invoicing.document import DocumentKind
 from invoicing.models import Invoice, InvoiceStatus
-from invoicing.service import InvoiceLocked, InvoiceRuleBroken, _require_finance, seller_settings
+from invoicing.service import InvoiceLocked, InvoiceRuleBroken, require_finance, seller_settings
 from server.audit import record
 from server.errors import NotFound
 from server.i18n import _
@@ -82,7 +82,7 @@ async def send_invoice(invoice_id: int, *, actor: User | None, base_url: str) ->
     Raises NotFound, Forbidden (not finance), InvoiceLocked (draft, paid or credited) and
     InvoiceRuleBroken (no invoice address).
     """
-    _require_finance(actor)
+    require_finance(actor)
     async with in_transaction():
         invoice = await Invoice.select_for_update().get_or_none(id=invoice_id)
         if invoice is None:
@@ -125,7 +125,7 @@ async def mark_paid(
     Raises NotFound, Forbidden (not finance), InvoiceLocked (draft, paid or credited) and
     InvoiceRuleBroken (a date in the future or before the issue date).
     """
-    _require_finance(actor)
+    require_finance(actor)
     today = today or _today()
     async with in_transaction():
         invoice = await Invoice.select_for_update().get_or_none(id=invoice_id)

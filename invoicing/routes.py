@@ -4,6 +4,7 @@ clerks' read-only list of their organisation's invoices."""
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from datetime import date
 
 from starlette.concurrency import run_in_threadpool
@@ -12,7 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from tortoise import timezone
 
-from invoicing import costs, exports, payments, queries, service
+from invoicing import costs, drafts, exports, payments, queries, service
 from invoicing.models import InvoiceStatus, SellerSettings
 from server.access import requires
 from server.errors import DomainError, NotFound, ValidationFailed
@@ -274,6 +275,49 @@ async def free_session_costs(request: Request) -> Response:
     )
 
 
+def _line_id(request: Request) -> int:
+    raw = request.path_params["line_id"]
+    if not raw.isdigit() or len(raw) > 9:
+        raise NotFound()
+    return int(raw)
+
+
+async def _edit_draft(request: Request, change: Callable[[dict[str, str]], Awaitable[object]]) -> Response:
+    form = await read_form(request)
+    values = values_of(form, *drafts.LINE_FIELDS)
+    try:
+        await change(values)
+    except ValidationFailed as error:
+        return await _detail(request, error=" ".join(error.errors.values()), status_code=400)
+    except DomainError as error:
+        if error.status_code not in (400, 409):
+            raise
+        return await _detail(request, error=error.message, status_code=error.status_code)
+    return RedirectResponse(f"/financien/facturen/{_invoice_id(request)}#regels", status_code=303)
+
+
+@requires(Role.FINANCE)
+async def add_line(request: Request) -> Response:
+    actor = request.state.user
+    return await _edit_draft(request, lambda v: drafts.add_draft_line(_invoice_id(request), v, actor=actor))
+
+
+@requires(Role.FINANCE)
+async def change_line(request: Request) -> Response:
+    actor = request.state.user
+    return await _edit_draft(
+        request, lambda v: drafts.change_draft_line(_invoice_id(request), _line_id(request), v, actor=actor)
+    )
+
+
+@requires(Role.FINANCE)
+async def remove_line(request: Request) -> Response:
+    actor = request.state.user
+    return await _edit_draft(
+        request, lambda v: drafts.remove_draft_line(_invoice_id(request), _line_id(request), actor=actor)
+    )
+
+
 routes = [
     Route("/financien", invoice_list, methods=["GET"]),
     Route("/financien/concepten", make_drafts, methods=["POST"]),
@@ -291,4 +335,7 @@ routes = [
     Route("/financien/export.zip", period_zip, methods=["GET"]),
     Route("/financien/journaal.csv", period_journal, methods=["GET"]),
     Route("/financien/kosten", free_session_costs, methods=["GET"]),
+    Route("/financien/facturen/{invoice_id}/regels", add_line, methods=["POST"]),
+    Route("/financien/facturen/{invoice_id}/regels/{line_id}", change_line, methods=["POST"]),
+    Route("/financien/facturen/{invoice_id}/regels/{line_id}/verwijderen", remove_line, methods=["POST"]),
 ]

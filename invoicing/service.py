@@ -44,7 +44,7 @@ class InvoiceLocked(DomainError):
     status_code = 409
 
 
-def _require_finance(actor: User | None) -> None:
+def require_finance(actor: User | None) -> None:
     if actor is not None and actor.role is not Role.FINANCE:
         raise Forbidden()
 
@@ -83,7 +83,7 @@ def _is_invoiceable(booking: Booking) -> bool:
 
 async def create_draft_for_booking(booking_id: int, *, actor: User | None = None) -> Invoice:
     """The draft for a delivered paid training or a cancellation fee (one per booking)."""
-    _require_finance(actor)
+    require_finance(actor)
     booking = await Booking.get_or_none(id=booking_id).select_related("offering", "organisation")
     if booking is None:
         raise NotFound()
@@ -248,7 +248,7 @@ def _lines(lines: list[InvoiceLine]) -> tuple[Line, ...]:
 
 async def issue_invoice(invoice_id: int, *, actor: User | None, today: date | None = None) -> Invoice:
     """Number, freeze and render a draft, all in one transaction."""
-    _require_finance(actor)
+    require_finance(actor)
     today = today or local_time(timezone.now()).date()
     async with in_transaction():
         invoice = await Invoice.select_for_update().get_or_none(id=invoice_id)
@@ -296,7 +296,7 @@ async def credit_invoice(
     invoice_id: int, line_ids: list[int] | None, *, actor: User | None, today: date | None = None
 ) -> Invoice:
     """A credit note for the whole invoice or the chosen lines; an invoice is credited once."""
-    _require_finance(actor)
+    require_finance(actor)
     today = today or local_time(timezone.now()).date()
     async with in_transaction():
         original = await Invoice.select_for_update().get_or_none(id=invoice_id, kind=DocumentKind.INVOICE)
@@ -374,7 +374,7 @@ def _iban_is_valid(iban: str) -> bool:
 
 async def save_seller_settings(values: dict[str, str], *, actor: User) -> SellerSettings:
     """Finance keeps the team's legal details for invoices; each field is checked."""
-    _require_finance(actor)
+    require_finance(actor)
     cleaned = {name: values.get(name, "").strip() for name in SELLER_FIELDS}
     cleaned["postcode"] = cleaned["postcode"].upper()
     cleaned["vat_id"] = cleaned["vat_id"].upper().replace(" ", "")

@@ -1,9 +1,12 @@
-"""Finance in Chromium: issue a draft, download its PDF (read back), check the pages with axe."""
+"""Finance in Chromium: issue a draft, download its PDF (read back) and the ZIP of the period, check
+the pages with axe."""
 
 from __future__ import annotations
 
 import io
 import re
+import zipfile
+from datetime import date, timedelta
 
 from playwright.async_api import Page, expect
 from pypdf import PdfReader
@@ -34,6 +37,12 @@ async def test_finance_issues_a_draft_and_downloads_the_pdf(page: Page, live_ser
     assert pdf.ok and pdf.headers["content-type"] == "application/pdf"
     text = " ".join(PdfReader(io.BytesIO(await pdf.body())).pages[0].extract_text().split())
     assert number.group(0) in text and "Utrecht" in text
+
+    first, last = date.today() - timedelta(days=120), date.today() + timedelta(days=1)
+    archive = await page.request.get(f"{live_server.url}/financien/export.zip?van={first}&tot={last}")
+    assert archive.ok
+    names = zipfile.ZipFile(io.BytesIO(await archive.body())).namelist()
+    assert f"{number.group(0)}.pdf" in names and f"{number.group(0)}.xml" in names and "journaal.csv" in names
 
     await page.goto(f"{live_server.url}/financien/instellingen")
     await expect(page.get_by_label(re.compile("IBAN"))).to_have_value("NL91ABNA0417164300")

@@ -110,3 +110,32 @@ async def test_the_teams_details_are_checked(client: httpx.AsyncClient, finance)
         "NL123456782B01",
         14,
     )
+
+
+async def test_finance_edits_a_drafts_lines_before_issuing(client: httpx.AsyncClient, finance) -> None:  # type: ignore[no-untyped-def]
+    from invoicing.models import InvoiceLine
+
+    draft = await service.create_draft_for_booking((await delivered_training()).id, actor=finance)
+    await sign_in(client, finance)
+    url = f"/financien/facturen/{draft.id}/regels"
+    bad = await post(client, url, {"description": "", "quantity": "0", "unit_price": "gratis", "vat": "X"})
+    assert bad.status_code == 400 and "omschrijving" in bad.text.lower()
+    added = await post(
+        client, url, {"description": "Reiskosten", "quantity": "1", "unit_price": "45,00", "vat": "S21"}
+    )
+    assert added.status_code == 303
+    travel = await InvoiceLine.get(invoice_id=draft.id, description="Reiskosten")
+    changed = await post(
+        client,
+        f"{url}/{travel.id}",
+        {"description": "Reiskosten trainer", "quantity": "2", "unit_price": "45,00", "vat": "E0"},
+    )
+    assert changed.status_code == 303
+    travel = await InvoiceLine.get(id=travel.id)
+    assert (travel.quantity, travel.vat_percent, travel.description) == (2, 0, "Reiskosten trainer")
+    issued = await post(client, f"/financien/facturen/{draft.id}/uitgeven")
+    assert issued.status_code == 303
+    invoice = await Invoice.get(id=draft.id)
+    assert invoice.net_cents == 12 * 18500 + 9000
+    locked = await post(client, f"{url}/{travel.id}/verwijderen")
+    assert locked.status_code == 409 and await InvoiceLine.exists(id=travel.id)

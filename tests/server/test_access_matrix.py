@@ -160,6 +160,9 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/financien/kosten"): only("coordinator", "finance"),
     ("POST", "/financien/facturen/{invoice_id}/versturen"): only("finance"),
     ("POST", "/financien/facturen/{invoice_id}/betaald"): only("finance"),
+    ("POST", "/financien/facturen/{invoice_id}/regels"): only("finance"),
+    ("POST", "/financien/facturen/{invoice_id}/regels/{line_id}"): only("finance"),
+    ("POST", "/financien/facturen/{invoice_id}/regels/{line_id}/verwijderen"): only("finance"),
     ("GET", "/dev/mail"): everyone(),
     ("GET", "/dev/mail/{message_id}"): everyone(),
 }
@@ -286,6 +289,7 @@ def concrete_path(path: str, world: World) -> str:
         .replace("{period_id}", str(world.blocked_period.id))
         .replace("{contact_id}", str(world.contact.id))
         .replace("{invoice_id}", str(world.invoice.id))
+        .replace("{line_id}", "1")
         .replace("{form_id}", str(world.question.form_id))
         .replace("{question_id}", str(world.question.id))
     )
