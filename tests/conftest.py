@@ -44,6 +44,13 @@ async def database_url(db_kind: str) -> AsyncIterator[str]:
             await Tortoise.close_connections()
 
 
+@pytest.fixture
+async def fresh_url(db_kind: str) -> AsyncIterator[str]:
+    """A second, empty database of the kind under test (for the CLI and other processes)."""
+    async with throwaway_database(db_kind) as url:
+        yield url
+
+
 @pytest.fixture(autouse=True)
 async def clean_database(database_url: str) -> None:
     await truncate_all_models()

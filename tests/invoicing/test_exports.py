@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import subprocess
 import sys
 import zipfile
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -23,7 +20,7 @@ from invoicing.models import Invoice
 from server.models import Organisation, Role, User
 from server.templating import AMSTERDAM
 from tests.bookings.factories import make_booking, make_offering
-from tests.databases import throwaway_database
+from tests.cli import weerbaar
 from tests.factories import make_user, sign_in
 from tests.invoicing.factories import TODAY, billed_organisation, delivered_training
 
@@ -235,30 +232,6 @@ async def test_the_cost_overview_counts_hours_times_day_rates_per_quarter(client
     assert page.text.count("<h1") == 1 and "<caption" in page.text
     assert "nog) geen gratis sessies" in (await client.get("/financien/kosten?jaar=2025")).text
     assert (await client.get("/financien/kosten?jaar=abc")).status_code == 200
-
-
-@pytest.fixture
-async def fresh_url(db_kind: str) -> AsyncIterator[str]:
-    async with throwaway_database(db_kind) as url:
-        yield url
-
-
-def weerbaar(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "WEERBAAR_DATABASE_URL": url,
-        "WEERBAAR_SECRET_KEY": "cli-test-secret-key-long-enough-1234567890",
-        "WEERBAAR_BASE_URL": "http://weerbaar.test",
-    }
-    env.pop("WEERBAAR_SMTP_URL", None)
-    return subprocess.run(
-        [sys.executable, "-m", "server.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX only")

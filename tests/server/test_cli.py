@@ -5,39 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from tests.databases import throwaway_database
+from tests.cli import weerbaar
 from tests.paths import SHARED_DATA
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX only")
-
-
-@pytest.fixture
-async def fresh_url(db_kind: str) -> AsyncIterator[str]:
-    async with throwaway_database(db_kind) as url:
-        yield url
-
-
-def weerbaar(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "WEERBAAR_DATABASE_URL": url,
-        "WEERBAAR_SECRET_KEY": "cli-test-secret-key-long-enough-1234567890",
-        "WEERBAAR_BASE_URL": "http://weerbaar.test",
-    }
-    env.pop("WEERBAAR_SMTP_URL", None)
-    return subprocess.run(
-        [sys.executable, "-m", "server.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 async def test_migrate_demo_import_and_users(fresh_url: str, tmp_path: Path) -> None:

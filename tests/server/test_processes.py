@@ -8,13 +8,10 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
 from email.message import EmailMessage
 
 import httpx
-import pytest
 
-from tests.databases import throwaway_database
 from tests.smtp import SmtpSink, free_port
 
 SECRET = "process-test-secret-key-long-enough-0123456789"
@@ -33,12 +30,6 @@ async def main():
 
 asyncio.run(main())
 """
-
-
-@pytest.fixture
-async def fresh_url(db_kind: str) -> AsyncIterator[str]:
-    async with throwaway_database(db_kind) as url:
-        yield url
 
 
 def environment(url: str, **extra: str) -> dict[str, str]:

@@ -1,0 +1,25 @@
+"""Running the `weerbaar` command as a user would, against a given database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+
+def weerbaar(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "WEERBAAR_DATABASE_URL": url,
+        "WEERBAAR_SECRET_KEY": "cli-test-secret-key-long-enough-1234567890",
+        "WEERBAAR_BASE_URL": "http://weerbaar.test",
+    }
+    env.pop("WEERBAAR_SMTP_URL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
