@@ -33,7 +33,7 @@ from server.audit import record
 from server.errors import NotFound
 from server.i18n import _
 from server.mail import Attachment, queue_mail
-from server.models import AuditEntry, Organisation, User
+from server.models import AuditEntry, Organisation, Role, User
 from server.templating import local_time
 
 log = logging.getLogger("weerbaar.invoicing")
@@ -203,3 +203,41 @@ async def send_payment_reminders(steps_days: tuple[int, ...] = (14, 28), *, toda
     for invoice_id in candidates:
         sent += await _remind(invoice_id, steps, today)
     return sent
+
+
+async def ask_for_purchase_order(invoice_id: int, *, actor: User, base_url: str) -> int:
+    """Finance asks the organisation's clerks for the purchase-order number a draft still lacks.
+
+    Returns how many clerks were mailed; InvoiceRuleBroken when there is nothing to ask or nobody to ask.
+    """
+    require_finance(actor)
+    invoice = await Invoice.get_or_none(id=invoice_id).select_related("organisation", "booking")
+    if invoice is None:
+        raise NotFound()
+    if (
+        not invoice.is_draft
+        or invoice.booking is None
+        or invoice.order_reference
+        or invoice.booking.po_number
+    ):
+        raise InvoiceRuleBroken(_("Voor dit concept hoeft geen inkoopordernummer meer te worden gevraagd."))
+    clerks = await User.filter(organisation_id=invoice.organisation_id, role=Role.CLERK, is_active=True)  # type: ignore[attr-defined]
+    if not clerks:
+        raise InvoiceRuleBroken(
+            _("Deze organisatie heeft geen actieve griffier om het nummer aan te vragen.")
+        )
+    async with in_transaction():
+        for clerk in clerks:
+            await queue_mail(
+                clerk.email,
+                "invoicing/purchase_order_request",
+                {
+                    "clerk": clerk,
+                    "invoice": invoice,
+                    "booking": invoice.booking,
+                    "organisation": invoice.organisation,
+                    "link": f"{base_url}/boekingen/{invoice.booking.reference}",
+                },
+            )
+        await record(actor, "purchase_order_requested", invoice, invoice.organisation.name)
+    return len(clerks)

@@ -33,6 +33,7 @@ NOTICES = {
     "instellingen": _("De gegevens van het team zijn opgeslagen."),
     "verstuurd": _("De mail met de pdf en de e-factuur staat klaar om te worden verstuurd."),
     "betaald": _("De betaling is vastgelegd."),
+    "inkooporder": _("De griffie is per e-mail gevraagd om het inkoopordernummer."),
 }
 READERS = (Role.FINANCE, Role.COORDINATOR)
 
@@ -318,6 +319,22 @@ async def remove_line(request: Request) -> Response:
     )
 
 
+@requires(Role.FINANCE)
+async def ask_purchase_order(request: Request) -> Response:
+    await read_form(request)
+    try:
+        await payments.ask_for_purchase_order(
+            _invoice_id(request), actor=request.state.user, base_url=request.app.state.settings.base_url
+        )
+    except DomainError as error:
+        if error.status_code != 400:
+            raise
+        return await _detail(request, error=error.message, status_code=400)
+    return RedirectResponse(
+        f"/financien/facturen/{_invoice_id(request)}?melding=inkooporder", status_code=303
+    )
+
+
 routes = [
     Route("/financien", invoice_list, methods=["GET"]),
     Route("/financien/concepten", make_drafts, methods=["POST"]),
@@ -335,6 +352,7 @@ routes = [
     Route("/financien/export.zip", period_zip, methods=["GET"]),
     Route("/financien/journaal.csv", period_journal, methods=["GET"]),
     Route("/financien/kosten", free_session_costs, methods=["GET"]),
+    Route("/financien/facturen/{invoice_id}/inkooporder-vragen", ask_purchase_order, methods=["POST"]),
     Route("/financien/facturen/{invoice_id}/regels", add_line, methods=["POST"]),
     Route("/financien/facturen/{invoice_id}/regels/{line_id}", change_line, methods=["POST"]),
     Route("/financien/facturen/{invoice_id}/regels/{line_id}/verwijderen", remove_line, methods=["POST"]),

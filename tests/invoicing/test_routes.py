@@ -139,3 +139,23 @@ async def test_finance_edits_a_drafts_lines_before_issuing(client: httpx.AsyncCl
     assert invoice.net_cents == 12 * 18500 + 9000
     locked = await post(client, f"{url}/{travel.id}/verwijderen")
     assert locked.status_code == 409 and await InvoiceLine.exists(id=travel.id)
+
+
+async def test_finance_asks_the_clerk_for_a_missing_purchase_order_number(
+    client: httpx.AsyncClient, finance
+) -> None:  # type: ignore[no-untyped-def]
+    from server.mail import OutboxMessage
+
+    organisation = await billed_organisation(requires_po_number=True)
+    clerk = await make_user(Role.CLERK, organisation=organisation, email="griffie@zeist.nl")
+    booking = await delivered_training(organisation, po_number="")
+    draft = await service.create_draft_for_booking(booking.id, actor=finance)
+    await sign_in(client, finance)
+    page = await client.get(f"/financien/facturen/{draft.id}")
+    assert "Vraag de griffie om het nummer" in page.text
+    refused = await post(client, f"/financien/facturen/{draft.id}/uitgeven")
+    assert refused.status_code == 400 and "inkoopordernummer" in refused.text
+    asked = await post(client, f"/financien/facturen/{draft.id}/inkooporder-vragen")
+    assert asked.status_code == 303
+    mail = await OutboxMessage.get(to_address=clerk.email)
+    assert booking.reference in mail.subject and f"/boekingen/{booking.reference}" in mail.body_text

@@ -160,6 +160,7 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/financien/kosten"): only("coordinator", "finance"),
     ("POST", "/financien/facturen/{invoice_id}/versturen"): only("finance"),
     ("POST", "/financien/facturen/{invoice_id}/betaald"): only("finance"),
+    ("POST", "/financien/facturen/{invoice_id}/inkooporder-vragen"): only("finance"),
     ("POST", "/financien/facturen/{invoice_id}/regels"): only("finance"),
     ("POST", "/financien/facturen/{invoice_id}/regels/{line_id}"): only("finance"),
     ("POST", "/financien/facturen/{invoice_id}/regels/{line_id}/verwijderen"): only("finance"),
