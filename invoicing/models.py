@@ -38,6 +38,8 @@ class SellerSettings(Model):
     iban = fields.CharField(max_length=34, default="")
     invoice_email = fields.CharField(max_length=254, default="")
     payment_term_days = fields.IntField(default=30)
+    #: The number of the n-th document of a year, e.g. 2026-0001: {year} and {number} with optional width.
+    number_format = fields.CharField(max_length=40, default="{year}-{number:04d}")
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:

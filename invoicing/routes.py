@@ -162,6 +162,8 @@ async def settings_form(request: Request) -> Response:
     values = {name: str(getattr(current, name)) if current else "" for name in service.SELLER_FIELDS}
     if not values["payment_term_days"]:
         values["payment_term_days"] = "30"
+    if not values["number_format"]:
+        values["number_format"] = "{year}-{number:04d}"
     return await _settings_page(request, values, {})
 
 

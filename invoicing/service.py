@@ -199,7 +199,15 @@ def _buyer(organisation: Organisation) -> Buyer:
     )
 
 
-async def _next_number(year: int) -> str:
+#: A number format holds {year} and then {number} (numbers restart each year), e.g. "F{year}-{number:05d}".
+NUMBER_FORMAT = re.compile(r"^[A-Za-z0-9/_.-]*\{year\}[A-Za-z0-9/_.-]*\{number(:0[2-8]d)?\}[A-Za-z0-9/_.-]*$")
+
+
+def format_number(number_format: str, year: int, number: int) -> str:
+    return number_format.format(year=year, number=number)
+
+
+async def _next_number(year: int, number_format: str) -> str:
     """The next number of the year; call inside the issuing transaction (the counter stays locked)."""
     counter = await InvoiceCounter.select_for_update().get_or_none(year=year)
     if counter is None:
@@ -211,7 +219,7 @@ async def _next_number(year: int) -> str:
         counter = await InvoiceCounter.select_for_update().get(year=year)
     counter.last_number += 1
     await counter.save(update_fields=["last_number"])
-    return f"{year}-{counter.last_number:04d}"
+    return format_number(number_format, year, counter.last_number)
 
 
 def document_json(document: InvoiceDocument) -> dict[str, object]:
@@ -276,7 +284,7 @@ async def issue_invoice(invoice_id: int, *, actor: User | None, today: date | No
         settings = await seller_settings()
         document = InvoiceDocument(
             kind=DocumentKind.INVOICE,
-            number=await _next_number(today.year),
+            number=await _next_number(today.year, settings.number_format),
             issue_date=today,
             due_date=today + timedelta(days=settings.payment_term_days),
             delivery_date=invoice.delivery_date or today,
@@ -333,7 +341,7 @@ async def credit_invoice(
         frozen = original.content or {}
         document = InvoiceDocument(
             kind=DocumentKind.CREDIT_NOTE,
-            number=await _next_number(today.year),
+            number=await _next_number(today.year, settings.number_format),
             issue_date=today,
             due_date=today + timedelta(days=settings.payment_term_days),
             delivery_date=original.delivery_date or today,
@@ -352,6 +360,7 @@ async def credit_invoice(
 
 
 SELLER_FIELDS = (
+    "number_format",
     "legal_name",
     "street",
     "postcode",
@@ -394,6 +403,8 @@ async def save_seller_settings(values: dict[str, str], *, actor: User) -> Seller
         errors["iban"] = _("Dit IBAN klopt niet; controleer het nummer.")
     if "@" not in cleaned["invoice_email"] or "." not in cleaned["invoice_email"].partition("@")[2]:
         errors["invoice_email"] = _("Vul een geldig e-mailadres in.")
+    if not NUMBER_FORMAT.match(cleaned["number_format"]) or len(cleaned["number_format"]) > 40:
+        errors["number_format"] = _("Gebruik {year} en daarna {number}, bijvoorbeeld {year}-{number:04d}.")
     term = cleaned["payment_term_days"]
     if not term.isdigit() or not 1 <= int(term) <= 90:
         errors["payment_term_days"] = _("Vul een betaaltermijn in van 1 tot 90 dagen.")

@@ -83,6 +83,7 @@ class Migration(migrations.Migration):
                 ('iban', fields.CharField(default='', max_length=34)),
                 ('invoice_email', fields.CharField(default='', max_length=254)),
                 ('payment_term_days', fields.IntField(default=30)),
+                ('number_format', fields.CharField(default='{year}-{number:04d}', description='The number of the n-th document of a year, e.g. 2026-0001: {year} and {number} with optional width.', max_length=40)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
             options={'table': 'seller_settings', 'app': 'invoicing', 'pk_attr': 'id', 'table_description': "The team's legal details as they appear on invoices (one row)."},

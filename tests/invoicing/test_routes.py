@@ -84,10 +84,16 @@ async def test_the_teams_details_are_checked(client: httpx.AsyncClient, finance)
             "iban": "NL91ABNA0417164301",
             "invoice_email": "x",
             "payment_term_days": "30",
+            "number_format": "{number}",
         },
     )
     assert bad.status_code == 400
-    assert "8 cijfers" in bad.text and "IBAN" in bad.text and 'value="Straat 1"' in bad.text
+    assert (
+        "8 cijfers" in bad.text
+        and "{year}" in bad.text
+        and "IBAN" in bad.text
+        and 'value="Straat 1"' in bad.text
+    )
     good = await post(
         client,
         "/financien/instellingen",
@@ -101,10 +107,12 @@ async def test_the_teams_details_are_checked(client: httpx.AsyncClient, finance)
             "iban": "NL91 ABNA 0417 1643 00",
             "invoice_email": "f@t.nl",
             "payment_term_days": "14",
+            "number_format": "F{year}-{number:05d}",
         },
     )
     assert good.status_code == 303
     settings = await SellerSettings.get(id=1)
+    assert settings.number_format == "F{year}-{number:05d}"
     assert (settings.iban, settings.vat_id, settings.payment_term_days) == (
         "NL91ABNA0417164300",
         "NL123456782B01",

@@ -12,7 +12,7 @@ from tortoise import timezone
 
 from bookings.models import BookingStatus
 from invoicing import service
-from invoicing.models import Invoice, InvoiceCounter, InvoiceLine, InvoiceStatus
+from invoicing.models import Invoice, InvoiceCounter, InvoiceLine, InvoiceStatus, SellerSettings
 from server.errors import Forbidden
 from server.models import Organisation, Role, User
 from tests.bookings.factories import make_booking
@@ -133,3 +133,11 @@ async def test_100_concurrent_issues_give_100_consecutive_numbers(finance: User,
     numbers = sorted(r.number for r in results)  # type: ignore[union-attr]
     assert numbers == [f"2026-{n:04d}" for n in range(1, 101)]
     assert (await InvoiceCounter.get(year=2026)).last_number == 100
+
+
+async def test_the_number_format_is_a_setting(finance: User) -> None:
+    await SellerSettings.filter(id=1).update(number_format="F{year}/{number:05d}")
+    draft = await service.create_draft_for_booking((await delivered_training()).id, actor=finance)
+    issued = await service.issue_invoice(draft.id, actor=finance, today=TODAY)
+    assert issued.number == "F2026/00001"
+    assert b"<cbc:ID>F2026/00001</cbc:ID>" in bytes(issued.ubl)
