@@ -23,6 +23,8 @@ from feedback.policy import FeedbackPolicy
 from invoicing import payments as invoicing_payments
 from invoicing import routes as invoicing_routes
 from invoicing import service as invoicing_service
+from reporting import ministry_routes as reporting_ministry_routes
+from reporting import routes as reporting_routes
 from server import admin_routes, auth_routes, dev_routes, organisation_routes, pages
 from server.background import background_tasks
 from server.db import init_orm
@@ -112,6 +114,8 @@ def create_app(settings: Settings) -> Starlette:
         *result_routes.routes,
         *handout_routes.routes,
         *invoicing_routes.routes,
+        *reporting_routes.routes,
+        *reporting_ministry_routes.routes,
         *(dev_routes.routes if settings.dev_mail_page else []),
         Mount("/static", StaticFiles(directory=PROJECT_DIR / "static"), name="static"),
     ]

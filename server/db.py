@@ -18,12 +18,14 @@ APPS: dict[str, list[str]] = {
     "bookings": ["bookings.models", "bookings.staffing_models"],
     "feedback": ["feedback.models"],
     "invoicing": ["invoicing.models"],
+    "reporting": ["reporting.models"],
 }
 MIGRATIONS = {
     "core": "server.migrations",
     "bookings": "bookings.migrations",
     "feedback": "feedback.migrations",
     "invoicing": "invoicing.migrations",
+    "reporting": "reporting.migrations",
 }
 
 
