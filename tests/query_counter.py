@@ -21,7 +21,7 @@ _CONNECTION_MESSAGES = ("Created connection", "Closed connection")
 
 
 class QueryCounter(logging.Handler):
-    """The statements logged while the `with` or `async with` block runs, in order."""
+    """The statements (their SQL, without the parameter values) run inside the block, in order."""
 
     def __init__(self) -> None:
         super().__init__(level=logging.DEBUG)
@@ -36,7 +36,7 @@ class QueryCounter(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         if isinstance(record.msg, str) and not record.msg.startswith(_CONNECTION_MESSAGES):
-            self.statements.append(record.getMessage())
+            self.statements.append(str(record.args[0]) if record.args else record.msg)
 
     def __enter__(self) -> QueryCounter:
         self._saved_level = self._logger.level
