@@ -1,0 +1,169 @@
+"""The ministry's report as a PDF and as a CSV file; every download is in the audit log.
+
+- The PDF has the same tables as the page (templates/reporting/ministry_tables.html), rendered from
+  the current figures on request (a report is not a document that must stay frozen).
+- The CSV is one figure per row (period, part, group, measure, value), so the files of several
+  periods can be put under each other and pivoted. It opens in Dutch Excel with a double click:
+  UTF-8 with a byte order mark, semicolon-separated, decimal comma. Text cells go through the
+  feedback export's formula neutralising (`feedback.export.neutralise`); numbers are written as
+  plain numbers (a negative revenue must stay a number).
+- Below the anonymity threshold a mean is written as "te weinig reacties", as on the page.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+
+from babel.numbers import format_decimal
+
+from feedback.export import BOM, neutralise
+from feedback.policy import FeedbackPolicy
+from invoicing.exports import format_cents
+from reporting.ministry import ministry_report
+from reporting.ministry_figures import Comparison, MinistryReport, StageFigures
+from reporting.ministry_period import Period
+from server.audit import record
+from server.i18n import _
+from server.models import User
+from server.pdf import render_pdf
+from server.templating import LOCALE, render_text
+
+TEMPLATE = "pdf/ministry_report.html"
+
+
+class Figure(str):
+    """A number written for a Dutch spreadsheet: never neutralised (a minus sign is no formula)."""
+
+
+def count(value: int) -> Figure:
+    return Figure(str(value))
+
+
+def hours(minutes: int) -> Figure:
+    return Figure(format_decimal(Decimal(minutes) / 60, format="0.##", locale=LOCALE))
+
+
+def euros(cents: int) -> Figure:
+    return Figure(format_cents(cents))
+
+
+def _mean(value: float | None, is_shown: bool) -> str:
+    if not is_shown:
+        return _("te weinig reacties")
+    return "" if value is None else Figure(format_decimal(value, format="0.0", locale=LOCALE))
+
+
+def _stage_rows(part: str, figures: StageFigures) -> list[tuple[str, str, str, str]]:
+    group = figures.label
+    return [
+        (part, group, _("sessies"), count(figures.sessions)),
+        (part, group, _("bereikte organisaties"), count(figures.organisations)),
+        (part, group, _("deelnemers"), count(figures.participants)),
+        (part, group, _("sessies zonder aantal deelnemers"), count(figures.sessions_without_count)),
+        (part, group, _("trainers"), count(figures.trainers)),
+        (part, group, _("trainersuren"), hours(figures.trainer_minutes)),
+        (part, group, _("feedbackreacties"), count(figures.responses)),
+        (
+            part,
+            group,
+            _("gemiddelde schaalvragen (1-5)"),
+            _mean(figures.scale_mean, figures.is_feedback_shown),
+        ),
+        (part, group, _("gemiddeld cijfer (1-10)"), _mean(figures.grade_mean, figures.is_feedback_shown)),
+    ]
+
+
+def _comparison_value(row: Comparison, value: int) -> Figure:
+    if row.unit == "minutes":
+        return hours(value)
+    if row.unit == "cents":
+        return euros(value)
+    return count(value)
+
+
+def csv_rows(report: MinistryReport) -> list[list[str]]:
+    """The report as (period, part, group, measure, value) rows, with the header first."""
+    rows: list[tuple[str, str, str, str]] = []
+    part = _("Sessies per fase")
+    for figures in (*report.stages, report.total):
+        rows.extend(_stage_rows(part, figures))
+    part = _("Sessies per provincie")
+    for province in report.provinces:
+        for label, sessions in zip(report.stage_labels, province.sessions_by_stage, strict=True):
+            rows.append((part, province.label, _("sessies %(stage)s") % {"stage": label}, count(sessions)))
+        rows.append((part, province.label, _("sessies"), count(province.sessions)))
+        rows.append((part, province.label, _("bereikte organisaties"), count(province.organisations)))
+        rows.append((part, province.label, _("organisaties"), count(province.organisations_total)))
+        rows.append((part, province.label, _("deelnemers"), count(province.participants)))
+    part = _("Feedback per vraag")
+    for question in report.questions:
+        group = f"{question.stage_label}: {question.text}"
+        rows.append((part, group, _("antwoorden"), count(question.answers)))
+        rows.append(
+            (
+                part,
+                group,
+                _("gemiddelde (%(scale)s)") % {"scale": question.scale_text},
+                _mean(question.mean, question.is_shown),
+            )
+        )
+    part, group = _("Gratis sessies"), _("Kosten van gratis sessies")
+    free = report.free_sessions
+    rows.append((part, group, _("sessies"), count(free.sessions)))
+    rows.append((part, group, _("trainersuren"), hours(free.minutes)))
+    rows.append((part, group, _("kosten (euro)"), euros(free.cost_cents)))
+    part, group = _("Omzet"), _("Betaalde trainingen")
+    revenue = report.revenue
+    rows.append((part, group, _("facturen"), count(revenue.invoices)))
+    rows.append((part, group, _("creditnota's"), count(revenue.credit_notes)))
+    rows.append((part, group, _("gefactureerd excl. btw (euro)"), euros(revenue.invoiced_net_cents)))
+    rows.append((part, group, _("gecrediteerd excl. btw (euro)"), euros(revenue.credited_net_cents)))
+    rows.append((part, group, _("omzet excl. btw (euro)"), euros(revenue.net_cents)))
+    rows.append((part, group, _("btw (euro)"), euros(revenue.vat_cents)))
+    rows.append((part, group, _("omzet incl. btw (euro)"), euros(revenue.gross_cents)))
+    part = _("Vorige periode")
+    for row in report.comparison:
+        rows.append((part, row.label, report.previous_period.slug, _comparison_value(row, row.previous)))
+    header = [_("periode"), _("onderdeel"), _("groep"), _("kenmerk"), _("waarde")]
+    return [header, *([report.period.slug, *row] for row in rows)]
+
+
+def to_csv(rows: Iterable[Sequence[str]]) -> bytes:
+    """Semicolon-separated UTF-8 with BOM; text neutralised, `Figure` cells written as they are."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    for row in rows:
+        writer.writerow([cell if isinstance(cell, Figure) else neutralise(cell) for cell in row])
+    return (BOM + buffer.getvalue()).encode("utf-8")
+
+
+def filename(period: Period, extension: str) -> str:
+    return f"rapportage-ministerie-{period.slug}.{extension}"
+
+
+async def _audit(actor: User, period: Period, kind: str) -> None:
+    await record(
+        actor,
+        "ministry_report_downloaded",
+        None,
+        summary=_("Rapportage voor het ministerie, %(period)s, als %(kind)s gedownload")
+        % {"period": period.label, "kind": kind},
+    )
+
+
+async def report_pdf(period: Period, policy: FeedbackPolicy, *, actor: User) -> bytes:
+    """The report of `period` as a PDF; the download is audited."""
+    report = await ministry_report(period, policy)
+    content = await render_pdf(render_text(TEMPLATE, {"report": report}))
+    await _audit(actor, period, "PDF")
+    return content
+
+
+async def report_csv(period: Period, policy: FeedbackPolicy, *, actor: User) -> bytes:
+    """The report of `period` as a CSV file; the download is audited."""
+    content = to_csv(csv_rows(await ministry_report(period, policy)))
+    await _audit(actor, period, "CSV")
+    return content
