@@ -1,4 +1,4 @@
-"""Coordinators' pages: overview, users, the audit log and the mail outbox."""
+"""Coordinators' pages: users, the audit log and the mail outbox."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from server.errors import NotFound, ValidationFailed
 from server.forms import page_number, values_of
 from server.i18n import _
 from server.mail import OutboxMessage, OutboxStatus, resend
-from server.models import AuditEntry, Organisation, Role, User
+from server.models import AuditEntry, Role, User
 from server.security import read_form
 from server.templating import render
 
@@ -26,17 +26,6 @@ USER_NOTICES = {
         "De tweede stap is gewist; de gebruiker stelt die bij de volgende keer inloggen opnieuw in."
     ),
 }
-
-
-@requires(Role.COORDINATOR)
-async def overview(request: Request) -> Response:
-    counts = {
-        "organisations": await Organisation.all().count(),
-        "users": await User.filter(is_active=True).count(),
-        "mail_failed": await OutboxMessage.filter(status=OutboxStatus.FAILED).count(),
-        "mail_queued": await OutboxMessage.filter(status=OutboxStatus.QUEUED).count(),
-    }
-    return render(request, "admin/overview.html", {"counts": counts})
 
 
 async def _user_page(
@@ -183,7 +172,6 @@ async def resend_mail(request: Request) -> Response:
 
 
 routes = [
-    Route("/coordinatie", overview, methods=["GET"]),
     Route("/beheer/gebruikers", user_list, methods=["GET"]),
     Route("/beheer/gebruikers", invite, methods=["POST"]),
     Route("/beheer/gebruikers/{user_id}/deactiveren", deactivate, methods=["POST"]),

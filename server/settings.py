@@ -50,6 +50,8 @@ class Settings:
     feedback_threshold: int = 5
     feedback_text_retention_months: int = 24
     feedback_contact_retention_months: int = 12
+    #: An invitation without a booking after this many weeks is on the dashboard's "needs action".
+    invitation_follow_up_weeks: int = 4
 
     @property
     def is_production(self) -> bool:
@@ -85,6 +87,16 @@ def _int_list(env: dict[str, str], name: str, default: tuple[int, ...]) -> tuple
         return tuple(int(part) for part in raw.split(","))
     except ValueError:
         raise SettingsError(f"{name} moet een lijst van gehele getallen zijn, bijv. 7,1.") from None
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    """A whole number of at least 1."""
+    raw = env.get(name)
+    if not raw:
+        return default
+    if not raw.strip().isdigit() or int(raw) < 1:
+        raise SettingsError(f"{name} moet een geheel getal van minstens 1 zijn.")
+    return int(raw)
 
 
 def _date_list(env: dict[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
@@ -164,4 +176,18 @@ def load_settings(environ: dict[str, str] | None = None, var_dir: Path = VAR_DIR
         request_expiry_hours=_int_list(
             env, "WEERBAAR_REQUEST_EXPIRY_HOURS", (Settings.request_expiry_hours,)
         )[0],
+        feedback_window_days=_int(env, "WEERBAAR_FEEDBACK_WINDOW_DAYS", Settings.feedback_window_days),
+        payment_reminder_days=_int_list(
+            env, "WEERBAAR_PAYMENT_REMINDER_DAYS", Settings.payment_reminder_days
+        ),
+        feedback_threshold=_int(env, "WEERBAAR_FEEDBACK_THRESHOLD", Settings.feedback_threshold),
+        feedback_text_retention_months=_int(
+            env, "WEERBAAR_FEEDBACK_TEXT_RETENTION_MONTHS", Settings.feedback_text_retention_months
+        ),
+        feedback_contact_retention_months=_int(
+            env, "WEERBAAR_FEEDBACK_CONTACT_RETENTION_MONTHS", Settings.feedback_contact_retention_months
+        ),
+        invitation_follow_up_weeks=_int(
+            env, "WEERBAAR_INVITATION_FOLLOW_UP_WEEKS", Settings.invitation_follow_up_weeks
+        ),
     )

@@ -62,6 +62,11 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/organisaties/{code}/factuurgegevens"): ORG_VIEW,
     ("POST", "/organisaties/{code}/griffiers"): only("coordinator", "clerk", other_clerk=NOT_FOUND),
     ("GET", "/coordinatie"): STAFF,
+    ("POST", "/coordinatie/doel"): STAFF,
+    ("GET", "/coordinatie/organisaties"): STAFF,
+    ("GET", "/coordinatie/rapportage"): only("coordinator", "finance"),
+    ("GET", "/coordinatie/rapportage/{period}.pdf"): only("coordinator", "finance"),
+    ("GET", "/coordinatie/rapportage/{period}.csv"): only("coordinator", "finance"),
     ("GET", "/beheer/gebruikers"): STAFF,
     ("POST", "/beheer/gebruikers"): STAFF,
     ("POST", "/beheer/gebruikers/{user_id}/deactiveren"): STAFF,
@@ -288,6 +293,7 @@ def concrete_path(path: str, world: World) -> str:
         .replace("{offering_id}", str(world.offering.id))
         .replace("{request_id}", str(world.request.id))
         .replace("{period_id}", str(world.blocked_period.id))
+        .replace("{period}", "2026-K3")
         .replace("{contact_id}", str(world.contact.id))
         .replace("{invoice_id}", str(world.invoice.id))
         .replace("{line_id}", "1")

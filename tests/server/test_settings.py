@@ -50,8 +50,34 @@ def test_production_settings(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "environ",
-    [{"WEERBAAR_ENV": "staging"}, {"WEERBAAR_SECRET_KEY": "kort"}, {"WEERBAAR_SMTP_URL": "mail.example:25"}],
+    [
+        {"WEERBAAR_ENV": "staging"},
+        {"WEERBAAR_SECRET_KEY": "kort"},
+        {"WEERBAAR_SMTP_URL": "mail.example:25"},
+        {"WEERBAAR_FEEDBACK_THRESHOLD": "0"},
+        {"WEERBAAR_INVITATION_FOLLOW_UP_WEEKS": "vier"},
+    ],
 )
 def test_wrong_values_are_named(tmp_path: Path, environ: dict[str, str]) -> None:
     with pytest.raises(SettingsError):
         load_settings(environ, var_dir=tmp_path)
+
+
+def test_every_documented_number_is_read_from_the_environment(tmp_path: Path) -> None:
+    settings = load_settings(
+        {
+            "WEERBAAR_FEEDBACK_WINDOW_DAYS": "10",
+            "WEERBAAR_FEEDBACK_THRESHOLD": "7",
+            "WEERBAAR_FEEDBACK_TEXT_RETENTION_MONTHS": "36",
+            "WEERBAAR_FEEDBACK_CONTACT_RETENTION_MONTHS": "6",
+            "WEERBAAR_PAYMENT_REMINDER_DAYS": "7,21",
+            "WEERBAAR_INVITATION_FOLLOW_UP_WEEKS": "6",
+        },
+        var_dir=tmp_path,
+    )
+    assert settings.feedback_window_days == 10
+    assert settings.feedback_threshold == 7
+    assert settings.feedback_text_retention_months == 36
+    assert settings.feedback_contact_retention_months == 6
+    assert settings.payment_reminder_days == (7, 21)
+    assert settings.invitation_follow_up_weeks == 6

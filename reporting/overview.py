@@ -1,0 +1,146 @@
+"""What the coordinators' dashboard and the organisations-by-stage table show, in a fixed number
+of queries (three for the stages, one for the target, two for the mail, about ten for the lists)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from reporting import actions
+from reporting.charts import progress_chart, stage_chart, tile_map
+from reporting.dashboard import (
+    DEFAULT_GOAL,
+    AreaSummary,
+    MonthPoint,
+    monthly_progress,
+    province_summaries,
+    summarise,
+)
+from reporting.models import TourTarget
+from reporting.stages import OrganisationProgress, TourStage, organisation_progress
+from reporting.targets import current_target
+from server.i18n import _
+from server.mail import OutboxMessage, OutboxStatus
+from server.templating import AMSTERDAM
+
+MAX_FOLLOW_UP_WEEKS = 52
+
+
+@dataclass(frozen=True)
+class TourOverview:
+    country: AreaSummary
+    provinces: list[AreaSummary]
+    goal: TourStage
+    target: TourTarget | None
+    progress: list[MonthPoint]
+    progress_svg: str
+    stages_svg: str
+    map_svg: str
+    actions: list[actions.ActionList]
+    follow_up_weeks: int
+    mail_failed: int
+    mail_queued: int
+
+
+async def tour_overview(now: datetime, follow_up_weeks: int) -> TourOverview:
+    """The whole dashboard; `follow_up_weeks` is when an unanswered invitation needs action."""
+    follow_up_weeks = min(max(follow_up_weeks, 1), MAX_FOLLOW_UP_WEEKS)
+    today = now.astimezone(AMSTERDAM).date()
+    organisations = await organisation_progress()
+    target = await current_target()
+    goal = TourStage(target.stage) if target else DEFAULT_GOAL
+    country = summarise("NL", _("Nederland"), organisations, goal)
+    provinces = province_summaries(organisations, goal)
+    progress = monthly_progress(organisations, goal, target, today)
+    goal_text = _("Aandeel organisaties met ‘{stage}’ of verder").format(stage=goal.label)
+    lists = [
+        actions.stale_invitations(organisations, now, follow_up_weeks),
+        await actions.waiting_for_scheduling(),
+        await actions.roles_without_trainer(now),
+        await actions.unconfirmed_soon(now),
+        await actions.feedback_closing(now),
+        await actions.overdue_invoices(today),
+    ]
+    return TourOverview(
+        country=country,
+        provinces=provinces,
+        goal=goal,
+        target=target,
+        progress=progress,
+        progress_svg=progress_chart("voortgang", goal_text, progress),
+        stages_svg=stage_chart("stappen", _("Organisaties per stap, heel Nederland"), country),
+        map_svg=tile_map(
+            "kaart", _("Dekking per provincie: {text}").format(text=goal_text.lower()), provinces
+        ),
+        actions=lists,
+        follow_up_weeks=follow_up_weeks,
+        mail_failed=await OutboxMessage.filter(status=OutboxStatus.FAILED).count(),
+        mail_queued=await OutboxMessage.filter(status=OutboxStatus.QUEUED).count(),
+    )
+
+
+SORTS = ("naam", "fase", "activiteit")
+
+
+@dataclass(frozen=True)
+class TableFilters:
+    province: str = ""
+    stage: str = ""
+    search: str = ""
+    sort: str = "naam"
+    descending: bool = False
+
+    @classmethod
+    def from_query(cls, query: dict[str, str]) -> TableFilters:
+        stage = query.get("fase", "")
+        sort = query.get("sorteer", "naam")
+        return cls(
+            province=query.get("provincie", "").strip().upper()[:6],
+            stage=stage if stage in TourStage.__members__.values() else "",
+            search=query.get("zoek", "").strip()[:100],
+            sort=sort if sort in SORTS else "naam",
+            descending=query.get("volgorde", "") == "af",
+        )
+
+
+@dataclass(frozen=True)
+class OrganisationTable:
+    rows: list[OrganisationProgress]
+    summary: AreaSummary
+    provinces: list[tuple[str, str]]
+    filters: TableFilters
+    goal: TourStage
+
+
+def _sort_key(sort: str) -> Callable[[OrganisationProgress], tuple[float, str]]:
+    if sort == "fase":
+        return lambda o: (o.stage.rank, o.name.casefold())
+    if sort == "activiteit":
+        return lambda o: (o.last_activity_at.timestamp() if o.last_activity_at else 0.0, o.name.casefold())
+    return lambda o: (0, o.name.casefold())
+
+
+async def organisation_table(filters: TableFilters) -> OrganisationTable:
+    """Each organisation (of a province) with its stage, filtered and sorted; the area's summary."""
+    organisations = await organisation_progress()
+    target = await current_target()
+    goal = TourStage(target.stage) if target else DEFAULT_GOAL
+    provinces = sorted(
+        {(o.province_code, o.province_name) for o in organisations if o.province_code}, key=lambda p: p[1]
+    )
+    area = [o for o in organisations if not filters.province or o.province_code == filters.province]
+    name = dict(provinces).get(filters.province, _("Nederland"))
+    summary = summarise(filters.province or "NL", name, area, goal)
+    rows = [
+        o
+        for o in area
+        if (not filters.stage or o.stage == filters.stage)
+        and (
+            not filters.search
+            or filters.search.casefold() in o.name.casefold()
+            or filters.search.upper() == o.cbs_code
+        )
+    ]
+    rows.sort(key=_sort_key(filters.sort), reverse=filters.descending)
+    return OrganisationTable(rows, summary, provinces, filters, goal)

@@ -1,0 +1,200 @@
+"""The coordinators' tour dashboard: stages, map, progress, target, what needs action, and the
+organisations-by-stage table; a fixed number of queries whatever the size of the tour."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, date, datetime, timedelta
+
+import httpx
+import pytest
+
+from bookings.models import BookingStatus, OfferingRole, Stage, TourInvitation, TrainerKind
+from feedback.models import FeedbackForm, Response, SessionFeedback
+from invoicing.models import Invoice, InvoiceStatus
+from reporting.models import TourTarget
+from server.models import AuditEntry, Organisation, Role
+from tests.bookings.factories import make_booking, make_offering
+from tests.factories import make_organisation, make_province, make_user, post, sign_in
+from tests.query_counter import count_queries
+
+_tokens = itertools.count(1)
+
+
+@pytest.fixture
+async def coordinator_client(client: httpx.AsyncClient) -> httpx.AsyncClient:
+    await sign_in(client, await make_user(Role.COORDINATOR))
+    return client
+
+
+async def _add_organisations(province: Organisation, first: int, count: int) -> None:
+    """`count` municipalities, each with an invitation, a held session and feedback responses."""
+    session = await make_offering(name="Raadsbrede sessie", stage=Stage.COUNCIL_SESSION)
+    form = await FeedbackForm.create(name="Feedback")
+    for number in range(first, first + count):
+        organisation = await make_organisation(cbs_code=f"GM{number:04d}", province=province)
+        await TourInvitation.create(organisation=organisation, recipients=1)
+        booking = await make_booking(
+            organisation=organisation,
+            offering=session,
+            status=BookingStatus.DELIVERED,
+            starts_at=datetime(2026, 10, 1, 17, tzinfo=UTC) + timedelta(days=number % 20),
+        )
+        feedback = await SessionFeedback.create(
+            booking=booking,
+            form=form,
+            code=f"F{number:05d}",
+            opens_at=datetime.now(UTC) - timedelta(days=12),
+            closes_at=datetime.now(UTC) + timedelta(days=2),
+        )
+        for _ in range(2):
+            await Response.create(session=feedback, token_hash=f"{next(_tokens):064d}")
+
+
+async def test_the_dashboard_shows_stages_map_and_progress(coordinator_client: httpx.AsyncClient) -> None:
+    utrecht = await make_province(cbs_code="PV26", name="Utrecht")
+    await make_province(cbs_code="PV27", name="Noord-Holland")
+    await _add_organisations(utrecht, 1, 3)
+    await make_organisation(cbs_code="GM0344", name="Utrecht (gemeente)", province=utrecht)
+
+    response = await coordinator_client.get("/coordinatie")
+
+    assert response.status_code == 200
+    page = response.text
+    # 6 organisations: 2 provinces and 4 municipalities; 3 had their council-wide session.
+    assert "3 van 6 organisaties" in page
+    assert "50 %" in page
+    # The tile map: Utrecht 3 of its 5 organisations (60 %), Noord-Holland has only itself (0 %).
+    assert 'class="tile-map"' in page
+    assert ">Utrecht</text>" in page and ">60 %</text>" in page
+    assert ">Noord-Holland</text>" in page and ">0 %</text>" in page
+    assert 'href="/coordinatie/organisaties?provincie=PV26"' in page
+    # Progress per month, without a target yet.
+    assert 'class="chart chart--wide"' in page
+    assert "Er is nog geen doel gesteld" in page
+
+
+async def test_needs_action_lists_what_the_team_should_pick_up(coordinator_client: httpx.AsyncClient) -> None:
+    now = datetime.now(UTC)
+    stale = await make_organisation(name="Stilzwijgend")
+    await TourInvitation.create(organisation=stale, recipients=1)
+    await TourInvitation.filter(organisation=stale).update(invited_at=now - timedelta(weeks=6))
+    fresh = await make_organisation(name="Pas uitgenodigd")
+    await TourInvitation.create(organisation=fresh, recipients=1)
+    await make_booking(organisation=await make_organisation(name="Aanvrager"), status=BookingStatus.REQUESTED)
+    offering = await make_offering(name="Sessie met trainer")
+    await OfferingRole.create(offering=offering, kind=TrainerKind.TRAINER, min_count=2, max_count=2)
+    await make_booking(
+        organisation=await make_organisation(name="Zonder trainer"),
+        offering=offering,
+        status=BookingStatus.SCHEDULED,
+        starts_at=now + timedelta(days=5),
+    )
+    held = await make_booking(
+        organisation=await make_organisation(name="Bijna dicht"),
+        status=BookingStatus.DELIVERED,
+        starts_at=now - timedelta(days=12),
+    )
+    feedback = await SessionFeedback.create(
+        booking=held,
+        form=await FeedbackForm.create(name="Feedback"),
+        code="SLUIT1",
+        opens_at=now - timedelta(days=12),
+        closes_at=now + timedelta(days=2),
+    )
+    await Response.create(session=feedback, token_hash="a" * 64)
+    late = await make_organisation(name="Wanbetaler")
+    await Invoice.create(
+        organisation=late,
+        status=InvoiceStatus.SENT,
+        number="2026-0007",
+        issue_date=date.today() - timedelta(days=45),
+        due_date=date.today() - timedelta(days=15),
+        gross_cents=121000,
+    )
+
+    page = (await coordinator_client.get("/coordinatie")).text
+
+    assert "Stilzwijgend" in page and "Pas uitgenodigd" not in page
+    assert "Aanvrager: Raadsbrede sessie" in page
+    assert "Zonder trainer: Sessie met trainer" in page and "2 trainers" in page
+    assert "Bijna dicht" in page and "1 reactie tot nu toe" in page
+    assert "Wanbetaler: 2026-0007" in page and "1.210,00" in page
+    # With a longer follow-up period the six-week-old invitation no longer needs action.
+    assert "Stilzwijgend" not in (await coordinator_client.get("/coordinatie?weken=8")).text
+
+
+async def test_setting_the_target_draws_the_target_line(coordinator_client: httpx.AsyncClient) -> None:
+    response = await post(
+        coordinator_client,
+        "/coordinatie/doel",
+        {"stage": "session_held", "percent": "80", "starts_on": "2026-01-01", "deadline": "2027-12-31"},
+    )
+    assert response.status_code == 303
+    target = await TourTarget.get()
+    assert (target.stage, target.percent, target.deadline) == ("session_held", 80, date(2027, 12, 31))
+    assert await AuditEntry.filter(action="tour_target_set").count() == 1
+    page = (await coordinator_client.get("/coordinatie?melding=doel")).text
+    assert "Het doel is opgeslagen." in page
+    assert "Doel: 80 % van de organisaties" in page
+    assert 'stroke-dasharray="6 4"' in page
+
+
+@pytest.mark.parametrize(
+    ("values", "field", "message"),
+    [
+        ({"stage": "not_contacted"}, "stage", "Kies de stap"),
+        ({"percent": "120"}, "percent", "van 1 tot en met 100"),
+        ({"starts_on": "1-1-2026"}, "starts_on", "jjjj-mm-dd"),
+        ({"deadline": "2025-12-31"}, "deadline", "na de startdatum"),
+    ],
+)
+async def test_a_wrong_target_is_refused_with_a_message_at_the_field(
+    coordinator_client: httpx.AsyncClient, values: dict[str, str], field: str, message: str
+) -> None:
+    form = {"stage": "session_held", "percent": "100", "starts_on": "2026-01-01", "deadline": "2027-01-01"}
+    response = await post(coordinator_client, "/coordinatie/doel", {**form, **values})
+    assert response.status_code == 400
+    assert f'id="field-{field}-error"' in response.text and message in response.text
+    assert await TourTarget.all().count() == 0
+
+
+async def test_the_table_filters_and_sorts_organisations(coordinator_client: httpx.AsyncClient) -> None:
+    utrecht = await make_province(cbs_code="PV26", name="Utrecht")
+    holland = await make_province(cbs_code="PV27", name="Noord-Holland")
+    session = await make_offering(stage=Stage.COUNCIL_SESSION)
+    zeist = await make_organisation(cbs_code="GM0355", name="Zeist", province=utrecht)
+    await make_organisation(cbs_code="GM0344", name="Utrecht (gemeente)", province=utrecht)
+    await make_organisation(cbs_code="GM0363", name="Amsterdam", province=holland)
+    await make_booking(organisation=zeist, offering=session, status=BookingStatus.CONFIRMED)
+
+    page = (await coordinator_client.get("/coordinatie/organisaties?provincie=PV26")).text
+    assert "Zeist" in page and "Amsterdam" not in page
+    assert "Raadsbrede sessie gepland" in page
+    assert page.index("Utrecht (gemeente)") < page.index("Zeist")
+
+    by_stage = (
+        await coordinator_client.get("/coordinatie/organisaties?provincie=PV26&sorteer=fase&volgorde=af")
+    ).text
+    assert by_stage.index("Zeist") < by_stage.index("Utrecht (gemeente)")
+    assert 'aria-sort="descending"' in by_stage
+
+    only_planned = (await coordinator_client.get("/coordinatie/organisaties?fase=session_planned")).text
+    assert "Zeist" in only_planned and "Utrecht (gemeente)" not in only_planned
+    assert 'href="/organisaties/GM0355"' in only_planned
+
+
+async def test_the_dashboard_needs_a_fixed_number_of_queries(coordinator_client: httpx.AsyncClient) -> None:
+    """The count must not grow with the number of organisations, bookings and responses."""
+    province = await make_province(cbs_code="PV26", name="Utrecht")
+    await _add_organisations(province, 1, 2)
+    async with count_queries() as small:
+        assert (await coordinator_client.get("/coordinatie")).status_code == 200
+    await _add_organisations(province, 100, 25)
+    async with count_queries() as large:
+        assert (await coordinator_client.get("/coordinatie")).status_code == 200
+    assert large.total == small.total, large.statements
+    assert small.total <= 25
+    async with count_queries() as table:
+        assert (await coordinator_client.get("/coordinatie/organisaties")).status_code == 200
+    assert table.total <= small.total
