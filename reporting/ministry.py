@@ -67,7 +67,7 @@ class _Tally:
     #: Per question kind: (sum, count) of the numeric answers.
     numbers: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
 
-    def freeze(self, key: str, label: str, threshold: int) -> StageFigures:
+    def freeze(self, label: str, threshold: int) -> StageFigures:
         shown = self.responses >= threshold
 
         def mean(kind: QuestionKind) -> float | None:
@@ -75,7 +75,6 @@ class _Tally:
             return total / count if shown and count else None
 
         return StageFigures(
-            key=key,
             label=label,
             sessions=self.sessions,
             organisations=len(self.organisations),
@@ -317,8 +316,8 @@ async def _figures(period: Period, threshold: int, cost_cache: dict[int, costs.C
             total.numbers[kind][0] += sum_
             total.numbers[kind][1] += count
     return _Figures(
-        stages=tuple(tallies[stage].freeze(stage.value, STAGE_LABELS[stage], threshold) for stage in Stage),
-        total=total.freeze("total", _("Totaal"), threshold),
+        stages=tuple(tallies[stage].freeze(STAGE_LABELS[stage], threshold) for stage in Stage),
+        total=total.freeze(_("Totaal"), threshold),
         provinces=await _provinces(sessions),
         questions=_questions(by_question, threshold),
         free_sessions=await _free_sessions(period, cost_cache),

@@ -33,7 +33,6 @@ def hours_text(minutes: int) -> str:
 class StageFigures:
     """The held sessions of one offering stage (or of all: the total row)."""
 
-    key: str
     label: str
     sessions: int
     organisations: int

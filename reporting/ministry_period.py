@@ -56,10 +56,6 @@ class Period:
         return cls(index // 4, index % 4 + 1)
 
     @property
-    def is_year(self) -> bool:
-        return self.quarter is None
-
-    @property
     def slug(self) -> str:
         """The period in addresses and file names: 2026-K3 or 2026."""
         return str(self.year) if self.quarter is None else f"{self.year}-K{self.quarter}"

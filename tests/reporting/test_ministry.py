@@ -334,9 +334,11 @@ async def test_the_number_of_queries_does_not_grow_with_the_tour() -> None:
 
 
 async def test_an_empty_period_reads_as_zeros() -> None:
+    await make_organisation(province=None)
     report = await ministry_report(Period(2030, 1), POLICY)
     assert report.total.sessions == 0 and report.revenue.net_cents == 0
-    assert [row.label for row in report.provinces] == ["Provincies zelf (Provinciale Staten)"]
+    labels = [(row.label, row.organisations_total) for row in report.provinces]
+    assert labels == [("Gemeenten zonder provincie", 1), ("Provincies zelf (Provinciale Staten)", 0)]
     assert report.questions == ()
 
 
