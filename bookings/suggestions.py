@@ -16,7 +16,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from tortoise.expressions import Q
 from tortoise.query_utils import Prefetch
 
-from bookings.availability import availability_key, is_blocked, month_bounds
+from bookings.availability import month_bounds
+from bookings.fit import RECENT_WINDOW, Reasons, assess, recent_sessions
 from bookings.models import Booking, Offering, OfferingRole, TrainerKind
 from bookings.policy import BookingPolicy
 from bookings.staffing_models import (
@@ -27,41 +28,12 @@ from bookings.staffing_models import (
     RequestStatus,
     TrainerProfile,
 )
-from server.i18n import _
 from server.models import Organisation, OrganisationKind, Role, User
-from server.templating import AMSTERDAM, format_local_date
+from server.templating import AMSTERDAM
 
-#: Accepted assignments that started this long before now count against a trainer (fairness).
-RECENT_WINDOW = timedelta(days=90)
 #: Representative start times (Amsterdam) for the day grid of the booking form.
 AFTERNOON_START = time(14, 0)
 EVENING_START = time(19, 30)
-
-DAY_PARTS = {
-    "mon_afternoon": _("maandagmiddag"),
-    "mon_evening": _("maandagavond"),
-    "tue_afternoon": _("dinsdagmiddag"),
-    "tue_evening": _("dinsdagavond"),
-    "wed_afternoon": _("woensdagmiddag"),
-    "wed_evening": _("woensdagavond"),
-    "thu_afternoon": _("donderdagmiddag"),
-    "thu_evening": _("donderdagavond"),
-    "fri_afternoon": _("vrijdagmiddag"),
-    "fri_evening": _("vrijdagavond"),
-    "sat_afternoon": _("zaterdagmiddag"),
-    "sat_evening": _("zaterdagavond"),
-    "sun_afternoon": _("zondagmiddag"),
-    "sun_evening": _("zondagavond"),
-}
-#: Why a trainer who was asked for this booking before is not suggested again (cancelled requests
-#: do not count: the booking was rescheduled or the coordinator took the question back).
-ASKED_BEFORE = {
-    RequestStatus.PENDING: _("is al gevraagd voor deze boeking"),
-    RequestStatus.ACCEPTED: _("is al gevraagd voor deze boeking"),
-    RequestStatus.DECLINED: _("heeft deze sessie afgewezen"),
-    RequestStatus.EXPIRED: _("reageerde niet op een eerder verzoek"),
-    RequestStatus.WITHDRAWN: _("heeft zich teruggetrokken"),
-}
 
 
 @dataclass(frozen=True)
@@ -95,32 +67,6 @@ class DayOption:
     day: date
     afternoon: bool
     evening: bool
-
-
-@dataclass(frozen=True)
-class _Fit:
-    """The facts about one trainer and one session time."""
-
-    works_in: bool
-    is_available: bool
-    is_blocked: bool
-    has_overlap: bool
-    month_sessions: int
-    max_sessions: int
-
-    @property
-    def is_full(self) -> bool:
-        return self.month_sessions >= self.max_sessions
-
-    @property
-    def fits(self) -> bool:
-        return (
-            self.works_in
-            and self.is_available
-            and not self.is_blocked
-            and not self.has_overlap
-            and not self.is_full
-        )
 
 
 async def suggest(
@@ -188,7 +134,7 @@ async def open_days(
         for role in roles:
             free = 0
             for profile in by_kind.get(role.kind, []):
-                fit = _assess(profile, requests[profile.user_id], province_id, starts_at, ends_at, buffer)
+                fit = assess(profile, requests[profile.user_id], province_id, starts_at, ends_at, buffer)
                 free += 1 if fit.fits else 0
                 if free >= role.min_count:
                     break
@@ -233,14 +179,14 @@ async def _suggest(
     )
     by_kind = _by_kind(profiles)
     province_id = province.id if province is not None else None
-    texts = _Texts(province, starts_at, buffer)
+    texts = Reasons(province, starts_at, buffer)
     suggestions = []
     for role in roles:
         ranked: list[tuple[tuple[int, int, int, str, int], Candidate]] = []
         excluded: list[Excluded] = []
         for profile in by_kind.get(role.kind, []):
             trainer_requests = requests[profile.user_id]
-            fit = _assess(profile, trainer_requests, province_id, starts_at, ends_at, buffer)
+            fit = assess(profile, trainer_requests, province_id, starts_at, ends_at, buffer)
             statuses = asked.get(profile.user_id, set())
             if statuses or not fit.fits:
                 reasons = texts.asked_before(statuses) + texts.failing(fit)
@@ -250,7 +196,7 @@ async def _suggest(
                 (specialty for specialty in profile.specialties if specialty.id in wanted),
                 key=lambda specialty: specialty.name,
             )
-            recent = _recent_sessions(trainer_requests, now)
+            recent = recent_sessions(trainer_requests, now)
             candidate = Candidate(
                 trainer=profile.user,
                 profile=profile,
@@ -371,96 +317,5 @@ async def _load_holding(
     return by_trainer
 
 
-def _assess(
-    profile: TrainerProfile,
-    requests: Sequence[AssignmentRequest],
-    province_id: int | None,
-    starts_at: datetime,
-    ends_at: datetime,
-    buffer: timedelta,
-) -> _Fit:
-    provinces = list(profile.provinces)
-    month_from, month_until = month_bounds(starts_at)
-    return _Fit(
-        works_in=not provinces or any(province.id == province_id for province in provinces),
-        is_available=availability_key(starts_at) in profile.weekly_availability,
-        is_blocked=is_blocked(list(profile.blocked_periods), starts_at.astimezone(AMSTERDAM).date()),
-        has_overlap=any(
-            request.starts_at < ends_at + buffer and request.ends_at > starts_at - buffer
-            for request in requests
-        ),
-        month_sessions=sum(month_from <= request.starts_at < month_until for request in requests),
-        max_sessions=profile.max_sessions_per_month,
-    )
-
-
-def _recent_sessions(requests: Sequence[AssignmentRequest], now: datetime) -> int:
-    return sum(
-        request.status is RequestStatus.ACCEPTED and now - RECENT_WINDOW <= request.starts_at < now
-        for request in requests
-    )
-
-
 def _local(day: date, at: time) -> datetime:
     return datetime.combine(day, at, tzinfo=AMSTERDAM)
-
-
-class _Texts:
-    """The Dutch reasons for one booking's session time."""
-
-    def __init__(self, province: Organisation | None, starts_at: datetime, buffer: timedelta) -> None:
-        self.province = province
-        self.day_part = DAY_PARTS[availability_key(starts_at)]
-        self.date = format_local_date(starts_at)
-        self.month = format_local_date(starts_at, "MMMM y")
-        hours, rest = divmod(int(buffer.total_seconds()), 3600)
-        self.buffer = (
-            _("%(hours)d uur") % {"hours": hours}
-            if not rest
-            else _("%(minutes)d minuten") % {"minutes": int(buffer.total_seconds()) // 60}
-        )
-
-    def asked_before(self, statuses: set[RequestStatus]) -> list[str]:
-        reasons = [ASKED_BEFORE[status] for status in RequestStatus if status in statuses]
-        return list(dict.fromkeys(reasons))
-
-    def failing(self, fit: _Fit) -> list[str]:
-        reasons = []
-        if not fit.works_in:
-            reasons.append(
-                _("werkt niet in %(province)s") % {"province": self.province.name}
-                if self.province is not None
-                else _("werkt niet in de provincie van deze boeking")
-            )
-        if not fit.is_available:
-            reasons.append(_("niet beschikbaar op %(day_part)s") % {"day_part": self.day_part})
-        if fit.is_blocked:
-            reasons.append(_("heeft %(date)s geblokkeerd") % {"date": self.date})
-        if fit.has_overlap:
-            reasons.append(_("heeft dan al een sessie (incl. %(buffer)s reistijd)") % {"buffer": self.buffer})
-        if fit.is_full:
-            reasons.append(
-                _("heeft al %(count)d van max. %(maximum)d sessies in %(month)s")
-                % {"count": fit.month_sessions, "maximum": fit.max_sessions, "month": self.month}
-            )
-        return reasons
-
-    def fitting(self, profile: TrainerProfile, fit: _Fit, specialties: list[str], recent: int) -> list[str]:
-        reasons = [_("heeft specialisme %(specialty)s") % {"specialty": name} for name in specialties]
-        if list(profile.provinces) and self.province is not None:
-            reasons.append(_("werkt in %(province)s") % {"province": self.province.name})
-        else:
-            reasons.append(_("werkt landelijk"))
-        reasons.append(_("beschikbaar op %(day_part)s") % {"day_part": self.day_part})
-        reasons.append(_("geen overlap (incl. %(buffer)s reistijd)") % {"buffer": self.buffer})
-        reasons.append(
-            _("%(count)d van max. %(maximum)d sessies in %(month)s")
-            % {"count": fit.month_sessions, "maximum": fit.max_sessions, "month": self.month}
-        )
-        reasons.append(
-            _("1 sessie in de afgelopen %(days)d dagen") % {"days": RECENT_WINDOW.days}
-            if recent == 1
-            else _("%(count)d sessies in de afgelopen %(days)d dagen")
-            % {"count": recent, "days": RECENT_WINDOW.days}
-        )
-        return reasons

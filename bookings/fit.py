@@ -1,0 +1,162 @@
+"""Whether a trainer fits one session time, and the Dutch reasons shown to coordinators.
+
+Pure functions over what `bookings.suggestions` loaded: no queries here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bookings.availability import availability_key, is_blocked, month_bounds
+from bookings.staffing_models import AssignmentRequest, RequestStatus, TrainerProfile
+from server.i18n import _
+from server.models import Organisation
+from server.templating import AMSTERDAM, format_local_date
+
+#: Accepted assignments that started this long before now count against a trainer (fairness).
+RECENT_WINDOW = timedelta(days=90)
+
+DAY_PARTS = {
+    "mon_afternoon": _("maandagmiddag"),
+    "mon_evening": _("maandagavond"),
+    "tue_afternoon": _("dinsdagmiddag"),
+    "tue_evening": _("dinsdagavond"),
+    "wed_afternoon": _("woensdagmiddag"),
+    "wed_evening": _("woensdagavond"),
+    "thu_afternoon": _("donderdagmiddag"),
+    "thu_evening": _("donderdagavond"),
+    "fri_afternoon": _("vrijdagmiddag"),
+    "fri_evening": _("vrijdagavond"),
+    "sat_afternoon": _("zaterdagmiddag"),
+    "sat_evening": _("zaterdagavond"),
+    "sun_afternoon": _("zondagmiddag"),
+    "sun_evening": _("zondagavond"),
+}
+#: Why a trainer who was asked for this booking before is not suggested again (cancelled requests
+#: do not count: the booking was rescheduled or the coordinator took the question back).
+ASKED_BEFORE = {
+    RequestStatus.PENDING: _("is al gevraagd voor deze boeking"),
+    RequestStatus.ACCEPTED: _("is al gevraagd voor deze boeking"),
+    RequestStatus.DECLINED: _("heeft deze sessie afgewezen"),
+    RequestStatus.EXPIRED: _("reageerde niet op een eerder verzoek"),
+    RequestStatus.WITHDRAWN: _("heeft zich teruggetrokken"),
+}
+
+
+@dataclass(frozen=True)
+class Fit:
+    """The facts about one trainer and one session time."""
+
+    works_in: bool
+    is_available: bool
+    is_blocked: bool
+    has_overlap: bool
+    month_sessions: int
+    max_sessions: int
+
+    @property
+    def is_full(self) -> bool:
+        return self.month_sessions >= self.max_sessions
+
+    @property
+    def fits(self) -> bool:
+        return (
+            self.works_in
+            and self.is_available
+            and not self.is_blocked
+            and not self.has_overlap
+            and not self.is_full
+        )
+
+
+def assess(
+    profile: TrainerProfile,
+    requests: Sequence[AssignmentRequest],
+    province_id: int | None,
+    starts_at: datetime,
+    ends_at: datetime,
+    buffer: timedelta,
+) -> Fit:
+    provinces = list(profile.provinces)
+    month_from, month_until = month_bounds(starts_at)
+    return Fit(
+        works_in=not provinces or any(province.id == province_id for province in provinces),
+        is_available=availability_key(starts_at) in profile.weekly_availability,
+        is_blocked=is_blocked(list(profile.blocked_periods), starts_at.astimezone(AMSTERDAM).date()),
+        has_overlap=any(
+            request.starts_at < ends_at + buffer and request.ends_at > starts_at - buffer
+            for request in requests
+        ),
+        month_sessions=sum(month_from <= request.starts_at < month_until for request in requests),
+        max_sessions=profile.max_sessions_per_month,
+    )
+
+
+def recent_sessions(requests: Sequence[AssignmentRequest], now: datetime) -> int:
+    return sum(
+        request.status is RequestStatus.ACCEPTED and now - RECENT_WINDOW <= request.starts_at < now
+        for request in requests
+    )
+
+
+class Reasons:
+    """The Dutch reasons for one booking's session time."""
+
+    def __init__(self, province: Organisation | None, starts_at: datetime, buffer: timedelta) -> None:
+        self.province = province
+        self.day_part = DAY_PARTS[availability_key(starts_at)]
+        self.date = format_local_date(starts_at)
+        self.month = format_local_date(starts_at, "MMMM y")
+        hours, rest = divmod(int(buffer.total_seconds()), 3600)
+        self.buffer = (
+            _("%(hours)d uur") % {"hours": hours}
+            if not rest
+            else _("%(minutes)d minuten") % {"minutes": int(buffer.total_seconds()) // 60}
+        )
+
+    def asked_before(self, statuses: set[RequestStatus]) -> list[str]:
+        reasons = [ASKED_BEFORE[status] for status in RequestStatus if status in statuses]
+        return list(dict.fromkeys(reasons))
+
+    def failing(self, fit: Fit) -> list[str]:
+        reasons = []
+        if not fit.works_in:
+            reasons.append(
+                _("werkt niet in %(province)s") % {"province": self.province.name}
+                if self.province is not None
+                else _("werkt niet in de provincie van deze boeking")
+            )
+        if not fit.is_available:
+            reasons.append(_("niet beschikbaar op %(day_part)s") % {"day_part": self.day_part})
+        if fit.is_blocked:
+            reasons.append(_("heeft %(date)s geblokkeerd") % {"date": self.date})
+        if fit.has_overlap:
+            reasons.append(_("heeft dan al een sessie (incl. %(buffer)s reistijd)") % {"buffer": self.buffer})
+        if fit.is_full:
+            reasons.append(
+                _("heeft al %(count)d van max. %(maximum)d sessies in %(month)s")
+                % {"count": fit.month_sessions, "maximum": fit.max_sessions, "month": self.month}
+            )
+        return reasons
+
+    def fitting(self, profile: TrainerProfile, fit: Fit, specialties: list[str], recent: int) -> list[str]:
+        reasons = [_("heeft specialisme %(specialty)s") % {"specialty": name} for name in specialties]
+        if list(profile.provinces) and self.province is not None:
+            reasons.append(_("werkt in %(province)s") % {"province": self.province.name})
+        else:
+            reasons.append(_("werkt landelijk"))
+        reasons.append(_("beschikbaar op %(day_part)s") % {"day_part": self.day_part})
+        reasons.append(_("geen overlap (incl. %(buffer)s reistijd)") % {"buffer": self.buffer})
+        reasons.append(
+            _("%(count)d van max. %(maximum)d sessies in %(month)s")
+            % {"count": fit.month_sessions, "maximum": fit.max_sessions, "month": self.month}
+        )
+        reasons.append(
+            _("1 sessie in de afgelopen %(days)d dagen") % {"days": RECENT_WINDOW.days}
+            if recent == 1
+            else _("%(count)d sessies in de afgelopen %(days)d dagen")
+            % {"count": recent, "days": RECENT_WINDOW.days}
+        )
+        return reasons
