@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from feedback import contacts, export, report, results
+from feedback import contacts, export, report, results, trends
 from feedback.policy import FeedbackPolicy
 from server.access import requires
 from server.errors import NotFound
@@ -107,8 +107,8 @@ async def _overview(
         "groups": list(GROUP_LABELS.items()),
         "group_label": GROUP_LABELS[group],
         "group_column": GROUP_COLUMNS[group],
-        "trends": await results.trends(policy, group=group),  # type: ignore[arg-type]
-        "leads": await results.leads(policy),
+        "trends": await trends.trends(policy, group=group),  # type: ignore[arg-type]
+        "leads": await trends.leads(policy),
         "contact_requests": await contacts.open_contact_requests(),
         "contact_done": request.query_params.get("melding") == "contact",
         "threshold": policy.threshold,

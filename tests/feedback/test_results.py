@@ -17,7 +17,7 @@ from tortoise import timezone
 
 from bookings.models import Booking, BookingStatus, TrainerKind
 from bookings.staffing_models import RequestStatus
-from feedback import charts, export, results, retention
+from feedback import charts, export, results, retention, trends
 from feedback.models import (
     Answer,
     ContactRequest,
@@ -30,6 +30,7 @@ from feedback.models import (
 from feedback.policy import FeedbackPolicy
 from feedback.report import session_report_pdf
 from server.models import AuditEntry, Role, User
+from server.templating import AMSTERDAM
 from tests.bookings.factories import make_booking, make_offering, make_request, make_trainer
 from tests.factories import make_organisation, make_user, sign_in
 
@@ -277,7 +278,7 @@ async def test_the_session_csv_is_neutralised_dutch_excel_csv(client: httpx.Asyn
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
     assert rows[0] == ["Ingevuld op", *(text for _kind, text, _options, _follow_up in QUESTIONS)]
     assert len(rows) == 6
-    today = timezone.now().astimezone(results.AMSTERDAM).date().isoformat()
+    today = timezone.now().astimezone(AMSTERDAM).date().isoformat()
     assert {row[0] for row in rows[1:]} == {today}  # the day only, no time
     assert rows[1][1:5] == ["4", "8", "Nee", "Online haat; Privé"]
     assert [row[5] for row in rows[1:]] == ["'" + HOSTILE_FORMULA] * 3 + ["'@SUM(A1)", "'-2+3"]
@@ -361,18 +362,18 @@ async def test_trends_hide_small_groups() -> None:
     old = await make_session(offering=big_offering, opens_at=timezone.now() - timedelta(days=800))
     await add_responses(old, 5)
 
-    by_offering = {row.group_label: row for row in await results.trends(POLICY, group="offering")}
+    by_offering = {row.group_label: row for row in await trends.trends(POLICY, group="offering")}
     assert set(by_offering) == {"Raadsbrede sessie", "Verdiepingstraining"}
     shown = by_offering["Raadsbrede sessie"]
     assert (shown.sessions, shown.responses, shown.is_shown, shown.mean) == (1, 5, True, 4.0)
     hidden = by_offering["Verdiepingstraining"]
     assert (hidden.sessions, hidden.responses, hidden.is_shown, hidden.mean) == (1, 3, False, None)
 
-    (tour,) = await results.trends(POLICY, group="tour")
+    (tour,) = await trends.trends(POLICY, group="tour")
     assert (tour.sessions, tour.responses, tour.is_shown) == (2, 8, True)
     assert tour.mean == pytest.approx((5 * 4 + 3 * 2) / 8)
 
-    (by_trainer,) = await results.trends(POLICY, group="trainer")
+    (by_trainer,) = await trends.trends(POLICY, group="trainer")
     assert (by_trainer.group_label, by_trainer.is_shown, by_trainer.mean) == ("Tessa Trainer", False, None)
 
 
@@ -403,7 +404,7 @@ async def test_leads_per_organisation() -> None:
     nobody = await make_session()
     await add_responses(nobody, 6, follow_up=1)
 
-    found = {lead.organisation_id: lead for lead in await results.leads(POLICY)}
+    found = {lead.organisation_id: lead for lead in await trends.leads(POLICY)}
     assert set(found) == {many.booking.organisation_id, few.booking.organisation_id}  # type: ignore[attr-defined]
     lead = found[many.booking.organisation_id]  # type: ignore[attr-defined]
     assert (lead.interested, lead.responses, [s.reference for s in lead.sessions]) == (
@@ -426,7 +427,7 @@ async def test_the_period_export(client: httpx.AsyncClient) -> None:
     outside = await make_session(opens_at=timezone.now() - timedelta(days=90))
     await add_responses(outside, 5)
     coordinator = await make_user(Role.COORDINATOR)
-    today = timezone.now().astimezone(results.AMSTERDAM).date()
+    today = timezone.now().astimezone(AMSTERDAM).date()
     content = await export.period_csv(POLICY, today - timedelta(days=30), today, actor=coordinator)
     rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=";"))
     assert rows[0][:5] == ["Referentie", "Organisatie", "Aanbod", "Sessiedatum", "Ingevuld op"]
