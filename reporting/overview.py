@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from feedback.export import to_csv
 from reporting import actions
 from reporting.charts import progress_chart, stage_chart, tile_map
 from reporting.dashboard import (
@@ -18,7 +19,7 @@ from reporting.dashboard import (
     summarise,
 )
 from reporting.models import TourTarget
-from reporting.stages import OrganisationProgress, TourStage, organisation_progress
+from reporting.stages import STAGE_ORDER, OrganisationProgress, TourStage, organisation_progress
 from reporting.targets import current_target
 from server.i18n import _
 from server.mail import OutboxMessage, OutboxStatus
@@ -113,12 +114,12 @@ class OrganisationTable:
     goal: TourStage
 
 
-def _sort_key(sort: str) -> Callable[[OrganisationProgress], tuple[float, str]]:
+def _sort_key(sort: str) -> Callable[[OrganisationProgress], object]:
     if sort == "fase":
-        return lambda o: (o.stage.rank, o.name.casefold())
+        return lambda o: o.stage.rank
     if sort == "activiteit":
-        return lambda o: (o.last_activity_at.timestamp() if o.last_activity_at else 0.0, o.name.casefold())
-    return lambda o: (0, o.name.casefold())
+        return lambda o: o.last_activity_at.timestamp() if o.last_activity_at else 0.0
+    return lambda o: o.name.casefold()
 
 
 async def organisation_table(filters: TableFilters) -> OrganisationTable:
@@ -142,5 +143,30 @@ async def organisation_table(filters: TableFilters) -> OrganisationTable:
             or filters.search.upper() == o.cbs_code
         )
     ]
+    # By name first: the sort is stable, so organisations at the same step stay in name order.
+    rows.sort(key=lambda o: o.name.casefold())
     rows.sort(key=_sort_key(filters.sort), reverse=filters.descending)
     return OrganisationTable(rows, summary, provinces, filters, goal)
+
+
+def organisation_csv(table: OrganisationTable) -> bytes:
+    """The table as a spreadsheet: each organisation, its step, and the day it reached each step."""
+    steps = STAGE_ORDER[1:]
+    header = [_("CBS-code"), _("Organisatie"), _("Provincie"), _("Stap"), _("Laatste activiteit")]
+    rows: list[list[object]] = [header + [step.label for step in steps]]
+    for organisation in table.rows:
+        activity = organisation.last_activity_at
+        rows.append(
+            [
+                organisation.cbs_code,
+                organisation.name,
+                organisation.province_name,
+                organisation.stage.label,
+                activity.astimezone(AMSTERDAM).date().isoformat() if activity else "",
+            ]
+            + [
+                reached.isoformat() if (reached := organisation.reached_on.get(step)) else ""
+                for step in steps
+            ]
+        )
+    return to_csv(rows)

@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from reporting import targets
 from reporting.charts import band_labels, month_label
-from reporting.overview import TableFilters, organisation_table, tour_overview
+from reporting.overview import TableFilters, organisation_csv, organisation_table, tour_overview
 from reporting.stages import STAGE_ORDER
 from server.access import requires
 from server.errors import ValidationFailed
@@ -78,8 +78,20 @@ async def organisations(request: Request) -> Response:
     return render(request, "reporting/organisations.html", {"table": table, "stages": STAGE_ORDER})
 
 
+@requires(Role.COORDINATOR)
+async def organisations_csv(request: Request) -> Response:
+    table = await organisation_table(TableFilters.from_query(dict(request.query_params)))
+    name = f"organisaties-per-stap-{table.summary.code.lower()}.csv"
+    return Response(
+        organisation_csv(table),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
 routes = [
     Route("/coordinatie", dashboard, methods=["GET"]),
     Route("/coordinatie/doel", save_target, methods=["POST"]),
     Route("/coordinatie/organisaties", organisations, methods=["GET"]),
+    Route("/coordinatie/organisaties.csv", organisations_csv, methods=["GET"]),
 ]

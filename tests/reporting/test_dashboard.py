@@ -3,6 +3,8 @@ organisations-by-stage table; a fixed number of queries whatever the size of the
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 from datetime import UTC, date, datetime, timedelta
 
@@ -14,6 +16,7 @@ from feedback.models import FeedbackForm, Response, SessionFeedback
 from invoicing.models import Invoice, InvoiceStatus
 from reporting.models import TourTarget
 from server.models import AuditEntry, Organisation, Role
+from server.templating import AMSTERDAM
 from tests.bookings.factories import make_booking, make_offering
 from tests.factories import make_organisation, make_province, make_user, post, sign_in
 from tests.query_counter import count_queries
@@ -182,6 +185,17 @@ async def test_the_table_filters_and_sorts_organisations(coordinator_client: htt
     only_planned = (await coordinator_client.get("/coordinatie/organisaties?fase=session_planned")).text
     assert "Zeist" in only_planned and "Utrecht (gemeente)" not in only_planned
     assert 'href="/organisaties/GM0355"' in only_planned
+
+    export = await coordinator_client.get(
+        "/coordinatie/organisaties.csv?provincie=PV26&sorteer=fase&volgorde=af"
+    )
+    assert export.headers["content-disposition"] == 'attachment; filename="organisaties-per-stap-pv26.csv"'
+    rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][:4] == ["CBS-code", "Organisatie", "Provincie", "Stap"]
+    assert [row[1] for row in rows[1:]] == ["Zeist", "Utrecht", "Utrecht (gemeente)"]
+    planned_column = rows[0].index("Raadsbrede sessie gepland")
+    assert rows[1][planned_column] == datetime.now(AMSTERDAM).date().isoformat()
+    assert rows[2][planned_column] == ""
 
 
 async def test_the_dashboard_needs_a_fixed_number_of_queries(coordinator_client: httpx.AsyncClient) -> None:

@@ -64,6 +64,7 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/coordinatie"): STAFF,
     ("POST", "/coordinatie/doel"): STAFF,
     ("GET", "/coordinatie/organisaties"): STAFF,
+    ("GET", "/coordinatie/organisaties.csv"): STAFF,
     ("GET", "/coordinatie/rapportage"): only("coordinator", "finance"),
     ("GET", "/coordinatie/rapportage/{period}.pdf"): only("coordinator", "finance"),
     ("GET", "/coordinatie/rapportage/{period}.csv"): only("coordinator", "finance"),
