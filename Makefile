@@ -51,6 +51,7 @@ postgres:
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/bandit -q -r server bookings feedback invoicing reporting -ll
 
 # Extract the UI texts into locale/messages.pot and merge them into the catalogues.
 messages: install

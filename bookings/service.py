@@ -426,14 +426,14 @@ async def mark_delivered(
 ) -> Booking:
     """A coordinator records that the session took place, with the number of participants."""
     _require_coordinator(actor)
-    if participants < 1 or participants > 10_000:
-        raise BookingRuleBroken(_("Vul het aantal deelnemers in."), field="participants")
     async with in_transaction():
         booking = await _locked_booking(booking_id)
         if not booking.can_deliver:
             raise IllegalTransition()
         if booking.starts_at is None or booking.starts_at > (now or timezone.now()):
             raise IllegalTransition(_("De sessie is nog niet begonnen."))
+        if participants < 1 or participants > 10_000:
+            raise BookingRuleBroken(_("Vul het aantal deelnemers in."), field="participants")
         booking.status = BookingStatus.DELIVERED
         booking.delivered_at = now or timezone.now()
         booking.participants_count = participants
@@ -459,13 +459,13 @@ async def close_booking(booking_id: int, *, actor: User) -> Booking:
 async def record_intake_outcome(booking_id: int, notes: str, next_step: str, *, actor: User) -> Booking:
     """Confidential notes and the agreed next step of an intake; coordinators only."""
     _require_coordinator(actor)
-    if len(notes) > 20_000 or len(next_step) > 2000:
-        raise BookingRuleBroken(_("Dit is te lang."), field="notes")
     async with in_transaction():
         booking = await _locked_booking(booking_id)
         await booking.fetch_related("offering")
         if booking.offering.stage is not Stage.INTAKE:
             raise IllegalTransition(_("Een verslag hoort bij een intake."))
+        if len(notes) > 20_000 or len(next_step) > 2000:
+            raise BookingRuleBroken(_("Dit is te lang."), field="notes")
         booking.outcome_notes = notes.strip()
         booking.next_step = next_step.strip()
         await booking.save(update_fields=["outcome_notes", "next_step", "updated_at"])

@@ -12,6 +12,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 from tortoise import Tortoise
+from tortoise.exceptions import ValidationError as ValueNotStorable
 
 from bookings import admin_routes as booking_admin_routes
 from bookings import assignment, reminders, staffing_routes, trainer_profile_routes, trainer_routes
@@ -30,7 +31,7 @@ from server.background import background_tasks
 from server.db import init_orm
 from server.errors import DomainError, handle_domain_error, handle_http_exception, handle_server_error
 from server.periodic import Job
-from server.security import BodyLimitMiddleware, SecurityHeadersMiddleware
+from server.security import BodyLimitMiddleware, SecurityHeadersMiddleware, handle_value_not_storable
 from server.sessions import SessionMiddleware
 from server.settings import PROJECT_DIR, Settings, load_settings
 
@@ -128,6 +129,7 @@ def create_app(settings: Settings) -> Starlette:
         exception_handlers={
             DomainError: handle_domain_error,
             HTTPException: handle_http_exception,
+            ValueNotStorable: handle_value_not_storable,
             Exception: handle_server_error,
         },
         lifespan=lifespan,

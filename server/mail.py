@@ -10,8 +10,11 @@ that mail again after the lease.
 
 Temporary failures (connection refused, time-out, a 4xx reply, a server refusing the connection or the
 login) are retried with growing delays; a permanent refusal of the mail (5xx), or a mail no server can
-take (a line break in a header, a non-ASCII address without SMTPUTF8), marks the row failed, for
-coordinators to see and resend.
+take (a control character or line break in the address, a non-ASCII address without SMTPUTF8), marks
+the row failed, for coordinators to see and resend.
+
+No header carries a control character or a line or paragraph separator: subjects and attachment names
+(which quote names typed by users) are made one plain line, and an address holding one is refused.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -99,6 +103,25 @@ class Attachment:
     content: bytes
 
 
+#: Unicode categories that end or hide a header line: controls (CR, LF, NUL, NEL, ...), line and
+#: paragraph separators, and invisible format characters (zero-width space, direction overrides).
+_NOT_IN_HEADERS = frozenset({"Cc", "Cf", "Zl", "Zp"})
+
+
+def header_text(value: str) -> str:
+    """`value` as one plain line for a header: each forbidden character becomes a space, runs of
+    spaces one space."""
+    spaced = "".join(" " if unicodedata.category(c) in _NOT_IN_HEADERS else c for c in value)
+    return " ".join(spaced.split())
+
+
+def checked_address(address: str) -> str:
+    """Raises ValueError for an address with whitespace or a forbidden character (header injection)."""
+    if not address or any(c.isspace() or unicodedata.category(c) in _NOT_IN_HEADERS for c in address):
+        raise ValueError(f"address not fit for a mail header: {address!r}")
+    return address
+
+
 def retry_delay(attempts: int) -> timedelta:
     """30 s, 1 min, 2 min, ... capped at one hour: with MAX_ATTEMPTS 12, about 5 hours of retries."""
     return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
@@ -109,11 +132,11 @@ async def queue_mail(
 ) -> OutboxMessage:
     """Render `templates/emails/<template>.{txt,html}` and queue it; call inside the change's transaction.
 
-    The subject is the first line of the text template, after 'Onderwerp: '.
+    The subject is the first line of the text template, after 'Onderwerp: ', as one plain line.
     """
     text = render_text(f"emails/{template}.txt", context)
     first_line, _, body = text.partition("\n")
-    subject = first_line.removeprefix("Onderwerp:").strip()
+    subject = header_text(first_line.removeprefix("Onderwerp:"))[:300]
     html = render_text(f"emails/{template}.html", {**context, "subject": subject})
     message = await OutboxMessage.create(
         to_address=to_address,
@@ -162,14 +185,14 @@ class SmtpTarget:
 def build_email(
     message: OutboxMessage, mail_from: str, attachments: Sequence[OutboxAttachment] = ()
 ) -> EmailMessage:
-    """Raises ValueError for a header no server can take (a line break in it: header injection).
+    """Raises ValueError for an address no server can take (a line break in it: header injection).
 
     Date is required by RFC 5322, and spam filters count it against a mail that has none.
     """
     email = EmailMessage()
     email["From"] = mail_from
-    email["To"] = message.to_address
-    email["Subject"] = message.subject
+    email["To"] = checked_address(message.to_address)
+    email["Subject"] = header_text(message.subject)
     email["Date"] = format_datetime(timezone.now())
     email["Message-ID"] = message.message_id
     email.set_content(message.body_text)
@@ -182,7 +205,7 @@ def build_email(
             bytes(attachment.content),
             maintype=maintype,
             subtype=subtype,
-            filename=attachment.filename,
+            filename=header_text(attachment.filename),
             params=params,
         )
     return email

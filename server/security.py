@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from typing import Any
 
-from starlette.datastructures import FormData, Headers, MutableHeaders
+from starlette.datastructures import FormData, Headers, MutableHeaders, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.errors import CsrfFailed
+from server.errors import CsrfFailed, DomainError, error_page, handle_http_exception
+from server.i18n import _
+
+log = logging.getLogger("weerbaar.security")
 
 CSRF_COOKIE = "weerbaar_csrf"
 CSRF_FIELD = "csrf_token"
@@ -66,8 +71,10 @@ class SecurityHeadersMiddleware:
 class BodyLimitMiddleware:
     """Refuse request bodies over `max_bytes` with 413, shown as an error page in the layout.
 
-    The limit is enforced while the route reads the body, so the error surfaces inside the route
-    and the normal error handler renders it (Starlette's own limit answers in plain text).
+    A body declared too large (Content-Length) is refused before any route runs, whatever the route
+    would have answered. A body without a declared length is counted while the route reads it, so
+    the error surfaces inside the route and the normal error handler renders it (Starlette's own
+    limit answers in plain text).
     """
 
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
@@ -79,12 +86,14 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            response = await handle_http_exception(Request(scope), HTTPException(413))
+            await response(scope, receive, send)
+            return
         received = 0
 
         async def limited_receive() -> Message:
             nonlocal received
-            if declared.isdigit() and int(declared) > self.max_bytes:
-                raise HTTPException(413)
             message = await receive()
             received += len(message.get("body", b""))
             if received > self.max_bytes:
@@ -92,6 +101,11 @@ class BodyLimitMiddleware:
             return message
 
         await self.app(scope, limited_receive, send)
+
+
+class FormUnreadable(DomainError):
+    def __init__(self) -> None:
+        super().__init__(_("Wat u verstuurde kon niet als formulier worden gelezen. Laad de pagina opnieuw."))
 
 
 def csrf_token_for(cookie_value: str, secret_key: str) -> str:
@@ -102,11 +116,48 @@ def new_csrf_cookie() -> str:
     return secrets.token_urlsafe(32)
 
 
+#: Control characters no form field needs (tab, line feed and carriage return stay, for text areas).
+#: NUL cannot be stored in PostgreSQL text, and none of them should reach a page, a file or a mail.
+_CONTROL_CHARACTERS = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+
+
+def _without_control_characters(value: str | UploadFile) -> str | UploadFile:
+    return value.translate(_CONTROL_CHARACTERS) if isinstance(value, str) else value
+
+
 async def read_form(request: Request, **limits: Any) -> FormData:
-    """The posted form, after checking its CSRF token; every POST route reads its form through here."""
-    form = await request.form(max_fields=limits.get("max_fields", 200), max_files=limits.get("max_files", 0))
+    """The posted form, after checking its CSRF token; every POST route reads its form through here.
+
+    Control characters (other than tab and line breaks) are removed from names and values. A body
+    that cannot be parsed is refused with a message (`FormUnreadable`, 400).
+    """
+    try:
+        raw = await request.form(
+            max_fields=limits.get("max_fields", 200), max_files=limits.get("max_files", 0)
+        )
+    except HTTPException as exc:
+        if exc.status_code != 400:
+            raise
+        raise FormUnreadable() from exc
+    form = FormData(
+        [(key.translate(_CONTROL_CHARACTERS), _without_control_characters(v)) for key, v in raw.multi_items()]
+    )
     expected = getattr(request.state, "csrf_token", "")
     given = form.get(CSRF_FIELD)
-    if not expected or not isinstance(given, str) or not hmac.compare_digest(given, expected):
+    if (
+        not expected
+        or not isinstance(given, str)
+        or not hmac.compare_digest(given.encode(), expected.encode())
+    ):
         raise CsrfFailed()
     return form
+
+
+async def handle_value_not_storable(request: Request, exc: Exception) -> Response:
+    """A typed value longer than its column, which Tortoise refuses also in a look-up (a too long
+    code in a filter or a URL): it cannot match anything or be stored, so the request is refused
+    with a 400 page instead of failing with a 500."""
+    log.info("value refused on %s %s: %s", request.method, request.url.path, exc)
+    return error_page(
+        request, 400, _("Een van de ingevulde waarden is te lang of ongeldig. Controleer wat u invulde.")
+    )
