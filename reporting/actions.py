@@ -120,9 +120,9 @@ async def roles_without_trainer(now: datetime) -> ActionList:
         .order_by("starts_at", "id")
         .values(*BOOKING_FIELDS, "offering_id")
     )
-    roles: dict[int, list[tuple[TrainerKind, int]]] = {}
+    needs: dict[int, list[tuple[TrainerKind, int]]] = {}
     for role in await OfferingRole.all().values("offering_id", "kind", "min_count"):
-        roles.setdefault(role["offering_id"], []).append((TrainerKind(role["kind"]), role["min_count"]))
+        needs.setdefault(role["offering_id"], []).append((TrainerKind(role["kind"]), role["min_count"]))
     counts: Counter[tuple[int, str, str]] = Counter()
     requests = (
         await AssignmentRequest.filter(
@@ -141,7 +141,7 @@ async def roles_without_trainer(now: datetime) -> ActionList:
     for row in bookings:
         missing = {
             kind: needed - counts[(row["id"], kind.value, RequestStatus.ACCEPTED.value)]
-            for kind, needed in roles.get(row["offering_id"], [])
+            for kind, needed in needs.get(row["offering_id"], [])
             if counts[(row["id"], kind.value, RequestStatus.ACCEPTED.value)] < needed
         }
         if missing:

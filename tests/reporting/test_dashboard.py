@@ -87,12 +87,13 @@ async def test_needs_action_lists_what_the_team_should_pick_up(coordinator_clien
     await make_booking(organisation=await make_organisation(name="Aanvrager"), status=BookingStatus.REQUESTED)
     offering = await make_offering(name="Sessie met trainer")
     await OfferingRole.create(offering=offering, kind=TrainerKind.TRAINER, min_count=2, max_count=2)
-    await make_booking(
-        organisation=await make_organisation(name="Zonder trainer"),
-        offering=offering,
-        status=BookingStatus.SCHEDULED,
-        starts_at=now + timedelta(days=5),
-    )
+    for name, days in (("Zonder trainer", 5), ("Ook zonder trainer", 40)):
+        await make_booking(
+            organisation=await make_organisation(name=name),
+            offering=offering,
+            status=BookingStatus.SCHEDULED,
+            starts_at=now + timedelta(days=days),
+        )
     held = await make_booking(
         organisation=await make_organisation(name="Bijna dicht"),
         status=BookingStatus.DELIVERED,
@@ -121,6 +122,7 @@ async def test_needs_action_lists_what_the_team_should_pick_up(coordinator_clien
     assert "Stilzwijgend" in page and "Pas uitgenodigd" not in page
     assert "Aanvrager: Raadsbrede sessie" in page
     assert "Zonder trainer: Sessie met trainer" in page and "2 trainers" in page
+    assert "Ook zonder trainer: Sessie met trainer" in page
     assert "Bijna dicht" in page and "1 reactie tot nu toe" in page
     assert "Wanbetaler: 2026-0007" in page and "1.210,00" in page
     # With a longer follow-up period the six-week-old invitation no longer needs action.
