@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from tortoise import timezone
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from server import ratelimit, totp
@@ -26,7 +27,7 @@ from server.audit import record
 from server.errors import DomainError, RateLimited
 from server.i18n import _
 from server.mail import queue_mail
-from server.models import LoginToken, RecoveryCode, User, UserSession
+from server.models import LoginToken, RateLimitHit, RecoveryCode, User, UserSession
 from server.sessions import hash_secret, start_session
 
 LOGIN_LINK_VALIDITY = timedelta(minutes=15)
@@ -80,11 +81,11 @@ async def request_login_link(email: str, *, client: str, base_url: str, next_pat
     email = normalise_email(email)
     if not is_plausible_email(email):
         raise DomainError(_("Vul een geldig e-mailadres in, bijvoorbeeld naam@gemeente.nl."), field="email")
-    async with in_transaction():
-        allowed_address = await ratelimit.allow(
-            f"login-address:{hash_secret(email)}", LINKS_PER_ADDRESS, LINK_WINDOW
-        )
-        allowed_client = await ratelimit.allow(f"login-client:{client}", LINKS_PER_CLIENT, LINK_WINDOW)
+    address_key, client_key = f"login-address:{hash_secret(email)}", f"login-client:{client}"
+    async with in_transaction() as connection:
+        await _wait_for_other_requests(connection, address_key, client_key)
+        allowed_address = await ratelimit.allow(address_key, LINKS_PER_ADDRESS, LINK_WINDOW)
+        allowed_client = await ratelimit.allow(client_key, LINKS_PER_CLIENT, LINK_WINDOW)
         if not (allowed_address and allowed_client):
             raise RateLimited(
                 _("U heeft te vaak een inloglink aangevraagd. Wacht een kwartier en probeer het opnieuw."),
@@ -92,13 +93,52 @@ async def request_login_link(email: str, *, client: str, base_url: str, next_pat
             )
         user = await User.get_or_none(email=email, is_active=True)
         if user is None:
+            await _do_the_same_work_and_keep_nothing(email, base_url)
             return
         link = await issue_login_link(user, base_url, next_path=next_path)
-        await queue_mail(
-            user.email,
-            "auth/login_link",
-            {"user": user, "link": link, "minutes": int(LOGIN_LINK_VALIDITY.seconds / 60)},
-        )
+        await queue_mail(user.email, "auth/login_link", _login_mail_context(user, link))
+
+
+def _login_mail_context(user: User, link: str) -> dict[str, object]:
+    return {"user": user, "link": link, "minutes": int(LOGIN_LINK_VALIDITY.seconds / 60)}
+
+
+async def _wait_for_other_requests(connection: BaseDBAsyncClient, *keys: str) -> None:
+    """Concurrent requests under the same rate-limit keys wait for each other until commit; else each
+    counts the earlier hits before any has written its own, and all of them get through.
+
+    PostgreSQL: a transaction-level advisory lock per key, always taken in the same order (no
+    deadlock). SQLite runs one write transaction at a time anyway.
+    """
+    if connection.capabilities.dialect != "postgres":
+        return
+    for key in sorted(keys):
+        await connection.execute_query("SELECT pg_advisory_xact_lock(hashtext($1))", [key])
+
+
+class _KeepNothing(Exception):
+    """Rolls back the stand-in work for an unknown address."""
+
+
+async def _do_the_same_work_and_keep_nothing(email: str, base_url: str) -> None:
+    """For an unknown address, the statements and the rendering a known one costs, rolled back: how
+    long the answer takes tells nothing about whether the address has an account.
+
+    The same UPDATE of login tokens (matching none), a row in place of the token (a token needs a
+    user) and the login mail, rendered and written, in a savepoint that is then rolled back.
+    """
+    nobody = User(email=email, name="")
+    token = secrets.token_urlsafe(32)
+    try:
+        async with in_transaction():
+            await LoginToken.filter(token_hash=hash_secret(token), used_at__isnull=True).update(
+                used_at=timezone.now()
+            )
+            await RateLimitHit.create(key=f"login-unknown:{hash_secret(email)}", created_at=timezone.now())
+            await queue_mail(email, "auth/login_link", _login_mail_context(nobody, f"{base_url}/x/{token}"))
+            raise _KeepNothing()
+    except _KeepNothing:
+        pass
 
 
 async def find_valid_token(token: str) -> LoginToken | None:
