@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 PG_VERSION = $(shell ls /etc/postgresql 2>/dev/null | head -n 1)
 
-.PHONY: run test install system-deps postgres lint messages clean
+.PHONY: run test install system-deps postgres lint messages clean bench
 
 run: install
 	$(BIN)/weerbaar migrate
@@ -57,6 +57,20 @@ lint: install
 messages: install
 	$(BIN)/pybabel extract --no-location --sort-output -F babel.cfg -o locale/messages.pot .
 	$(BIN)/pybabel update -i locale/messages.pot -d locale -D messages --no-fuzzy-matching
+
+# The load benchmark (README, Benchmarks), then the PDF benchmark when there is one. Installs Debian's
+# wrk when missing (as root). BENCH_ARGS passes options, e.g. BENCH_ARGS="--db sqlite --seconds 10".
+bench: install postgres
+	@if ! command -v wrk >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "Installing: wrk"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+		else \
+			echo "Missing Debian package: wrk (install it as root)"; exit 2; \
+		fi; \
+	fi
+	$(BIN)/python -m bench.load $(BENCH_ARGS)
+	@if [ -f bench/pdf.py ]; then $(BIN)/python -m bench.pdf; fi
 
 clean:
 	rm -rf $(VENV) var

@@ -1,0 +1,421 @@
+"""The load test (`make bench`): the main pages and writes of a seeded Weerbaar under 32 connections.
+
+For each database (PostgreSQL, then SQLite): a throwaway database, migrated and seeded with the full
+volume (bench/seed.py); `weerbaar serve --workers 2` and the bare baseline app (bench/baseline_app.py,
+also 2 workers) on free ports; then `wrk` against the baseline, each page and each write for a fixed
+time. Prints requests per second, p50 and p99 latency, errors, the ratio to the baseline and whether
+the target is met. Figures are printed, never asserted.
+
+Users are signed in by creating their sessions with the app's own session service
+(`server.sessions.start_session`, second factor counted as done), the way a login ends; the CSRF
+token is the HMAC of a chosen cookie under the secret key the servers are started with.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import http.client
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlencode
+
+import asyncpg
+from tortoise import Tortoise, timezone
+
+from bench import seed as seeding
+from bench import wrk
+from bookings.models import Booking
+from bookings.staffing_models import AssignmentRequest, RequestStatus
+from feedback.models import Question, QuestionKind, Response, SessionFeedback
+from invoicing.models import Invoice, InvoiceStatus
+from server.db import apply_migrations, init_orm
+from server.models import Organisation, OrganisationKind, User
+from server.security import csrf_token_for
+from server.sessions import SESSION_COOKIE, start_session
+from server.settings import PROJECT_DIR
+
+BIN = Path(sys.executable).parent
+PAGE_TARGET_RATIO = 0.3
+PAGE_TARGET_P99_MS = 50.0
+WRITE_TARGET_PER_SECOND = 300.0
+WRITE_TARGET_P99_MS = 100.0
+WRITE_CLERKS = 64
+REQUEST_LINES = 4000
+
+
+@dataclass
+class Row:
+    name: str
+    result: wrk.Result
+    is_write: bool
+    stored: int | None = None
+
+    def ratio(self, baseline: wrk.Result) -> float:
+        return self.result.per_second / baseline.per_second if baseline.per_second else 0.0
+
+    def meets_target(self, baseline: wrk.Result) -> bool:
+        result = self.result
+        if result.errors or (self.stored is not None and self.stored < result.requests - result.errors):
+            return False
+        if self.is_write:
+            return result.per_second >= WRITE_TARGET_PER_SECOND and result.p99_ms < WRITE_TARGET_P99_MS
+        return self.ratio(baseline) >= PAGE_TARGET_RATIO and result.p99_ms < PAGE_TARGET_P99_MS
+
+
+@dataclass
+class Actors:
+    """Cookies per role, and what the pages and writes are about."""
+
+    csrf_cookie: str
+    csrf_token: str
+    cookies: dict[str, str] = field(default_factory=dict)
+    clerk_cookies: dict[str, str] = field(default_factory=dict)
+    trainer_cookies: dict[int, str] = field(default_factory=dict)
+    seeded: seeding.Seeded | None = None
+
+    def cookie(self, session_key: str | None = None) -> str:
+        csrf = f"weerbaar_csrf={self.csrf_cookie}"
+        return f"{SESSION_COOKIE}={session_key}; {csrf}" if session_key else csrf
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def _postgres_admin(postgres: str, statement: str) -> None:
+    admin = await asyncpg.connect(f"{postgres}/postgres")
+    try:
+        await admin.execute(statement)
+    finally:
+        await admin.close()
+
+
+@contextmanager
+def throwaway_database(kind: str, postgres: str) -> Iterator[str]:
+    """A new, empty database of this kind (an SQLite file in a temporary folder), removed afterwards."""
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="weerbaar-bench-") as folder:
+            yield f"sqlite://{Path(folder) / 'bench.sqlite3'}"
+        return
+    name = f"weerbaar_bench_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_postgres_admin(postgres, f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{postgres}/{name}?maxsize=20"
+    finally:
+        asyncio.run(_postgres_admin(postgres, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@asynccontextmanager
+async def orm(database_url: str) -> AsyncIterator[None]:
+    await init_orm(database_url)
+    try:
+        yield
+    finally:
+        await Tortoise.close_connections()
+
+
+async def prepare(database_url: str, secret_key: str) -> Actors:
+    """Migrate, seed and sign in: a clerk, a coordinator, finance, every trainer and clerks for writes."""
+    started = time.perf_counter()
+    await apply_migrations(database_url)
+    async with orm(database_url):
+        seeded = await seeding.seed(seeding.FULL)
+        print(f"  seeded in {time.perf_counter() - started:.1f} s: {seeded.counts}", flush=True)
+        csrf_cookie = secrets.token_urlsafe(32)
+        actors = Actors(csrf_cookie, csrf_token_for(csrf_cookie, secret_key), seeded=seeded)
+        for role, email in (
+            ("clerk", seeded.clerk_email),
+            ("coordinator", seeded.coordinator_email),
+            ("finance", seeded.finance_email),
+            ("trainer", seeded.trainer_email),
+        ):
+            user = await User.get(email=email)
+            actors.cookies[role] = actors.cookie(await start_session(user, second_factor_done=True))
+        municipalities = await Organisation.filter(kind=OrganisationKind.MUNICIPALITY).limit(WRITE_CLERKS)
+        for organisation in municipalities:
+            clerk = await User.get(organisation_id=organisation.id)
+            key = await start_session(clerk, second_factor_done=True)
+            actors.clerk_cookies[organisation.cbs_code] = actors.cookie(key)
+        for trainer in await User.filter(role="trainer"):
+            key = await start_session(trainer, second_factor_done=True)
+            actors.trainer_cookies[trainer.id] = actors.cookie(key)
+    return actors
+
+
+def write_lines(
+    path: Path, lines: list[tuple[str, str, str, dict[str, str] | list[tuple[str, str]]]]
+) -> Path:
+    with path.open("w") as handle:
+        for method, target, cookie, body in lines:
+            handle.write(f"{method}\t{target}\t{cookie}\t{urlencode(body)}\n")
+    return path
+
+
+def booking_lines(actors: Actors, folder: Path) -> Path:
+    assert actors.seeded
+    offering = actors.seeded.follow_up_offering_id
+    codes = sorted(actors.clerk_cookies)
+    today = timezone.now().date()
+    lines = []
+    for n in range(REQUEST_LINES):
+        code = codes[n % len(codes)]
+        body = {
+            "csrf_token": actors.csrf_token,
+            "local_situation": f"Online haat na het debat over windmolens ({n}).",
+            "themes": "online",
+            "expected_participants": str(10 + n % 30),
+            "part_of_day": "evening",
+            "location_address": "Raadhuis, Raadhuisplein 1",
+            "contact_name": "Griffie",
+            "contact_phone": "070 123 4567",
+            "po_number": f"PO-BENCH-{n}",
+            "invoice_email": "facturen@gemeente.example",
+            "date_1": (today + timedelta(days=40 + n % 300)).isoformat(),
+            "time_1": "19:30",
+        }
+        lines.append(("POST", f"/organisaties/{code}/boeken/{offering}", actors.clerk_cookies[code], body))
+    return write_lines(folder / "bookings.tsv", lines)
+
+
+async def feedback_lines(actors: Actors, folder: Path) -> Path:
+    assert actors.seeded
+    sessions = await SessionFeedback.filter(code__in=actors.seeded.open_feedback_codes).values(
+        "code", "form_id"
+    )
+    questions: dict[int, list[Question]] = {}
+    for question in await Question.filter(form_id__in={s["form_id"] for s in sessions}):
+        questions.setdefault(question.form_id, []).append(question)  # type: ignore[attr-defined]
+    lines = []
+    for n in range(REQUEST_LINES):
+        session = sessions[n % len(sessions)]
+        body = [("csrf_token", actors.csrf_token)]
+        for question in questions[session["form_id"]]:
+            if question.kind is QuestionKind.TEXT:
+                body.append((f"q{question.id}", f"Nuttige middag, deelnemer {n}."))
+            elif question.kind is QuestionKind.GRADE:
+                body.append((f"q{question.id}", str(6 + n % 5)))
+            elif question.kind is QuestionKind.SCALE:
+                body.append((f"q{question.id}", str(1 + n % 5)))
+            else:
+                body.append((f"q{question.id}", str(n % len(question.options))))
+        lines.append(("POST", f"/f/{session['code']}", actors.cookie(), body))
+    return write_lines(folder / "feedback.tsv", lines)
+
+
+async def accept_lines(actors: Actors, folder: Path, count: int) -> Path:
+    pool = await seeding.add_open_requests(count)
+    body = {"csrf_token": actors.csrf_token, "action": "accept", "reason": ""}
+    lines = [
+        ("POST", f"/trainer/verzoeken/{request_id}", actors.trainer_cookies[trainer_id], body)
+        for request_id, trainer_id in pool
+    ]
+    return write_lines(folder / "accept.tsv", lines)
+
+
+async def issue_lines(actors: Actors, folder: Path) -> Path:
+    drafts = await Invoice.filter(status=InvoiceStatus.DRAFT).order_by("id").values_list("id", flat=True)
+    body = {"csrf_token": actors.csrf_token}
+    lines = [("POST", f"/financien/facturen/{i}/uitgeven", actors.cookies["finance"], body) for i in drafts]
+    return write_lines(folder / "issue.tsv", lines)
+
+
+@contextmanager
+def server(command: list[str], env: dict[str, str], log: Path, port: int) -> Iterator[None]:
+    with log.open("w") as output:
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT, cwd=PROJECT_DIR)  # noqa: S603
+    try:
+        deadline = time.monotonic() + 60
+        while status("127.0.0.1", port, "/", "") != 200:
+            if process.poll() is not None or time.monotonic() > deadline:
+                tail = "\n".join(log.read_text().splitlines()[-20:])
+                raise RuntimeError(f"server op poort {port} start niet:\n{tail}")
+            time.sleep(0.3)
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def status(host: str, port: int, path: str, cookie: str) -> int:
+    connection = http.client.HTTPConnection(host, port, timeout=10)
+    try:
+        connection.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    except OSError:
+        return 0
+    finally:
+        connection.close()
+
+
+def pages(actors: Actors) -> list[tuple[str, str, str]]:
+    assert actors.seeded
+    code, offering = actors.seeded.organisation_code, actors.seeded.follow_up_offering_id
+    return [
+        ("home", "/", ""),
+        ("organisation page (clerk)", f"/organisaties/{code}", actors.cookies["clerk"]),
+        ("booking form (clerk)", f"/organisaties/{code}/boeken/{offering}", actors.cookies["clerk"]),
+        ("bookings board (coordinator)", "/boekingen", actors.cookies["coordinator"]),
+        ("tour dashboard (coordinator)", "/coordinatie", actors.cookies["coordinator"]),
+        ("trainer requests (trainer)", "/trainer", actors.cookies["trainer"]),
+        ("feedback form (participant)", f"/f/{actors.seeded.open_feedback_codes[0]}", actors.cookie()),
+        ("invoice list (finance)", "/financien", actors.cookies["finance"]),
+    ]
+
+
+async def _count(database_url: str, counter: Callable[[], object]) -> int:
+    async with orm(database_url):
+        return await counter()  # type: ignore[misc]
+
+
+def measure_writes(
+    database_url: str, actors: Actors, base: str, folder: Path, seconds: float, connections: int
+) -> list[Row]:
+    """Each write for `seconds`; `stored` is what the database gained (checked against the answers)."""
+    rows = []
+    writes: list[tuple[str, Callable[[], object], Callable[[], Path]]] = [
+        ("submit a booking", lambda: Booking.all().count(), lambda: booking_lines(actors, folder)),
+        (
+            "submit feedback",
+            lambda: Response.all().count(),
+            lambda: asyncio.run(_with_orm(database_url, feedback_lines(actors, folder))),
+        ),
+        (
+            "accept a request",
+            lambda: AssignmentRequest.filter(status=RequestStatus.ACCEPTED).count(),
+            lambda: asyncio.run(_with_orm(database_url, accept_lines(actors, folder, REQUEST_LINES))),
+        ),
+        (
+            "issue an invoice",
+            lambda: Invoice.exclude(status=InvoiceStatus.DRAFT).count(),
+            lambda: asyncio.run(_with_orm(database_url, issue_lines(actors, folder))),
+        ),
+    ]
+    for name, counter, make_lines in writes:
+        request_file = make_lines()
+        before = asyncio.run(_count(database_url, counter))
+        result = wrk.run(base, connections=connections, seconds=seconds, request_file=request_file)
+        stored = asyncio.run(_count(database_url, counter)) - before
+        rows.append(Row(name, result, is_write=True, stored=stored))
+        print(f"  {name}: {result.per_second:.0f}/s", flush=True)
+    return rows
+
+
+async def _with_orm(database_url: str, work: object) -> Path:
+    async with orm(database_url):
+        return await work  # type: ignore[misc]
+
+
+def bench_database(kind: str, args: argparse.Namespace) -> tuple[wrk.Result, list[Row]]:
+    secret_key = secrets.token_urlsafe(48)
+    with (
+        tempfile.TemporaryDirectory(prefix="weerbaar-bench-run-") as temp,
+        throwaway_database(kind, args.postgres) as database_url,
+    ):
+        folder = Path(temp)
+        actors = asyncio.run(prepare(database_url, secret_key))
+        env = {
+            **os.environ,
+            "WEERBAAR_DATABASE_URL": database_url,
+            "WEERBAAR_SECRET_KEY": secret_key,
+            "WEERBAAR_BACKGROUND": "worker",
+        }
+        app_port, baseline_port = free_port(), free_port()
+        env["WEERBAAR_BASE_URL"] = f"http://127.0.0.1:{app_port}"
+        app_command = [str(BIN / "weerbaar"), "serve", "--workers", "2", "--port", str(app_port)]
+        baseline_command = [
+            *(str(BIN / "uvicorn"), "bench.baseline_app:create_app", "--factory"),
+            *("--workers", "2", "--port", str(baseline_port), "--log-level", "info"),
+        ]
+        with (
+            server(app_command, env, folder / "app.log", app_port),
+            server(baseline_command, env, folder / "baseline.log", baseline_port),
+        ):
+            baseline = wrk.run(
+                f"http://127.0.0.1:{baseline_port}/", connections=args.connections, seconds=args.seconds
+            )
+            print(f"  baseline: {baseline.per_second:.0f}/s", flush=True)
+            rows = []
+            for name, path, cookie in pages(actors):
+                for _warm_up in range(3):
+                    code = status("127.0.0.1", app_port, path, cookie)
+                    if code != 200:
+                        raise RuntimeError(f"{name}: {path} antwoordt {code}, niet 200")
+                url = f"http://127.0.0.1:{app_port}{path}"
+                result = wrk.run(url, connections=args.connections, seconds=args.seconds, cookie=cookie)
+                rows.append(Row(name, result, is_write=False))
+                print(f"  {name}: {result.per_second:.0f}/s", flush=True)
+            rows += measure_writes(
+                database_url, actors, f"http://127.0.0.1:{app_port}/", folder, args.seconds, args.connections
+            )
+    return baseline, rows
+
+
+def print_table(kind: str, baseline: wrk.Result, rows: list[Row], args: argparse.Namespace) -> None:
+    print(
+        f"\n{kind}, 2 workers, {args.connections} connections, {args.seconds:g} s each (wrk); "
+        f"baseline {baseline.per_second:.0f}/s, p50 {baseline.p50_ms:.1f} ms, p99 {baseline.p99_ms:.1f} ms"
+    )
+    header = (
+        f"{'':30} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'stored':>7} {'ratio':>6}  target"
+    )
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        result = row.result
+        stored = "" if row.stored is None else str(row.stored)
+        target = "yes" if row.meets_target(baseline) else "NO"
+        print(
+            f"{row.name:30} {result.per_second:8.0f} {result.p50_ms:8.1f} {result.p99_ms:8.1f} "
+            f"{result.errors:7d} {stored:>7} {row.ratio(baseline):6.2f}  {target}"
+        )
+    print(
+        f"targets: pages ratio >= {PAGE_TARGET_RATIO} and p99 < {PAGE_TARGET_P99_MS:g} ms; writes >= "
+        f"{WRITE_TARGET_PER_SECOND:g}/s and p99 < {WRITE_TARGET_P99_MS:g} ms; no errors; stored = rows the "
+        "database gained"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=["postgres", "sqlite", "both"], default="both")
+    parser.add_argument("--seconds", type=float, default=6.0, help="per page and per write")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--postgres", default="postgres://postgres@127.0.0.1:5432", help="server for the database"
+    )
+    args = parser.parse_args(argv)
+    if not wrk.available():
+        print("wrk ontbreekt: apt-get install wrk (make bench doet dat als root).", file=sys.stderr)
+        return 2
+    kinds = ["postgres", "sqlite"] if args.db == "both" else [args.db]
+    results = []
+    for kind in kinds:
+        print(f"{kind}:", flush=True)
+        results.append((kind, *bench_database(kind, args)))
+    for kind, baseline, rows in results:
+        print_table("PostgreSQL" if kind == "postgres" else "SQLite", baseline, rows, args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

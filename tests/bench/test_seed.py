@@ -1,0 +1,53 @@
+"""The benchmark's seed data: a tiny volume goes in with the right counts, and the app can go on from
+it (new ids after the chosen ones, invoice numbers after the seeded ones, open requests acceptable)."""
+
+from __future__ import annotations
+
+from bench.seed import TINY, add_open_requests, seed
+from bookings import assignment
+from bookings.models import Booking, BookingStatus
+from bookings.staffing_models import AssignmentRequest, RequestStatus
+from feedback.models import Response, SessionFeedback
+from invoicing import service as invoicing
+from invoicing.models import Invoice, InvoiceStatus
+from server.models import Organisation, Role, User
+from server.settings import Settings
+
+
+async def test_tiny_volume_has_the_asked_counts() -> None:
+    seeded = await seed(TINY)
+
+    assert await Organisation.all().count() == 354
+    assert await Booking.all().count() == TINY.bookings
+    assert await Response.all().count() == TINY.responses
+    assert await Invoice.all().count() == TINY.invoices
+    assert await Invoice.filter(status=InvoiceStatus.DRAFT).count() == TINY.draft_invoices
+    assert await User.filter(role=Role.TRAINER).count() == TINY.trainers
+    assert await User.filter(role=Role.CLERK).count() == 354
+    statuses = set(await Booking.all().values_list("status", flat=True))
+    assert statuses == set(BookingStatus)
+    assert await AssignmentRequest.filter(status=RequestStatus.PENDING).exists()
+    assert len(seeded.open_feedback_codes) >= TINY.open_feedback_sessions
+    assert await SessionFeedback.filter(code__in=seeded.open_feedback_codes).count() == len(
+        seeded.open_feedback_codes
+    )
+    assert seeded.counts["bookings"] == TINY.bookings
+
+
+async def test_the_app_carries_on_from_the_seeded_data(settings: Settings) -> None:
+    await seed(TINY)
+    finance = await User.get(role=Role.FINANCE)
+    issued_numbers = set(await Invoice.exclude(number=None).values_list("number", flat=True))
+    draft = await Invoice.filter(status=InvoiceStatus.DRAFT).order_by("id").first()
+    assert draft is not None
+
+    issued = await invoicing.issue_invoice(draft.id, actor=finance)
+
+    assert issued.number not in issued_numbers
+    assert issued.pdf and issued.pdf.startswith(b"%PDF")
+
+    pool = await add_open_requests(3)
+    for request_id, trainer_id in pool:
+        trainer = await User.get(id=trainer_id)
+        accepted = await assignment.answer_by_id(request_id, True, "", trainer=trainer, settings=settings)
+        assert accepted.status is RequestStatus.ACCEPTED
