@@ -23,7 +23,7 @@ def _item(href: str, label: str, pattern: str | None = None) -> NavItem:
 
 NAVIGATION: dict[Role, list[NavItem]] = {
     Role.COORDINATOR: [
-        _item("/coordinatie", _("Overzicht")),
+        _item("/coordinatie", _("Overzicht"), r"^/coordinatie(/(organisaties|doel)|/?$)"),
         _item("/boekingen", _("Boekingen")),
         _item("/tour", _("Tour")),
         _item("/aanbod", _("Aanbod")),
@@ -31,6 +31,7 @@ NAVIGATION: dict[Role, list[NavItem]] = {
         _item("/feedback", _("Feedback")),
         _item("/feedbackformulieren", _("Formulieren")),
         _item("/organisaties", _("Organisaties")),
+        _item("/coordinatie/rapportage", _("Rapportage")),
         _item("/beheer/gebruikers", _("Gebruikers")),
         _item("/beheer/mail", _("Mail")),
         _item("/beheer/audit", _("Auditlog")),
@@ -55,6 +56,7 @@ NAVIGATION: dict[Role, list[NavItem]] = {
         _item("/financien", _("Facturen"), r"^/financien(/facturen|/?$)"),
         _item("/financien/instellingen", _("Gegevens van het team")),
         _item("/organisaties", _("Organisaties")),
+        _item("/coordinatie/rapportage", _("Rapportage")),
     ],
 }
 

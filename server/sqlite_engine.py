@@ -4,11 +4,16 @@ WAL lets readers work while one process writes; `busy_timeout` makes a writer wa
 instead of failing at once; `BEGIN IMMEDIATE` takes the write lock when a transaction starts. A plain
 `BEGIN` takes it at the first write, and a transaction that read first can then no longer wait for it:
 SQLite answers 'database is locked' straight away, whatever the busy timeout.
+
+SQLite keeps date-times as text and compares them as text, so they must all be written in one
+offset: every aware datetime goes in as UTC. Otherwise a bound in Amsterdam time ('2027-01-01
+00:00:00+01:00') sorts after a UTC value of the same or a later moment ('2026-12-31 23:30:00+00:00').
 """
 
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.backends.base.client import TransactionContext
@@ -20,6 +25,14 @@ from tortoise.backends.sqlite.client import (
 from tortoise.exceptions import TransactionManagementError
 
 BUSY_TIMEOUT_MS = 30_000
+
+
+def _utc_text(value: datetime) -> str:
+    return (value.astimezone(UTC) if value.tzinfo else value).isoformat(" ")
+
+
+# Replaces Tortoise's adapter (registered when its SQLite executor was imported, above).
+sqlite3.register_adapter(datetime, _utc_text)
 
 
 class ImmediateTransactionWrapper(SqliteTransactionWrapper):

@@ -7,7 +7,7 @@ import re
 
 from server.settings import PROJECT_DIR
 
-PACKAGES = ("server", "bookings", "feedback", "invoicing")
+PACKAGES = ("server", "bookings", "feedback", "invoicing", "reporting")
 
 
 def recorded_actions() -> set[str]:
