@@ -16,14 +16,9 @@ import argparse
 import asyncio
 import logging
 import statistics
-import tempfile
 import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 
-import asyncpg
 import httpx
 from jinja2 import Environment
 from tortoise import Tortoise
@@ -34,30 +29,12 @@ from server.db import apply_migrations, init_orm
 from server.models import Organisation, User
 from server.sessions import SESSION_COOKIE, start_session
 from server.settings import Settings
+from tests.databases import throwaway_database
 
-POSTGRES_SERVER = "postgres://postgres@127.0.0.1:5432"
 PAGES = ("/coordinatie", "/coordinatie/organisaties", "/coordinatie/organisaties?sorteer=fase&volgorde=af")
 BASELINE_PAGE = Environment(autoescape=True).from_string(
     "<!doctype html><title>{{ o.name }}</title><h1>{{ o.name }}</h1><p>{{ o.cbs_code }}</p>"
 )
-
-
-@asynccontextmanager
-async def throwaway_database(kind: str) -> AsyncIterator[str]:
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="weerbaar-bench-") as folder:
-            yield f"sqlite://{Path(folder) / 'bench.sqlite3'}"
-        return
-    name = f"weerbaar_bench_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(f"{POSTGRES_SERVER}/postgres")
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    try:
-        yield f"{POSTGRES_SERVER}/{name}?maxsize=10"
-    finally:
-        admin = await asyncpg.connect(f"{POSTGRES_SERVER}/postgres")
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 class StatementCount(logging.Handler):
