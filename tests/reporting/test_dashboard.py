@@ -175,7 +175,7 @@ async def test_the_table_filters_and_sorts_organisations(coordinator_client: htt
 
     page = (await coordinator_client.get("/coordinatie/organisaties?provincie=PV26")).text
     assert "Zeist" in page and "Amsterdam" not in page
-    assert "Raadsbrede sessie gepland: <strong>1</strong> (25 %)" in page  # of Utrecht's four
+    assert "Raadsbrede sessie gepland: <strong>1</strong> (33 %)" in page  # of the three in Utrecht
     assert page.index("Utrecht (gemeente)") < page.index("Zeist")
 
     by_stage = (
