@@ -31,7 +31,12 @@ from server.background import background_tasks
 from server.db import init_orm
 from server.errors import DomainError, handle_domain_error, handle_http_exception, handle_server_error
 from server.periodic import Job
-from server.security import BodyLimitMiddleware, SecurityHeadersMiddleware, handle_value_not_storable
+from server.security import (
+    BodyLimitMiddleware,
+    ControlCharactersMiddleware,
+    SecurityHeadersMiddleware,
+    handle_value_not_storable,
+)
 from server.sessions import SessionMiddleware
 from server.settings import PROJECT_DIR, Settings, load_settings
 
@@ -123,6 +128,7 @@ def create_app(settings: Settings) -> Starlette:
     app = WeerbaarApp(
         routes=routes,
         middleware=[
+            Middleware(ControlCharactersMiddleware),
             Middleware(SessionMiddleware, settings=settings),
             Middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES),
         ],

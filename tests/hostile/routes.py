@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import httpx
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, QueryParams
 from starlette.routing import Route
 from tortoise import Tortoise
 
@@ -34,10 +34,12 @@ def post_routes() -> list[str]:
     )
 
 
-def actor_for(path: str) -> str:
-    """The first actor the authorisation matrix allows on this POST route (anonymous for public ones)."""
-    outcomes = MATRIX.get(("POST", path))
-    assert outcomes, f"POST {path} is not in the authorisation matrix (tests/server/test_access_matrix.py)"
+def actor_for(path: str, method: str = "POST") -> str:
+    """The first actor the authorisation matrix allows on this route (anonymous for public ones)."""
+    outcomes = MATRIX.get((method, path))
+    assert outcomes, (
+        f"{method} {path} is not in the authorisation matrix (tests/server/test_access_matrix.py)"
+    )
     return next((a for a in ACTORS if outcomes[a] == ALLOW), "anonymous")
 
 
@@ -61,15 +63,17 @@ async def row_counts() -> dict[str, int]:
 
 
 @contextmanager
-def fields_read() -> Iterator[set[str]]:
-    """Record the names of the form fields a route asks for (get, getlist, [] and `in`)."""
+def fields_read(*, query: bool = False) -> Iterator[set[str]]:
+    """Record the names of the form fields (or query parameters) a route asks for: get, getlist, []
+    and `in`."""
     names: set[str] = set()
-    originals = {name: getattr(FormData, name) for name in ("get", "getlist", "__getitem__", "__contains__")}
+    kind = QueryParams if query else FormData
+    originals = {name: getattr(kind, name) for name in ("get", "getlist", "__getitem__", "__contains__")}
 
     def recording(name: str) -> Callable[..., Any]:
         original = originals[name]
 
-        def method(self: FormData, key: Any, *args: Any) -> Any:
+        def method(self: Any, key: Any, *args: Any) -> Any:
             if isinstance(key, str):
                 names.add(key)
             return original(self, key, *args)
@@ -77,12 +81,12 @@ def fields_read() -> Iterator[set[str]]:
         return method
 
     for name in originals:
-        setattr(FormData, name, recording(name))
+        setattr(kind, name, recording(name))
     try:
         yield names
     finally:
         for name, original in originals.items():
-            setattr(FormData, name, original)
+            setattr(kind, name, original)
 
 
 def run_on_loop(loop: asyncio.AbstractEventLoop, make: Callable[[], Awaitable[T]]) -> T:
