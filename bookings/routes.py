@@ -3,6 +3,7 @@ with the steps each role may take."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -24,7 +25,7 @@ from bookings.policy import BookingPolicy
 from bookings.pricing import price_of
 from bookings.quote import quote_filename, quote_number, quote_pdf
 from server.access import requires
-from server.errors import DomainError, NotFound, ValidationFailed
+from server.errors import DomainError, EditConflict, NotFound, ValidationFailed
 from server.forms import values_of
 from server.i18n import _
 from server.models import Organisation, Role
@@ -305,15 +306,33 @@ async def show_booking(request: Request) -> Response:
     return await booking_page(request, booking)
 
 
+def _version(values: dict[str, str]) -> datetime | None:
+    """The booking's version the form was shown with; None for a form without one. Anything else
+    that is not a version matches no booking, so it is refused as out of date."""
+    raw = values.get("version", "")
+    if not raw:
+        return None
+    try:
+        return datetime.fromisoformat(raw)
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC)
+
+
 async def _step(request: Request, fields: tuple[str, ...], notice: str, action: Any) -> Response:
-    """Run one booking step from a form on the booking page; errors go back to that page."""
+    """Run one booking step from a form on the booking page; errors go back to that page, with what
+    was typed. After an EditConflict the page shows the booking as it is now (409)."""
     booking = await queries.booking_for(request.state.user, request.path_params["reference"])
     form = await read_form(request)
-    values = values_of(form, *fields)
+    values = values_of(form, "version", *fields)
     try:
         await action(booking, values)
     except ValidationFailed as error:
         return await booking_page(request, booking, errors=error.errors, values=values, status_code=400)
+    except EditConflict as error:
+        refreshed = await queries.booking_for(request.state.user, booking.reference)
+        return await booking_page(
+            request, refreshed, errors={"conflict": error.message}, values=values, status_code=409
+        )
     except DomainError as error:
         if error.status_code not in (400, 409):
             raise
@@ -339,7 +358,11 @@ def _start(values: dict[str, str]) -> Any:
 async def schedule(request: Request) -> Response:
     async def action(booking: Booking, values: dict[str, str]) -> None:
         await service.schedule_booking(
-            booking.id, _start(values), actor=request.state.user, settings=request.app.state.settings
+            booking.id,
+            _start(values),
+            actor=request.state.user,
+            settings=request.app.state.settings,
+            expected_version=_version(values),
         )
 
     return await _step(request, ("date", "time"), "gepland", action)
@@ -349,7 +372,11 @@ async def schedule(request: Request) -> Response:
 async def reschedule(request: Request) -> Response:
     async def action(booking: Booking, values: dict[str, str]) -> None:
         await service.reschedule_booking(
-            booking.id, _start(values), actor=request.state.user, settings=request.app.state.settings
+            booking.id,
+            _start(values),
+            actor=request.state.user,
+            settings=request.app.state.settings,
+            expected_version=_version(values),
         )
 
     return await _step(request, ("date", "time"), "verzet", action)
@@ -370,7 +397,10 @@ async def deliver(request: Request) -> Response:
     async def action(booking: Booking, values: dict[str, str]) -> None:
         raw = values["participants"].strip()
         await service.mark_delivered(
-            booking.id, int(raw) if raw.isdigit() and len(raw) < 6 else 0, actor=request.state.user
+            booking.id,
+            int(raw) if raw.isdigit() and len(raw) < 6 else 0,
+            actor=request.state.user,
+            expected_version=_version(values),
         )
 
     return await _step(request, ("participants",), "gegeven", action)
@@ -388,7 +418,11 @@ async def close(request: Request) -> Response:
 async def intake_outcome(request: Request) -> Response:
     async def action(booking: Booking, values: dict[str, str]) -> None:
         await service.record_intake_outcome(
-            booking.id, values["notes"], values["next_step"], actor=request.state.user
+            booking.id,
+            values["notes"],
+            values["next_step"],
+            actor=request.state.user,
+            expected_version=_version(values),
         )
 
     return await _step(request, ("notes", "next_step"), "verslag", action)
@@ -398,7 +432,11 @@ async def intake_outcome(request: Request) -> Response:
 async def purchase_order(request: Request) -> Response:
     async def action(booking: Booking, values: dict[str, str]) -> None:
         await service.update_purchase_order(
-            booking.id, values["po_number"], values["invoice_email"], actor=request.state.user
+            booking.id,
+            values["po_number"],
+            values["invoice_email"],
+            actor=request.state.user,
+            expected_version=_version(values),
         )
 
     return await _step(request, ("po_number", "invoice_email"), "inkooporder", action)
@@ -427,15 +465,21 @@ async def cancel_form(request: Request) -> Response:
 async def cancel(request: Request) -> Response:
     booking = await queries.booking_for(request.state.user, request.path_params["reference"])
     form = await read_form(request)
-    values = values_of(form, "reason")
+    values = values_of(form, "reason", "version")
     policy = BookingPolicy.from_settings(request.app.state.settings)
     try:
         await service.cancel_booking(
-            booking.id, values["reason"], actor=request.state.user, settings=request.app.state.settings
+            booking.id,
+            values["reason"],
+            actor=request.state.user,
+            settings=request.app.state.settings,
+            expected_version=_version(values),
         )
     except DomainError as error:
         if error.status_code not in (400, 409):
             raise
+        booking = await queries.booking_for(request.state.user, booking.reference)
+        field = "conflict" if isinstance(error, EditConflict) else error.field or "reason"
         percent, fee = service.cancellation_terms(booking, policy, timezone.now())
         return render(
             request,
@@ -446,7 +490,7 @@ async def cancel(request: Request) -> Response:
                 "fee_cents": fee,
                 "policy": policy,
                 "values": values,
-                "errors": {error.field or "reason": error.message},
+                "errors": {field: error.message},
             },
             status_code=error.status_code,
         )

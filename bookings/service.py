@@ -12,7 +12,10 @@ Rules enforced here:
 - one free council-wide session per organisation per council term, unless a coordinator granted an
   exception (with a reason);
 - paid trainings need an invoice e-mail address; the purchase-order number may follow later;
-- cancelling a paid training costs what the cancellation policy says at that moment.
+- cancelling a paid training costs what the cancellation policy says at that moment;
+- an edit made from a page that is out of date is refused (EditConflict): `expected_version` is the
+  booking's `updated_at` when the form was shown, and every change of a booking moves it on. Two
+  people editing one booking: the first one wins, the second sees the booking as it is now.
 """
 
 from __future__ import annotations
@@ -41,11 +44,12 @@ from bookings.models import (
 from bookings.policy import BookingPolicy
 from bookings.pricing import Price, price_of
 from server.audit import record
-from server.errors import Forbidden, NotFound, ValidationFailed
+from server.errors import EditConflict, Forbidden, NotFound, ValidationFailed
 from server.i18n import _
 from server.mail import queue_mail
 from server.models import Organisation, Role, User
 from server.settings import Settings
+from server.templating import format_local_datetime
 
 REFERENCE_ALPHABET = "ACDEFGHJKLMNPQRTUVWXY34679"
 
@@ -260,10 +264,21 @@ async def _notify(
             await queue_mail(address, f"bookings/{event}_staff", values)
 
 
-async def _locked_booking(booking_id: int) -> Booking:
+async def _locked_booking(booking_id: int, expected_version: datetime | None = None) -> Booking:
+    """The booking, locked until the transaction ends; EditConflict when it changed since
+    `expected_version` (None: the caller does not say what it saw, e.g. the system)."""
     booking = await Booking.select_for_update().get_or_none(id=booking_id)
     if booking is None:
         raise NotFound()
+    if expected_version is not None and booking.updated_at != expected_version:
+        raise EditConflict(
+            _(
+                "Iemand anders heeft deze boeking gewijzigd (%(time)s) nadat u de pagina opende. Er is "
+                "niets opgeslagen. Hieronder ziet u de boeking zoals die nu is; wat u invulde staat nog "
+                "in het formulier. Verstuur het opnieuw als het nog klopt."
+            )
+            % {"time": format_local_datetime(booking.updated_at, "d MMMM 'om' HH:mm:ss")}
+        )
     return booking
 
 
@@ -279,14 +294,23 @@ async def _set_date(booking: Booking, starts_at: datetime) -> None:
 
 
 async def schedule_booking(
-    booking_id: int, starts_at: datetime, *, actor: User, settings: Settings, now: datetime | None = None
+    booking_id: int,
+    starts_at: datetime,
+    *,
+    actor: User,
+    settings: Settings,
+    now: datetime | None = None,
+    expected_version: datetime | None = None,
 ) -> Booking:
-    """A coordinator fixes the date of a requested booking; the trainers are asked next."""
+    """A coordinator fixes the date of a requested booking; the trainers are asked next.
+
+    Raises Forbidden, BookingRuleBroken (a moment in the past), EditConflict, IllegalTransition.
+    """
     _require_coordinator(actor)
     if starts_at <= (now or timezone.now()):
         raise BookingRuleBroken(_("Kies een moment in de toekomst."), field="date")
     async with in_transaction():
-        booking = await _locked_booking(booking_id)
+        booking = await _locked_booking(booking_id, expected_version)
         if booking.status is not BookingStatus.REQUESTED:
             raise IllegalTransition(_("Deze boeking heeft al een datum; verzet hem in plaats daarvan."))
         await _set_date(booking, starts_at)
@@ -322,17 +346,24 @@ async def confirm_booking(booking_id: int, *, actor: User | None, settings: Sett
 
 
 async def reschedule_booking(
-    booking_id: int, starts_at: datetime, *, actor: User, settings: Settings, now: datetime | None = None
+    booking_id: int,
+    starts_at: datetime,
+    *,
+    actor: User,
+    settings: Settings,
+    now: datetime | None = None,
+    expected_version: datetime | None = None,
 ) -> Booking:
     """A clerk or coordinator moves a scheduled or confirmed booking; it needs the trainers' confirmation
     again, and every calendar gets the same event with a higher sequence number.
 
     A clerk keeps to the lead time; a coordinator may move a session at shorter notice.
+    Raises NotFound, EditConflict, IllegalTransition, BookingRuleBroken.
     """
     now = now or timezone.now()
     policy = BookingPolicy.from_settings(settings)
     async with in_transaction():
-        booking = await _locked_booking(booking_id)
+        booking = await _locked_booking(booking_id, expected_version)
         await booking.fetch_related("organisation", "offering")
         _require_own_organisation(actor, booking.organisation)
         if booking.status not in (BookingStatus.SCHEDULED, BookingStatus.CONFIRMED):
@@ -373,9 +404,18 @@ def cancellation_terms(booking: Booking, policy: BookingPolicy, now: datetime) -
 
 
 async def cancel_booking(
-    booking_id: int, reason: str, *, actor: User, settings: Settings, now: datetime | None = None
+    booking_id: int,
+    reason: str,
+    *,
+    actor: User,
+    settings: Settings,
+    now: datetime | None = None,
+    expected_version: datetime | None = None,
 ) -> Booking:
-    """A clerk (with a reason) or a coordinator cancels; a paid training records the fee due."""
+    """A clerk (with a reason) or a coordinator cancels; a paid training records the fee due.
+
+    A stale page (EditConflict) may have shown another fee, e.g. before the session was moved.
+    """
     now = now or timezone.now()
     reason = reason.strip()
     if actor.role is Role.CLERK and not reason:
@@ -383,7 +423,7 @@ async def cancel_booking(
     if len(reason) > 2000:
         raise BookingRuleBroken(_("Dit is te lang (maximaal 2000 tekens)."), field="reason")
     async with in_transaction():
-        booking = await _locked_booking(booking_id)
+        booking = await _locked_booking(booking_id, expected_version)
         await booking.fetch_related("organisation")
         _require_own_organisation(actor, booking.organisation)
         if not booking.can_cancel:
@@ -422,12 +462,17 @@ async def cancel_booking(
 
 
 async def mark_delivered(
-    booking_id: int, participants: int, *, actor: User, now: datetime | None = None
+    booking_id: int,
+    participants: int,
+    *,
+    actor: User,
+    now: datetime | None = None,
+    expected_version: datetime | None = None,
 ) -> Booking:
     """A coordinator records that the session took place, with the number of participants."""
     _require_coordinator(actor)
     async with in_transaction():
-        booking = await _locked_booking(booking_id)
+        booking = await _locked_booking(booking_id, expected_version)
         if not booking.can_deliver:
             raise IllegalTransition()
         if booking.starts_at is None or booking.starts_at > (now or timezone.now()):
@@ -456,11 +501,21 @@ async def close_booking(booking_id: int, *, actor: User) -> Booking:
     return booking
 
 
-async def record_intake_outcome(booking_id: int, notes: str, next_step: str, *, actor: User) -> Booking:
-    """Confidential notes and the agreed next step of an intake; coordinators only."""
+async def record_intake_outcome(
+    booking_id: int,
+    notes: str,
+    next_step: str,
+    *,
+    actor: User,
+    expected_version: datetime | None = None,
+) -> Booking:
+    """Confidential notes and the agreed next step of an intake; coordinators only.
+
+    EditConflict when a colleague saved the notes since this form was shown: no overwriting unseen.
+    """
     _require_coordinator(actor)
     async with in_transaction():
-        booking = await _locked_booking(booking_id)
+        booking = await _locked_booking(booking_id, expected_version)
         await booking.fetch_related("offering")
         if booking.offering.stage is not Stage.INTAKE:
             raise IllegalTransition(_("Een verslag hoort bij een intake."))
@@ -474,9 +529,17 @@ async def record_intake_outcome(booking_id: int, notes: str, next_step: str, *, 
 
 
 async def update_purchase_order(
-    booking_id: int, po_number: str, invoice_email: str, *, actor: User
+    booking_id: int,
+    po_number: str,
+    invoice_email: str,
+    *,
+    actor: User,
+    expected_version: datetime | None = None,
 ) -> Booking:
-    """The purchase-order number and invoice address of a paid training may be added or changed later."""
+    """The purchase-order number and invoice address of a paid training may be added or changed later.
+
+    Raises ValidationFailed, NotFound, EditConflict, IllegalTransition.
+    """
     po_number, invoice_email = po_number.strip(), invoice_email.strip().lower()
     errors = {}
     if len(po_number) > 100:
@@ -486,7 +549,7 @@ async def update_purchase_order(
     if errors:
         raise ValidationFailed(errors)
     async with in_transaction():
-        booking = await _locked_booking(booking_id)
+        booking = await _locked_booking(booking_id, expected_version)
         await booking.fetch_related("organisation")
         if actor.role is not Role.FINANCE:
             _require_own_organisation(actor, booking.organisation)

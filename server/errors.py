@@ -5,16 +5,23 @@ DomainError            base: a rule was broken; `field` ties the message to a fo
 ├── NotFound           404: no such object, or not one this user may see
 ├── CsrfFailed         403: the form's CSRF token is missing or wrong
 ├── RateLimited        429: too many attempts; try again later
+├── EditConflict       409: someone else changed it since the form was loaded; nothing was saved
 └── ValidationFailed   400: the form has errors, one message per field
+
+An unreachable database (refused or dropped connections, a restarting server, SQLite still locked
+after its busy timeout) is not a bug: it gets a 503 page with Retry-After instead of the 500 page.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 
+import asyncpg
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from tortoise.exceptions import DBConnectionError
 
 from server.i18n import _
 from server.templating import render
@@ -56,6 +63,12 @@ class CsrfFailed(DomainError):
 
 class RateLimited(DomainError):
     status_code = 429
+
+
+class EditConflict(DomainError):
+    """The form was based on an older version of the object: saving it would undo another person's change."""
+
+    status_code = 409
 
 
 class ValidationFailed(DomainError):
@@ -104,6 +117,59 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
     return error_page(request, exc.status_code, message)
 
 
+#: Seconds a client is asked to wait after a 503: about what a database restart takes.
+RETRY_AFTER_SECONDS = 30
+_DATABASE_DOWN = (
+    asyncpg.PostgresConnectionError,  # the connection broke or could not be made
+    asyncpg.exceptions.OperatorInterventionError,  # terminated, shutting down, starting up
+    asyncpg.exceptions.InsufficientResourcesError,  # too many connections, disk full
+    asyncpg.exceptions.InternalClientError,  # a pooled connection the server ended before we noticed
+    DBConnectionError,
+    ConnectionError,  # refused, reset, broken pipe
+    TimeoutError,  # connecting, or waiting for a pooled connection
+)
+_SQLITE_DOWN = ("database is locked", "unable to open database", "disk i/o error")
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """The database cannot be reached right now (this or a cause of it): retrying later will do.
+
+    A plain OSError is what asyncpg raises when every address of the host refused the connection.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, _DATABASE_DOWN) or type(current) is OSError:
+            return True
+        if isinstance(current, sqlite3.OperationalError) and str(current).lower().startswith(_SQLITE_DOWN):
+            return True
+        if isinstance(current, asyncpg.ObjectNotInPrerequisiteStateError) and str(current).endswith(
+            "is not currently accepting connections"
+        ):
+            return True  # ALTER DATABASE … ALLOW_CONNECTIONS false, for maintenance
+        nested = [arg for arg in current.args if isinstance(arg, BaseException)]
+        current = current.__cause__ or current.__context__ or (nested[0] if nested else None)
+    return False
+
+
+def unavailable_page(request: Request) -> Response:
+    response = error_page(
+        request,
+        503,
+        _(
+            "Weerbaar is even niet bereikbaar. Probeer het over een minuut opnieuw. Verstuurde u net "
+            "een formulier? Kijk dan eerst of het is opgeslagen voordat u het opnieuw verstuurt."
+        ),
+    )
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 async def handle_server_error(request: Request, exc: Exception) -> Response:
+    if is_database_unavailable(exc):
+        log.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)
+        return unavailable_page(request)
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_page(request, 500, _("Probeer het later nog eens. Lukt het dan niet, bel ons."))
