@@ -45,8 +45,8 @@ def parse(report: str) -> Result:
     done = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m)", report)
     if done is None:
         raise ValueError(f"wrk gaf geen resultaat:\n{report}")
-    p50 = re.search(r"50%\s+(\S+)", report)
-    p99 = re.search(r"99%\s+(\S+)", report)
+    p50 = re.search(r"^ +50% +(\S+) *$", report, re.MULTILINE)
+    p99 = re.search(r"^ +99% +(\S+) *$", report, re.MULTILINE)
     errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", report))
     status = re.search(r"Non-2xx or 3xx responses: (\d+)", report)
     errors += int(status.group(1)) if status else 0
