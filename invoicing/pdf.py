@@ -2,13 +2,18 @@
 
 Rendered once when the document is issued and stored; it shows only what the frozen
 `InvoiceDocument` holds, so a later edit of an organisation or offering never changes it.
+
+Everything here runs outside the event loop (the render thread for one invoice, a pool process for
+a batch): `render_documents` builds the UBL file, the HTML and the PDF in one call, so the caller
+hands over one picklable `InvoiceDocument` and gets both files back.
 """
 
 from __future__ import annotations
 
+from invoicing import ubl
 from invoicing.document import EXEMPTION_REASON, DocumentKind, InvoiceDocument, VatCategory
 from server.i18n import _
-from server.pdf import PDF_A_3B, PdfAttachment, render_pdf
+from server.pdf import PDF_A_3B, PdfAttachment, render_pdf_here
 from server.templating import render_text
 
 TEMPLATE = "invoicing/invoice_pdf.html"
@@ -23,28 +28,39 @@ def ubl_filename(document: InvoiceDocument) -> str:
     return f"{document.number}.xml"
 
 
-async def invoice_pdf(document: InvoiceDocument, ubl: bytes) -> bytes:
-    """The PDF/A-3b of `document` with its UBL file `ubl` attached (relationship "Data").
-
-    "Data": the XML carries the same content as the visible page, which is what e-invoicing
-    receivers expect of a hybrid invoice.
-    """
-    title = document_title(document)
-    html = render_text(
+def invoice_html(document: InvoiceDocument) -> str:
+    """The HTML of `document`'s PDF (templates/invoicing/invoice_pdf.html)."""
+    return render_text(
         TEMPLATE,
         {
             "document": document,
-            "title": title,
+            "title": document_title(document),
             "is_credit_note": document.kind is DocumentKind.CREDIT_NOTE,
             "has_exempt_lines": any(b.category is VatCategory.EXEMPT for b in document.breakdown),
             "exempt": VatCategory.EXEMPT,
             "exemption_reason": EXEMPTION_REASON,
         },
     )
+
+
+def render_invoice_pdf(document: InvoiceDocument, ubl_file: bytes) -> bytes:
+    """The PDF/A-3b of `document` with its UBL file attached (relationship "Data"), in this thread.
+
+    "Data": the XML carries the same content as the visible page, which is what e-invoicing
+    receivers expect of a hybrid invoice.
+    """
     attachment = PdfAttachment(
         filename=ubl_filename(document),
-        content=ubl,
+        content=ubl_file,
         relationship="Data",
-        description=_("{title} {number} als e-factuur (UBL)").format(title=title, number=document.number),
+        description=_("{title} {number} als e-factuur (UBL)").format(
+            title=document_title(document), number=document.number
+        ),
     )
-    return await render_pdf(html, attachments=[attachment], pdf_variant=PDF_A_3B)
+    return render_pdf_here(invoice_html(document), attachments=[attachment], pdf_variant=PDF_A_3B)
+
+
+def render_documents(document: InvoiceDocument) -> tuple[bytes, bytes]:
+    """The UBL file and the PDF (with that UBL file inside) of `document`, in this thread or process."""
+    ubl_file = ubl.ubl_xml(document)
+    return ubl_file, render_invoice_pdf(document, ubl_file)

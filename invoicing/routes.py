@@ -13,7 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from tortoise import timezone
 
-from invoicing import costs, drafts, exports, payments, queries, service
+from invoicing import batch, costs, drafts, exports, payments, queries, service
 from invoicing.models import InvoiceStatus, SellerSettings
 from server.access import requires
 from server.errors import DomainError, NotFound, ValidationFailed
@@ -34,6 +34,7 @@ NOTICES = {
     "verstuurd": _("De mail met de pdf en de e-factuur staat klaar om te worden verstuurd."),
     "betaald": _("De betaling is vastgelegd."),
     "inkooporder": _("De griffie is per e-mail gevraagd om het inkoopordernummer."),
+    "uitreiken": _("De concepten worden uitgereikt. Hieronder ziet u hoever het is."),
 }
 READERS = (Role.FINANCE, Role.COORDINATOR)
 
@@ -61,6 +62,7 @@ async def invoice_list(request: Request) -> Response:
             "provinces": await Organisation.filter(kind=OrganisationKind.PROVINCE).order_by("name"),
             "notice": NOTICES.get(request.query_params.get("melding", "")),
             "may_edit": request.state.user.role is Role.FINANCE,
+            "issuing": batch.current_batch(),
         },
     )
 
@@ -143,6 +145,26 @@ async def make_drafts(request: Request) -> Response:
     await read_form(request)
     await service.create_missing_drafts()
     return RedirectResponse("/financien?melding=concepten", status_code=303)
+
+
+@requires(Role.FINANCE)
+async def issue_drafts_form(request: Request) -> Response:
+    running = batch.current_batch()
+    return render(
+        request,
+        "invoicing/issue_drafts.html",
+        {
+            "count": len(await batch.draft_ids()),
+            "running": running if running is not None and running.is_running else None,
+        },
+    )
+
+
+@requires(Role.FINANCE)
+async def issue_drafts(request: Request) -> Response:
+    await read_form(request)
+    await batch.start_issuing_drafts(actor=request.state.user)
+    return RedirectResponse("/financien?melding=uitreiken", status_code=303)
 
 
 async def _settings_page(
@@ -340,6 +362,8 @@ async def ask_purchase_order(request: Request) -> Response:
 routes = [
     Route("/financien", invoice_list, methods=["GET"]),
     Route("/financien/concepten", make_drafts, methods=["POST"]),
+    Route("/financien/concepten/uitreiken", issue_drafts_form, methods=["GET"]),
+    Route("/financien/concepten/uitreiken", issue_drafts, methods=["POST"]),
     Route("/financien/instellingen", settings_form, methods=["GET"]),
     Route("/financien/instellingen", save_settings, methods=["POST"]),
     Route("/financien/facturen/{invoice_id}", invoice_detail, methods=["GET"]),

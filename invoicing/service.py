@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 from tortoise import timezone
@@ -24,13 +26,14 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from bookings.models import Booking, BookingStatus, PriceModel, VatTreatment
-from invoicing import pdf, ubl
+from invoicing import pdf
 from invoicing.document import Buyer, DocumentKind, InvoiceDocument, Line, Seller, VatCategory
 from invoicing.models import Invoice, InvoiceCounter, InvoiceLine, InvoiceStatus, SellerSettings
 from server.audit import record
 from server.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from server.i18n import _
 from server.models import Organisation, Role, User
+from server.pdf import run_in_render_thread
 from server.templating import format_local_date, local_time
 
 INVOICEABLE = (BookingStatus.DELIVERED, BookingStatus.CLOSED)
@@ -141,7 +144,8 @@ async def seller_settings() -> SellerSettings:
     return settings
 
 
-def _seller(settings: SellerSettings) -> Seller:
+def seller_of(settings: SellerSettings) -> Seller:
+    """The team as seller; raises InvoiceRuleBroken naming what is missing from its details."""
     missing = [
         label
         for label, value in (
@@ -207,8 +211,12 @@ def format_number(number_format: str, year: int, number: int) -> str:
     return number_format.format(year=year, number=number)
 
 
-async def _next_number(year: int, number_format: str) -> str:
-    """The next number of the year; call inside the issuing transaction (the counter stays locked)."""
+async def take_numbers(year: int, number_format: str, count: int) -> list[str]:
+    """The next `count` numbers of the year, consecutive; call inside the issuing transaction.
+
+    The counter row stays locked until that transaction ends, so numbers are handed out one
+    transaction at a time, and a rollback gives them back: no gaps, no duplicates.
+    """
     counter = await InvoiceCounter.select_for_update().get_or_none(year=year)
     if counter is None:
         try:
@@ -217,9 +225,10 @@ async def _next_number(year: int, number_format: str) -> str:
         except IntegrityError:
             pass
         counter = await InvoiceCounter.select_for_update().get(year=year)
-    counter.last_number += 1
+    first = counter.last_number + 1
+    counter.last_number += count
     await counter.save(update_fields=["last_number"])
-    return format_number(number_format, year, counter.last_number)
+    return [format_number(number_format, year, number) for number in range(first, first + count)]
 
 
 def document_json(document: InvoiceDocument) -> dict[str, object]:
@@ -229,12 +238,14 @@ def document_json(document: InvoiceDocument) -> dict[str, object]:
     return data
 
 
-async def _freeze(invoice: Invoice, document: InvoiceDocument, actor: User | None) -> None:
-    """Store the frozen content and render the UBL and the PDF once (inside the issuing transaction)."""
-    xml = ubl.ubl_xml(document)
+def store_issued(
+    invoice: Invoice, document: InvoiceDocument, ubl_file: bytes, pdf_file: bytes, actor: User | None
+) -> None:
+    """Put the frozen content, the number and both files on `invoice` (saved by the caller, in the
+    transaction that took the number: an invoice is never issued without its documents)."""
     invoice.content = document_json(document)
-    invoice.ubl = xml
-    invoice.pdf = await pdf.invoice_pdf(document, xml)
+    invoice.ubl = ubl_file
+    invoice.pdf = pdf_file
     invoice.net_cents, invoice.vat_cents, invoice.gross_cents = (
         document.net_cents,
         document.vat_cents,
@@ -247,6 +258,12 @@ async def _freeze(invoice: Invoice, document: InvoiceDocument, actor: User | Non
     invoice.issued_by = actor
 
 
+async def _freeze(invoice: Invoice, document: InvoiceDocument, actor: User | None) -> None:
+    """Render the UBL and the PDF once (in the render thread) and store them with the content."""
+    ubl_file, pdf_file = await run_in_render_thread(lambda: pdf.render_documents(document))
+    store_issued(invoice, document, ubl_file, pdf_file, actor)
+
+
 def _lines(lines: list[InvoiceLine]) -> tuple[Line, ...]:
     return tuple(
         Line(line.description, line.quantity, line.unit_price_cents, line.vat_category, line.vat_percent)
@@ -254,8 +271,85 @@ def _lines(lines: list[InvoiceLine]) -> tuple[Line, ...]:
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class Issuable:
+    """A locked draft that passed the rules, with what its document needs."""
+
+    invoice: Invoice
+    buyer: Buyer
+    lines: tuple[Line, ...]
+
+
+async def prepare_drafts(drafts: Sequence[Invoice]) -> list[Issuable | InvoiceRuleBroken]:
+    """Per locked draft: what issuing it needs, or the rule it breaks (three queries for any number).
+
+    A draft without a purchase-order number takes its booking's, which the clerk may have added since.
+    """
+    ids = [draft.id for draft in drafts]
+    organisations = {
+        o.id: o
+        for o in await Organisation.filter(id__in={d.organisation_id for d in drafts})  # type: ignore[attr-defined]
+    }
+    booking_ids = [d.booking_id for d in drafts if not d.order_reference and d.booking_id]  # type: ignore[attr-defined]
+    po_numbers = (
+        dict(await Booking.filter(id__in=booking_ids).values_list("id", "po_number")) if booking_ids else {}
+    )
+    lines_of: dict[int, list[InvoiceLine]] = defaultdict(list)
+    for line in await InvoiceLine.filter(invoice_id__in=ids).order_by("invoice_id", "position"):
+        lines_of[line.invoice_id].append(line)  # type: ignore[attr-defined]
+    prepared: list[Issuable | InvoiceRuleBroken] = []
+    for draft in drafts:
+        organisation = organisations[draft.organisation_id]  # type: ignore[attr-defined]
+        if not draft.order_reference and draft.booking_id:  # type: ignore[attr-defined]
+            draft.order_reference = po_numbers.get(draft.booking_id, "")  # type: ignore[attr-defined]
+        try:
+            prepared.append(Issuable(draft, *_check_issuable(draft, organisation, lines_of[draft.id])))
+        except InvoiceRuleBroken as broken:
+            prepared.append(broken)
+    return prepared
+
+
+def _check_issuable(
+    draft: Invoice, organisation: Organisation, lines: list[InvoiceLine]
+) -> tuple[Buyer, tuple[Line, ...]]:
+    if organisation.requires_po_number and not draft.order_reference:
+        raise InvoiceRuleBroken(
+            _(
+                "%(name)s vraagt om een inkoopordernummer op elke factuur. Vraag de griffie om het "
+                "nummer; zij kan het op de boekingspagina invullen."
+            )
+            % {"name": organisation.name}
+        )
+    if not lines:
+        raise InvoiceRuleBroken(_("Een factuur zonder regels kan niet worden uitgegeven."))
+    return _buyer(organisation), _lines(lines)
+
+
+def issued_document(
+    issuable: Issuable, number: str, today: date, settings: SellerSettings, seller: Seller
+) -> InvoiceDocument:
+    draft = issuable.invoice
+    return InvoiceDocument(
+        kind=DocumentKind.INVOICE,
+        number=number,
+        issue_date=today,
+        due_date=today + timedelta(days=settings.payment_term_days),
+        delivery_date=draft.delivery_date or today,
+        seller=seller,
+        buyer=issuable.buyer,
+        lines=issuable.lines,
+        order_reference=draft.order_reference,
+        note=draft.note,
+    )
+
+
 async def issue_invoice(invoice_id: int, *, actor: User | None, today: date | None = None) -> Invoice:
-    """Number, freeze and render a draft, all in one transaction."""
+    """Number, freeze and render a draft, all in one transaction.
+
+    Raises NotFound, InvoiceLocked (already issued) and InvoiceRuleBroken (a purchase-order number
+    required but missing, no lines, incomplete details of the buyer or the team). The draft row is
+    locked before the counter, the same order as a batch (invoicing.batch), so they never deadlock.
+    """
     require_finance(actor)
     today = today or local_time(timezone.now()).date()
     async with in_transaction():
@@ -266,34 +360,13 @@ async def issue_invoice(invoice_id: int, *, actor: User | None, today: date | No
             raise InvoiceLocked(
                 _("Deze factuur is al uitgegeven en verandert niet meer; corrigeer met een creditnota.")
             )
-        organisation = await Organisation.get(id=invoice.organisation_id)  # type: ignore[attr-defined]
-        if not invoice.order_reference and invoice.booking_id:  # type: ignore[attr-defined]
-            booking = await Booking.get(id=invoice.booking_id)  # type: ignore[attr-defined]
-            invoice.order_reference = booking.po_number
-        if organisation.requires_po_number and not invoice.order_reference:
-            raise InvoiceRuleBroken(
-                _(
-                    "%(name)s vraagt om een inkoopordernummer op elke factuur. Vraag de griffie om het "
-                    "nummer; zij kan het op de boekingspagina invullen."
-                )
-                % {"name": organisation.name}
-            )
-        lines = await InvoiceLine.filter(invoice=invoice).order_by("position")
-        if not lines:
-            raise InvoiceRuleBroken(_("Een factuur zonder regels kan niet worden uitgegeven."))
+        [issuable] = await prepare_drafts([invoice])
+        if isinstance(issuable, InvoiceRuleBroken):
+            raise issuable
         settings = await seller_settings()
-        document = InvoiceDocument(
-            kind=DocumentKind.INVOICE,
-            number=await _next_number(today.year, settings.number_format),
-            issue_date=today,
-            due_date=today + timedelta(days=settings.payment_term_days),
-            delivery_date=invoice.delivery_date or today,
-            seller=_seller(settings),
-            buyer=_buyer(organisation),
-            lines=_lines(lines),
-            order_reference=invoice.order_reference,
-            note=invoice.note,
-        )
+        seller = seller_of(settings)
+        [number] = await take_numbers(today.year, settings.number_format, 1)
+        document = issued_document(issuable, number, today, settings, seller)
         await _freeze(invoice, document, actor)
         await invoice.save()
         await record(actor, "invoice_issued", invoice, f"{document.number}: {document.gross_cents} cent")
@@ -341,11 +414,11 @@ async def credit_invoice(
         frozen = original.content or {}
         document = InvoiceDocument(
             kind=DocumentKind.CREDIT_NOTE,
-            number=await _next_number(today.year, settings.number_format),
+            number=(await take_numbers(today.year, settings.number_format, 1))[0],
             issue_date=today,
             due_date=today + timedelta(days=settings.payment_term_days),
             delivery_date=original.delivery_date or today,
-            seller=_seller(settings),
+            seller=seller_of(settings),
             buyer=Buyer(**frozen["buyer"]) if frozen.get("buyer") else _buyer(organisation),  # type: ignore[arg-type]
             lines=_lines(chosen),
             order_reference=original.order_reference,

@@ -143,6 +143,21 @@ def cmd_invoices_export(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_with_orm(settings, work))
 
 
+def cmd_invoices_issue_drafts(settings: Settings, args: argparse.Namespace) -> int:
+    from invoicing.batch import issue_drafts
+
+    async def work() -> int:
+        progress = await issue_drafts(args.ids or None, actor=None)
+        print(f"{len(progress.issued)} van {progress.total} concepten uitgereikt.")
+        if progress.issued:
+            print(f"Nummers {progress.issued[0]} tot en met {progress.issued[-1]}.")
+        for invoice_id, reason in progress.skipped.items():
+            print(f"Concept {invoice_id} niet uitgereikt: {reason}")
+        return 0
+
+    return asyncio.run(_with_orm(settings, work))
+
+
 def cmd_user_add(settings: Settings, args: argparse.Namespace) -> int:
     from server.users import add_user
 
@@ -250,6 +265,13 @@ def build_parser() -> argparse.ArgumentParser:
     invoices_export.add_argument("--to", dest="last", required=True, help="laatste factuurdatum (JJJJ-MM-DD)")
     invoices_export.add_argument("--out", required=True, help="map voor de bestanden (wordt aangemaakt)")
     invoices_export.set_defaults(handler=cmd_invoices_export)
+    issue_drafts = invoices.add_parser(
+        "issue-drafts", help="alle concepten (of de gekozen) uitreiken: nummer, pdf en e-factuur"
+    )
+    issue_drafts.add_argument(
+        "--id", dest="ids", type=int, action="append", help="alleen dit concept (herhaalbaar)"
+    )
+    issue_drafts.set_defaults(handler=cmd_invoices_issue_drafts)
 
     user = commands.add_parser("user", help="gebruikers").add_subparsers(dest="user_command", required=True)
     user_add = user.add_parser("add", help="gebruiker toevoegen (zonder uitnodigingsmail)")

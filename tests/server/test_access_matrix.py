@@ -152,6 +152,8 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/feedback/export.csv"): STAFF,
     ("GET", "/financien"): only("coordinator", "finance"),
     ("POST", "/financien/concepten"): only("finance"),
+    ("GET", "/financien/concepten/uitreiken"): only("finance"),
+    ("POST", "/financien/concepten/uitreiken"): only("finance"),
     ("GET", "/financien/instellingen"): only("finance"),
     ("POST", "/financien/instellingen"): only("finance"),
     ("GET", "/financien/facturen/{invoice_id}"): ORG_VIEW,
