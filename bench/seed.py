@@ -19,6 +19,7 @@ import hashlib
 import random
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as clock
@@ -413,7 +414,7 @@ async def _staffing(
     coordinator: User,
     ids: Ids,
     now: datetime,
-) -> int:
+) -> list[AssignmentRequest]:
     """Accepted requests for dated bookings, pending ones (open for a few days) for some scheduled ones."""
     await ids.start(AssignmentRequest)
     roles: dict[int, list[OfferingRole]] = {}
@@ -429,7 +430,7 @@ async def _staffing(
             for _n in range(role.min_count):
                 trainer = pool[turn[role.kind] % len(pool)]
                 turn[role.kind] += 1
-                pending = booking.status is BookingStatus.SCHEDULED and turn[role.kind] % 2 == 0
+                pending = booking.status is BookingStatus.SCHEDULED and booking.id % 2 == 0
                 request_id = ids.take(AssignmentRequest)
                 requests.append(
                     AssignmentRequest(
@@ -448,7 +449,7 @@ async def _staffing(
                     )
                 )
     await insert(requests)
-    return len(requests)
+    return requests
 
 
 async def _tour_and_audit(
@@ -529,7 +530,8 @@ async def seed(volume: Volume = FULL, now: datetime | None = None) -> Seeded:
     )
     organisation = next((o for o in organisations if o.cbs_code == "GM0363"), organisations[-1])
     clerk = next(u for u in users["clerk"] if u.organisation_id == organisation.id)  # type: ignore[attr-defined]
-    trainer = next(u for u in pools[TrainerKind.TRAINER] if u in users["trainer"])
+    open_requests = Counter(r.trainer_id for r in requests if r.status is RequestStatus.PENDING)  # type: ignore[attr-defined]
+    trainer = max(pools[TrainerKind.TRAINER], key=lambda user: open_requests[user.id])
     return Seeded(
         clerk_email=clerk.email,
         organisation_code=organisation.cbs_code,
@@ -542,7 +544,7 @@ async def seed(volume: Volume = FULL, now: datetime | None = None) -> Seeded:
             "organisations": len(organisations),
             "users": sum(len(group) for group in users.values()),
             "bookings": len(bookings),
-            "assignment_requests": requests,
+            "assignment_requests": len(requests),
             **documents.counts,
         },
     )

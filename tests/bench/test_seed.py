@@ -26,7 +26,8 @@ async def test_tiny_volume_has_the_asked_counts() -> None:
     assert await User.filter(role=Role.CLERK).count() == 354
     statuses = set(await Booking.all().values_list("status", flat=True))
     assert statuses == set(BookingStatus)
-    assert await AssignmentRequest.filter(status=RequestStatus.PENDING).exists()
+    trainer = await User.get(email=seeded.trainer_email)
+    assert await AssignmentRequest.filter(trainer=trainer, status=RequestStatus.PENDING).exists()
     assert len(seeded.open_feedback_codes) >= TINY.open_feedback_sessions
     assert await SessionFeedback.filter(code__in=seeded.open_feedback_codes).count() == len(
         seeded.open_feedback_codes
