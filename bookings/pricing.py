@@ -52,10 +52,11 @@ def parse_euros(raw: str, *, maximum_cents: int) -> int | None:
         amount = Decimal(cleaned)
     except InvalidOperation:
         return None
-    if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
+    if not amount.is_finite() or amount < 0 or amount * 100 > maximum_cents:
+        return None  # checked before quantize, which refuses a number as large as 1e309
+    if amount != amount.quantize(Decimal("0.01")):
         return None
-    cents = int(amount * 100)
-    return cents if cents <= maximum_cents else None
+    return int(amount * 100)
 
 
 def euros_for_form(cents: int) -> str:

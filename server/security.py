@@ -13,13 +13,15 @@ import secrets
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+import asyncpg
 from starlette.datastructures import FormData, Headers, MutableHeaders, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from tortoise.exceptions import ValidationError
 
-from server.errors import CsrfFailed, DomainError, error_page, handle_http_exception
+from server.errors import CsrfFailed, DomainError, error_page, handle_http_exception, handle_server_error
 from server.i18n import _
 
 log = logging.getLogger("weerbaar.security")
@@ -172,10 +174,25 @@ async def read_form(request: Request, **limits: Any) -> FormData:
     return form
 
 
+def is_value_not_storable(exc: BaseException) -> bool:
+    """A typed value the database cannot take (this or a cause of it): longer than its column (which
+    Tortoise checks also in a look-up: a too long code in a filter or a URL), or a number out of the
+    column's range (PostgreSQL's DataError, SQLite's OverflowError)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ValidationError | OverflowError | asyncpg.DataError):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
 async def handle_value_not_storable(request: Request, exc: Exception) -> Response:
-    """A typed value longer than its column, which Tortoise refuses also in a look-up (a too long
-    code in a filter or a URL): it cannot match anything or be stored, so the request is refused
-    with a 400 page instead of failing with a 500."""
+    """Such a value cannot match anything or be stored: the request is refused with a 400 page
+    instead of failing with a 500. Other database errors go to the server error page."""
+    if not is_value_not_storable(exc):
+        return await handle_server_error(request, exc)
     log.info("value refused on %s %s: %s", request.method, request.url.path, exc)
     return error_page(
         request, 400, _("Een van de ingevulde waarden is te lang of ongeldig. Controleer wat u invulde.")

@@ -14,6 +14,8 @@ from starlette.routing import Route
 from tortoise import Tortoise
 
 from server.app import create_app
+from server.models import UserSession
+from server.sessions import SESSION_COOKIE, hash_secret
 from tests.conftest import make_settings
 from tests.factories import CSRF_TOKEN, sign_in, with_csrf
 from tests.hostile.strategies import encode
@@ -104,6 +106,15 @@ async def act_as(client: httpx.AsyncClient, world: World, actor: str) -> None:
         with_csrf(client)
     else:
         await sign_in(client, world.users[actor])
+
+
+async def stay_as(client: httpx.AsyncClient, world: World, actor: str) -> None:
+    """Sign in again only when the last request ended the session (a logout, a used login link)."""
+    key = client.cookies.get(SESSION_COOKIE)
+    if actor == "anonymous" or (key and await UserSession.exists(key_hash=hash_secret(key))):
+        with_csrf(client)
+    else:
+        await act_as(client, world, actor)
 
 
 async def post_form(
