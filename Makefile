@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 PG_VERSION = $(shell ls /etc/postgresql 2>/dev/null | head -n 1)
 
-.PHONY: run test install system-deps postgres lint messages clean bench
+.PHONY: run test install system-deps postgres lint messages clean bench drills
 
 run: install
 	$(BIN)/weerbaar migrate
@@ -71,6 +71,12 @@ bench: install postgres
 	fi
 	$(BIN)/python -m bench.load $(BENCH_ARGS)
 	@if [ -f bench/pdf.py ]; then $(BIN)/python -m bench.pdf; fi
+
+# Failure drills (README, Failure drills): PostgreSQL restarted under load and SIGKILL of the app, the
+# worker and a batch issue, on a private PostgreSQL cluster (never the shared one). About 2 minutes;
+# DRILLS="restart" or DRILLS="sigkill" runs one.
+drills: install
+	$(BIN)/python -m bench.drills $(DRILLS)
 
 clean:
 	rm -rf $(VENV) var

@@ -9,7 +9,8 @@ DomainError            base: a rule was broken; `field` ties the message to a fo
 └── ValidationFailed   400: the form has errors, one message per field
 
 An unreachable database (refused or dropped connections, a restarting server, SQLite still locked
-after its busy timeout) is not a bug: it gets a 503 page with Retry-After instead of the 500 page.
+after its busy timeout) is not a bug: DatabaseUnavailableMiddleware answers the 503 page with
+Retry-After instead of the 500 page, and logs one line instead of a traceback.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import asyncpg
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tortoise.exceptions import DBConnectionError
 
 from server.i18n import _
@@ -148,6 +150,10 @@ def is_database_unavailable(exc: BaseException) -> bool:
             "is not currently accepting connections"
         ):
             return True  # ALTER DATABASE … ALLOW_CONNECTIONS false, for maintenance
+        if isinstance(current, asyncpg.InterfaceError) and (
+            "connection is closed" in str(current) or "released back to the pool" in str(current)
+        ):
+            return True  # the server ended the connection in the middle of a transaction
         nested = [arg for arg in current.args if isinstance(arg, BaseException)]
         current = current.__cause__ or current.__context__ or (nested[0] if nested else None)
     return False
@@ -167,7 +173,41 @@ def unavailable_page(request: Request) -> Response:
     return response
 
 
+class DatabaseUnavailableMiddleware:
+    """The 503 page when the database cannot be reached, if the response has not started yet.
+
+    Handled here rather than by the 500 handler, which re-raises: uvicorn then closes the
+    connection, and a client sending its next request on it sees the connection drop instead of
+    an answer. An outage is expected, so the log gets one line, not a traceback.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_tracking(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_tracking)
+        except Exception as exc:
+            if started or not is_database_unavailable(exc):
+                raise
+            request = Request(scope)
+            log.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)
+            await unavailable_page(request)(scope, receive, send)
+
+
 async def handle_server_error(request: Request, exc: Exception) -> Response:
+    """The 500 page; the 503 page for an outage that reached it (an error raised outside
+    DatabaseUnavailableMiddleware, or passed on by another handler)."""
     if is_database_unavailable(exc):
         log.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)
         return unavailable_page(request)

@@ -51,6 +51,12 @@ def _wrapped(outer: type[Exception], inner: BaseException) -> Exception:
         asyncpg.exceptions.AdminShutdownError("terminating connection due to administrator command"),
         asyncpg.exceptions.CannotConnectNowError("the database system is starting up"),
         asyncpg.exceptions.InternalClientError("cannot switch to state 11; another operation is in progress"),
+        asyncpg.exceptions.InterfaceError(
+            "cannot call Transaction.rollback(): the underlying connection is closed"
+        ),
+        asyncpg.exceptions.InterfaceError(
+            "cannot call Connection.execute(): connection has been released back to the pool"
+        ),
         asyncpg.exceptions.TooManyConnectionsError("sorry, too many clients already"),
         asyncpg.exceptions.ObjectNotInPrerequisiteStateError(
             'database "weerbaar" is not currently accepting connections'
@@ -73,6 +79,7 @@ def test_errors_of_an_unreachable_database_are_recognised(error: Exception) -> N
         IntegrityError("duplicate key value violates unique constraint"),
         _wrapped(OperationalError, sqlite3.OperationalError("no such table: booking")),
         asyncpg.exceptions.UndefinedColumnError("column does not exist"),
+        asyncpg.exceptions.InterfaceError("cannot perform operation: another operation is in progress"),
         asyncpg.exceptions.ObjectNotInPrerequisiteStateError("cannot refresh materialized view concurrently"),
     ],
     ids=repr,
