@@ -25,6 +25,8 @@ class Result:
     p50_ms: float
     p99_ms: float
     errors: int
+    #: Requests without an answer within wrk's timeout (10 s): too slow, not refused.
+    timeouts: int = 0
 
     @property
     def per_second(self) -> float:
@@ -41,13 +43,15 @@ def _milliseconds(text: str) -> float:
 
 
 def parse(report: str) -> Result:
-    """The figures of a `wrk --latency` report; errors are socket errors plus non-2xx/3xx answers."""
+    """The figures of a `wrk --latency` report; errors are socket errors and non-2xx/3xx answers,
+    timeouts are counted apart."""
     done = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m)", report)
     if done is None:
         raise ValueError(f"wrk gaf geen resultaat:\n{report}")
     p50 = re.search(r"^ +50% +(\S+) *$", report, re.MULTILINE)
     p99 = re.search(r"^ +99% +(\S+) *$", report, re.MULTILINE)
-    errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", report))
+    errors = sum(int(n) for n in re.findall(r"(?:connect|read|write) (\d+)", report))
+    timeouts = re.search(r"timeout (\d+)", report)
     status = re.search(r"Non-2xx or 3xx responses: (\d+)", report)
     errors += int(status.group(1)) if status else 0
     return Result(
@@ -56,6 +60,7 @@ def parse(report: str) -> Result:
         p50_ms=_milliseconds(p50.group(1)) if p50 else 0.0,
         p99_ms=_milliseconds(p99.group(1)) if p99 else 0.0,
         errors=errors,
+        timeouts=int(timeouts.group(1)) if timeouts else 0,
     )
 
 

@@ -28,10 +28,11 @@ def test_percentiles_come_from_the_distribution_not_the_stdev_column() -> None:
     assert result.p99_ms == 1200.0
 
 
-def test_errors_add_socket_errors_and_bad_statuses() -> None:
+def test_errors_add_socket_errors_and_bad_statuses_and_timeouts_count_apart() -> None:
     result = parse(REPORT)
 
-    assert result.errors == 7
+    assert result.errors == 5
+    assert result.timeouts == 2
     assert result.requests == 300
     assert result.per_second == 200.0
 
@@ -42,3 +43,4 @@ def test_a_clean_run_has_no_errors() -> None:
     )
 
     assert parse(clean).errors == 0
+    assert parse(clean).timeouts == 0
