@@ -1,10 +1,11 @@
 """What the coordinators' dashboard and the organisations-by-stage table show, in a fixed number
-of queries (three for the stages, one for the target, two for the mail, about ten for the lists)."""
+of queries (three for the stages, one for the target, two for the mail, about ten for the lists,
+one for the fingerprint); while the data is unchanged, only the fingerprint and the mail counts."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from feedback.export import to_csv
@@ -18,6 +19,7 @@ from reporting.dashboard import (
     province_summaries,
     summarise,
 )
+from reporting.freshness import FigureCache, tour_fingerprint
 from reporting.models import TourTarget
 from reporting.stages import STAGE_ORDER, OrganisationProgress, TourStage, organisation_progress
 from reporting.targets import current_target
@@ -40,21 +42,50 @@ class TourOverview:
     map_svg: str
     actions: list[actions.ActionList]
     follow_up_weeks: int
-    mail_failed: int
-    mail_queued: int
+    mail_failed: int = 0
+    mail_queued: int = 0
 
 
-async def tour_overview(now: datetime, follow_up_weeks: int) -> TourOverview:
-    """The whole dashboard; `follow_up_weeks` is when an unanswered invitation needs action."""
+async def _progress_and_target(
+    cache: FigureCache, fingerprint: tuple[object, ...]
+) -> tuple[list[OrganisationProgress], TourTarget | None]:
+    async def load() -> tuple[list[OrganisationProgress], TourTarget | None]:
+        return await organisation_progress(), await current_target()
+
+    return await cache.get("progress", fingerprint, load)
+
+
+async def tour_overview(now: datetime, follow_up_weeks: int, cache: FigureCache) -> TourOverview:
+    """The whole dashboard; `follow_up_weeks` is when an unanswered invitation needs action.
+
+    The figures come from `cache` while the tour's data is unchanged (see reporting/freshness.py);
+    the mail counts are always read.
+    """
     follow_up_weeks = min(max(follow_up_weeks, 1), MAX_FOLLOW_UP_WEEKS)
+    fingerprint = await tour_fingerprint(now)
+
+    async def compute() -> TourOverview:
+        organisations, target = await _progress_and_target(cache, fingerprint)
+        return await _overview(organisations, target, now, follow_up_weeks)
+
+    overview = await cache.get(("overview", follow_up_weeks), fingerprint, compute)
+    return replace(
+        overview,
+        mail_failed=await OutboxMessage.filter(status=OutboxStatus.FAILED).count(),
+        mail_queued=await OutboxMessage.filter(status=OutboxStatus.QUEUED).count(),
+    )
+
+
+async def _overview(
+    organisations: list[OrganisationProgress], target: TourTarget | None, now: datetime, follow_up_weeks: int
+) -> TourOverview:
     today = now.astimezone(AMSTERDAM).date()
-    organisations = await organisation_progress()
-    target = await current_target()
     goal = TourStage(target.stage) if target else DEFAULT_GOAL
     country = summarise("NL", _("Nederland"), organisations, goal)
     provinces = province_summaries(organisations, goal)
     progress = monthly_progress(organisations, goal, target, today)
     goal_text = _("Aandeel organisaties met ‘{stage}’ of verder").format(stage=goal.label)
+    map_title = _("Dekking per provincie: {text}").format(text=goal_text.lower())
     lists = [
         actions.stale_invitations(organisations, now, follow_up_weeks),
         await actions.waiting_for_scheduling(),
@@ -76,8 +107,6 @@ async def tour_overview(now: datetime, follow_up_weeks: int) -> TourOverview:
         ),
         actions=lists,
         follow_up_weeks=follow_up_weeks,
-        mail_failed=await OutboxMessage.filter(status=OutboxStatus.FAILED).count(),
-        mail_queued=await OutboxMessage.filter(status=OutboxStatus.QUEUED).count(),
     )
 
 
@@ -122,10 +151,9 @@ def _sort_key(sort: str) -> Callable[[OrganisationProgress], object]:
     return lambda o: o.name.casefold()
 
 
-async def organisation_table(filters: TableFilters) -> OrganisationTable:
+async def organisation_table(filters: TableFilters, now: datetime, cache: FigureCache) -> OrganisationTable:
     """Each organisation (of a province) with its stage, filtered and sorted; the area's summary."""
-    organisations = await organisation_progress()
-    target = await current_target()
+    organisations, target = await _progress_and_target(cache, await tour_fingerprint(now))
     goal = TourStage(target.stage) if target else DEFAULT_GOAL
     provinces = sorted(
         {(o.province_code, o.province_name) for o in organisations if o.province_code}, key=lambda p: p[1]

@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
+from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency
 from starlette.requests import Request
@@ -22,11 +23,13 @@ from server.settings import PROJECT_DIR
 TEMPLATES_DIR = PROJECT_DIR / "templates"
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 LOCALE = "nl_NL"
+#: Parsed once: Babel parses a locale given as text on every call, which dominated long tables.
+DUTCH = Locale.parse(LOCALE)
 
 
 def format_money(cents: int) -> str:
     """Integer cents as Dutch euros: 123450 -> '€ 1.234,50'."""
-    return format_currency(Decimal(cents) / 100, "EUR", locale=LOCALE)
+    return format_currency(Decimal(cents) / 100, "EUR", locale=DUTCH)
 
 
 def local_time(value: datetime) -> datetime:
@@ -36,7 +39,7 @@ def local_time(value: datetime) -> datetime:
 def format_local_datetime(value: datetime | None, fmt: str = "d MMMM y 'om' HH:mm") -> str:
     if value is None:
         return ""
-    return format_datetime(local_time(value), fmt, locale=LOCALE)
+    return format_datetime(local_time(value), fmt, locale=DUTCH)
 
 
 def format_local_date(value: date | datetime | None, fmt: str = "d MMMM y") -> str:
@@ -44,7 +47,7 @@ def format_local_date(value: date | datetime | None, fmt: str = "d MMMM y") -> s
         return ""
     if isinstance(value, datetime):
         value = local_time(value).date()
-    return format_date(value, fmt, locale=LOCALE)
+    return format_date(value, fmt, locale=DUTCH)
 
 
 class DictKeyUndefined(jinja2.StrictUndefined):

@@ -211,6 +211,26 @@ async def test_the_dashboard_needs_a_fixed_number_of_queries(coordinator_client:
         assert (await coordinator_client.get("/coordinatie")).status_code == 200
     assert large.total == small.total, large.statements
     assert small.total <= 25
+    async with count_queries() as unchanged:
+        assert (await coordinator_client.get("/coordinatie")).status_code == 200
+    # Nothing changed: the figures are reused (session, fingerprint and mail counts only).
+    assert unchanged.total <= 6, unchanged.statements
     async with count_queries() as table:
         assert (await coordinator_client.get("/coordinatie/organisaties")).status_code == 200
     assert table.total <= small.total
+
+
+async def test_what_a_coordinator_just_did_shows_at_once(coordinator_client: httpx.AsyncClient) -> None:
+    organisation = await make_organisation(name="Nieuwkomer")
+    page = (await coordinator_client.get("/coordinatie")).text
+    assert "Nieuwkomer" not in page
+    booking = await make_booking(organisation=organisation, status=BookingStatus.REQUESTED)
+    assert "Nieuwkomer: Raadsbrede sessie" in (await coordinator_client.get("/coordinatie")).text
+    booking.status = BookingStatus.CANCELLED
+    await booking.save()
+    assert "Nieuwkomer: Raadsbrede sessie" not in (await coordinator_client.get("/coordinatie")).text
+    table = (await coordinator_client.get("/coordinatie/organisaties?zoek=Nieuwkomer")).text
+    assert "Nog niet benaderd" in table
+    await TourInvitation.create(organisation=organisation, recipients=1)
+    table = (await coordinator_client.get("/coordinatie/organisaties?zoek=Nieuwkomer")).text
+    assert "Uitgenodigd</td>" in table
