@@ -140,7 +140,10 @@ async def create_missing_drafts() -> int:
 
 
 async def seller_settings() -> SellerSettings:
-    settings, _created = await SellerSettings.get_or_create(id=1)
+    """The team's details (one row, made empty the first time); one query once it exists."""
+    settings = await SellerSettings.get_or_none(id=1)
+    if settings is None:
+        settings, _created = await SellerSettings.get_or_create(id=1)
     return settings
 
 
