@@ -73,7 +73,7 @@ bench: install postgres
 	@if [ -f bench/pdf.py ]; then $(BIN)/python -m bench.pdf; fi
 
 # Failure drills (README, Failure drills): PostgreSQL restarted under load and SIGKILL of the app, the
-# worker and a batch issue, on a private PostgreSQL cluster (never the shared one). About 2 minutes;
+# worker and a batch issue, on a private PostgreSQL cluster (never the shared one). About 1.5 minutes;
 # DRILLS="restart" or DRILLS="sigkill" runs one.
 drills: install
 	$(BIN)/python -m bench.drills $(DRILLS)

@@ -14,6 +14,7 @@ import asyncpg
 import httpx
 import pytest
 from starlette.requests import Request
+from starlette.responses import StreamingResponse
 from starlette.routing import Route
 from tortoise import connections
 from tortoise.exceptions import IntegrityError, OperationalError, TransactionManagementError
@@ -121,6 +122,27 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             yield http
+
+
+async def test_an_outage_after_the_answer_started_is_not_answered_twice(settings: Settings) -> None:
+    """Once the status line went out, the 503 page cannot follow: the error goes on to the server."""
+
+    async def rows() -> AsyncIterator[bytes]:
+        yield b"eerste regel\n"
+        raise ConnectionResetError(104, "Connection reset by peer")
+
+    @public
+    async def export(request: Request) -> StreamingResponse:
+        return StreamingResponse(rows(), media_type="text/csv")
+
+    app = create_app(settings)
+    app.router.routes.append(Route("/export", export))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        response = await http.get("/export")
+
+    assert response.status_code == 200
+    assert response.text == "eerste regel\n"
 
 
 async def paid_booking_and_its_clerk(client: httpx.AsyncClient) -> Booking:
