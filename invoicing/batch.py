@@ -18,6 +18,8 @@ How a batch keeps the numbering gap-free and never leaves an invoice half issued
   document that differs (someone issued or edited a draft meanwhile) is rendered again inside
   the transaction. So the counter lock, and on SQLite the process's one connection, are held for
   the database work of a chunk, not for its renders: single issues and pages do not wait for them.
+  While one chunk's transaction runs, the pool already renders the next chunk (numbered on from
+  the first chunk's prediction), so the cores do not wait for the database either.
 - **Why chunks**, not one transaction for the batch: a failure loses only the chunk in progress,
   and the progress shows. Not one transaction per invoice either: the pool needs several
   documents at a time to keep every core busy.
@@ -25,7 +27,8 @@ How a batch keeps the numbering gap-free and never leaves an invoice half issued
   do, so a batch and a single issue never deadlock. A draft issued by hand meanwhile no longer
   matches `status = draft` once its lock is granted and is skipped.
 - **Numbers in order**: within a chunk the drafts are numbered in id order (the order they were
-  made), and chunks follow each other in id order.
+  made), and chunks follow each other in id order. All get the issue date of the day the batch
+  started.
 - A draft that breaks a rule (purchase-order number required but missing, no lines, incomplete
   buyer details) is skipped with the reason, stays a draft and uses no number.
 - **Both cores, responsive pages**: the renders run in `server.pdf.pdf_process_pool` (spawned
@@ -151,8 +154,7 @@ async def issue_drafts(
     progress = progress or BatchProgress(total=len(chosen))
     try:
         with pdf_process_pool(workers) as pool:
-            for start in range(0, len(chosen), CHUNK_SIZE):
-                await _issue_chunk(chosen[start : start + CHUNK_SIZE], pool, actor, today, progress)
+            await _issue_in_chunks(chosen, pool, actor, today or local_time(timezone.now()).date(), progress)
     except Exception as error:
         progress.error = str(getattr(error, "message", "")) or type(error).__name__
         raise
@@ -161,11 +163,35 @@ async def issue_drafts(
     return progress
 
 
-async def _issue_chunk(
-    ids: list[int], pool: Executor, actor: User | None, today: date | None, progress: BatchProgress
+async def _issue_in_chunks(
+    ids: list[int], pool: Executor, actor: User | None, day: date, progress: BatchProgress
 ) -> None:
-    day = today or local_time(timezone.now()).date()
-    rendered = await _render(pool, await _likely_documents(ids, day))
+    """Chunk after chunk; while one chunk's transaction runs, the pool renders the next one ahead."""
+    chunks = [ids[start : start + CHUNK_SIZE] for start in range(0, len(ids), CHUNK_SIZE)]
+    counter = await InvoiceCounter.get_or_none(year=day.year)
+    next_number = (counter.last_number if counter else 0) + 1
+    likely = await _likely_documents(chunks[0], day, next_number)
+    rendering = asyncio.ensure_future(_render(pool, likely))
+    try:
+        for index, chunk in enumerate(chunks):
+            rendered = await rendering
+            if index + 1 < len(chunks):
+                next_number += len(likely)
+                likely = await _likely_documents(chunks[index + 1], day, next_number)
+                rendering = asyncio.ensure_future(_render(pool, likely))
+            await _issue_chunk(chunk, rendered, pool, actor, day, progress)
+    finally:
+        rendering.cancel()
+
+
+async def _issue_chunk(
+    ids: list[int],
+    rendered: dict[InvoiceDocument, tuple[bytes, bytes]],
+    pool: Executor,
+    actor: User | None,
+    day: date,
+    progress: BatchProgress,
+) -> None:
     documents: list[InvoiceDocument] = []
     skipped: dict[int, str] = {}
     async with in_transaction():
@@ -207,26 +233,23 @@ async def _issue_chunk(
     progress.skipped.update(skipped)
 
 
-async def _likely_documents(ids: list[int], day: date) -> list[InvoiceDocument]:
-    """The chunk's documents with the numbers they will most likely get, read without any lock.
+async def _likely_documents(ids: list[int], day: date, first_number: int) -> list[InvoiceDocument]:
+    """The chunk's documents with the numbers they will most likely get (from `first_number` on),
+    read without any lock.
 
     Rendering these before the issuing transaction keeps that transaction (and the counter lock) to
     the database work; the transaction builds the documents again from the locked rows and only
-    uses a file rendered here for exactly the same document, number included.
+    uses a file rendered ahead for exactly the same document, number included.
     """
     drafts = await Invoice.filter(id__in=ids, kind=DocumentKind.INVOICE, status=InvoiceStatus.DRAFT).order_by(
         "id"
     )
     issuable = [p for p in await prepare_drafts(drafts) if not isinstance(p, InvoiceRuleBroken)]
     settings = await seller_settings()
-    counter = await InvoiceCounter.get_or_none(year=day.year)
-    last = counter.last_number if counter else 0
     seller = seller_of(settings)
     return [
-        issued_document(
-            item, format_number(settings.number_format, day.year, last + offset), day, settings, seller
-        )
-        for offset, item in enumerate(issuable, start=1)
+        issued_document(item, format_number(settings.number_format, day.year, number), day, settings, seller)
+        for number, item in enumerate(issuable, start=first_number)
     ]
 
 
