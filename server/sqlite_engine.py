@@ -22,6 +22,7 @@ from tortoise.backends.sqlite.client import (
     SqliteTransactionContext,
     SqliteTransactionWrapper,
 )
+from tortoise.connection import get_connections
 from tortoise.exceptions import TransactionManagementError
 
 BUSY_TIMEOUT_MS = 30_000
@@ -44,6 +45,29 @@ class ImmediateTransactionWrapper(SqliteTransactionWrapper):
             raise TransactionManagementError(exc) from exc
 
 
+class ReleasingTransactionContext(SqliteTransactionContext):
+    """Gives the connection lock back when BEGIN fails ('database is locked' after the busy timeout).
+
+    Tortoise's context keeps the lock then, and every later query of the process would wait for it
+    forever.
+    """
+
+    async def __aenter__(self) -> Any:
+        await self._trxlock.acquire()
+        try:
+            await self.ensure_connection()
+            self.token = get_connections().set(self.connection_name, self.connection)
+            try:
+                await self.connection.begin()
+            except BaseException:
+                get_connections().reset(self.token)
+                raise
+        except BaseException:
+            self._trxlock.release()
+            raise
+        return self.connection
+
+
 class ConcurrentSqliteClient(SqliteClient):
     def __init__(self, file_path: str, **kwargs: Any) -> None:
         super().__init__(file_path, **kwargs)
@@ -51,7 +75,7 @@ class ConcurrentSqliteClient(SqliteClient):
         self.pragmas.setdefault("synchronous", "NORMAL")
 
     def _in_transaction(self) -> TransactionContext:
-        return SqliteTransactionContext(ImmediateTransactionWrapper(self), self._lock)
+        return ReleasingTransactionContext(ImmediateTransactionWrapper(self), self._lock)
 
 
 client_class = ConcurrentSqliteClient

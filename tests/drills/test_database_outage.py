@@ -205,11 +205,6 @@ async def test_postgres_going_away_gives_503_pages_then_recovers(
     assert (await Booking.get(id=booking.id)).po_number == "PO-NA-STORING"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Tortoise keeps its SQLite connection lock when BEGIN IMMEDIATE fails, so the process hangs "
-    "after the first 'database is locked': needs the server/sqlite_engine.py fix in the drills report",
-)
 async def test_sqlite_locked_beyond_the_busy_timeout_gives_503_for_writes_only(
     client: httpx.AsyncClient, database_url: str, db_kind: str
 ) -> None:
