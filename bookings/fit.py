@@ -5,6 +5,8 @@ Pure functions over what `bookings.suggestions` loaded: no queries here.
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -71,26 +73,69 @@ class Fit:
         )
 
 
+class Busy:
+    """One trainer's holding requests, indexed for many questions about session times (the booking
+    form asks about every afternoon and evening of eight weeks)."""
+
+    #: No session lasts longer: requests that started earlier cannot reach a later session.
+    LONGEST_SESSION = timedelta(days=1)
+
+    def __init__(self, requests: Sequence[AssignmentRequest]) -> None:
+        self.requests = sorted(requests, key=lambda request: request.starts_at)
+        self._starts = [request.starts_at for request in self.requests]
+        self._per_month = Counter(month_bounds(request.starts_at)[0] for request in self.requests)
+
+    def overlaps(self, starts_at: datetime, ends_at: datetime, buffer: timedelta) -> bool:
+        """Whether a request comes closer than `buffer` to a session from starts_at to ends_at."""
+        index = bisect_left(self._starts, ends_at + buffer)
+        earliest = starts_at - buffer - self.LONGEST_SESSION
+        for request in reversed(self.requests[:index]):
+            if request.ends_at > starts_at - buffer:
+                return True
+            if request.starts_at < earliest:
+                return False
+        return False
+
+    def in_month_of(self, starts_at: datetime) -> int:
+        """Requests starting in the calendar month (Amsterdam) of `starts_at`."""
+        return self._per_month[month_bounds(starts_at)[0]]
+
+
 def assess(
     profile: TrainerProfile,
-    requests: Sequence[AssignmentRequest],
+    busy: Busy,
     province_id: int | None,
     starts_at: datetime,
     ends_at: datetime,
     buffer: timedelta,
 ) -> Fit:
     provinces = list(profile.provinces)
-    month_from, month_until = month_bounds(starts_at)
     return Fit(
         works_in=not provinces or any(province.id == province_id for province in provinces),
         is_available=availability_key(starts_at) in profile.weekly_availability,
         is_blocked=is_blocked(list(profile.blocked_periods), starts_at.astimezone(AMSTERDAM).date()),
-        has_overlap=any(
-            request.starts_at < ends_at + buffer and request.ends_at > starts_at - buffer
-            for request in requests
-        ),
-        month_sessions=sum(month_from <= request.starts_at < month_until for request in requests),
+        has_overlap=busy.overlaps(starts_at, ends_at, buffer),
+        month_sessions=busy.in_month_of(starts_at),
         max_sessions=profile.max_sessions_per_month,
+    )
+
+
+def is_free(
+    profile: TrainerProfile,
+    busy: Busy,
+    province_id: int | None,
+    starts_at: datetime,
+    ends_at: datetime,
+    buffer: timedelta,
+) -> bool:
+    """`assess(...).fits`, with the cheapest checks first and stopping at the first that fails."""
+    provinces = list(profile.provinces)
+    return (
+        availability_key(starts_at) in profile.weekly_availability
+        and (not provinces or any(province.id == province_id for province in provinces))
+        and not is_blocked(list(profile.blocked_periods), starts_at.astimezone(AMSTERDAM).date())
+        and busy.in_month_of(starts_at) < profile.max_sessions_per_month
+        and not busy.overlaps(starts_at, ends_at, buffer)
     )
 
 

@@ -17,7 +17,7 @@ from tortoise.expressions import Q
 from tortoise.query_utils import Prefetch
 
 from bookings.availability import month_bounds
-from bookings.fit import RECENT_WINDOW, Reasons, assess, recent_sessions
+from bookings.fit import RECENT_WINDOW, Busy, Reasons, assess, is_free, recent_sessions
 from bookings.models import Booking, Offering, OfferingRole, TrainerKind
 from bookings.policy import BookingPolicy
 from bookings.staffing_models import (
@@ -128,14 +128,14 @@ async def open_days(
     )
     province_id = _province_id(organisation)
     by_kind = _by_kind(profiles)
+    busy = {profile.user_id: Busy(requests[profile.user_id]) for profile in profiles}
 
     def is_staffable(starts_at: datetime) -> bool:
         ends_at = starts_at + duration
         for role in roles:
             free = 0
             for profile in by_kind.get(role.kind, []):
-                fit = assess(profile, requests[profile.user_id], province_id, starts_at, ends_at, buffer)
-                free += 1 if fit.fits else 0
+                free += is_free(profile, busy[profile.user_id], province_id, starts_at, ends_at, buffer)
                 if free >= role.min_count:
                     break
             if free < role.min_count:
@@ -186,7 +186,7 @@ async def _suggest(
         excluded: list[Excluded] = []
         for profile in by_kind.get(role.kind, []):
             trainer_requests = requests[profile.user_id]
-            fit = assess(profile, trainer_requests, province_id, starts_at, ends_at, buffer)
+            fit = assess(profile, Busy(trainer_requests), province_id, starts_at, ends_at, buffer)
             statuses = asked.get(profile.user_id, set())
             if statuses or not fit.fits:
                 reasons = texts.asked_before(statuses) + texts.failing(fit)
