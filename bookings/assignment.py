@@ -25,7 +25,7 @@ from datetime import datetime
 from tortoise import timezone
 from tortoise.transactions import in_transaction
 
-from bookings import service, staffing, suggestions
+from bookings import lifecycle, staffing, suggestions
 from bookings.errors import BookingRuleBroken, IllegalTransition
 from bookings.models import Booking, BookingStatus, OfferingRole, TrainerKind
 from bookings.policy import BookingPolicy
@@ -193,7 +193,7 @@ async def _confirm_if_staffed(booking: Booking, settings: Settings) -> None:
         if await _count(booking, kind, (RequestStatus.ACCEPTED,)) < role.min_count:
             return
     if roles:
-        await service.confirm_booking(booking.id, actor=None, settings=settings)
+        await lifecycle.confirm_booking(booking.id, actor=None, settings=settings)
         booking.status = BookingStatus.CONFIRMED
 
 

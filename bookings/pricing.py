@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from bookings.models import PriceModel, VatTreatment
+from bookings.models import Booking, PriceModel, VatTreatment
 
 
 @dataclass(frozen=True)
@@ -62,3 +62,12 @@ def parse_euros(raw: str, *, maximum_cents: int) -> int | None:
 def euros_for_form(cents: int) -> str:
     """Cents as a form shows them: 65000 -> '650,00'; 0 -> ''."""
     return f"{Decimal(cents) / 100:.2f}".replace(".", ",") if cents else ""
+
+
+def booking_price(booking: Booking) -> Price:
+    return price_of(
+        booking.price_model,
+        booking.unit_price_cents,
+        booking.vat_treatment,
+        booking.participants_count or booking.expected_participants,
+    )

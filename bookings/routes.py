@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from tortoise import timezone
 
-from bookings import assignment, queries, service, suggestions
+from bookings import assignment, lifecycle, pricing, queries, service, suggestions
 from bookings.forms import (
     BOOKING_FIELDS,
     PARTS_OF_DAY,
@@ -277,10 +277,10 @@ async def booking_page(
     user = request.state.user
     is_staff = user.role is Role.COORDINATOR
     policy = BookingPolicy.from_settings(request.app.state.settings)
-    percent, fee = service.cancellation_terms(booking, policy, timezone.now())
+    percent, fee = lifecycle.cancellation_terms(booking, policy, timezone.now())
     context: dict[str, Any] = {
         "booking": booking,
-        "price": service.booking_price(booking),
+        "price": pricing.booking_price(booking),
         "policy": policy,
         "is_staff": is_staff,
         "may_reschedule": user.role in CLERK_STAFF and booking.status in ("scheduled", "confirmed"),
@@ -357,7 +357,7 @@ def _start(values: dict[str, str]) -> Any:
 @requires(Role.COORDINATOR)
 async def schedule(request: Request) -> Response:
     async def action(booking: Booking, values: dict[str, str]) -> None:
-        await service.schedule_booking(
+        await lifecycle.schedule_booking(
             booking.id,
             _start(values),
             actor=request.state.user,
@@ -371,7 +371,7 @@ async def schedule(request: Request) -> Response:
 @requires(*CLERK_STAFF)
 async def reschedule(request: Request) -> Response:
     async def action(booking: Booking, values: dict[str, str]) -> None:
-        await service.reschedule_booking(
+        await lifecycle.reschedule_booking(
             booking.id,
             _start(values),
             actor=request.state.user,
@@ -385,7 +385,7 @@ async def reschedule(request: Request) -> Response:
 @requires(Role.COORDINATOR)
 async def confirm(request: Request) -> Response:
     async def action(booking: Booking, values: dict[str, str]) -> None:
-        await service.confirm_booking(
+        await lifecycle.confirm_booking(
             booking.id, actor=request.state.user, settings=request.app.state.settings
         )
 
@@ -396,7 +396,7 @@ async def confirm(request: Request) -> Response:
 async def deliver(request: Request) -> Response:
     async def action(booking: Booking, values: dict[str, str]) -> None:
         raw = values["participants"].strip()
-        await service.mark_delivered(
+        await lifecycle.mark_delivered(
             booking.id,
             int(raw) if raw.isdigit() and len(raw) < 6 else 0,
             actor=request.state.user,
@@ -409,7 +409,7 @@ async def deliver(request: Request) -> Response:
 @requires(Role.COORDINATOR)
 async def close(request: Request) -> Response:
     async def action(booking: Booking, values: dict[str, str]) -> None:
-        await service.close_booking(booking.id, actor=request.state.user)
+        await lifecycle.close_booking(booking.id, actor=request.state.user)
 
     return await _step(request, (), "afgesloten", action)
 
@@ -417,7 +417,7 @@ async def close(request: Request) -> Response:
 @requires(Role.COORDINATOR)
 async def intake_outcome(request: Request) -> Response:
     async def action(booking: Booking, values: dict[str, str]) -> None:
-        await service.record_intake_outcome(
+        await lifecycle.record_intake_outcome(
             booking.id,
             values["notes"],
             values["next_step"],
@@ -431,7 +431,7 @@ async def intake_outcome(request: Request) -> Response:
 @requires(*ANY_STAFF)
 async def purchase_order(request: Request) -> Response:
     async def action(booking: Booking, values: dict[str, str]) -> None:
-        await service.update_purchase_order(
+        await lifecycle.update_purchase_order(
             booking.id,
             values["po_number"],
             values["invoice_email"],
@@ -446,7 +446,7 @@ async def purchase_order(request: Request) -> Response:
 async def cancel_form(request: Request) -> Response:
     booking = await queries.booking_for(request.state.user, request.path_params["reference"])
     policy = BookingPolicy.from_settings(request.app.state.settings)
-    percent, fee = service.cancellation_terms(booking, policy, timezone.now())
+    percent, fee = lifecycle.cancellation_terms(booking, policy, timezone.now())
     return render(
         request,
         "bookings/cancel.html",
@@ -468,7 +468,7 @@ async def cancel(request: Request) -> Response:
     values = values_of(form, "reason", "version")
     policy = BookingPolicy.from_settings(request.app.state.settings)
     try:
-        await service.cancel_booking(
+        await lifecycle.cancel_booking(
             booking.id,
             values["reason"],
             actor=request.state.user,
@@ -480,7 +480,7 @@ async def cancel(request: Request) -> Response:
             raise
         booking = await queries.booking_for(request.state.user, booking.reference)
         field = "conflict" if isinstance(error, EditConflict) else error.field or "reason"
-        percent, fee = service.cancellation_terms(booking, policy, timezone.now())
+        percent, fee = lifecycle.cancellation_terms(booking, policy, timezone.now())
         return render(
             request,
             "bookings/cancel.html",

@@ -10,7 +10,7 @@ import pytest
 from icalendar import Calendar
 from tortoise import timezone
 
-from bookings import assignment, service
+from bookings import assignment, lifecycle
 from bookings.availability import WEEKDAYS
 from bookings.errors import BookingRuleBroken
 from bookings.models import BookingStatus, OfferingRole, TrainerKind
@@ -216,13 +216,13 @@ async def test_moving_a_session_asks_the_trainers_again_or_is_refused(
     )
 
     with pytest.raises(TrainerBusy):  # Tamara is on the other session then
-        await service.reschedule_booking(
+        await lifecycle.reschedule_booking(
             booking.id, other.starts_at + timedelta(hours=1), actor=coordinator, settings=settings
         )
     assert (await type(booking).get(id=booking.id)).starts_at == booking.starts_at  # nothing half-done
 
     moved = START + timedelta(days=3)
-    await service.reschedule_booking(booking.id, moved, actor=coordinator, settings=settings)
+    await lifecycle.reschedule_booking(booking.id, moved, actor=coordinator, settings=settings)
     again = await AssignmentRequest.get(id=request.id)
     assert again.status is RequestStatus.PENDING and again.starts_at == moved
     assert "/verzoeken/" in (await last_mail_to(tamara)).body_text
@@ -235,7 +235,7 @@ async def test_cancelling_tells_the_trainers(coordinator: User, settings: Settin
         booking.id, tamara.id, TrainerKind.TRAINER, actor=coordinator, settings=settings
     )
     await assignment.answer_by_id(request.id, True, "", trainer=tamara, settings=settings)
-    await service.cancel_booking(booking.id, "", actor=coordinator, settings=settings)
+    await lifecycle.cancel_booking(booking.id, "", actor=coordinator, settings=settings)
     assert (await AssignmentRequest.get(id=request.id)).status is RequestStatus.CANCELLED
     mail = await last_mail_to(tamara)
     attachment = await OutboxAttachment.get(message=mail)

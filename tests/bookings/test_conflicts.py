@@ -11,7 +11,7 @@ import httpx
 import pytest
 from tortoise import timezone
 
-from bookings import service
+from bookings import lifecycle
 from bookings.models import Booking, BookingStatus, PriceModel, Stage
 from server.errors import EditConflict
 from server.models import AuditEntry, Role, User
@@ -45,11 +45,11 @@ async def test_the_second_intake_report_from_the_same_version_is_refused_and_the
     booking = await make_intake()
     seen = booking.updated_at
 
-    await service.record_intake_outcome(
+    await lifecycle.record_intake_outcome(
         booking.id, "Verslag van Anne", "Sessie", actor=anne, expected_version=seen
     )
     with pytest.raises(EditConflict, match="Iemand anders heeft deze boeking gewijzigd"):
-        await service.record_intake_outcome(
+        await lifecycle.record_intake_outcome(
             booking.id, "Verslag van Bert", "Training", actor=bert, expected_version=seen
         )
 
@@ -70,15 +70,15 @@ async def test_every_step_moves_the_version_on(settings: Settings) -> None:
         return latest
 
     start = timezone.now() + timedelta(days=30)
-    await service.schedule_booking(
+    await lifecycle.schedule_booking(
         booking.id, start, actor=coordinator, settings=settings, expected_version=versions[-1]
     )
     await current()
-    await service.update_purchase_order(
+    await lifecycle.update_purchase_order(
         booking.id, "PO-1", "f@gemeente.nl", actor=coordinator, expected_version=versions[-1]
     )
     await current()
-    await service.reschedule_booking(
+    await lifecycle.reschedule_booking(
         booking.id,
         start + timedelta(days=1),
         actor=coordinator,
@@ -89,11 +89,11 @@ async def test_every_step_moves_the_version_on(settings: Settings) -> None:
 
     for stale in versions[:-1]:
         with pytest.raises(EditConflict):
-            await service.cancel_booking(
+            await lifecycle.cancel_booking(
                 booking.id, "", actor=coordinator, settings=settings, expected_version=stale
             )
     assert (await Booking.get(id=booking.id)).status is BookingStatus.SCHEDULED
-    await service.cancel_booking(
+    await lifecycle.cancel_booking(
         booking.id, "", actor=coordinator, settings=settings, expected_version=versions[-1]
     )
     assert (await Booking.get(id=booking.id)).status is BookingStatus.CANCELLED
@@ -103,8 +103,8 @@ async def test_without_a_version_there_is_no_check() -> None:
     """The system and older callers do not say what they saw: the edit goes through as before."""
     coordinator = await make_user(Role.COORDINATOR)
     booking = await make_intake()
-    await service.record_intake_outcome(booking.id, "Eerste", "", actor=coordinator)
-    await service.record_intake_outcome(booking.id, "Tweede", "", actor=coordinator)
+    await lifecycle.record_intake_outcome(booking.id, "Eerste", "", actor=coordinator)
+    await lifecycle.record_intake_outcome(booking.id, "Tweede", "", actor=coordinator)
     assert (await Booking.get(id=booking.id)).outcome_notes == "Tweede"
 
 
@@ -117,7 +117,7 @@ async def test_concurrent_edits_from_one_version_have_exactly_one_winner(db_kind
 
     async def edit(number: int) -> str:
         try:
-            await service.update_purchase_order(
+            await lifecycle.update_purchase_order(
                 booking.id, f"PO-{number}", "f@gemeente.nl", actor=coordinators[number], expected_version=seen
             )
         except EditConflict:
@@ -215,7 +215,7 @@ async def test_a_stale_purchase_order_form_and_a_made_up_version_change_nothing(
     await sign_in(client, clerk)
     page = f"/boekingen/{booking.reference}"
     seen = version_on(await client.get(page))
-    await service.update_purchase_order(
+    await lifecycle.update_purchase_order(
         booking.id, "PO-FINANCE", "fin@gemeente.nl", actor=await make_user(Role.FINANCE)
     )
 
@@ -243,7 +243,7 @@ async def test_a_stale_cancellation_shows_the_current_fee_and_cancels_nothing(
     await sign_in(client, clerk)
     form = await client.get(f"/boekingen/{booking.reference}/annuleren")
     assert "kosteloos" in form.text
-    await service.reschedule_booking(
+    await lifecycle.reschedule_booking(
         booking.id,
         timezone.now() + timedelta(days=5),
         actor=await make_user(Role.COORDINATOR),

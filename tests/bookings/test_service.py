@@ -10,7 +10,7 @@ import pytest
 from icalendar import Calendar
 from tortoise import timezone
 
-from bookings import service
+from bookings import lifecycle, pricing, service
 from bookings.errors import BookingRuleBroken, IllegalTransition
 from bookings.forms import BookingDraft, local_datetime, parse_booking_form
 from bookings.models import (
@@ -88,7 +88,7 @@ async def test_a_clerk_books_and_everyone_concerned_hears_of_it(
     assert booking.status is BookingStatus.REQUESTED and booking.reference.startswith("WB-")
     assert (booking.unit_price_cents, booking.vat_treatment) == (18500, VatTreatment.STANDARD)
     assert await PreferredSlot.filter(booking=booking).count() == 2
-    price = service.booking_price(booking)
+    price = pricing.booking_price(booking)
     assert (price.net_cents, price.vat_cents, price.gross_cents) == (555000, 116550, 671550)
     assert [m.to_address for m in await OutboxMessage.all().order_by("id")] == [
         "griffier@zeist.nl",
@@ -145,7 +145,7 @@ async def test_one_free_council_session_per_term_unless_an_exception_is_granted(
     with pytest.raises(BookingRuleBroken):
         await book(clerk, settings, session.id, 90)
 
-    await service.cancel_booking(first.id, "Toch niet", actor=clerk, settings=settings, now=NOW)
+    await lifecycle.cancel_booking(first.id, "Toch niet", actor=clerk, settings=settings, now=NOW)
     await book(clerk, settings, session.id, 90)  # a cancelled one does not count
     next_term = (date(2030, 4, 1) - NOW.date()).days
     term_settings = replace(settings, municipal_terms=("2022-03-30", "2026-04-01", "2030-03-28"))
@@ -171,40 +171,42 @@ async def test_the_life_of_a_booking(clerk: User, coordinator: User, settings: S
     starts = NOW + timedelta(days=40, hours=9)
 
     with pytest.raises(IllegalTransition):
-        await service.confirm_booking(booking.id, actor=coordinator, settings=settings)
-    booking = await service.schedule_booking(
+        await lifecycle.confirm_booking(booking.id, actor=coordinator, settings=settings)
+    booking = await lifecycle.schedule_booking(
         booking.id, starts, actor=coordinator, settings=settings, now=NOW
     )
     assert booking.status is BookingStatus.SCHEDULED and booking.ends_at == starts + timedelta(hours=3)
     with pytest.raises(IllegalTransition):
-        await service.schedule_booking(booking.id, starts, actor=coordinator, settings=settings, now=NOW)
+        await lifecycle.schedule_booking(booking.id, starts, actor=coordinator, settings=settings, now=NOW)
 
     await OutboxMessage.all().delete()
-    booking = await service.confirm_booking(booking.id, actor=coordinator, settings=settings)
+    booking = await lifecycle.confirm_booking(booking.id, actor=coordinator, settings=settings)
     assert booking.status is BookingStatus.CONFIRMED
     invite = await invite_sent_to("griffier@zeist.nl")
     assert invite["METHOD"] == "REQUEST"
     first_event = invite.walk("VEVENT")[0]
 
     moved = starts + timedelta(days=7)
-    booking = await service.reschedule_booking(booking.id, moved, actor=clerk, settings=settings, now=NOW)
+    booking = await lifecycle.reschedule_booking(booking.id, moved, actor=clerk, settings=settings, now=NOW)
     assert booking.status is BookingStatus.SCHEDULED and booking.calendar_sequence == 1
     update = (await invite_sent_to("griffier@zeist.nl")).walk("VEVENT")[0]
     assert update["UID"] == first_event["UID"] and int(update["SEQUENCE"]) == 1
     assert update.decoded("DTSTART") == moved
 
     with pytest.raises(BookingRuleBroken):  # a clerk keeps the lead time when moving
-        await service.reschedule_booking(
+        await lifecycle.reschedule_booking(
             booking.id, NOW + timedelta(days=3), actor=clerk, settings=settings, now=NOW
         )
-    await service.confirm_booking(booking.id, actor=coordinator, settings=settings)
+    await lifecycle.confirm_booking(booking.id, actor=coordinator, settings=settings)
     with pytest.raises(IllegalTransition):  # not before it started
-        await service.mark_delivered(booking.id, 30, actor=coordinator, now=NOW)
-    booking = await service.mark_delivered(booking.id, 28, actor=coordinator, now=moved + timedelta(hours=4))
+        await lifecycle.mark_delivered(booking.id, 30, actor=coordinator, now=NOW)
+    booking = await lifecycle.mark_delivered(
+        booking.id, 28, actor=coordinator, now=moved + timedelta(hours=4)
+    )
     assert booking.status is BookingStatus.DELIVERED and booking.participants_count == 28
     with pytest.raises(IllegalTransition):
-        await service.cancel_booking(booking.id, "te laat", actor=clerk, settings=settings, now=NOW)
-    booking = await service.close_booking(booking.id, actor=coordinator)
+        await lifecycle.cancel_booking(booking.id, "te laat", actor=clerk, settings=settings, now=NOW)
+    booking = await lifecycle.close_booking(booking.id, actor=coordinator)
     assert booking.status is BookingStatus.CLOSED
     actions = (
         await AuditEntry.filter(object_id=str(booking.id), object_type="Booking")
@@ -248,8 +250,8 @@ async def test_cancelling_a_paid_training_costs_what_the_policy_says(
         requested_by=clerk,
     )
     with pytest.raises(BookingRuleBroken):  # a clerk gives a reason
-        await service.cancel_booking(booking.id, " ", actor=clerk, settings=settings, now=starts)
-    cancelled = await service.cancel_booking(
+        await lifecycle.cancel_booking(booking.id, " ", actor=clerk, settings=settings, now=starts)
+    cancelled = await lifecycle.cancel_booking(
         booking.id,
         "Raadsvergadering verplaatst",
         actor=clerk,
@@ -275,11 +277,11 @@ async def test_only_coordinators_record_intake_outcomes(clerk: User, coordinator
     intake = await make_booking(offering=await make_offering(stage=Stage.INTAKE))
     session = await make_booking()
     with pytest.raises(Exception) as caught:
-        await service.record_intake_outcome(intake.id, "x", "y", actor=clerk)
+        await lifecycle.record_intake_outcome(intake.id, "x", "y", actor=clerk)
     assert caught.value.status_code == 403
     with pytest.raises(IllegalTransition):
-        await service.record_intake_outcome(session.id, "x", "y", actor=coordinator)
-    saved = await service.record_intake_outcome(
+        await lifecycle.record_intake_outcome(session.id, "x", "y", actor=coordinator)
+    saved = await lifecycle.record_intake_outcome(
         intake.id, " Vertrouwelijk ", "Raadsbrede sessie", actor=coordinator
     )
     assert (saved.outcome_notes, saved.next_step) == ("Vertrouwelijk", "Raadsbrede sessie")
@@ -290,12 +292,12 @@ async def test_the_purchase_order_can_follow_later(clerk: User) -> None:
     paid = await make_offering(price_model=PriceModel.PER_SESSION, price_cents=100000)
     booking = await make_booking(organisation_id=clerk.organisation_id, offering=paid)
     with pytest.raises(ValidationFailed):
-        await service.update_purchase_order(booking.id, "PO-9", "geen-adres", actor=clerk)
-    updated = await service.update_purchase_order(booking.id, " PO-9 ", "Facturen@Zeist.nl", actor=finance)
+        await lifecycle.update_purchase_order(booking.id, "PO-9", "geen-adres", actor=clerk)
+    updated = await lifecycle.update_purchase_order(booking.id, " PO-9 ", "Facturen@Zeist.nl", actor=finance)
     assert (updated.po_number, updated.invoice_email) == ("PO-9", "facturen@zeist.nl")
     other_clerk = await make_user(Role.CLERK)
     with pytest.raises(NotFound):
-        await service.update_purchase_order(booking.id, "PO-10", "a@b.nl", actor=other_clerk)
+        await lifecycle.update_purchase_order(booking.id, "PO-10", "a@b.nl", actor=other_clerk)
 
 
 def test_the_form_parser_names_each_wrong_field() -> None:

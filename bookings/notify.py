@@ -1,0 +1,77 @@
+"""Who hears about a booking, and the mails of each step of its life (with iCalendar files where
+the calendar changes). Mails are queued in the caller's transaction: they go out after it commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from email.utils import parseaddr
+
+from bookings import calendar
+from bookings.models import Booking
+from bookings.pricing import booking_price
+from server.mail import queue_mail
+from server.models import Role, User
+from server.settings import Settings
+
+
+async def clerk_addresses(booking: Booking) -> list[str]:
+    """Who hears about a booking: the clerk who made it, or else the organisation's active clerks."""
+    if booking.requested_by_id:  # type: ignore[attr-defined]
+        requester = await User.get_or_none(
+            id=booking.requested_by_id,
+            is_active=True,
+            role=Role.CLERK,  # type: ignore[attr-defined]
+            organisation_id=booking.organisation_id,  # type: ignore[attr-defined]
+        )
+        if requester:
+            return [requester.email]
+    return list(
+        await User.filter(organisation_id=booking.organisation_id, role=Role.CLERK, is_active=True)  # type: ignore[attr-defined]
+        .order_by("id")
+        .values_list("email", flat=True)
+    )
+
+
+async def coordinator_addresses() -> list[str]:
+    return list(
+        await User.filter(role=Role.COORDINATOR, is_active=True)
+        .order_by("id")
+        .values_list("email", flat=True)
+    )
+
+
+async def notify(
+    booking: Booking,
+    event: str,
+    settings: Settings,
+    *,
+    method: str | None = None,
+    extra_staff: bool = False,
+    trainers: Sequence[User] = (),
+    **context: object,
+) -> None:
+    """Queue the mails for `event`: to the clerks, to `trainers` (template `<event>_trainer`), and with
+    extra_staff to the coordinators. With `method`, the clerks and trainers get an iCalendar file."""
+    await booking.fetch_related("organisation", "offering", "preferred_slots")
+    clerks = await clerk_addresses(booking)
+    page = f"{settings.base_url}/boekingen/{booking.reference}"
+    attachments = []
+    if method:
+        attendees = [*clerks, *(trainer.email for trainer in trainers)]
+        organizer = parseaddr(settings.mail_from)[1]
+        attachments = [
+            calendar.booking_event(booking, method=method, organizer_email=organizer, attendees=attendees)
+        ]
+    values = {"booking": booking, "price": booking_price(booking), "link": page, **context}
+    for address in clerks:
+        await queue_mail(address, f"bookings/{event}", values, attachments)
+    for trainer in trainers:
+        trainer_values = {
+            **values,
+            "trainer": trainer,
+            "link": f"{settings.base_url}/trainer/sessies/{booking.reference}",
+        }
+        await queue_mail(trainer.email, f"bookings/{event}_trainer", trainer_values, attachments)
+    if extra_staff:
+        for address in await coordinator_addresses():
+            await queue_mail(address, f"bookings/{event}_staff", values)
