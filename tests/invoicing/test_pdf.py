@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 
 from pypdf import PdfReader
@@ -148,3 +149,20 @@ async def test_text_in_a_line_is_text_not_markup() -> None:
     text = text_of(read(render_invoice_pdf(hostile, UBL)))
 
     assert "<script>x</script> & <b>vet</b>" in text
+
+
+def test_a_long_invoice_runs_over_pages_without_splitting_a_line() -> None:
+    for count in (40, 45):  # page breaks fall at other places in the rows
+        lines = tuple(
+            Line(f"Regel {n} met een wat langere omschrijving van de training op locatie", 1, 1000 + n, *vat)
+            for n, vat in ((n, (VatCategory.STANDARD, 21)) for n in range(10, 10 + count))
+        )
+        reader = read(render_invoice_pdf(invoice(lines=lines), UBL))
+
+        assert len(reader.pages) > 1
+        for page in reader.pages:
+            text = " ".join(page.extract_text().split())
+            started = re.findall(r"Regel (\d\d)", text)
+            assert not started or "Omschrijving Aantal" in text, count  # the column heads repeat
+            assert set(started) == set(re.findall(r"€ 10,(\d\d)", text)), count  # each with its amounts
+            assert len(started) == text.count("training op locatie"), count  # and its description whole
