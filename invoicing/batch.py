@@ -77,8 +77,9 @@ from server.templating import local_time
 
 log = logging.getLogger("weerbaar.invoicing.batch")
 
-#: Drafts per transaction: enough to keep two render processes busy, short enough a lock wait.
-CHUNK_SIZE = 16
+#: Drafts per transaction: a short transaction (on SQLite pages wait for it), while the pool renders
+#: the next chunk meanwhile.
+CHUNK_SIZE = 8
 
 
 class NothingToIssue(DomainError):
