@@ -102,9 +102,7 @@ async def _overview(
         progress=progress,
         progress_svg=progress_chart("voortgang", goal_text, progress),
         stages_svg=stage_chart("stappen", _("Organisaties per stap, heel Nederland"), country),
-        map_svg=tile_map(
-            "kaart", _("Dekking per provincie: {text}").format(text=goal_text.lower()), provinces
-        ),
+        map_svg=tile_map("kaart", map_title, provinces),
         actions=lists,
         follow_up_weeks=follow_up_weeks,
     )
