@@ -12,7 +12,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 from tortoise import Tortoise
-from tortoise.exceptions import ValidationError as ValueNotStorable
+from tortoise.exceptions import OperationalError, ValidationError
 
 from bookings import admin_routes as booking_admin_routes
 from bookings import assignment, reminders, staffing_routes, trainer_profile_routes, trainer_routes
@@ -29,7 +29,13 @@ from reporting import routes as reporting_routes
 from server import admin_routes, auth_routes, dev_routes, organisation_routes, pages
 from server.background import background_tasks
 from server.db import init_orm
-from server.errors import DomainError, handle_domain_error, handle_http_exception, handle_server_error
+from server.errors import (
+    DatabaseUnavailableMiddleware,
+    DomainError,
+    handle_domain_error,
+    handle_http_exception,
+    handle_server_error,
+)
 from server.periodic import Job
 from server.security import (
     BodyLimitMiddleware,
@@ -128,6 +134,7 @@ def create_app(settings: Settings) -> Starlette:
     app = WeerbaarApp(
         routes=routes,
         middleware=[
+            Middleware(DatabaseUnavailableMiddleware),
             Middleware(ControlCharactersMiddleware),
             Middleware(SessionMiddleware, settings=settings),
             Middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES),
@@ -135,7 +142,9 @@ def create_app(settings: Settings) -> Starlette:
         exception_handlers={
             DomainError: handle_domain_error,
             HTTPException: handle_http_exception,
-            ValueNotStorable: handle_value_not_storable,
+            ValidationError: handle_value_not_storable,
+            OverflowError: handle_value_not_storable,
+            OperationalError: handle_value_not_storable,
             Exception: handle_server_error,
         },
         lifespan=lifespan,
