@@ -19,10 +19,12 @@ BookingRuleBroken (400).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
 from tortoise import timezone
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from bookings import lifecycle, staffing, suggestions
@@ -189,9 +191,13 @@ async def _confirm_if_staffed(booking: Booking, settings: Settings) -> None:
     if booking.status is not BookingStatus.SCHEDULED:
         return
     roles = await _roles(booking)
-    for kind, role in roles.items():
-        if await _count(booking, kind, (RequestStatus.ACCEPTED,)) < role.min_count:
-            return
+    accepted = Counter(
+        await AssignmentRequest.filter(booking=booking, status=RequestStatus.ACCEPTED).values_list(
+            "kind", flat=True
+        )
+    )
+    if any(accepted[kind] < role.min_count for kind, role in roles.items()):
+        return
     if roles:
         await lifecycle.confirm_booking(booking.id, actor=None, settings=settings)
         booking.status = BookingStatus.CONFIRMED
@@ -211,10 +217,14 @@ async def answer_by_token(
     token: str, accept: bool, reason: str, *, settings: Settings, now: datetime | None = None
 ) -> AssignmentRequest:
     """The trainer answers through the link in the mail (no login needed: the link is the proof)."""
-    request = await AssignmentRequest.get_or_none(token_hash=hash_secret(token))
-    if request is None:
-        raise NotFound(_("Deze link is niet (meer) geldig."))
-    return await _answer(request.id, accept, reason, settings=settings, now=now or timezone.now())
+    return await _answer(
+        AssignmentRequest.filter(token_hash=hash_secret(token)),
+        accept,
+        reason,
+        settings=settings,
+        now=now or timezone.now(),
+        not_found=NotFound(_("Deze link is niet (meer) geldig.")),
+    )
 
 
 async def answer_by_id(
@@ -227,22 +237,38 @@ async def answer_by_id(
     now: datetime | None = None,
 ) -> AssignmentRequest:
     """The trainer answers from their portal."""
-    request = await AssignmentRequest.get_or_none(id=request_id, trainer=trainer)
-    if request is None:
-        raise NotFound()
-    return await _answer(request.id, accept, reason, settings=settings, now=now or timezone.now())
+    return await _answer(
+        AssignmentRequest.filter(id=request_id, trainer=trainer),
+        accept,
+        reason,
+        settings=settings,
+        now=now or timezone.now(),
+        not_found=NotFound(),
+        trainer=trainer,
+    )
 
 
 async def _answer(
-    request_id: int, accept: bool, reason: str, *, settings: Settings, now: datetime
+    found: QuerySet[AssignmentRequest],
+    accept: bool,
+    reason: str,
+    *,
+    settings: Settings,
+    now: datetime,
+    not_found: NotFound,
+    trainer: User | None = None,
 ) -> AssignmentRequest:
+    """Answer the one request `found` selects (NotFound otherwise); `trainer` is its trainer, when the
+    caller already has them."""
     reason = reason.strip()[:2000]
     policy = BookingPolicy.from_settings(settings)
     async with in_transaction():
-        request = await AssignmentRequest.select_for_update().get(id=request_id)
+        request = await found.select_for_update().get_or_none()
+        if request is None:
+            raise not_found
         if request.status is not RequestStatus.PENDING or (request.expires_at and request.expires_at <= now):
             raise RequestClosed()
-        trainer = await User.get(id=request.trainer_id)  # type: ignore[attr-defined]
+        trainer = trainer or await User.get(id=request.trainer_id)  # type: ignore[attr-defined]
         booking = await Booking.select_for_update().get(id=request.booking_id)  # type: ignore[attr-defined]
         if accept:
             profile = await staffing.lock_trainer(trainer.id)

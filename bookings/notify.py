@@ -6,24 +6,30 @@ from __future__ import annotations
 from collections.abc import Sequence
 from email.utils import parseaddr
 
+from tortoise.models import Model
+
 from bookings import calendar
 from bookings.models import Booking
 from bookings.pricing import booking_price
-from server.mail import queue_mail
+from server.mail import queue_mail, queue_mails
 from server.models import Role, User
 from server.settings import Settings
 
 
-async def clerk_addresses(booking: Booking) -> list[str]:
-    """Who hears about a booking: the clerk who made it, or else the organisation's active clerks."""
+async def clerk_addresses(booking: Booking, requester: User | None = None) -> list[str]:
+    """Who hears about a booking: the clerk who made it, or else the organisation's active clerks.
+
+    `requester` is the user who made the booking, when the caller has them at hand.
+    """
     if booking.requested_by_id:  # type: ignore[attr-defined]
-        requester = await User.get_or_none(
-            id=booking.requested_by_id,
-            is_active=True,
-            role=Role.CLERK,  # type: ignore[attr-defined]
-            organisation_id=booking.organisation_id,  # type: ignore[attr-defined]
-        )
-        if requester:
+        if requester is None or requester.id != booking.requested_by_id:  # type: ignore[attr-defined]
+            requester = await User.get_or_none(id=booking.requested_by_id)  # type: ignore[attr-defined]
+        if (
+            requester
+            and requester.is_active
+            and requester.role is Role.CLERK
+            and requester.organisation_id == booking.organisation_id  # type: ignore[attr-defined]
+        ):
             return [requester.email]
     return list(
         await User.filter(organisation_id=booking.organisation_id, role=Role.CLERK, is_active=True)  # type: ignore[attr-defined]
@@ -48,12 +54,17 @@ async def notify(
     method: str | None = None,
     extra_staff: bool = False,
     trainers: Sequence[User] = (),
+    requester: User | None = None,
     **context: object,
 ) -> None:
     """Queue the mails for `event`: to the clerks, to `trainers` (template `<event>_trainer`), and with
-    extra_staff to the coordinators. With `method`, the clerks and trainers get an iCalendar file."""
-    await booking.fetch_related("organisation", "offering", "preferred_slots")
-    clerks = await clerk_addresses(booking)
+    extra_staff to the coordinators. With `method`, the clerks and trainers get an iCalendar file.
+
+    The booking's organisation and offering are fetched unless the caller loaded them already;
+    `requester` (see clerk_addresses) saves looking up the clerk."""
+    missing = [name for name in ("organisation", "offering") if not isinstance(getattr(booking, name), Model)]
+    await booking.fetch_related(*missing, "preferred_slots")
+    clerks = await clerk_addresses(booking, requester)
     page = f"{settings.base_url}/boekingen/{booking.reference}"
     attachments = []
     if method:
@@ -63,8 +74,7 @@ async def notify(
             calendar.booking_event(booking, method=method, organizer_email=organizer, attendees=attendees)
         ]
     values = {"booking": booking, "price": booking_price(booking), "link": page, **context}
-    for address in clerks:
-        await queue_mail(address, f"bookings/{event}", values, attachments)
+    await queue_mails(clerks, f"bookings/{event}", values, attachments)
     for trainer in trainers:
         trainer_values = {
             **values,
@@ -73,5 +83,4 @@ async def notify(
         }
         await queue_mail(trainer.email, f"bookings/{event}_trainer", trainer_values, attachments)
     if extra_staff:
-        for address in await coordinator_addresses():
-            await queue_mail(address, f"bookings/{event}_staff", values)
+        await queue_mails(await coordinator_addresses(), f"bookings/{event}_staff", values)

@@ -133,11 +133,12 @@ async def create_booking(
         else None
     )
     async with in_transaction():
-        # Lock the organisation so two clerks booking at once are checked one after the other.
-        await Organisation.select_for_update().get(id=organisation.id)
-        exception = (
-            await _check_free_session_allowed(organisation, term_start) if term_start is not None else None
-        )
+        exception = None
+        if term_start is not None:
+            # Lock the organisation so two clerks booking a free session at once are checked one
+            # after the other.
+            await Organisation.select_for_update().get(id=organisation.id)
+            exception = await _check_free_session_allowed(organisation, term_start)
         booking = await Booking.create(
             reference=_new_reference(),
             organisation=organisation,
@@ -169,7 +170,7 @@ async def create_booking(
             booked_at=now, booking_id=booking.id
         )
         await record(actor, "booking_requested", booking, f"{offering.name} aangevraagd")
-        await notify(booking, "requested", settings, extra_staff=True)
+        await notify(booking, "requested", settings, extra_staff=True, requester=actor)
     return booking
 
 

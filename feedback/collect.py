@@ -127,16 +127,35 @@ class OpenForm:
     state: str  # "open", "not_yet" or "closed"
 
 
-async def form_for_code(code: str, now: datetime | None = None) -> OpenForm:
-    session = await SessionFeedback.get_or_none(code=code.upper()).select_related(
-        "booking__organisation", "booking__offering", "form"
-    )
+@dataclass(frozen=True)
+class Submitted:
+    """The participant's token for their cookie, which lives until the form closes."""
+
+    token: str
+    closes_at: datetime
+
+
+def _found(session: SessionFeedback | None) -> SessionFeedback:
     if session is None:
         raise NotFound(_("Deze feedbacklink bestaat niet. Controleer de code."))
-    now = now or timezone.now()
-    state = "not_yet" if now < session.opens_at else "closed" if now >= session.closes_at else "open"
-    questions = await Question.filter(form_id=session.form_id).order_by("position", "id")  # type: ignore[attr-defined]
-    return OpenForm(session, questions, state)
+    return session
+
+
+def _state(session: SessionFeedback, now: datetime) -> str:
+    return "not_yet" if now < session.opens_at else "closed" if now >= session.closes_at else "open"
+
+
+async def _questions(session: SessionFeedback) -> list[Question]:
+    return await Question.filter(form_id=session.form_id).order_by("position", "id")  # type: ignore[attr-defined]
+
+
+async def form_for_code(code: str, now: datetime | None = None) -> OpenForm:
+    session = _found(
+        await SessionFeedback.get_or_none(code=code.upper()).select_related(
+            "booking__organisation", "booking__offering", "form"
+        )
+    )
+    return OpenForm(session, await _questions(session), _state(session, now or timezone.now()))
 
 
 def parse_answers(
@@ -186,21 +205,21 @@ async def submit(
     *,
     settings: Settings,
     now: datetime | None = None,
-) -> str:
+) -> Submitted:
     """Store (or replace) one participant's answers; returns the token for their cookie."""
     now = now or timezone.now()
     policy = FeedbackPolicy.from_settings(settings)
-    opened = await form_for_code(code, now)
-    if opened.state != "open":
+    session = _found(await SessionFeedback.get_or_none(code=code.upper()))
+    if _state(session, now) != "open":
         raise FeedbackClosed(_("Dit formulier is nu niet open."))
-    answers, errors = parse_answers(opened.questions, form)
+    questions = await _questions(session)
+    answers, errors = parse_answers(questions, form)
     wants_contact = "contact" in form and form["contact"][:1] == ["on"]
     email = _validated_email((form.get("contact_email") or [""])[0]) if wants_contact else ""
     if wants_contact and not email:
         errors["contact_email"] = _("Vul het e-mailadres in waarop wij contact met u kunnen opnemen.")
     if errors:
         raise ValidationFailed(errors)
-    session = opened.session
     if not await ratelimit.allow(f"feedback:{session.id}", policy.rate_limit, policy.rate_window):
         raise RateLimited(
             _("Er komen nu erg veel antwoorden binnen. Probeer het over een paar minuten opnieuw.")
@@ -218,7 +237,7 @@ async def submit(
             await Answer.filter(response=response).delete()
             await response.save(update_fields=["updated_at"])
         rows = []
-        for question in opened.questions:
+        for question in questions:
             for value in answers.get(question.id, []):
                 is_text = question.kind is QuestionKind.TEXT
                 rows.append(
@@ -234,7 +253,7 @@ async def submit(
         if email:
             await ContactRequest.create(session=session, email=email)
     assert token
-    return token
+    return Submitted(token, session.closes_at)
 
 
 async def previous_answers(code: str, token: str | None) -> dict[str, list[str]]:

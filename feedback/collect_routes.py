@@ -66,17 +66,16 @@ async def submit_feedback(request: Request) -> Response:
         key: [v for v in form.getlist(key) if isinstance(v, str)] for key in form if key != "csrf_token"
     }
     try:
-        token = await collect.submit(
+        submitted = await collect.submit(
             code, request.cookies.get(_cookie_name(code)), values, settings=request.app.state.settings
         )
     except ValidationFailed as error:
         return await _form_page(request, values=values, errors=error.errors, status_code=400)
-    opened = await collect.form_for_code(code)
     response = RedirectResponse(f"/f/{code.upper()}/bedankt", status_code=303)
     response.set_cookie(
         _cookie_name(code),
-        token,
-        expires=opened.session.closes_at.astimezone(UTC),
+        submitted.token,
+        expires=submitted.closes_at.astimezone(UTC),
         path=f"/f/{code.upper()}",
         httponly=True,
         samesite="lax",

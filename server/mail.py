@@ -127,10 +127,8 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
 
 
-async def queue_mail(
-    to_address: str, template: str, context: dict[str, Any], attachments: Sequence[Attachment] = ()
-) -> OutboxMessage:
-    """Render `templates/emails/<template>.{txt,html}` and queue it; call inside the change's transaction.
+def _rendered(template: str, context: dict[str, Any]) -> tuple[str, str, str]:
+    """Subject, text body and HTML body of `templates/emails/<template>.{txt,html}`.
 
     The subject is the first line of the text template, after 'Onderwerp: ', as one plain line.
     """
@@ -138,14 +136,52 @@ async def queue_mail(
     first_line, _, body = text.partition("\n")
     subject = header_text(first_line.removeprefix("Onderwerp:"))[:300]
     html = render_text(f"emails/{template}.html", {**context, "subject": subject})
-    message = await OutboxMessage.create(
+    return subject, body.lstrip("\n"), html
+
+
+async def queue_mail(
+    to_address: str, template: str, context: dict[str, Any], attachments: Sequence[Attachment] = ()
+) -> OutboxMessage:
+    """Render `templates/emails/<template>.{txt,html}` and queue it; call inside the change's transaction."""
+    subject, body_text, body_html = _rendered(template, context)
+    message = _outbox_row(to_address, subject, body_text, body_html)
+    await message.save()
+    await _store_attachments(message, attachments)
+    return message
+
+
+async def queue_mails(
+    to_addresses: Sequence[str],
+    template: str,
+    context: dict[str, Any],
+    attachments: Sequence[Attachment] = (),
+) -> None:
+    """The same mail to each address, each its own row, rendered once; call inside the change's
+    transaction. Without attachments the rows go in with one statement."""
+    if not to_addresses:
+        return
+    subject, body_text, body_html = _rendered(template, context)
+    messages = [_outbox_row(address, subject, body_text, body_html) for address in to_addresses]
+    if not attachments:
+        await OutboxMessage.bulk_create(messages)
+        return
+    for message in messages:
+        await message.save()
+        await _store_attachments(message, attachments)
+
+
+def _outbox_row(to_address: str, subject: str, body_text: str, body_html: str) -> OutboxMessage:
+    return OutboxMessage(
         to_address=to_address,
         subject=subject,
-        body_text=body.lstrip("\n"),
-        body_html=html,
+        body_text=body_text,
+        body_html=body_html,
         next_attempt_at=timezone.now(),
         message_id=make_msgid(domain="weerbaar"),
     )
+
+
+async def _store_attachments(message: OutboxMessage, attachments: Sequence[Attachment]) -> None:
     for attachment in attachments:
         await OutboxAttachment.create(
             message=message,
@@ -153,7 +189,6 @@ async def queue_mail(
             content_type=attachment.content_type,
             content=attachment.content,
         )
-    return message
 
 
 @dataclass(frozen=True)

@@ -159,11 +159,11 @@ async def test_the_code_page_sends_to_the_form_and_explains_a_bad_code(client: h
 
 async def test_a_second_submit_from_the_same_device_replaces_the_answers(settings: Settings) -> None:
     session = await make_session()
-    token = await collect.submit(session.code, None, await answers(session), settings=settings)
+    token = (await collect.submit(session.code, None, await answers(session), settings=settings)).token
     again = await collect.submit(
         session.code, token, await answers(session, scale=["2"], multiple=["0", "2"]), settings=settings
     )
-    assert again == token
+    assert again.token == token
     assert await Response.filter(session=session).count() == 1
     assert (await stored(session))["scale"] == [2]
     assert (await stored(session))["multiple"] == [0, 2]
@@ -172,16 +172,16 @@ async def test_a_second_submit_from_the_same_device_replaces_the_answers(setting
     )
 
     other = await collect.submit(session.code, None, await answers(session), settings=settings)
-    assert other != token
+    assert other.token != token
     assert await Response.filter(session=session).count() == 2
     assert (await stored(session))["scale"] == [2, 4]
 
 
 async def test_a_token_of_another_session_starts_a_new_response(settings: Settings) -> None:
     first, second = await make_session(), await make_session()
-    token = await collect.submit(first.code, None, await answers(first), settings=settings)
+    token = (await collect.submit(first.code, None, await answers(first), settings=settings)).token
     other = await collect.submit(second.code, token, await answers(second), settings=settings)
-    assert other != token
+    assert other.token != token
     assert await Response.filter(session=first).count() == 1
     assert await Response.filter(session=second).count() == 1
 

@@ -20,18 +20,22 @@ from tortoise.transactions import in_transaction
 from server.mail import (
     LEASE,
     MAX_ATTEMPTS,
+    Attachment,
+    OutboxAttachment,
     OutboxMessage,
     OutboxStatus,
     _record_outcome,
     claim_due,
     deliver_due,
     queue_mail,
+    queue_mails,
     resend,
     retry_delay,
     run_sender,
 )
 from server.models import AuditEntry, Role
 from tests.factories import make_user
+from tests.query_counter import count_queries
 from tests.smtp import SmtpSink, free_port
 
 MAIL_FROM = "Weerbaar <noreply@weerbaar.example>"
@@ -130,6 +134,46 @@ async def test_mail_queued_in_a_rolled_back_transaction_is_never_there() -> None
             raise RuntimeError("the change failed")
 
     assert await OutboxMessage.all().count() == 0
+
+
+async def test_one_mail_to_many_arrives_once_at_each_address_with_its_own_message_id(
+    smtp_sink: SmtpSink,
+) -> None:
+    user = await make_user(name="Anne de Vries")
+    link = "https://weerbaar.example/inloggen/link/abc-123"
+    addresses = ["een@zeist.nl", "twee@zeist.nl", "drie@zeist.nl"]
+    context = {"user": user, "link": link, "minutes": 15}
+    async with count_queries() as counter:
+        await queue_mails(addresses, "auth/login_link", context)
+    assert counter.total == 1, counter.statements
+    single = await queue_mail("vier@zeist.nl", "auth/login_link", context)
+
+    assert await deliver_due(smtp_sink.url, MAIL_FROM) == 4
+
+    received = {message["To"]: message for message in smtp_sink.messages}
+    assert sorted(received) == sorted([*addresses, "vier@zeist.nl"])
+    assert len(message_ids(smtp_sink)) == 4
+    for address in addresses:
+        assert received[address]["Subject"] == single.subject
+        assert smtp_sink.text_of(received[address]) == smtp_sink.text_of(received["vier@zeist.nl"])
+
+
+async def test_one_mail_to_many_with_an_attachment_carries_it_to_each() -> None:
+    user = await make_user()
+    invite = Attachment("sessie.ics", "text/calendar; method=REQUEST", b"BEGIN:VCALENDAR")
+    await queue_mails(
+        ["een@zeist.nl", "twee@zeist.nl"],
+        "auth/login_link",
+        {"user": user, "link": "x", "minutes": 15},
+        [invite],
+    )
+    await queue_mails([], "auth/login_link", {"user": user, "link": "x", "minutes": 15}, [invite])
+
+    messages = await OutboxMessage.all().order_by("id")
+    assert [m.to_address for m in messages] == ["een@zeist.nl", "twee@zeist.nl"]
+    for message in messages:
+        [attachment] = await OutboxAttachment.filter(message=message)
+        assert (attachment.filename, bytes(attachment.content)) == ("sessie.ics", b"BEGIN:VCALENDAR")
 
 
 async def test_unknown_smtp_scheme_is_refused_before_any_row_is_claimed() -> None:

@@ -1,0 +1,110 @@
+"""The main writes run a small, fixed number of SQL statements: each is a round trip under load, so
+one more per request costs every request. The mails of a booking do not add a statement per
+coordinator."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+from tortoise import timezone
+
+from bookings.models import BookingStatus, OfferingRole, PriceModel, Stage, TrainerKind
+from bookings.staffing_models import AssignmentRequest, RequestStatus
+from feedback import collect
+from feedback.models import FeedbackForm, OfferingForm, Question, QuestionKind, Response
+from feedback.policy import FeedbackPolicy
+from server.mail import OutboxMessage
+from server.models import Role
+from tests.bookings.factories import make_booking, make_offering, make_request, make_trainer
+from tests.factories import make_organisation, make_user, post, sign_in
+from tests.query_counter import count_queries
+
+BOOKING_STATEMENTS = 12
+FEEDBACK_STATEMENTS = 6
+ACCEPT_STATEMENTS = 10
+
+
+def booking_form(day: int) -> dict[str, str]:
+    return {
+        "local_situation": "Bedreigingen na een besluit over een azc.",
+        "themes": "online",
+        "expected_participants": "20",
+        "part_of_day": "evening",
+        "location_address": "Raadhuis, Markt 1, Zeist",
+        "contact_name": "Petra de Griffier",
+        "contact_phone": "06 1234 5678",
+        "date_1": (timezone.now() + timedelta(days=day)).date().isoformat(),
+        "time_1": "19:30",
+        "invoice_email": "facturen@zeist.nl",
+        "po_number": "",
+    }
+
+
+async def submit_booking(client: httpx.AsyncClient, url: str, day: int) -> int:
+    async with count_queries() as counter:
+        response = await post(client, url, booking_form(day))
+    assert response.status_code == 303, response.text
+    return counter.total
+
+
+async def test_submitting_a_booking_runs_as_many_statements_for_many_coordinators_as_for_one(
+    client: httpx.AsyncClient,
+) -> None:
+    organisation = await make_organisation(name="Zeist")
+    clerk = await make_user(Role.CLERK, organisation=organisation)
+    offering = await make_offering(
+        name="Omgaan met online haat",
+        stage=Stage.FOLLOW_UP,
+        price_model=PriceModel.PER_SESSION,
+        price_cents=90000,
+    )
+    await make_user(Role.COORDINATOR)
+    await sign_in(client, clerk)
+    url = f"/organisaties/{organisation.cbs_code}/boeken/{offering.id}"
+
+    with_one = await submit_booking(client, url, 40)
+    for _ in range(3):
+        await make_user(Role.COORDINATOR)
+    with_four = await submit_booking(client, url, 41)
+
+    assert with_one == with_four <= BOOKING_STATEMENTS
+    assert await OutboxMessage.filter(to_address=clerk.email).count() == 2
+    assert await OutboxMessage.all().count() == 2 + 1 + 4
+
+
+async def test_submitting_feedback_runs_a_fixed_number_of_statements(client: httpx.AsyncClient) -> None:
+    offering = await make_offering()
+    form = await FeedbackForm.create(name="Raadsbrede sessie")
+    question = await Question.create(
+        form=form, position=1, kind=QuestionKind.GRADE, text="Welk cijfer?", is_required=True, options=[]
+    )
+    await OfferingForm.create(offering=offering, form=form)
+    booking = await make_booking(
+        offering=offering, starts_at=timezone.now() - timedelta(hours=1), status=BookingStatus.DELIVERED
+    )
+    session = await collect.open_feedback(booking, FeedbackPolicy())
+    assert session is not None
+
+    async with count_queries() as counter:
+        response = await post(client, f"/f/{session.code}", {f"q{question.id}": "8"})
+    assert response.status_code == 303
+    assert counter.total <= FEEDBACK_STATEMENTS, counter.statements
+    assert await Response.filter(session=session).count() == 1
+
+
+async def test_accepting_a_request_runs_a_fixed_number_of_statements(client: httpx.AsyncClient) -> None:
+    offering = await make_offering(duration_minutes=180)
+    await OfferingRole.create(offering=offering, kind=TrainerKind.TRAINER, min_count=2, max_count=2)
+    booking = await make_booking(
+        offering=offering, status=BookingStatus.SCHEDULED, starts_at=timezone.now() + timedelta(days=30)
+    )
+    trainer = await make_trainer()
+    request = await make_request(booking, trainer, TrainerKind.TRAINER)
+    await sign_in(client, trainer)
+
+    async with count_queries() as counter:
+        response = await post(client, f"/trainer/verzoeken/{request.id}", {"action": "accept", "reason": ""})
+    assert response.status_code == 303
+    assert counter.total <= ACCEPT_STATEMENTS, counter.statements
+    assert (await AssignmentRequest.get(id=request.id)).status is RequestStatus.ACCEPTED
