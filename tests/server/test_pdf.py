@@ -48,9 +48,18 @@ def static_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return directory
 
 
-async def test_a_static_file_is_served() -> None:
-    html = '<html><head><link rel="stylesheet" href="static/pdf.css"></head><body><p>Hallo</p></body></html>'
-    assert fonts_in(read(await render_pdf(html))) == {"DejaVu-Sans"}
+async def test_a_stylesheet_under_static_is_served_and_the_same_one_elsewhere_is_not(
+    static_dir: Path, tmp_path: Path
+) -> None:
+    rule = 'p { font-family: "DejaVu Sans Mono"; }'
+    (static_dir / "mono.css").write_text(rule)
+    (tmp_path / "mono.css").write_text(rule)
+
+    def page(href: str) -> str:
+        return f'<html><head><link rel="stylesheet" href="{href}"></head><body><p>Hallo</p></body></html>'
+
+    assert fonts_in(read(await render_pdf(page(f"{static_dir.as_uri()}/mono.css")))) == {"DejaVu-Sans-Mono"}
+    assert fonts_in(read(await render_pdf(page((tmp_path / "mono.css").as_uri())))) == {"DejaVu-Sans"}
 
 
 async def test_an_image_under_static_gets_in_and_the_same_image_elsewhere_does_not(
