@@ -5,9 +5,9 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 PG_VERSION = $(shell ls /etc/postgresql 2>/dev/null | head -n 1)
 
-.PHONY: run test install system-deps postgres lint messages clean bench drills
+.PHONY: run test install system-deps pdf-deps postgres lint messages clean bench drills
 
-run: install
+run: install pdf-deps
 	$(BIN)/weerbaar migrate
 	$(BIN)/weerbaar demo
 	$(BIN)/weerbaar serve
@@ -25,12 +25,12 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/pybabel compile --use-fuzzy -d locale -D messages
 	touch $(INSTALLED)
 
-# Debian's Chromium for the browser tests and fonts for WeasyPrint, installed when missing (as root).
-system-deps:
-	@missing=""; \
-	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+# Debian packages, installed when missing (as root): the fonts WeasyPrint needs and HarfBuzz's subsetter
+# (without it a PDF takes three times as long), and for the tests also Chromium.
+PDF_PACKAGES_CHECK = \
 	[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing fonts-dejavu-core"; \
-	ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset || missing="$$missing libharfbuzz-subset0"; \
+	ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset || missing="$$missing libharfbuzz-subset0";
+INSTALL_MISSING = \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
 			echo "Installing:$$missing"; \
@@ -39,6 +39,14 @@ system-deps:
 			echo "Missing Debian packages:$$missing (install them as root; browser tests skip without chromium)"; \
 		fi; \
 	fi
+
+pdf-deps:
+	@missing=""; $(PDF_PACKAGES_CHECK) $(INSTALL_MISSING)
+
+system-deps:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	$(PDF_PACKAGES_CHECK) $(INSTALL_MISSING)
 
 # Start the local PostgreSQL cluster when it is installed but down (as on a fresh CI machine).
 postgres:
