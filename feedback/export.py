@@ -12,10 +12,8 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
 from tortoise.functions import Count
@@ -26,30 +24,13 @@ from feedback.results import TooFewResponses, open_answers_viewed
 from server.audit import record
 from server.i18n import _
 from server.models import User
+from server.spreadsheet import to_csv
 from server.templating import AMSTERDAM, format_local_date
 
-DANGEROUS_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MULTIPLE_SEPARATOR = "; "
-BOM = "\ufeff"
 
 #: Per response id, per question id: the (number, text) of each answer row.
 Answers = dict[int, dict[int, list[tuple[int | None, str | None]]]]
-
-
-def neutralise(value: str) -> str:
-    """`value`, with a leading single quote when a spreadsheet could take it for a formula."""
-    if value.startswith(DANGEROUS_STARTS) or value.lstrip().startswith(DANGEROUS_STARTS):
-        return "'" + value
-    return value
-
-
-def to_csv(rows: Iterable[Sequence[object]]) -> bytes:
-    """Rows as a semicolon-separated UTF-8 CSV with BOM, every cell neutralised."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    for row in rows:
-        writer.writerow([neutralise("" if cell is None else str(cell)) for cell in row])
-    return (BOM + buffer.getvalue()).encode("utf-8")
 
 
 def _day(moment: datetime) -> str:

@@ -16,10 +16,9 @@ Errors: ValidationFailed (400) for a missing or impossible period.
 from __future__ import annotations
 
 import asyncio
-import csv
 import io
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -28,9 +27,8 @@ from invoicing.document import DocumentKind, VatBreakdown, VatCategory
 from invoicing.models import Invoice, InvoiceStatus
 from server.errors import ValidationFailed
 from server.i18n import _
+from server.spreadsheet import format_cents, to_csv
 
-BOM = "\ufeff"
-DANGEROUS_STARTS = ("=", "+", "-", "@", "\t", "\r")
 JOURNAL_NAME = "journaal.csv"
 #: The earliest timestamp a ZIP entry can hold; the same for every entry, so the archive is reproducible.
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
@@ -42,10 +40,6 @@ STATUS_LABELS = {
     InvoiceStatus.PAID: _("betaald"),
     InvoiceStatus.CREDITED: _("gecrediteerd"),
 }
-
-
-class Cents(int):
-    """An amount in the journal: written as a number with a decimal comma, never neutralised."""
 
 
 def _day(raw: str) -> date | None:
@@ -80,37 +74,6 @@ async def period_documents(first: date, last: date) -> list[Invoice]:
     )
 
 
-def neutralise(value: str) -> str:
-    """`value`, with a leading single quote when a spreadsheet could take it for a formula.
-
-    The same rule as the feedback export (a domain does not import another's modules).
-    """
-    if value.startswith(DANGEROUS_STARTS) or value.lstrip().startswith(DANGEROUS_STARTS):
-        return "'" + value
-    return value
-
-
-def format_cents(cents: int) -> str:
-    """-123456 -> "-1234,56": a plain number for Dutch spreadsheets (no thousands separator)."""
-    sign = "-" if cents < 0 else ""
-    whole, part = divmod(abs(cents), 100)
-    return f"{sign}{whole},{part:02d}"
-
-
-def _cell(value: object) -> str:
-    if isinstance(value, Cents):
-        return format_cents(value)
-    return neutralise("" if value is None else str(value))
-
-
-def _to_csv(rows: Iterable[Sequence[object]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    for row in rows:
-        writer.writerow([_cell(value) for value in row])
-    return (BOM + buffer.getvalue()).encode("utf-8")
-
-
 def _breakdown(content: dict[str, Any]) -> list[VatBreakdown]:
     return [
         VatBreakdown(VatCategory(entry["category"]), int(entry["percent"]), int(entry["taxable_cents"]))
@@ -134,11 +97,11 @@ def journal_row(invoice: Invoice) -> list[object]:
         content.get("due_date", ""),
         (content.get("buyer") or {}).get("name", ""),
         invoice.organisation.cbs_code,
-        Cents(sign * net),
-        Cents(sign * vat_21),
-        Cents(sign * exempt_base),
-        Cents(sign * vat),
-        Cents(sign * (net + vat)),
+        format_cents(sign * net),
+        format_cents(sign * vat_21),
+        format_cents(sign * exempt_base),
+        format_cents(sign * vat),
+        format_cents(sign * (net + vat)),
         STATUS_LABELS.get(invoice.status, str(invoice.status)),
     ]
 
@@ -162,7 +125,7 @@ def journal_header() -> list[str]:
 
 def journal_csv(invoices: Iterable[Invoice]) -> bytes:
     """The journal of the given documents (organisation prefetched): one row per document."""
-    return _to_csv([journal_header(), *(journal_row(invoice) for invoice in invoices)])
+    return to_csv([journal_header(), *(journal_row(invoice) for invoice in invoices)])
 
 
 def period_files(invoices: Iterable[Invoice]) -> dict[str, bytes]:

@@ -5,23 +5,18 @@
 - The CSV is one figure per row (period, part, group, measure, value), so the files of several
   periods can be put under each other and pivoted. It opens in Dutch Excel with a double click:
   UTF-8 with a byte order mark, semicolon-separated, decimal comma. Text cells go through the
-  feedback export's formula neutralising (`feedback.export.neutralise`); numbers are written as
+  formula neutralising of server/spreadsheet.py; numbers are written as
   plain numbers (a negative revenue must stay a number).
 - Below the anonymity threshold a mean is written as "te weinig reacties", as on the page.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from babel.numbers import format_decimal
 
-from feedback.export import BOM, neutralise
 from feedback.policy import FeedbackPolicy
-from invoicing.exports import format_cents
 from reporting.ministry import ministry_report
 from reporting.ministry_figures import Comparison, MinistryReport, StageFigures
 from reporting.ministry_period import Period
@@ -29,31 +24,28 @@ from server.audit import record
 from server.i18n import _
 from server.models import User
 from server.pdf import render_pdf
+from server.spreadsheet import Number, format_cents, to_csv
 from server.templating import LOCALE, render_text
 
 TEMPLATE = "pdf/ministry_report.html"
 
 
-class Figure(str):
-    """A number written for a Dutch spreadsheet: never neutralised (a minus sign is no formula)."""
+def count(value: int) -> Number:
+    return Number(str(value))
 
 
-def count(value: int) -> Figure:
-    return Figure(str(value))
+def hours(minutes: int) -> Number:
+    return Number(format_decimal(Decimal(minutes) / 60, format="0.##", locale=LOCALE))
 
 
-def hours(minutes: int) -> Figure:
-    return Figure(format_decimal(Decimal(minutes) / 60, format="0.##", locale=LOCALE))
-
-
-def euros(cents: int) -> Figure:
-    return Figure(format_cents(cents))
+def euros(cents: int) -> Number:
+    return format_cents(cents)
 
 
 def _mean(value: float | None, is_shown: bool) -> str:
     if not is_shown:
         return _("te weinig reacties")
-    return "" if value is None else Figure(format_decimal(value, format="0.0", locale=LOCALE))
+    return "" if value is None else Number(format_decimal(value, format="0.0", locale=LOCALE))
 
 
 def _stage_rows(part: str, figures: StageFigures) -> list[tuple[str, str, str, str]]:
@@ -76,7 +68,7 @@ def _stage_rows(part: str, figures: StageFigures) -> list[tuple[str, str, str, s
     ]
 
 
-def _comparison_value(row: Comparison, value: int) -> Figure:
+def _comparison_value(row: Comparison, value: int) -> Number:
     if row.unit == "minutes":
         return hours(value)
     if row.unit == "cents":
@@ -129,15 +121,6 @@ def csv_rows(report: MinistryReport) -> list[list[str]]:
         rows.append((part, row.label, report.previous_period.slug, _comparison_value(row, row.previous)))
     header = [_("periode"), _("onderdeel"), _("groep"), _("kenmerk"), _("waarde")]
     return [header, *([report.period.slug, *row] for row in rows)]
-
-
-def to_csv(rows: Iterable[Sequence[str]]) -> bytes:
-    """Semicolon-separated UTF-8 with BOM; text neutralised, `Figure` cells written as they are."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    for row in rows:
-        writer.writerow([cell if isinstance(cell, Figure) else neutralise(cell) for cell in row])
-    return (BOM + buffer.getvalue()).encode("utf-8")
 
 
 def filename(period: Period, extension: str) -> str:

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from feedback.export import to_csv
 from reporting import actions
 from reporting.charts import progress_chart, stage_chart, tile_map
 from reporting.dashboard import (
@@ -25,6 +24,7 @@ from reporting.stages import STAGE_ORDER, OrganisationProgress, TourStage, organ
 from reporting.targets import current_target
 from server.i18n import _
 from server.mail import OutboxMessage, OutboxStatus
+from server.spreadsheet import to_csv
 from server.templating import AMSTERDAM
 
 MAX_FOLLOW_UP_WEEKS = 52
