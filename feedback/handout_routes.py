@@ -9,6 +9,7 @@ from starlette.routing import Route
 from feedback import collect, handout
 from feedback.policy import FeedbackPolicy
 from server.access import requires
+from server.downloads import download
 from server.models import Role
 
 
@@ -20,14 +21,7 @@ async def handout_pdf(request: Request) -> Response:
         request.state.user, request.path_params["reference"], FeedbackPolicy.from_settings(settings)
     )
     pdf = await handout.handout_pdf(session, collect.feedback_url(settings, session))
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'inline; filename="{handout.handout_filename(session)}"',
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return download(pdf, "application/pdf", handout.handout_filename(session), inline=True)
 
 
 routes = [

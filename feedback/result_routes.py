@@ -13,6 +13,7 @@ from starlette.routing import Route
 from feedback import contacts, export, report, results, trends
 from feedback.policy import FeedbackPolicy
 from server.access import requires
+from server.downloads import download
 from server.errors import NotFound
 from server.i18n import _
 from server.models import Role
@@ -30,17 +31,6 @@ GROUP_COLUMNS = {"offering": _("Aanbod"), "trainer": _("Trainer"), "tour": _("Gr
 
 def _policy(request: Request) -> FeedbackPolicy:
     return FeedbackPolicy.from_settings(request.app.state.settings)
-
-
-def _download(content: bytes, media_type: str, filename: str) -> Response:
-    return Response(
-        content,
-        media_type=media_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "private, no-store",
-        },
-    )
 
 
 @requires(*SESSION_VIEWERS)
@@ -64,7 +54,7 @@ async def session_page(request: Request) -> Response:
 async def session_csv(request: Request) -> Response:
     session = await results.session_for(request.state.user, request.path_params["reference"])
     content = await export.session_csv(session, _policy(request), actor=request.state.user)
-    return _download(content, "text/csv; charset=utf-8", export.session_csv_filename(session))
+    return download(content, "text/csv; charset=utf-8", export.session_csv_filename(session))
 
 
 @requires(*SESSION_VIEWERS)
@@ -73,7 +63,7 @@ async def session_pdf(request: Request) -> Response:
         request.state.user, request.path_params["reference"], _policy(request), how=_("als PDF gedownload")
     )
     content = await report.session_report_pdf(session, outcome)
-    return _download(content, "application/pdf", report.report_filename(session))
+    return download(content, "application/pdf", report.report_filename(session))
 
 
 def _day(raw: str) -> date | None:
@@ -129,7 +119,7 @@ async def period_csv(request: Request) -> Response:
     if errors or first is None or last is None:
         return await _overview(request, errors=errors, status_code=400)
     content = await export.period_csv(_policy(request), first, last, actor=request.state.user)
-    return _download(content, "text/csv; charset=utf-8", export.period_csv_filename(first, last))
+    return download(content, "text/csv; charset=utf-8", export.period_csv_filename(first, last))
 
 
 @requires(Role.COORDINATOR)

@@ -13,6 +13,7 @@ from reporting import ministry_exports
 from reporting.ministry import ministry_report
 from reporting.ministry_period import Period, period_from_choice
 from server.access import requires
+from server.downloads import download
 from server.errors import ValidationFailed
 from server.i18n import _
 from server.models import Role
@@ -64,29 +65,18 @@ async def report_page(request: Request) -> Response:
     )
 
 
-def _download(content: bytes, media_type: str, filename: str) -> Response:
-    return Response(
-        content,
-        media_type=media_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "private, no-store",
-        },
-    )
-
-
 @requires(*READERS)
 async def report_pdf(request: Request) -> Response:
     period = Period.parse(request.path_params["period"])
     content = await ministry_exports.report_pdf(period, _policy(request), actor=request.state.user)
-    return _download(content, "application/pdf", ministry_exports.filename(period, "pdf"))
+    return download(content, "application/pdf", ministry_exports.filename(period, "pdf"))
 
 
 @requires(*READERS)
 async def report_csv(request: Request) -> Response:
     period = Period.parse(request.path_params["period"])
     content = await ministry_exports.report_csv(period, _policy(request), actor=request.state.user)
-    return _download(content, "text/csv; charset=utf-8", ministry_exports.filename(period, "csv"))
+    return download(content, "text/csv; charset=utf-8", ministry_exports.filename(period, "csv"))
 
 
 routes = [

@@ -14,6 +14,7 @@ from reporting.freshness import FigureCache
 from reporting.overview import TableFilters, organisation_csv, organisation_table, tour_overview
 from reporting.stages import STAGE_ORDER
 from server.access import requires
+from server.downloads import download
 from server.errors import ValidationFailed
 from server.forms import values_of
 from server.models import Role
@@ -95,11 +96,7 @@ async def organisations_csv(request: Request) -> Response:
         TableFilters.from_query(dict(request.query_params)), datetime.now(UTC), _cache(request)
     )
     name = f"organisaties-per-stap-{table.summary.code.lower()}.csv"
-    return Response(
-        organisation_csv(table),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return download(organisation_csv(table), "text/csv; charset=utf-8", name)
 
 
 routes = [
