@@ -27,12 +27,12 @@ from tortoise import timezone
 from bookings.models import Offering
 from feedback.models import Answer
 from invoicing import service as invoicing
-from invoicing.models import Invoice, SellerSettings
+from invoicing.models import Invoice
 from server.models import Organisation, Role
 from server.pdf import render_pdf
 from tests.factories import make_user, sign_in
 from tests.feedback.test_results import add_responses, make_session
-from tests.invoicing.factories import billed_organisation, delivered_training
+from tests.invoicing.factories import billed_organisation, complete_seller_settings, delivered_training
 from tests.reporting.test_ministry import make_tour
 from tests.smtp import free_port
 
@@ -131,17 +131,7 @@ async def test_every_pdf_kind_keeps_hostile_names_and_answers_inert(
     session = await make_session(booking)
     await add_responses(session, 5)
     finance = await make_user(Role.FINANCE)
-    await SellerSettings.create(
-        id=1,
-        legal_name="Ondersteuningsteam Weerbaar Bestuur",
-        street="Lange Voorhout 1",
-        postcode="2514 EA",
-        city="Den Haag",
-        kvk="12345678",
-        vat_id="NL123456782B01",
-        iban="NL91ABNA0417164300",
-        invoice_email="facturen@weerbaar.example",
-    )
+    await complete_seller_settings()
     await make_everything_hostile(canary)
     draft = await invoicing.create_draft_for_booking(booking.id)
     invoice = await invoicing.issue_invoice(draft.id, actor=finance)

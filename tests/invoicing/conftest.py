@@ -4,22 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from invoicing.models import SellerSettings
 from server.models import Role, User
 from tests.factories import make_user
+from tests.invoicing.factories import complete_seller_settings
 
 
 @pytest.fixture
 async def finance() -> User:
-    await SellerSettings.create(
-        id=1,
-        legal_name="Ondersteuningsteam Weerbaar Bestuur",
-        street="Lange Voorhout 1",
-        postcode="2514 EA",
-        city="Den Haag",
-        kvk="12345678",
-        vat_id="NL123456782B01",
-        iban="NL91ABNA0417164300",
-        invoice_email="facturen@weerbaar.example",
-    )
+    await complete_seller_settings()
     return await make_user(Role.FINANCE)

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from tortoise import timezone
 
 from bookings.models import Booking, BookingStatus, PriceModel, Stage, VatTreatment
+from invoicing.models import SellerSettings
 from server.models import Organisation
 from tests.bookings.factories import make_booking, make_offering
 from tests.factories import make_organisation
@@ -45,3 +46,18 @@ async def delivered_training(organisation: Organisation | None = None, **overrid
     }
     values.update(overrides)
     return await make_booking(**values)
+
+
+async def complete_seller_settings() -> SellerSettings:
+    """The team's details, complete enough to issue invoices."""
+    return await SellerSettings.create(
+        id=1,
+        legal_name="Ondersteuningsteam Weerbaar Bestuur",
+        street="Lange Voorhout 1",
+        postcode="2514 EA",
+        city="Den Haag",
+        kvk="12345678",
+        vat_id="NL123456782B01",
+        iban="NL91ABNA0417164300",
+        invoice_email="facturen@weerbaar.example",
+    )

@@ -21,7 +21,7 @@ from feedback.models import Answer, FeedbackForm, Question, QuestionKind, Respon
 from feedback.policy import FeedbackPolicy
 from invoicing import service as invoicing
 from invoicing.document import DocumentKind
-from invoicing.models import Invoice, SellerSettings
+from invoicing.models import Invoice
 from reporting import ministry_exports
 from reporting.ministry import ministry_report
 from reporting.ministry_period import Period, UnknownPeriod, period_from_choice
@@ -30,7 +30,7 @@ from server.models import AuditEntry, Role, User
 from server.templating import AMSTERDAM, local_time
 from tests.bookings.factories import make_booking, make_offering, make_request, make_trainer
 from tests.factories import make_organisation, make_province, make_user, sign_in
-from tests.invoicing.factories import billed_organisation
+from tests.invoicing.factories import billed_organisation, complete_seller_settings
 from tests.query_counter import count_queries
 
 POLICY = FeedbackPolicy()  # threshold 5
@@ -166,17 +166,7 @@ async def make_tour() -> Tour:
     await add_responses(s1, council_form, [(5, 8), (4, 8), (4, 8), (4, 8), (3, 8)])
     await add_responses(s3, training_form, [(2, 6)] * 4)
 
-    await SellerSettings.create(
-        id=1,
-        legal_name="Ondersteuningsteam Weerbaar Bestuur",
-        street="Lange Voorhout 1",
-        postcode="2514 EA",
-        city="Den Haag",
-        kvk="12345678",
-        vat_id="NL123456782B01",
-        iban="NL91ABNA0417164300",
-        invoice_email="facturen@weerbaar.example",
-    )
+    await complete_seller_settings()
     finance = await make_user(Role.FINANCE)
     invoice_a = await invoicing.create_draft_for_booking(s3.id, actor=finance)
     invoice_b = await invoicing.create_draft_for_booking(s7.id, actor=finance)
