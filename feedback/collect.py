@@ -149,12 +149,22 @@ async def _questions(session: SessionFeedback) -> list[Question]:
     return await Question.filter(form_id=session.form_id).order_by("position", "id")  # type: ignore[attr-defined]
 
 
+#: What the form and the thank-you page show of the session: building the query for every column of
+#: the session, booking, organisation and offering cost about 1 ms of CPU per request.
+FORM_COLUMNS = (
+    "id",
+    "code",
+    "opens_at",
+    "closes_at",
+    "form_id",
+    "booking__starts_at",
+    "booking__organisation__name",
+    "booking__offering__name",
+)
+
+
 async def form_for_code(code: str, now: datetime | None = None) -> OpenForm:
-    session = _found(
-        await SessionFeedback.get_or_none(code=code.upper()).select_related(
-            "booking__organisation", "booking__offering", "form"
-        )
-    )
+    session = _found(await SessionFeedback.get_or_none(code=code.upper()).only(*FORM_COLUMNS))
     return OpenForm(session, await _questions(session), _state(session, now or timezone.now()))
 
 
@@ -220,11 +230,12 @@ async def submit(
         errors["contact_email"] = _("Vul het e-mailadres in waarop wij contact met u kunnen opnemen.")
     if errors:
         raise ValidationFailed(errors)
-    if not await ratelimit.allow(f"feedback:{session.id}", policy.rate_limit, policy.rate_window):
-        raise RateLimited(
-            _("Er komen nu erg veel antwoorden binnen. Probeer het over een paar minuten opnieuw.")
-        )
     async with in_transaction():
+        # Counted in the answer's own transaction: one commit per submission instead of two.
+        if not await ratelimit.allow(f"feedback:{session.id}", policy.rate_limit, policy.rate_window):
+            raise RateLimited(
+                _("Er komen nu erg veel antwoorden binnen. Probeer het over een paar minuten opnieuw.")
+            )
         response = (
             await Response.select_for_update().get_or_none(token_hash=hash_secret(token), session=session)
             if token

@@ -1,21 +1,24 @@
 """The main writes run a small, fixed number of SQL statements: each is a round trip under load, so
 one more per request costs every request. The mails of a booking do not add a statement per
-coordinator."""
+coordinator; a feedback submission is counted for the rate limit in its own transaction."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 import httpx
+import pytest
 from tortoise import timezone
 
 from bookings.models import BookingStatus, OfferingRole, PriceModel, Stage, TrainerKind
 from bookings.staffing_models import AssignmentRequest, RequestStatus
 from feedback import collect
-from feedback.models import FeedbackForm, OfferingForm, Question, QuestionKind, Response
+from feedback.models import FeedbackForm, OfferingForm, Question, QuestionKind, Response, SessionFeedback
 from feedback.policy import FeedbackPolicy
+from server.errors import RateLimited
 from server.mail import OutboxMessage
-from server.models import Role
+from server.models import RateLimitHit, Role
+from server.settings import Settings
 from tests.bookings.factories import make_booking, make_offering, make_request, make_trainer
 from tests.factories import make_organisation, make_user, post, sign_in
 from tests.query_counter import count_queries
@@ -73,7 +76,7 @@ async def test_submitting_a_booking_runs_as_many_statements_for_many_coordinator
     assert await OutboxMessage.all().count() == 2 + 1 + 4
 
 
-async def test_submitting_feedback_runs_a_fixed_number_of_statements(client: httpx.AsyncClient) -> None:
+async def open_session() -> tuple[SessionFeedback, Question]:
     offering = await make_offering()
     form = await FeedbackForm.create(name="Raadsbrede sessie")
     question = await Question.create(
@@ -85,6 +88,11 @@ async def test_submitting_feedback_runs_a_fixed_number_of_statements(client: htt
     )
     session = await collect.open_feedback(booking, FeedbackPolicy())
     assert session is not None
+    return session, question
+
+
+async def test_submitting_feedback_runs_a_fixed_number_of_statements(client: httpx.AsyncClient) -> None:
+    session, question = await open_session()
 
     async with count_queries() as counter:
         response = await post(client, f"/f/{session.code}", {f"q{question.id}": "8"})
@@ -108,3 +116,23 @@ async def test_accepting_a_request_runs_a_fixed_number_of_statements(client: htt
     assert response.status_code == 303
     assert counter.total <= ACCEPT_STATEMENTS, counter.statements
     assert (await AssignmentRequest.get(id=request.id)).status is RequestStatus.ACCEPTED
+
+
+async def test_a_submission_is_counted_once_and_one_over_the_rate_limit_stores_nothing(
+    settings: Settings,
+) -> None:
+    session, question = await open_session()
+    key = f"feedback:{session.id}"
+    answers = {f"q{question.id}": ["8"]}
+
+    await collect.submit(session.code, None, answers, settings=settings)
+    assert await RateLimitHit.filter(key=key).count() == 1
+
+    limit = FeedbackPolicy().rate_limit
+    await RateLimitHit.bulk_create(
+        [RateLimitHit(key=key, created_at=timezone.now()) for _ in range(limit - 1)]
+    )
+    with pytest.raises(RateLimited):
+        await collect.submit(session.code, None, answers, settings=settings)
+    assert await Response.filter(session=session).count() == 1
+    assert await RateLimitHit.filter(key=key).count() == limit
