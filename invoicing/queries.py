@@ -6,7 +6,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from tortoise.expressions import Q
+from tortoise.functions import Sum
+from tortoise.models import Model
 
+from bookings.models import Booking
 from invoicing.document import DocumentKind
 from invoicing.models import Invoice, InvoiceLine, InvoiceStatus
 from server.errors import NotFound
@@ -14,6 +17,18 @@ from server.models import Organisation, Role, User
 
 PAGE_SIZE = 50
 FILTER_STATUSES = ("draft", "issued", "sent", "paid", "overdue", "credited")
+#: What the list shows: not the stored PDF, UBL and frozen content, which are large.
+LIST_COLUMNS = (
+    "id",
+    "number",
+    "kind",
+    "status",
+    "issue_date",
+    "due_date",
+    "gross_cents",
+    "organisation__name",
+    "booking__reference",
+)
 
 
 @dataclass(frozen=True)
@@ -61,31 +76,57 @@ async def invoice_list(filters: InvoiceFilters, page: int, today: date) -> Invoi
         query = query.filter(
             Q(organisation__province__cbs_code=filters.province) | Q(organisation__cbs_code=filters.province)
         )
-    totals = await query.filter(kind=DocumentKind.INVOICE).values_list(
-        "net_cents", "vat_cents", "gross_cents"
-    )
-    credits = await query.filter(kind=DocumentKind.CREDIT_NOTE).values_list(
-        "net_cents", "vat_cents", "gross_cents"
-    )
-    sums = [sum(row[i] for row in totals) - sum(row[i] for row in credits) for i in range(3)]
+    sums = dict.fromkeys(("net", "vat", "gross"), 0)
+    for row in (
+        await query.annotate(net=Sum("net_cents"), vat=Sum("vat_cents"), gross=Sum("gross_cents"))
+        .group_by("kind")
+        .values("kind", "net", "vat", "gross")
+    ):
+        sign = -1 if row["kind"] == DocumentKind.CREDIT_NOTE else 1
+        for key in sums:
+            sums[key] += sign * int(row[key] or 0)
     rows = (
-        await query.select_related("organisation", "booking")
+        await query.only(*LIST_COLUMNS)
         .order_by("-issue_date", "-id")
         .offset((page - 1) * PAGE_SIZE)
         .limit(PAGE_SIZE + 1)
     )
-    return InvoiceList(rows[:PAGE_SIZE], len(rows) > PAGE_SIZE, *sums)
+    return InvoiceList(rows[:PAGE_SIZE], len(rows) > PAGE_SIZE, sums["net"], sums["vat"], sums["gross"])
 
 
-async def invoice_for(user: User, invoice_id: int) -> Invoice:
-    """Finance and coordinators see every invoice; a clerk only issued ones of their organisation."""
-    invoice = await Invoice.get_or_none(id=invoice_id).select_related(
-        "organisation", "booking", "credited_invoice"
-    )
+def _columns(model: type[Model], prefix: str = "", *, leave_out: tuple[str, ...] = ()) -> list[str]:
+    """The model's columns without its foreign key ids (the detail reads the related objects instead)."""
+    fields = model._meta.fields_map
+    return [
+        prefix + name
+        for name in model._meta.fields_db_projection
+        if name not in leave_out and getattr(fields[name], "reference", None) is None
+    ]
+
+
+#: The detail page: everything but the stored documents (the downloads read those).
+DETAIL_COLUMNS = (
+    *_columns(Invoice, leave_out=("pdf", "ubl", "content")),
+    *_columns(Organisation, "organisation__"),
+    *_columns(Booking, "booking__"),
+    "credited_invoice__id",
+    "credited_invoice__number",
+)
+
+
+async def invoice_for(user: User, invoice_id: int, *, with_documents: bool = False) -> Invoice:
+    """Finance and coordinators see every invoice; a clerk only issued ones of their organisation.
+
+    The stored PDF, UBL and frozen content are read only `with_documents`."""
+    query = Invoice.get_or_none(id=invoice_id)
+    if with_documents:
+        invoice = await query.select_related("organisation", "booking", "credited_invoice")
+    else:
+        invoice = await query.only(*DETAIL_COLUMNS)
     if invoice is None:
         raise NotFound()
     if user.role is Role.CLERK:
-        if invoice.organisation_id != user.organisation_id or invoice.is_draft:  # type: ignore[attr-defined]
+        if invoice.organisation.id != user.organisation_id or invoice.is_draft:  # type: ignore[attr-defined]
             raise NotFound()
     elif user.role not in (Role.FINANCE, Role.COORDINATOR):
         raise NotFound()
@@ -101,5 +142,6 @@ async def invoices_of(organisation: Organisation) -> list[Invoice]:
     return (
         await Invoice.filter(organisation=organisation)
         .exclude(status=InvoiceStatus.DRAFT)
+        .only("id", "number", "kind", "status", "issue_date", "due_date", "gross_cents")
         .order_by("-issue_date")
     )

@@ -114,7 +114,7 @@ async def credit(request: Request) -> Response:
 
 
 async def _download(request: Request, kind: str) -> Response:
-    invoice = await queries.invoice_for(request.state.user, _invoice_id(request))
+    invoice = await queries.invoice_for(request.state.user, _invoice_id(request), with_documents=True)
     if invoice.status is InvoiceStatus.DRAFT:
         raise NotFound(_("Een concept heeft nog geen documenten."))
     content, media_type = (
