@@ -4,33 +4,48 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from bookings.models import Booking
 from bookings.staffing_models import HOLDING, AssignmentRequest, RequestStatus
 from server.errors import NotFound
 from server.models import User
 
-RELATED = ("booking__organisation", "booking__offering")
+#: What the portal shows of a request, as plain values (not every column of the booking,
+#: organisation and offering as models: a trainer can have fifty requests on the page).
+PORTAL_FIELDS = ("id", "kind", "starts_at", "ends_at", "expires_at")
+PORTAL_RELATED = {
+    "reference": "booking__reference",
+    "organisation_name": "booking__organisation__name",
+    "offering_name": "booking__offering__name",
+}
 
 
 @dataclass(frozen=True)
 class Portal:
-    pending: list[AssignmentRequest]
-    upcoming: list[AssignmentRequest]
-    past: list[AssignmentRequest]
+    """Each request as a dict of PORTAL_FIELDS and PORTAL_RELATED."""
+
+    pending: list[dict[str, Any]]
+    upcoming: list[dict[str, Any]]
+    past: list[dict[str, Any]]
 
 
 async def portal_for(trainer: User, now: datetime) -> Portal:
     pending = (
         await AssignmentRequest.filter(trainer=trainer, status=RequestStatus.PENDING, expires_at__gt=now)
-        .select_related(*RELATED)
         .order_by("starts_at")
+        .values(*PORTAL_FIELDS, **PORTAL_RELATED)
     )
-    accepted = AssignmentRequest.filter(trainer=trainer, status=RequestStatus.ACCEPTED).select_related(
-        *RELATED
+    accepted = AssignmentRequest.filter(trainer=trainer, status=RequestStatus.ACCEPTED)
+    upcoming = (
+        await accepted.filter(ends_at__gte=now).order_by("starts_at").values(*PORTAL_FIELDS, **PORTAL_RELATED)
     )
-    upcoming = await accepted.filter(ends_at__gte=now).order_by("starts_at")
-    past = await accepted.filter(ends_at__lt=now).order_by("-starts_at").limit(20)
+    past = (
+        await accepted.filter(ends_at__lt=now)
+        .order_by("-starts_at")
+        .limit(20)
+        .values(*PORTAL_FIELDS, **PORTAL_RELATED)
+    )
     return Portal(pending, upcoming, past)
 
 

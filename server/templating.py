@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
 from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, parse_pattern
 from babel.numbers import format_currency
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
@@ -27,6 +30,7 @@ LOCALE = "nl_NL"
 DUTCH = Locale.parse(LOCALE)
 
 
+@lru_cache(maxsize=4096)
 def format_money(cents: int) -> str:
     """Integer cents as Dutch euros: 123450 -> '€ 1.234,50'."""
     return format_currency(Decimal(cents) / 100, "EUR", locale=DUTCH)
@@ -36,9 +40,44 @@ def local_time(value: datetime) -> datetime:
     return value.astimezone(AMSTERDAM)
 
 
+_MONTHS = dict(DUTCH.months["format"]["wide"])
+_WEEKDAYS = dict(DUTCH.days["format"]["wide"])
+#: Pattern fields written directly (the same text as Babel's, a fraction of the time: long tables
+#: format a date or two per row); a pattern with any other field goes through Babel.
+_DATE_FIELDS: dict[str, Callable[[date], str]] = {
+    "d": lambda value: str(value.day),
+    "dd": lambda value: f"{value.day:02d}",
+    "M": lambda value: str(value.month),
+    "MM": lambda value: f"{value.month:02d}",
+    "MMMM": lambda value: _MONTHS[value.month],
+    "y": lambda value: str(value.year),
+    "yyyy": lambda value: f"{value.year:04d}",
+    "EEEE": lambda value: _WEEKDAYS[value.weekday()],
+}
+_TIME_FIELDS: dict[str, Callable[[datetime], str]] = {
+    "HH": lambda value: f"{value.hour:02d}",
+    "mm": lambda value: f"{value.minute:02d}",
+}
+
+
+@cache
+def _fast_pattern(fmt: str, *, with_time: bool) -> Callable[[Any], str] | None:
+    """The pattern as a plain function, or None when it has a field not written here."""
+    template = parse_pattern(fmt).format
+    fields = {**_DATE_FIELDS, **_TIME_FIELDS} if with_time else _DATE_FIELDS
+    names = re.findall(r"%\((\w+)\)s", template)
+    if not all(name in fields for name in names):
+        return None
+    used = {name: fields[name] for name in names}
+    return lambda value: template % {name: write(value) for name, write in used.items()}
+
+
 def format_local_datetime(value: datetime | None, fmt: str = "d MMMM y 'om' HH:mm") -> str:
     if value is None:
         return ""
+    fast = _fast_pattern(fmt, with_time=True)
+    if fast is not None:
+        return fast(local_time(value))
     return format_datetime(local_time(value), fmt, locale=DUTCH)
 
 
@@ -47,7 +86,31 @@ def format_local_date(value: date | datetime | None, fmt: str = "d MMMM y") -> s
         return ""
     if isinstance(value, datetime):
         value = local_time(value).date()
+    fast = _fast_pattern(fmt, with_time=False)
+    if fast is not None:
+        return fast(value)
     return format_date(value, fmt, locale=DUTCH)
+
+
+@lru_cache(maxsize=8192)
+def _translated(message: str, *, autoescape: bool) -> str:
+    text = TRANSLATIONS.gettext(message)
+    return Markup(text) if autoescape else text  # noqa: S704 (our own catalogue, as in Jinja's gettext)
+
+
+@jinja2.pass_eval_context
+def _cached_gettext(eval_context: jinja2.nodes.EvalContext, message: str, /, **variables: Any) -> str:
+    """Jinja's newstyle gettext (the text is a format string, even without variables), with the
+    translation looked up once per text: a long table asks for the same labels on every row. It takes
+    the evaluation context, not the whole context, which Jinja would copy for each call in a loop."""
+    if not variables:
+        return _constant(message, autoescape=eval_context.autoescape)
+    return _translated(message, autoescape=eval_context.autoescape) % variables
+
+
+@lru_cache(maxsize=8192)
+def _constant(message: str, *, autoescape: bool) -> str:
+    return _translated(message, autoescape=autoescape) % {}
 
 
 class DictKeyUndefined(jinja2.StrictUndefined):
@@ -83,6 +146,7 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_translations(TRANSLATIONS, newstyle=True)  # type: ignore[attr-defined]
+    env.globals["_"] = env.globals["gettext"] = _cached_gettext
     env.filters["money"] = format_money
     env.filters["datetime"] = format_local_datetime
     env.filters["date"] = format_local_date
