@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from tortoise.expressions import Case, Q, When
 
@@ -32,6 +33,14 @@ ACTION_ORDER = Case(
     When(status=BookingStatus.CONFIRMED, then="4"),
     default="9",
 )
+#: What a row of the board shows, as plain values: sorting 5,000 bookings with all their columns
+#: and those of their organisation, province and offering took most of the page's time.
+BOARD_COLUMNS = {
+    "organisation_name": "organisation__name",
+    "province_name": "organisation__province__name",
+    "offering_name": "offering__name",
+    "offering_stage": "offering__stage",
+}
 
 
 async def booking_for(user: User, reference: str) -> Booking:
@@ -105,8 +114,10 @@ class BoardFilters:
         )
 
 
-async def board(filters: BoardFilters, page: int) -> tuple[list[Booking], bool]:
-    """Bookings for the coordinators, what needs action first; and whether there is a next page."""
+async def board(filters: BoardFilters, page: int) -> tuple[list[dict[str, Any]], bool]:
+    """Bookings for the coordinators, what needs action first; and whether there is a next page.
+
+    Each row holds the booking's reference, status, starts_at and created_at and the BOARD_COLUMNS."""
     query = Booking.all().annotate(action_order=ACTION_ORDER)
     if filters.status:
         query = query.filter(status=filters.status)
@@ -127,9 +138,9 @@ async def board(filters: BoardFilters, page: int) -> tuple[list[Booking], bool]:
         end = datetime.combine(filters.date_to + timedelta(days=1), time.min, tzinfo=AMSTERDAM)
         query = query.filter(starts_at__lt=end)
     rows = (
-        await query.select_related("organisation__province", "offering")
-        .order_by("action_order", "starts_at", "created_at")
+        await query.order_by("action_order", "starts_at", "created_at")
         .offset((page - 1) * PAGE_SIZE)
         .limit(PAGE_SIZE + 1)
+        .values("reference", "status", "starts_at", "created_at", **BOARD_COLUMNS)
     )
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
