@@ -11,7 +11,7 @@ from tortoise.models import Model
 from bookings import calendar
 from bookings.models import Booking
 from bookings.pricing import booking_price
-from server.mail import queue_mail, queue_mails
+from server.mail import compose_mails, queue_mail, store_mails
 from server.models import Role, User
 from server.settings import Settings
 
@@ -74,7 +74,15 @@ async def notify(
             calendar.booking_event(booking, method=method, organizer_email=organizer, attendees=attendees)
         ]
     values = {"booking": booking, "price": booking_price(booking), "link": page, **context}
-    await queue_mails(clerks, f"bookings/{event}", values, attachments)
+    clerk_mails = compose_mails(clerks, f"bookings/{event}", values)
+    staff_mails = (
+        compose_mails(await coordinator_addresses(), f"bookings/{event}_staff", values) if extra_staff else []
+    )
+    if attachments:
+        await store_mails(clerk_mails, attachments)
+        await store_mails(staff_mails)
+    else:
+        await store_mails([*clerk_mails, *staff_mails])
     for trainer in trainers:
         trainer_values = {
             **values,
@@ -82,5 +90,3 @@ async def notify(
             "link": f"{settings.base_url}/trainer/sessies/{booking.reference}",
         }
         await queue_mail(trainer.email, f"bookings/{event}_trainer", trainer_values, attachments)
-    if extra_staff:
-        await queue_mails(await coordinator_addresses(), f"bookings/{event}_staff", values)

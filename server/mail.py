@@ -150,20 +150,20 @@ async def queue_mail(
     return message
 
 
-async def queue_mails(
-    to_addresses: Sequence[str],
-    template: str,
-    context: dict[str, Any],
-    attachments: Sequence[Attachment] = (),
-) -> None:
-    """The same mail to each address, each its own row, rendered once; call inside the change's
-    transaction. Without attachments the rows go in with one statement."""
+def compose_mails(to_addresses: Sequence[str], template: str, context: dict[str, Any]) -> list[OutboxMessage]:
+    """The same mail to each address, rendered once: one unsaved outbox row each, for `store_mails`."""
     if not to_addresses:
-        return
+        return []
     subject, body_text, body_html = _rendered(template, context)
-    messages = [_outbox_row(address, subject, body_text, body_html) for address in to_addresses]
+    return [_outbox_row(address, subject, body_text, body_html) for address in to_addresses]
+
+
+async def store_mails(messages: Sequence[OutboxMessage], attachments: Sequence[Attachment] = ()) -> None:
+    """Queue composed mails, each with `attachments`; call inside the change's transaction. Without
+    attachments the rows go in with one statement."""
     if not attachments:
-        await OutboxMessage.bulk_create(messages)
+        if messages:
+            await OutboxMessage.bulk_create(messages)
         return
     for message in messages:
         await message.save()

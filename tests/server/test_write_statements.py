@@ -23,7 +23,7 @@ from tests.bookings.factories import make_booking, make_offering, make_request, 
 from tests.factories import make_organisation, make_user, post, sign_in
 from tests.query_counter import count_queries
 
-BOOKING_STATEMENTS = 12
+BOOKING_STATEMENTS = 11
 FEEDBACK_STATEMENTS = 6
 ACCEPT_STATEMENTS = 10
 
