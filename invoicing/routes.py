@@ -16,6 +16,7 @@ from tortoise import timezone
 from invoicing import batch, costs, drafts, exports, payments, queries, service
 from invoicing.models import InvoiceStatus, SellerSettings
 from server.access import requires
+from server.downloads import download
 from server.errors import DomainError, NotFound, ValidationFailed
 from server.forms import page_number, values_of
 from server.i18n import _
@@ -120,14 +121,7 @@ async def _download(request: Request, kind: str) -> Response:
     content, media_type = (
         (invoice.pdf, "application/pdf") if kind == "pdf" else (invoice.ubl, "application/xml")
     )
-    return Response(
-        bytes(content),
-        media_type=media_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{invoice.number}.{kind}"',
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return download(bytes(content), media_type, f"{invoice.number}.{kind}")
 
 
 @requires(*READERS, Role.CLERK)
@@ -259,24 +253,13 @@ async def mark_paid(request: Request) -> Response:
     return RedirectResponse(f"/financien/facturen/{_invoice_id(request)}?melding=betaald", status_code=303)
 
 
-def _attachment(content: bytes, media_type: str, filename: str) -> Response:
-    return Response(
-        content,
-        media_type=media_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "private, no-store",
-        },
-    )
-
-
 @requires(Role.FINANCE)
 async def period_zip(request: Request) -> Response:
     first, last = exports.parse_period(
         request.query_params.get("van", ""), request.query_params.get("tot", "")
     )
     content = await run_in_threadpool(exports.zip_bytes, await exports.period_documents(first, last))
-    return _attachment(content, "application/zip", exports.period_name(first, last, "zip"))
+    return download(content, "application/zip", exports.period_name(first, last, "zip"))
 
 
 @requires(Role.FINANCE)
@@ -285,7 +268,7 @@ async def period_journal(request: Request) -> Response:
         request.query_params.get("van", ""), request.query_params.get("tot", "")
     )
     content = exports.journal_csv(await exports.period_documents(first, last))
-    return _attachment(content, "text/csv; charset=utf-8", exports.period_name(first, last, "csv"))
+    return download(content, "text/csv; charset=utf-8", exports.period_name(first, last, "csv"))
 
 
 @requires(*READERS)
