@@ -123,8 +123,9 @@ class TableFilters:
     def from_query(cls, query: dict[str, str]) -> TableFilters:
         stage = query.get("fase", "")
         sort = query.get("sorteer", "naam")
+        province = query.get("provincie", "").strip().upper()[:6]
         return cls(
-            province=query.get("provincie", "").strip().upper()[:6],
+            province=province if province.isascii() and province.isalnum() else "",
             stage=stage if stage in TourStage.__members__.values() else "",
             search=query.get("zoek", "").strip()[:100],
             sort=sort if sort in SORTS else "naam",

@@ -234,3 +234,14 @@ async def test_what_a_coordinator_just_did_shows_at_once(coordinator_client: htt
     await TourInvitation.create(organisation=organisation, recipients=1)
     table = (await coordinator_client.get("/coordinatie/organisaties?zoek=Nieuwkomer")).text
     assert "Uitgenodigd</td>" in table
+
+
+@pytest.mark.parametrize("province", ["€", 'a"b', "PV 26"])
+async def test_a_strange_province_filter_shows_the_whole_country(
+    coordinator_client: httpx.AsyncClient, province: str
+) -> None:
+    await make_organisation(name="Ergens")
+    response = await coordinator_client.get("/coordinatie/organisaties.csv", params={"provincie": province})
+    assert response.status_code == 200
+    assert response.headers["content-disposition"] == 'attachment; filename="organisaties-per-stap-nl.csv"'
+    assert "Ergens" in response.content.decode("utf-8-sig")
