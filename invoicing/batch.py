@@ -273,12 +273,14 @@ async def start_issuing_drafts(*, actor: User) -> BatchProgress:
     """
     global _current
     require_finance(actor)
-    if _current is not None and _current.is_running:
-        raise BatchRunning()
     ids = await draft_ids()
     if not ids:
         raise NothingToIssue()
     seller_of(await seller_settings())
+    # No await from this check to claiming `_current`: a second request (a double click) cannot
+    # slip in between and start a second batch.
+    if _current is not None and _current.is_running:
+        raise BatchRunning()
     progress = BatchProgress(total=len(ids))
     progress.task = asyncio.create_task(_issue_in_background(ids, actor, progress))
     _current = progress

@@ -180,6 +180,21 @@ async def test_finance_confirms_then_issues_all_drafts_from_the_list(
     assert "2026-" in listing.text
 
 
+async def test_a_double_click_starts_one_batch(finance: User) -> None:
+    drafts = await make_drafts(2)
+    started = await asyncio.gather(
+        batch.start_issuing_drafts(actor=finance),
+        batch.start_issuing_drafts(actor=finance),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(outcome, batch.BatchRunning) for outcome in started) == 1
+    (progress,) = [outcome for outcome in started if isinstance(outcome, batch.BatchProgress)]
+    assert progress.task is not None
+    await progress.task
+    assert [(await Invoice.get(id=d.id)).status for d in drafts] == [InvoiceStatus.ISSUED] * 2
+    assert await InvoiceCounter.filter().values_list("last_number", flat=True) == [2]
+
+
 async def test_the_confirmation_says_when_there_is_nothing_to_issue(
     client: httpx.AsyncClient, finance: User
 ) -> None:
