@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from tortoise import timezone
-from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from server import ratelimit, totp
@@ -82,8 +81,7 @@ async def request_login_link(email: str, *, client: str, base_url: str, next_pat
     if not is_plausible_email(email):
         raise DomainError(_("Vul een geldig e-mailadres in, bijvoorbeeld naam@gemeente.nl."), field="email")
     address_key, client_key = f"login-address:{hash_secret(email)}", f"login-client:{client}"
-    async with in_transaction() as connection:
-        await _wait_for_other_requests(connection, address_key, client_key)
+    async with in_transaction():
         allowed_address = await ratelimit.allow(address_key, LINKS_PER_ADDRESS, LINK_WINDOW)
         allowed_client = await ratelimit.allow(client_key, LINKS_PER_CLIENT, LINK_WINDOW)
         if not (allowed_address and allowed_client):
@@ -101,19 +99,6 @@ async def request_login_link(email: str, *, client: str, base_url: str, next_pat
 
 def _login_mail_context(user: User, link: str) -> dict[str, object]:
     return {"user": user, "link": link, "minutes": int(LOGIN_LINK_VALIDITY.seconds / 60)}
-
-
-async def _wait_for_other_requests(connection: BaseDBAsyncClient, *keys: str) -> None:
-    """Concurrent requests under the same rate-limit keys wait for each other until commit; else each
-    counts the earlier hits before any has written its own, and all of them get through.
-
-    PostgreSQL: a transaction-level advisory lock per key, always taken in the same order (no
-    deadlock). SQLite runs one write transaction at a time anyway.
-    """
-    if connection.capabilities.dialect != "postgres":
-        return
-    for key in sorted(keys):
-        await connection.execute_query("SELECT pg_advisory_xact_lock(hashtext($1))", [key])
 
 
 class _KeepNothing(Exception):

@@ -20,7 +20,16 @@ async def count_hit(key: str) -> None:
 
 
 async def allow(key: str, limit: int, window: timedelta) -> bool:
-    """Count one attempt under `key`, unless the limit is reached: then False."""
+    """Count one attempt under `key`, unless the limit is reached: then False.
+
+    Call it in the transaction of the attempt. Concurrent attempts under the same key wait for each
+    other until that transaction ends, else each counts the earlier hits before any has written its
+    own and all of them get through: on PostgreSQL a transaction-level advisory lock per key (SQLite
+    runs one write transaction at a time anyway).
+    """
+    connection = RateLimitHit._meta.db
+    if connection.capabilities.dialect == "postgres":
+        await connection.execute_query("SELECT pg_advisory_xact_lock(hashtext($1))", [key])
     if await is_exceeded(key, limit, window):
         return False
     await count_hit(key)
