@@ -24,7 +24,6 @@ from bookings.errors import BookingRuleBroken, IllegalTransition
 from bookings.models import (
     Booking,
     BookingStatus,
-    Offering,
     Stage,
 )
 from bookings.notify import notify
@@ -58,9 +57,10 @@ async def _locked_booking(booking_id: int, expected_version: datetime | None = N
 
 
 async def _set_date(booking: Booking, starts_at: datetime) -> None:
-    offering = await Offering.get(id=booking.offering_id)  # type: ignore[attr-defined]
+    """Set the start and, from the offering's duration, the end (the offering stays loaded)."""
+    await booking.fetch_related("offering")
     booking.starts_at = starts_at
-    booking.ends_at = starts_at + timedelta(minutes=offering.duration_minutes)
+    booking.ends_at = starts_at + timedelta(minutes=booking.offering.duration_minutes)
 
 
 async def schedule_booking(

@@ -91,10 +91,6 @@ class OrganisationProgress:
         if self.last_activity_at is None or moment > self.last_activity_at:
             self.last_activity_at = moment
 
-    def reached_by(self, stage: TourStage, day: date) -> bool:
-        """Whether this organisation was at `stage` or further on `day`."""
-        return any(step.rank >= stage.rank and reached <= day for step, reached in self.reached_on.items())
-
     def is_at_least(self, stage: TourStage) -> bool:
         return self.stage.rank >= stage.rank
 
