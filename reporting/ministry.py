@@ -30,7 +30,7 @@ from datetime import datetime
 from tortoise import timezone
 from tortoise.functions import Count, Sum
 
-from bookings.models import Booking, BookingStatus, Stage
+from bookings.models import Booking, Stage
 from bookings.staffing_models import AssignmentRequest, RequestStatus
 from feedback.models import Answer, QuestionKind, Response, SessionFeedback
 from feedback.policy import FeedbackPolicy
@@ -48,10 +48,10 @@ from reporting.ministry_figures import (
     StageFigures,
 )
 from reporting.ministry_period import Period
+from reporting.stages import HELD
 from server.i18n import _
 from server.models import Organisation, OrganisationKind
 
-HELD = (BookingStatus.DELIVERED, BookingStatus.CLOSED)
 NUMERIC_KINDS = (QuestionKind.SCALE, QuestionKind.GRADE)
 
 

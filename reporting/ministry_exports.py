@@ -17,6 +17,7 @@ from decimal import Decimal
 from babel.numbers import format_decimal
 
 from feedback.policy import FeedbackPolicy
+from feedback.results import format_mean
 from reporting.ministry import ministry_report
 from reporting.ministry_figures import Comparison, MinistryReport, StageFigures
 from reporting.ministry_period import Period
@@ -38,14 +39,10 @@ def hours(minutes: int) -> Number:
     return Number(format_decimal(Decimal(minutes) / 60, format="0.##", locale=LOCALE))
 
 
-def euros(cents: int) -> Number:
-    return format_cents(cents)
-
-
 def _mean(value: float | None, is_shown: bool) -> str:
     if not is_shown:
         return _("te weinig reacties")
-    return "" if value is None else Number(format_decimal(value, format="0.0", locale=LOCALE))
+    return "" if value is None else Number(format_mean(value))
 
 
 def _stage_rows(part: str, figures: StageFigures) -> list[tuple[str, str, str, str]]:
@@ -72,7 +69,7 @@ def _comparison_value(row: Comparison, value: int) -> Number:
     if row.unit == "minutes":
         return hours(value)
     if row.unit == "cents":
-        return euros(value)
+        return format_cents(value)
     return count(value)
 
 
@@ -106,16 +103,16 @@ def csv_rows(report: MinistryReport) -> list[list[str]]:
     free = report.free_sessions
     rows.append((part, group, _("sessies"), count(free.sessions)))
     rows.append((part, group, _("trainersuren"), hours(free.minutes)))
-    rows.append((part, group, _("kosten (euro)"), euros(free.cost_cents)))
+    rows.append((part, group, _("kosten (euro)"), format_cents(free.cost_cents)))
     part, group = _("Omzet"), _("Betaalde trainingen")
     revenue = report.revenue
     rows.append((part, group, _("facturen"), count(revenue.invoices)))
     rows.append((part, group, _("creditnota's"), count(revenue.credit_notes)))
-    rows.append((part, group, _("gefactureerd excl. btw (euro)"), euros(revenue.invoiced_net_cents)))
-    rows.append((part, group, _("gecrediteerd excl. btw (euro)"), euros(revenue.credited_net_cents)))
-    rows.append((part, group, _("omzet excl. btw (euro)"), euros(revenue.net_cents)))
-    rows.append((part, group, _("btw (euro)"), euros(revenue.vat_cents)))
-    rows.append((part, group, _("omzet incl. btw (euro)"), euros(revenue.gross_cents)))
+    rows.append((part, group, _("gefactureerd excl. btw (euro)"), format_cents(revenue.invoiced_net_cents)))
+    rows.append((part, group, _("gecrediteerd excl. btw (euro)"), format_cents(revenue.credited_net_cents)))
+    rows.append((part, group, _("omzet excl. btw (euro)"), format_cents(revenue.net_cents)))
+    rows.append((part, group, _("btw (euro)"), format_cents(revenue.vat_cents)))
+    rows.append((part, group, _("omzet incl. btw (euro)"), format_cents(revenue.gross_cents)))
     part = _("Vorige periode")
     for row in report.comparison:
         rows.append((part, row.label, report.previous_period.slug, _comparison_value(row, row.previous)))
