@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Iterator
 
 import asyncpg
 from starlette.exceptions import HTTPException
@@ -133,30 +134,38 @@ _DATABASE_DOWN = (
 _SQLITE_DOWN = ("database is locked", "unable to open database", "disk i/o error")
 
 
+def exception_chain(exc: BaseException, *, with_args: bool = False) -> Iterator[BaseException]:
+    """`exc` and what caused it (`__cause__`, else `__context__`; with `with_args`, else an exception
+    among its arguments, as some drivers wrap them), each once."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        nested = [arg for arg in current.args if isinstance(arg, BaseException)] if with_args else []
+        current = current.__cause__ or current.__context__ or (nested[0] if nested else None)
+
+
+def _means_unavailable(current: BaseException) -> bool:
+    if isinstance(current, _DATABASE_DOWN) or type(current) is OSError:
+        return True
+    if isinstance(current, sqlite3.OperationalError) and str(current).lower().startswith(_SQLITE_DOWN):
+        return True
+    if isinstance(current, asyncpg.ObjectNotInPrerequisiteStateError) and str(current).endswith(
+        "is not currently accepting connections"
+    ):
+        return True  # ALTER DATABASE … ALLOW_CONNECTIONS false, for maintenance
+    return isinstance(current, asyncpg.InterfaceError) and (
+        "connection is closed" in str(current) or "released back to the pool" in str(current)
+    )  # the server ended the connection in the middle of a transaction
+
+
 def is_database_unavailable(exc: BaseException) -> bool:
     """The database cannot be reached right now (this or a cause of it): retrying later will do.
 
     A plain OSError is what asyncpg raises when every address of the host refused the connection.
     """
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, _DATABASE_DOWN) or type(current) is OSError:
-            return True
-        if isinstance(current, sqlite3.OperationalError) and str(current).lower().startswith(_SQLITE_DOWN):
-            return True
-        if isinstance(current, asyncpg.ObjectNotInPrerequisiteStateError) and str(current).endswith(
-            "is not currently accepting connections"
-        ):
-            return True  # ALTER DATABASE … ALLOW_CONNECTIONS false, for maintenance
-        if isinstance(current, asyncpg.InterfaceError) and (
-            "connection is closed" in str(current) or "released back to the pool" in str(current)
-        ):
-            return True  # the server ended the connection in the middle of a transaction
-        nested = [arg for arg in current.args if isinstance(arg, BaseException)]
-        current = current.__cause__ or current.__context__ or (nested[0] if nested else None)
-    return False
+    return any(_means_unavailable(current) for current in exception_chain(exc, with_args=True))
 
 
 def unavailable_page(request: Request) -> Response:

@@ -21,7 +21,14 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tortoise.exceptions import ValidationError
 
-from server.errors import CsrfFailed, DomainError, error_page, handle_http_exception, handle_server_error
+from server.errors import (
+    CsrfFailed,
+    DomainError,
+    error_page,
+    exception_chain,
+    handle_http_exception,
+    handle_server_error,
+)
 from server.i18n import _
 
 log = logging.getLogger("weerbaar.security")
@@ -178,14 +185,10 @@ def is_value_not_storable(exc: BaseException) -> bool:
     """A typed value the database cannot take (this or a cause of it): longer than its column (which
     Tortoise checks also in a look-up: a too long code in a filter or a URL), or a number out of the
     column's range (PostgreSQL's DataError, SQLite's OverflowError)."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, ValidationError | OverflowError | asyncpg.DataError):
-            return True
-        current = current.__cause__ or current.__context__
-    return False
+    return any(
+        isinstance(current, ValidationError | OverflowError | asyncpg.DataError)
+        for current in exception_chain(exc)
+    )
 
 
 async def handle_value_not_storable(request: Request, exc: Exception) -> Response:
