@@ -101,6 +101,15 @@ class Busy:
         return self._per_month[month_bounds(starts_at)[0]]
 
 
+def _works_in(profile: TrainerProfile, province_id: int | None) -> bool:
+    provinces = list(profile.provinces)
+    return not provinces or any(province.id == province_id for province in provinces)
+
+
+def _has_blocked(profile: TrainerProfile, starts_at: datetime) -> bool:
+    return is_blocked(list(profile.blocked_periods), starts_at.astimezone(AMSTERDAM).date())
+
+
 def assess(
     profile: TrainerProfile,
     busy: Busy,
@@ -109,11 +118,10 @@ def assess(
     ends_at: datetime,
     buffer: timedelta,
 ) -> Fit:
-    provinces = list(profile.provinces)
     return Fit(
-        works_in=not provinces or any(province.id == province_id for province in provinces),
+        works_in=_works_in(profile, province_id),
         is_available=availability_key(starts_at) in profile.weekly_availability,
-        is_blocked=is_blocked(list(profile.blocked_periods), starts_at.astimezone(AMSTERDAM).date()),
+        is_blocked=_has_blocked(profile, starts_at),
         has_overlap=busy.overlaps(starts_at, ends_at, buffer),
         month_sessions=busy.in_month_of(starts_at),
         max_sessions=profile.max_sessions_per_month,
@@ -129,11 +137,10 @@ def is_free(
     buffer: timedelta,
 ) -> bool:
     """`assess(...).fits`, with the cheapest checks first and stopping at the first that fails."""
-    provinces = list(profile.provinces)
     return (
         availability_key(starts_at) in profile.weekly_availability
-        and (not provinces or any(province.id == province_id for province in provinces))
-        and not is_blocked(list(profile.blocked_periods), starts_at.astimezone(AMSTERDAM).date())
+        and _works_in(profile, province_id)
+        and not _has_blocked(profile, starts_at)
         and busy.in_month_of(starts_at) < profile.max_sessions_per_month
         and not busy.overlaps(starts_at, ends_at, buffer)
     )
