@@ -80,7 +80,7 @@ async def request_login_link(email: str, *, client: str, base_url: str, next_pat
     email = normalise_email(email)
     if not is_plausible_email(email):
         raise DomainError(_("Vul een geldig e-mailadres in, bijvoorbeeld naam@gemeente.nl."), field="email")
-    address_key, client_key = f"login-address:{hash_secret(email)}", f"login-client:{client}"
+    address_key, client_key = _login_address_key(email), f"login-client:{client}"
     async with in_transaction():
         allowed_address = await ratelimit.allow(address_key, LINKS_PER_ADDRESS, LINK_WINDOW)
         allowed_client = await ratelimit.allow(client_key, LINKS_PER_CLIENT, LINK_WINDOW)
@@ -174,6 +174,15 @@ async def start_enrolment(user: User) -> Enrolment:
 
 def _code_attempts_key(user: User) -> str:
     return f"second-factor:{user.id}"
+
+
+def _login_address_key(email: str) -> str:
+    return f"login-address:{hash_secret(email)}"
+
+
+def rate_limit_keys_of(user: User) -> list[str]:
+    """The rate-limit keys that name this user (the client keys name an address, not a person)."""
+    return [_login_address_key(user.email), _code_attempts_key(user)]
 
 
 async def _refuse_when_too_many_wrong_codes(user: User) -> None:
