@@ -1,4 +1,4 @@
-"""How much work the load test's slow pages take, one request at a time, in process.
+"""How much work the load test's pages take, one request at a time, in process.
 
 Seeds a throwaway database with the full volume (bench/seed.py), signs in the users `bench/load.py`
 uses, then requests each page `--runs` times through httpx over ASGI (no network, no other
@@ -51,14 +51,18 @@ async def measure(kind: str, runs: int) -> None:
         try:
             seeded = await seed(FULL)
             app = create_app(Settings(database_url=url, secret_key="b" * 40, run_background_jobs=False))
+            code, offering = seeded.organisation_code, seeded.follow_up_offering_id
             pages = [
+                ("home", None, "/"),
                 (
                     "organisation page (clerk)",
                     seeded.clerk_email,
                     f"/organisaties/{seeded.organisation_code}",
                 ),
+                ("booking form (clerk)", seeded.clerk_email, f"/organisaties/{code}/boeken/{offering}"),
                 ("feedback form (participant)", None, f"/f/{seeded.open_feedback_codes[0]}"),
                 ("bookings board (coordinator)", seeded.coordinator_email, "/boekingen"),
+                ("tour dashboard (coordinator)", seeded.coordinator_email, "/coordinatie"),
                 ("trainer requests (trainer)", seeded.trainer_email, "/trainer"),
                 ("invoice list (finance)", seeded.finance_email, "/financien"),
             ]
