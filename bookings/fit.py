@@ -9,10 +9,12 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
-from bookings.availability import availability_key, is_blocked, month_bounds
-from bookings.staffing_models import AssignmentRequest, RequestStatus, TrainerProfile
+from bookings.availability import availability_key, is_blocked
+from bookings.models import TrainerKind
+from bookings.staffing_models import RequestStatus, TrainerProfile
 from server.i18n import _
 from server.models import Organisation
 from server.templating import AMSTERDAM, format_local_date
@@ -73,6 +75,48 @@ class Fit:
         )
 
 
+class Held(NamedTuple):
+    """A trainer's pending or accepted request, as far as these rules need it (read as plain values:
+    building a model per request took most of the booking form's time)."""
+
+    starts_at: datetime
+    ends_at: datetime
+    status: RequestStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """One session time with what every trainer is checked against, worked out once per time."""
+
+    starts_at: datetime
+    ends_at: datetime
+    availability_key: str
+    day: date
+    month: tuple[int, int]
+
+    @classmethod
+    def at(cls, starts_at: datetime, ends_at: datetime) -> Slot:
+        return cls(
+            starts_at=starts_at,
+            ends_at=ends_at,
+            availability_key=availability_key(starts_at),
+            day=starts_at.astimezone(AMSTERDAM).date(),
+            month=_month_of(starts_at),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Staffer:
+    """What the day grid needs of one trainer's profile, as plain values."""
+
+    user_id: int
+    kind: TrainerKind
+    availability: frozenset[str]
+    province_ids: frozenset[int]
+    blocked: tuple[tuple[date, date], ...]
+    max_sessions_per_month: int
+
+
 class Busy:
     """One trainer's holding requests, indexed for many questions about session times (the booking
     form asks about every afternoon and evening of eight weeks)."""
@@ -80,10 +124,10 @@ class Busy:
     #: No session lasts longer: requests that started earlier cannot reach a later session.
     LONGEST_SESSION = timedelta(days=1)
 
-    def __init__(self, requests: Sequence[AssignmentRequest]) -> None:
+    def __init__(self, requests: Sequence[Held]) -> None:
         self.requests = sorted(requests, key=lambda request: request.starts_at)
         self._starts = [request.starts_at for request in self.requests]
-        self._per_month = Counter(month_bounds(request.starts_at)[0] for request in self.requests)
+        self._per_month = Counter(_month_of(request.starts_at) for request in self.requests)
 
     def overlaps(self, starts_at: datetime, ends_at: datetime, buffer: timedelta) -> bool:
         """Whether a request comes closer than `buffer` to a session from starts_at to ends_at."""
@@ -98,7 +142,17 @@ class Busy:
 
     def in_month_of(self, starts_at: datetime) -> int:
         """Requests starting in the calendar month (Amsterdam) of `starts_at`."""
-        return self._per_month[month_bounds(starts_at)[0]]
+        return self._per_month[_month_of(starts_at)]
+
+    def in_month(self, month: tuple[int, int]) -> int:
+        """Requests starting in this calendar month (year, month; Amsterdam), as in `Slot.month`."""
+        return self._per_month[month]
+
+
+def _month_of(starts_at: datetime) -> tuple[int, int]:
+    """The calendar month (Amsterdam) of a start time as (year, month): what `month_bounds` spans."""
+    local = starts_at.astimezone(AMSTERDAM)
+    return local.year, local.month
 
 
 def _works_in(profile: TrainerProfile, province_id: int | None) -> bool:
@@ -128,25 +182,19 @@ def assess(
     )
 
 
-def is_free(
-    profile: TrainerProfile,
-    busy: Busy,
-    province_id: int | None,
-    starts_at: datetime,
-    ends_at: datetime,
-    buffer: timedelta,
-) -> bool:
-    """`assess(...).fits`, with the cheapest checks first and stopping at the first that fails."""
+def is_free(staffer: Staffer, busy: Busy, province_id: int | None, slot: Slot, buffer: timedelta) -> bool:
+    """`assess(...).fits` for a Staffer and a Slot, with the cheapest checks first and stopping at the
+    first that fails."""
     return (
-        availability_key(starts_at) in profile.weekly_availability
-        and _works_in(profile, province_id)
-        and not _has_blocked(profile, starts_at)
-        and busy.in_month_of(starts_at) < profile.max_sessions_per_month
-        and not busy.overlaps(starts_at, ends_at, buffer)
+        slot.availability_key in staffer.availability
+        and (not staffer.province_ids or province_id in staffer.province_ids)
+        and not any(first <= slot.day <= last for first, last in staffer.blocked)
+        and busy.in_month(slot.month) < staffer.max_sessions_per_month
+        and not busy.overlaps(slot.starts_at, slot.ends_at, buffer)
     )
 
 
-def recent_sessions(requests: Sequence[AssignmentRequest], now: datetime) -> int:
+def recent_sessions(requests: Sequence[Held], now: datetime) -> int:
     return sum(
         request.status is RequestStatus.ACCEPTED and now - RECENT_WINDOW <= request.starts_at < now
         for request in requests

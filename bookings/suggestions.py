@@ -17,7 +17,7 @@ from tortoise.expressions import Q
 from tortoise.query_utils import Prefetch
 
 from bookings.availability import month_bounds
-from bookings.fit import RECENT_WINDOW, Busy, Reasons, assess, is_free, recent_sessions
+from bookings.fit import RECENT_WINDOW, Busy, Held, Reasons, Slot, Staffer, assess, is_free, recent_sessions
 from bookings.models import Booking, Offering, OfferingRole, TrainerKind
 from bookings.policy import BookingPolicy
 from bookings.staffing_models import (
@@ -118,24 +118,26 @@ async def open_days(
     buffer = policy.travel_buffer
     first_start = _local(day_list[0], AFTERNOON_START)
     last_end = _local(day_list[-1], EVENING_START) + duration
-    profiles = await _load_profiles(
-        {role.kind for role in roles}, first_day=day_list[0], last_day=day_list[-1], with_specialties=False
+    staffers = await _load_staffers(
+        {role.kind for role in roles}, first_day=day_list[0], last_day=day_list[-1]
     )
-    requests = await _load_holding(
-        profiles,
+    held = await _load_holding(
+        [staffer.user_id for staffer in staffers],
         ranges=[(month_bounds(first_start)[0], month_bounds(_local(day_list[-1], EVENING_START))[1])],
         overlap=(first_start - buffer, last_end + buffer),
     )
     province_id = _province_id(organisation)
-    by_kind = _by_kind(profiles)
-    busy = {profile.user_id: Busy(requests[profile.user_id]) for profile in profiles}
+    busy = {staffer.user_id: Busy(held[staffer.user_id]) for staffer in staffers}
+    by_kind: dict[TrainerKind, list[Staffer]] = defaultdict(list)
+    for staffer in staffers:
+        by_kind[staffer.kind].append(staffer)
 
     def is_staffable(starts_at: datetime) -> bool:
-        ends_at = starts_at + duration
+        slot = Slot.at(starts_at, starts_at + duration)
         for role in roles:
             free = 0
-            for profile in by_kind.get(role.kind, []):
-                free += is_free(profile, busy[profile.user_id], province_id, starts_at, ends_at, buffer)
+            for staffer in by_kind.get(role.kind, []):
+                free += is_free(staffer, busy[staffer.user_id], province_id, slot, buffer)
                 if free >= role.min_count:
                     break
             if free < role.min_count:
@@ -172,7 +174,7 @@ async def _suggest(
     profiles = await _load_profiles({role.kind for role in roles}, first_day=day, last_day=day)
     month_from, month_until = month_bounds(starts_at)
     requests = await _load_holding(
-        profiles,
+        [profile.user_id for profile in profiles],  # type: ignore[attr-defined]
         ranges=[(month_from, month_until), (now - RECENT_WINDOW, now)],
         overlap=(starts_at - buffer, ends_at + buffer),
         exclude_booking_id=booking.id,
@@ -264,21 +266,61 @@ async def _asked_before(booking: Booking) -> dict[int, set[RequestStatus]]:
 
 
 async def _load_profiles(
-    kinds: Iterable[TrainerKind], *, first_day: date, last_day: date, with_specialties: bool = True
+    kinds: Iterable[TrainerKind], *, first_day: date, last_day: date
 ) -> list[TrainerProfile]:
     """Profiles of these kinds of active users with the matching role, with what the rules need."""
-    related: list[str | Prefetch] = [
-        "provinces",
-        Prefetch("blocked_periods", BlockedPeriod.filter(first_day__lte=last_day, last_day__gte=first_day)),
-    ]
-    if with_specialties:
-        related.append("specialties")
     profiles = (
         await TrainerProfile.filter(kind__in=list(kinds), user__is_active=True)
         .select_related("user")
-        .prefetch_related(*related)
+        .prefetch_related(
+            "provinces",
+            "specialties",
+            Prefetch(
+                "blocked_periods", BlockedPeriod.filter(first_day__lte=last_day, last_day__gte=first_day)
+            ),
+        )
     )
     return [profile for profile in profiles if profile.user.role is _role_for(profile.kind)]
+
+
+async def _load_staffers(kinds: Iterable[TrainerKind], *, first_day: date, last_day: date) -> list[Staffer]:
+    """As `_load_profiles`, as plain values and without specialties: the profiles with their user's
+    role and provinces in one query (a row per province), the blocked days in a second."""
+    rows = await TrainerProfile.filter(kind__in=list(kinds), user__is_active=True).values_list(
+        "id",
+        "user_id",
+        "kind",
+        "weekly_availability",
+        "max_sessions_per_month",
+        "user__role",
+        "provinces__id",
+    )
+    profiles: dict[int, tuple[int, TrainerKind, list[str], int]] = {}
+    provinces: defaultdict[int, set[int]] = defaultdict(set)
+    for profile_id, user_id, kind, availability, maximum, role, province_id in rows:
+        if role is not _role_for(kind):
+            continue
+        profiles[profile_id] = (user_id, kind, availability, maximum)
+        if province_id is not None:
+            provinces[profile_id].add(province_id)
+    blocked: defaultdict[int, list[tuple[date, date]]] = defaultdict(list)
+    if profiles:
+        periods = await BlockedPeriod.filter(
+            profile_id__in=list(profiles), first_day__lte=last_day, last_day__gte=first_day
+        ).values_list("profile_id", "first_day", "last_day")
+        for profile_id, first, last in periods:
+            blocked[profile_id].append((first, last))
+    return [
+        Staffer(
+            user_id=user_id,
+            kind=kind,
+            availability=frozenset(availability),
+            province_ids=frozenset(provinces[profile_id]),
+            blocked=tuple(blocked[profile_id]),
+            max_sessions_per_month=maximum,
+        )
+        for profile_id, (user_id, kind, availability, maximum) in profiles.items()
+    ]
 
 
 def _role_for(kind: TrainerKind) -> Role:
@@ -293,27 +335,26 @@ def _by_kind(profiles: Sequence[TrainerProfile]) -> dict[TrainerKind, list[Train
 
 
 async def _load_holding(
-    profiles: Sequence[TrainerProfile],
+    trainer_ids: Sequence[int],
     *,
     ranges: Sequence[tuple[datetime, datetime]],
     overlap: tuple[datetime, datetime],
     exclude_booking_id: int | None = None,
-) -> defaultdict[int, list[AssignmentRequest]]:
+) -> defaultdict[int, list[Held]]:
     """The pending and accepted requests of these trainers that start in one of the ranges or
     overlap the overlap window, per trainer, in one query."""
-    by_trainer: defaultdict[int, list[AssignmentRequest]] = defaultdict(list)
-    if not profiles:
+    by_trainer: defaultdict[int, list[Held]] = defaultdict(list)
+    if not trainer_ids:
         return by_trainer
     window = Q(starts_at__lt=overlap[1], ends_at__gt=overlap[0])
     for since, until in ranges:
         window |= Q(starts_at__gte=since, starts_at__lt=until)
-    query = AssignmentRequest.filter(
-        window, trainer_id__in=[profile.user_id for profile in profiles], status__in=HOLDING
-    )
+    query = AssignmentRequest.filter(window, trainer_id__in=list(trainer_ids), status__in=HOLDING)
     if exclude_booking_id is not None:
         query = query.exclude(booking_id=exclude_booking_id)
-    for request in await query:
-        by_trainer[request.trainer_id].append(request)  # type: ignore[attr-defined]
+    rows = await query.values_list("trainer_id", "starts_at", "ends_at", "status")
+    for trainer_id, starts_at, ends_at, status in rows:
+        by_trainer[trainer_id].append(Held(starts_at, ends_at, status))
     return by_trainer
 
 

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 from bookings.availability import month_bounds
-from bookings.fit import Busy, assess, is_free
+from bookings.fit import Busy, Slot, Staffer, assess, is_free
+from bookings.models import TrainerKind
 
 
 def test_busy_answers_like_scanning_every_request() -> None:
@@ -58,4 +59,12 @@ def test_is_free_says_what_the_full_assessment_says() -> None:
         ends_at = starts_at + timedelta(hours=2, minutes=30)
         province_id = rng.randrange(1, 5)
         fit = assess(profile, busy, province_id, starts_at, ends_at, buffer)  # type: ignore[arg-type]
-        assert is_free(profile, busy, province_id, starts_at, ends_at, buffer) is fit.fits  # type: ignore[arg-type]
+        staffer = Staffer(
+            user_id=1,
+            kind=TrainerKind.TRAINER,
+            availability=frozenset(profile.weekly_availability),
+            province_ids=frozenset(province.id for province in profile.provinces),
+            blocked=((blocked_day, blocked_day),),
+            max_sessions_per_month=profile.max_sessions_per_month,
+        )
+        assert is_free(staffer, busy, province_id, Slot.at(starts_at, ends_at), buffer) is fit.fits
