@@ -1,4 +1,5 @@
-"""Coordinators' pages: users, the audit log and the mail outbox."""
+"""Coordinators' pages: users (with their personal data's export and erasure), the audit log and the
+mail outbox."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from server import users
+from server import privacy, users
 from server.access import requires
+from server.downloads import download
 from server.errors import NotFound, ValidationFailed
 from server.forms import page_number, values_of
 from server.i18n import _
@@ -24,6 +26,10 @@ USER_NOTICES = {
     "rol": _("De rol is gewijzigd; de gebruiker moet opnieuw inloggen."),
     "tweede-stap": _(
         "De tweede stap is gewist; de gebruiker stelt die bij de volgende keer inloggen opnieuw in."
+    ),
+    "gewist": _(
+        "De persoonsgegevens zijn gewist. Het account is gedeactiveerd en heet nu "
+        "'Verwijderde gebruiker'; facturen en de geschiedenis van sessies blijven bewaard."
     ),
 }
 
@@ -119,6 +125,53 @@ async def reset_second_factor(request: Request) -> Response:
 
 
 @requires(Role.COORDINATOR)
+async def export_personal_data(request: Request) -> Response:
+    user, content = await privacy.export_person(
+        _user_id(request), request.app.state.personal_data, actor=request.state.user
+    )
+    return download(content, "application/json", f"persoonsgegevens-gebruiker-{user.id}.json")
+
+
+async def _erasure_page(
+    request: Request, *, errors: dict[str, str] | None = None, status_code: int = 200
+) -> Response:
+    register = request.app.state.personal_data
+    subject, reasons = await privacy.erasure_preview(_user_id(request), register, actor=request.state.user)
+    return render(
+        request,
+        "admin/erase.html",
+        {
+            "subject": subject,
+            "role_label": users.ROLE_LABELS[subject.role],
+            "reasons": reasons,
+            "rules": register.retention_rules(),
+            "errors": errors or {},
+        },
+        status_code=status_code,
+    )
+
+
+@requires(Role.COORDINATOR)
+async def erasure_form(request: Request) -> Response:
+    return await _erasure_page(request)
+
+
+@requires(Role.COORDINATOR)
+async def erase_personal_data(request: Request) -> Response:
+    form = await read_form(request)
+    if form.get("confirm") != "on":
+        errors = {"confirm": _("Bevestig dat u de gegevens van deze persoon wilt wissen.")}
+        return await _erasure_page(request, errors=errors, status_code=400)
+    try:
+        await privacy.erase_person(
+            _user_id(request), request.app.state.personal_data, actor=request.state.user
+        )
+    except privacy.ErasureRefused:
+        return await _erasure_page(request, status_code=409)
+    return RedirectResponse("/beheer/gebruikers?melding=gewist", status_code=303)
+
+
+@requires(Role.COORDINATOR)
 async def audit_log(request: Request) -> Response:
     page = page_number(request)
     action = request.query_params.get("actie", "").strip()
@@ -178,6 +231,9 @@ routes = [
     Route("/beheer/gebruikers/{user_id}/activeren", activate, methods=["POST"]),
     Route("/beheer/gebruikers/{user_id}/rol", change_role, methods=["POST"]),
     Route("/beheer/gebruikers/{user_id}/tweede-stap", reset_second_factor, methods=["POST"]),
+    Route("/beheer/gebruikers/{user_id}/gegevens", export_personal_data, methods=["GET"]),
+    Route("/beheer/gebruikers/{user_id}/wissen", erasure_form, methods=["GET"]),
+    Route("/beheer/gebruikers/{user_id}/wissen", erase_personal_data, methods=["POST"]),
     Route("/beheer/audit", audit_log, methods=["GET"]),
     Route("/beheer/mail", outbox, methods=["GET"]),
     Route("/beheer/mail/{message_id}/opnieuw", resend_mail, methods=["POST"]),

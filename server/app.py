@@ -17,16 +17,22 @@ from tortoise.exceptions import OperationalError, ValidationError
 from bookings import admin_routes as booking_admin_routes
 from bookings import assignment, reminders, staffing_routes, trainer_profile_routes, trainer_routes
 from bookings import calendar_routes as booking_calendar_routes
+from bookings import personal_data as booking_personal_data
 from bookings import routes as booking_routes
 from bookings.policy import BookingPolicy
 from feedback import collect, collect_routes, form_routes, handout_routes, result_routes, retention
+from feedback import personal_data as feedback_personal_data
 from feedback.policy import FeedbackPolicy
 from invoicing import payments as invoicing_payments
+from invoicing import personal_data as invoicing_personal_data
 from invoicing import routes as invoicing_routes
 from invoicing import service as invoicing_service
 from reporting import ministry_routes as reporting_ministry_routes
+from reporting import personal_data as reporting_personal_data
 from reporting import routes as reporting_routes
 from server import admin_routes, auth_routes, dev_routes, organisation_routes, pages
+from server import personal_data as server_personal_data
+from server import retention as server_retention
 from server.background import background_tasks
 from server.db import init_orm
 from server.errors import (
@@ -37,6 +43,7 @@ from server.errors import (
     handle_server_error,
 )
 from server.periodic import Job
+from server.privacy import Register
 from server.security import (
     BodyLimitMiddleware,
     ControlCharactersMiddleware,
@@ -75,6 +82,19 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
             await Tortoise.close_connections()
 
 
+def personal_data_register() -> Register:
+    """Every domain's models, classified by the personal data they hold (see server/privacy.py)."""
+    return Register(
+        (
+            *server_personal_data.ENTRIES,
+            *booking_personal_data.ENTRIES,
+            *feedback_personal_data.ENTRIES,
+            *invoicing_personal_data.ENTRIES,
+            *reporting_personal_data.ENTRIES,
+        )
+    )
+
+
 def periodic_jobs(settings: Settings) -> list[Job]:
     """The domains' periodic jobs, for the app's lifespan and for `weerbaar worker`."""
     policy = BookingPolicy.from_settings(settings)
@@ -99,7 +119,11 @@ def periodic_jobs(settings: Settings) -> list[Job]:
     async def send_payment_reminders() -> int:
         return await invoicing_payments.send_payment_reminders(settings.payment_reminder_days)
 
+    async def purge_expired() -> object:
+        return await server_retention.purge_expired()
+
     return [
+        purge_expired,
         send_booking_reminders,
         expire_trainer_requests,
         open_feedback_links,
@@ -150,6 +174,7 @@ def create_app(settings: Settings) -> Starlette:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.personal_data = personal_data_register()
     return app
 
 

@@ -226,6 +226,61 @@ def cmd_user_totp_code(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_with_orm(settings, work))
 
 
+def cmd_user_export(settings: Settings, args: argparse.Namespace) -> int:
+    from server.app import personal_data_register
+    from server.auth import normalise_email
+    from server.models import User
+    from server.privacy import export_person
+
+    async def work() -> int:
+        user = await User.get_or_none(email=normalise_email(args.email))
+        if user is None:
+            print(f"Geen gebruiker met e-mailadres {args.email}.", file=sys.stderr)
+            return 1
+        _, content = await export_person(user.id, personal_data_register(), actor=None)
+        await asyncio.to_thread(Path(args.out).write_bytes, content)
+        print(f"Persoonsgegevens van gebruiker #{user.id} geschreven naar {args.out}.")
+        return 0
+
+    return asyncio.run(_with_orm(settings, work))
+
+
+def cmd_user_erase(settings: Settings, args: argparse.Namespace) -> int:
+    from server.app import personal_data_register
+    from server.auth import normalise_email
+    from server.models import User
+    from server.privacy import erase_person
+
+    if not args.confirm:
+        print("Wissen kan niet ongedaan worden gemaakt; herhaal met --ja.", file=sys.stderr)
+        return 2
+
+    async def work() -> int:
+        user = await User.get_or_none(email=normalise_email(args.email))
+        if user is None:
+            print(f"Geen gebruiker met e-mailadres {args.email}.", file=sys.stderr)
+            return 1
+        changed = await erase_person(user.id, personal_data_register(), actor=None)
+        print(f"Persoonsgegevens van gebruiker #{user.id} gewist ({sum(changed.values())} rijen).")
+        return 0
+
+    return asyncio.run(_with_orm(settings, work))
+
+
+def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
+    from server.retention import purge_expired
+
+    async def work() -> int:
+        report = await purge_expired()
+        print(
+            f"Verwijderd: {report.login_links} inloglinks, {report.sessions} sessies, "
+            f"{report.rate_limit_hits} inlogpogingen; {report.mail_bodies} mailteksten gewist."
+        )
+        return 0
+
+    return asyncio.run(_with_orm(settings, work))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="weerbaar", description="Weerbaar: beheer en server.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -289,6 +344,17 @@ def build_parser() -> argparse.ArgumentParser:
     totp_code = user.add_parser("totp-code", help="huidige TOTP-code tonen (alleen ontwikkeling)")
     totp_code.add_argument("email")
     totp_code.set_defaults(handler=cmd_user_totp_code)
+    export = user.add_parser("export", help="alle persoonsgegevens van een gebruiker als JSON (inzage)")
+    export.add_argument("email")
+    export.add_argument("--out", required=True, help="het JSON-bestand om te schrijven")
+    export.set_defaults(handler=cmd_user_export)
+    erase = user.add_parser("erase", help="persoonsgegevens van een gebruiker wissen (facturen blijven)")
+    erase.add_argument("email")
+    erase.add_argument("--ja", dest="confirm", action="store_true", help="bevestigen: niet ongedaan te maken")
+    erase.set_defaults(handler=cmd_user_erase)
+    commands.add_parser(
+        "purge", help="verlopen inloglinks, sessies en pogingen verwijderen; oude mailteksten wissen"
+    ).set_defaults(handler=cmd_purge)
     return parser
 
 

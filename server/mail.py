@@ -77,8 +77,13 @@ class OutboxMessage(Model):
         indexes = (("status", "next_attempt_at"),)
 
     @property
+    def has_body(self) -> bool:
+        """False once the retention purge removed the text of a sent mail."""
+        return bool(self.body_text or self.body_html)
+
+    @property
     def can_resend(self) -> bool:
-        return self.status in (OutboxStatus.FAILED, OutboxStatus.SENT)
+        return self.status in (OutboxStatus.FAILED, OutboxStatus.SENT) and self.has_body
 
 
 class OutboxAttachment(Model):

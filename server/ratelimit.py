@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from tortoise import timezone
 
@@ -36,5 +36,6 @@ async def allow(key: str, limit: int, window: timedelta) -> bool:
     return True
 
 
-async def prune(older_than: timedelta = timedelta(days=1)) -> int:
-    return await RateLimitHit.filter(created_at__lt=timezone.now() - older_than).delete()
+async def prune(older_than: timedelta = timedelta(days=1), *, now: datetime | None = None) -> int:
+    """Delete hits older than every window (the longest is 15 minutes); the retention purge calls it."""
+    return await RateLimitHit.filter(created_at__lt=(now or timezone.now()) - older_than).delete()

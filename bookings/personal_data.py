@@ -1,0 +1,227 @@
+"""The personal data of bookings and staffing: contact persons, trainers' profiles, their answers."""
+
+from __future__ import annotations
+
+from tortoise import timezone
+from tortoise.expressions import Q
+
+from bookings.models import (
+    Booking,
+    BookingReminder,
+    CalendarFeed,
+    FreeSessionException,
+    Offering,
+    OfferingRole,
+    PreferredSlot,
+    TourInvitation,
+)
+from bookings.staffing_models import (
+    HOLDING,
+    AssignmentRequest,
+    BlockedPeriod,
+    OfferingSpecialty,
+    Specialty,
+    TrainerProfile,
+)
+from server.i18n import _
+from server.models import AuditEntry, Organisation, User
+from server.privacy import Entry, NoPersonalData, PersonalData, Rows, keep_link
+
+#: The audit actions whose summary is the trainer's reason (bookings.assignment._answer).
+ANSWER_ACTIONS = ("trainer_accepted", "trainer_declined")
+#: What a contact person's name becomes when that person's data is erased.
+ERASED_CONTACT = _("(gewist)")
+
+
+def _is_contact(user: User) -> Q:
+    return Q(contact_name__iexact=user.name.strip())
+
+
+async def _bookings(user: User) -> Rows:
+    return await Booking.filter(
+        Q(requested_by_id=user.id)
+        | Q(cancelled_by_id=user.id)
+        | _is_contact(user)
+        | Q(invoice_email__iexact=user.email)
+    ).values(
+        "reference",
+        "organisation__name",
+        "offering__name",
+        "status",
+        "created_at",
+        "starts_at",
+        "requested_by_id",
+        "cancelled_by_id",
+        "contact_name",
+        "contact_phone",
+        "invoice_email",
+    )
+
+
+async def _erase_from_bookings(user: User) -> int:
+    """The person as contact (name and phone) and as invoice address; who requested or cancelled
+    a booking stays linked to the anonymised account."""
+    contacts = await Booking.filter(_is_contact(user)).update(contact_name=ERASED_CONTACT, contact_phone="")
+    addresses = await Booking.filter(invoice_email__iexact=user.email).update(invoice_email="")
+    return contacts + addresses
+
+
+async def _invitations(user: User) -> Rows:
+    return await TourInvitation.filter(invited_by_id=user.id).values("organisation__name", "invited_at")
+
+
+async def _exceptions(user: User) -> Rows:
+    return await FreeSessionException.filter(granted_by_id=user.id).values(
+        "organisation__name", "term_start", "granted_at", "reason"
+    )
+
+
+async def _calendar_feed(user: User) -> Rows:
+    return await CalendarFeed.filter(user_id=user.id).values("created_at")
+
+
+async def _delete_calendar_feed(user: User) -> int:
+    return await CalendarFeed.filter(user_id=user.id).delete()
+
+
+async def _profile(user: User) -> Rows:
+    rows = await TrainerProfile.filter(user_id=user.id).values(
+        "id", "kind", "home_town", "weekly_availability", "max_sessions_per_month", "day_rate_cents"
+    )
+    for row in rows:
+        profile_id = row.pop("id")
+        row["specialties"] = await Specialty.filter(trainers__id=profile_id).values_list("name", flat=True)
+        row["provinces"] = await Organisation.filter(trainers__id=profile_id).values_list("name", flat=True)
+    return rows
+
+
+async def _anonymise_profile(user: User) -> int:
+    """Where the trainer lives and when they can work; the kind and day rate stay for the costs of
+    sessions already held."""
+    return await TrainerProfile.filter(user_id=user.id).update(home_town="", weekly_availability=[])
+
+
+async def _blocked_periods(user: User) -> Rows:
+    return await BlockedPeriod.filter(profile__user_id=user.id).values("first_day", "last_day", "note")
+
+
+async def _delete_blocked_periods(user: User) -> int:
+    ids = await BlockedPeriod.filter(profile__user_id=user.id).values_list("id", flat=True)
+    return await BlockedPeriod.filter(id__in=list(ids)).delete()
+
+
+async def _requests(user: User) -> Rows:
+    return await AssignmentRequest.filter(Q(trainer_id=user.id) | Q(asked_by_id=user.id)).values(
+        "booking__reference",
+        "booking__organisation__name",
+        "trainer_id",
+        "asked_by_id",
+        "kind",
+        "status",
+        "starts_at",
+        "ends_at",
+        "asked_at",
+        "answered_at",
+        "reason",
+    )
+
+
+async def _erase_request_reasons(user: User) -> int:
+    """A trainer's own words with an answer, also where the audit log quoted them; the requests stay
+    for the sessions' history and hours."""
+    answered = AssignmentRequest.filter(trainer_id=user.id).exclude(reason="")
+    reasons = list(await answered.values_list("reason", flat=True))
+    if not reasons:
+        return 0
+    await AuditEntry.filter(actor_id=user.id, action__in=ANSWER_ACTIONS, summary__in=reasons).update(
+        summary=""
+    )
+    return await answered.update(reason="")
+
+
+async def _upcoming_sessions(user: User) -> list[str]:
+    count = await AssignmentRequest.filter(
+        trainer_id=user.id, status__in=HOLDING, starts_at__gt=timezone.now()
+    ).count()
+    if not count:
+        return []
+    return [
+        _(
+            "Deze trainer is nog gevraagd of ingeroosterd voor {count} komende sessie(s). Trek die "
+            "verzoeken eerst in of laat de trainer ze afwijzen."
+        ).format(count=count)
+    ]
+
+
+ENTRIES: list[Entry] = [
+    NoPersonalData(Offering, _("Het aanbod van het team."), reviewed=("name",)),
+    NoPersonalData(OfferingRole, _("Welke trainers een onderdeel van het aanbod vraagt.")),
+    NoPersonalData(PreferredSlot, _("Voorkeursdata van een aanvraag.")),
+    NoPersonalData(BookingReminder, _("Welke herinneringen voor een boeking verstuurd zijn.")),
+    NoPersonalData(Specialty, _("Namen van specialismen."), reviewed=("name",)),
+    NoPersonalData(OfferingSpecialty, _("Welke specialismen een onderdeel vraagt.")),
+    PersonalData(
+        Booking,
+        "boekingen",
+        ("requested_by", "cancelled_by", "contact_name", "contact_phone", "invoice_email"),
+        _bookings,
+        _erase_from_bookings,
+        _(
+            "Zolang de boeking in de administratie nodig is. Bij wissen van een contactpersoon worden "
+            "diens naam en telefoonnummer uit de boekingen verwijderd."
+        ),
+        reviewed=("location_address",),
+    ),
+    PersonalData(
+        TourInvitation,
+        "uitnodigingen",
+        ("invited_by",),
+        _invitations,
+        keep_link,
+        _("Bewaard voor de voortgang van de tour; de afzender wordt bij wissen anoniem."),
+    ),
+    PersonalData(
+        FreeSessionException,
+        "uitzonderingen",
+        ("granted_by",),
+        _exceptions,
+        keep_link,
+        _("Bewaard voor de regels over gratis sessies; wie toestemming gaf wordt bij wissen anoniem."),
+    ),
+    PersonalData(
+        CalendarFeed,
+        "agendakoppeling",
+        ("user", "token"),
+        _calendar_feed,
+        _delete_calendar_feed,
+        _("Tot de koppeling wordt ingetrokken of het account gewist."),
+    ),
+    PersonalData(
+        TrainerProfile,
+        "trainersprofiel",
+        ("user", "home_town", "weekly_availability"),
+        _profile,
+        _anonymise_profile,
+        _("Zolang iemand als trainer werkt; bij wissen gaan woonplaats en beschikbaarheid eruit."),
+    ),
+    PersonalData(
+        BlockedPeriod,
+        "afwezigheid",
+        ("first_day", "last_day", "note"),
+        _blocked_periods,
+        _delete_blocked_periods,
+        _("Tot het account gewist wordt."),
+    ),
+    PersonalData(
+        AssignmentRequest,
+        "trainersverzoeken",
+        ("trainer", "asked_by", "reason"),
+        _requests,
+        _erase_request_reasons,
+        _(
+            "Bewaard voor de geschiedenis van de sessies en de trainersuren; bij wissen gaat de "
+            "toelichting van de trainer eruit."
+        ),
+        blockers=_upcoming_sessions,
+    ),
+]

@@ -1,0 +1,55 @@
+"""The personal data of feedback: participants stay anonymous; an address left for contact is theirs."""
+
+from __future__ import annotations
+
+from feedback.models import (
+    Answer,
+    ContactRequest,
+    FeedbackForm,
+    OfferingForm,
+    Question,
+    Response,
+    SessionFeedback,
+)
+from server.i18n import _
+from server.models import User
+from server.privacy import AnonymousText, Entry, NoPersonalData, PersonalData, Rows
+
+
+async def _contact_requests(user: User) -> Rows:
+    return await ContactRequest.filter(email__iexact=user.email).values(
+        "session__booking__reference", "email", "created_at", "done_at"
+    )
+
+
+async def _delete_contact_requests(user: User) -> int:
+    return await ContactRequest.filter(email__iexact=user.email).delete()
+
+
+ENTRIES: list[Entry] = [
+    NoPersonalData(FeedbackForm, _("Feedbackformulieren van het team."), reviewed=("name",)),
+    NoPersonalData(Question, _("Vragen van een formulier.")),
+    NoPersonalData(OfferingForm, _("Welk formulier bij welk aanbod hoort.")),
+    NoPersonalData(SessionFeedback, _("De feedbacklink van een sessie.")),
+    NoPersonalData(
+        Response,
+        _("Een anonieme inzending: alleen de hash van een willekeurig cookie, geen naam of IP-adres."),
+    ),
+    AnonymousText(
+        Answer,
+        "open antwoorden",
+        ("text",),
+        _("Open antwoorden: 24 maanden na de sessie verwijderd (WEERBAAR_FEEDBACK_TEXT_RETENTION_MONTHS)."),
+    ),
+    PersonalData(
+        ContactRequest,
+        "contactverzoeken",
+        ("email",),
+        _contact_requests,
+        _delete_contact_requests,
+        _(
+            "Verwijderd zodra het contact heeft plaatsgevonden, uiterlijk na 12 maanden "
+            "(WEERBAAR_FEEDBACK_CONTACT_RETENTION_MONTHS)."
+        ),
+    ),
+]

@@ -1,0 +1,34 @@
+"""The personal data of invoicing: who issued an invoice. Invoices themselves stay seven years."""
+
+from __future__ import annotations
+
+from invoicing.models import Invoice, InvoiceCounter, InvoiceLine, SellerSettings
+from server.i18n import _
+from server.models import User
+from server.privacy import Entry, NoPersonalData, PersonalData, Rows, keep_link
+
+
+async def _issued_invoices(user: User) -> Rows:
+    return await Invoice.filter(issued_by_id=user.id).values("number", "kind", "issue_date", "issued_at")
+
+
+ENTRIES: list[Entry] = [
+    NoPersonalData(
+        SellerSettings,
+        _("De gegevens van het team als verkoper."),
+        reviewed=("legal_name", "street", "postcode", "city", "invoice_email"),
+    ),
+    NoPersonalData(InvoiceCounter, _("De teller van de factuurnummers.")),
+    NoPersonalData(InvoiceLine, _("Regels van een factuur; bewaard met de factuur.")),
+    PersonalData(
+        Invoice,
+        "facturen",
+        ("issued_by",),
+        _issued_invoices,
+        keep_link,
+        _(
+            "Zeven jaar (fiscale bewaarplicht); een factuur verandert na uitreiken niet, ook niet bij "
+            "wissen. Wie de factuur uitreikte wordt bij wissen anoniem."
+        ),
+    ),
+]

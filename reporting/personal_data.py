@@ -1,0 +1,24 @@
+"""The personal data of reporting: only who last set the tour's target."""
+
+from __future__ import annotations
+
+from reporting.models import TourTarget
+from server.i18n import _
+from server.models import User
+from server.privacy import Entry, PersonalData, Rows, keep_link
+
+
+async def _targets(user: User) -> Rows:
+    return await TourTarget.filter(updated_by_id=user.id).values("stage", "percent", "deadline", "updated_at")
+
+
+ENTRIES: list[Entry] = [
+    PersonalData(
+        TourTarget,
+        "tourdoelen",
+        ("updated_by",),
+        _targets,
+        keep_link,
+        _("Zolang het doel geldt; wie het instelde wordt bij wissen anoniem."),
+    ),
+]

@@ -1,0 +1,209 @@
+"""The personal data of the core models: accounts, their logins, the audit log and the mail outbox."""
+
+from __future__ import annotations
+
+from tortoise.expressions import Q
+
+from server.auth import rate_limit_keys_of
+from server.i18n import _
+from server.mail import OutboxAttachment, OutboxMessage
+from server.models import AuditEntry, LoginToken, Organisation, RateLimitHit, RecoveryCode, User, UserSession
+from server.privacy import ERASED_NAME, Entry, NoPersonalData, PersonalData, Rows, erased_email
+
+
+async def _account(user: User) -> Rows:
+    return await User.filter(id=user.id).values(
+        "name",
+        "email",
+        "role",
+        "organisation__cbs_code",
+        "organisation__name",
+        "is_active",
+        "created_at",
+        "last_login_at",
+        "totp_confirmed_at",
+    )
+
+
+async def _anonymise_account(user: User) -> int:
+    return await User.filter(id=user.id).update(
+        name=ERASED_NAME,
+        email=erased_email(user.id),
+        is_active=False,
+        totp_secret=None,
+        totp_confirmed_at=None,
+        totp_last_step=None,
+        last_login_at=None,
+    )
+
+
+async def _login_links(user: User) -> Rows:
+    return await LoginToken.filter(user=user).values("created_at", "expires_at", "used_at", "next_path")
+
+
+async def _delete_login_links(user: User) -> int:
+    return await LoginToken.filter(user=user).delete()
+
+
+async def _sessions(user: User) -> Rows:
+    return await UserSession.filter(user=user).values(
+        "created_at", "last_seen_at", "expires_at", "second_factor_at"
+    )
+
+
+async def _delete_sessions(user: User) -> int:
+    return await UserSession.filter(user=user).delete()
+
+
+async def _recovery_codes(user: User) -> Rows:
+    return await RecoveryCode.filter(user=user).values("used_at")
+
+
+async def _delete_recovery_codes(user: User) -> int:
+    return await RecoveryCode.filter(user=user).delete()
+
+
+def _names(user: User) -> list[str]:
+    """What identifies the user in a summary: the address, and the name when it is a full name (a
+    single word could be part of other words)."""
+    return [user.email, user.name] if " " in user.name.strip() else [user.email]
+
+
+def _about(user: User) -> Q:
+    """Audit entries by the user, about their account, or naming them."""
+    found = Q(actor_id=user.id) | Q(object_type="User", object_id=str(user.id))
+    for name in _names(user):
+        found |= Q(summary__contains=name)
+    return found
+
+
+async def _audit_entries(user: User) -> Rows:
+    return await AuditEntry.filter(_about(user)).values(
+        "created_at", "actor_label", "action", "object_type", "object_id", "summary"
+    )
+
+
+async def _anonymise_audit_entries(user: User) -> int:
+    label = f"{ERASED_NAME} #{user.id}"
+    changed = 0
+    for entry in await AuditEntry.filter(_about(user)):
+        summary = entry.summary.replace(user.email, erased_email(user.id))
+        if user.name in _names(user):
+            summary = summary.replace(user.name, label)
+        actor_label = label if entry.actor_id == user.id else entry.actor_label  # type: ignore[attr-defined]
+        if (summary, actor_label) != (entry.summary, entry.actor_label):
+            changed += await AuditEntry.filter(id=entry.id).update(summary=summary, actor_label=actor_label)
+    return changed
+
+
+async def _rate_limit_hits(user: User) -> Rows:
+    return await RateLimitHit.filter(key__in=rate_limit_keys_of(user)).values("key", "created_at")
+
+
+async def _delete_rate_limit_hits(user: User) -> int:
+    return await RateLimitHit.filter(key__in=rate_limit_keys_of(user)).delete()
+
+
+async def _mails(user: User) -> Rows:
+    return await OutboxMessage.filter(to_address__iexact=user.email).values(
+        "created_at", "sent_at", "status", "to_address", "subject", "body_text"
+    )
+
+
+async def _delete_mails(user: User) -> int:
+    """Sent and unsent: nothing more goes to an erased person."""
+    return await OutboxMessage.filter(to_address__iexact=user.email).delete()
+
+
+async def _attachments(user: User) -> Rows:
+    return await OutboxAttachment.filter(message__to_address__iexact=user.email).values(
+        "message__subject", "filename", "content_type"
+    )
+
+
+async def _delete_attachments(user: User) -> int:
+    ids = await OutboxMessage.filter(to_address__iexact=user.email).values_list("id", flat=True)
+    return await OutboxAttachment.filter(message_id__in=list(ids)).delete()
+
+
+ENTRIES: list[Entry] = [
+    NoPersonalData(
+        Organisation,
+        _("Gemeenten en provincies; het factuuradres is dat van de organisatie."),
+        reviewed=("name", "invoice_street", "invoice_postcode", "invoice_city", "invoice_email"),
+    ),
+    PersonalData(
+        User,
+        "account",
+        ("name", "email", "totp_secret", "totp_confirmed_at", "totp_last_step", "last_login_at"),
+        _account,
+        _anonymise_account,
+        _(
+            "Zolang iemand een rol heeft bij het team of zijn organisatie. Bij wissen worden naam en "
+            "e-mailadres vervangen en het account gedeactiveerd; de rol blijft voor de geschiedenis."
+        ),
+    ),
+    PersonalData(
+        LoginToken,
+        "inloglinks",
+        ("user", "next_path"),
+        _login_links,
+        _delete_login_links,
+        _("Tot de link verloopt (15 minuten, een uitnodiging 7 dagen); daarna verwijderd."),
+    ),
+    PersonalData(
+        UserSession,
+        "sessies",
+        ("user",),
+        _sessions,
+        _delete_sessions,
+        _("Tot de sessie afloopt (na 30 minuten zonder activiteit, uiterlijk na 12 uur); daarna verwijderd."),
+    ),
+    PersonalData(
+        RecoveryCode,
+        "herstelcodes",
+        ("user",),
+        _recovery_codes,
+        _delete_recovery_codes,
+        _("Zolang de tweede stap is ingesteld."),
+    ),
+    PersonalData(
+        AuditEntry,
+        "auditlog",
+        ("actor", "actor_label", "summary"),
+        _audit_entries,
+        _anonymise_audit_entries,
+        _(
+            "Bewaard als verantwoording van wie wat deed. Bij wissen worden naam en e-mailadres in het "
+            "log vervangen."
+        ),
+    ),
+    PersonalData(
+        RateLimitHit,
+        "inlogpogingen",
+        ("key",),
+        _rate_limit_hits,
+        _delete_rate_limit_hits,
+        _("Een dag; daarna verwijderd."),
+    ),
+    PersonalData(
+        OutboxAttachment,
+        "e-mailbijlagen",
+        ("content",),
+        _attachments,
+        _delete_attachments,
+        _("Verwijderd 30 dagen na verzending van de e-mail."),
+        reviewed=("filename",),
+    ),
+    PersonalData(
+        OutboxMessage,
+        "e-mails",
+        ("to_address", "subject", "body_text", "body_html"),
+        _mails,
+        _delete_mails,
+        _(
+            "De tekst van een verzonden e-mail 30 dagen na verzending; adres, onderwerp en status "
+            "blijven als verzendbewijs."
+        ),
+    ),
+]

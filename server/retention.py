@@ -1,0 +1,63 @@
+"""The scheduled purge of what has expired: login links, sessions, rate-limit hits, and the text of
+mail sent more than `MAIL_BODY_RETENTION` ago (address, subject and status stay as proof of sending).
+
+Runs as a periodic job in every process that runs jobs; each step is idempotent, so processes
+running it at the same time do no harm.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tortoise import timezone
+from tortoise.expressions import Q
+
+from server import ratelimit
+from server.mail import OutboxAttachment, OutboxMessage, OutboxStatus
+from server.models import LoginToken, UserSession
+from server.sessions import IDLE_TIMEOUT
+
+MAIL_BODY_RETENTION = timedelta(days=30)
+BATCH = 500
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    login_links: int
+    sessions: int
+    rate_limit_hits: int
+    mail_bodies: int
+
+    @property
+    def removed_anything(self) -> bool:
+        return any((self.login_links, self.sessions, self.rate_limit_hits, self.mail_bodies))
+
+
+async def _clear_old_mail_bodies(cutoff: datetime) -> int:
+    old = OutboxMessage.filter(status=OutboxStatus.SENT, sent_at__lt=cutoff).exclude(
+        body_text="", body_html=""
+    )
+    cleared = 0
+    while ids := list(await old.limit(BATCH).values_list("id", flat=True)):
+        await OutboxAttachment.filter(message_id__in=ids).delete()
+        cleared += await OutboxMessage.filter(id__in=ids).update(body_text="", body_html="")
+    return cleared
+
+
+async def purge_expired(now: datetime | None = None) -> PurgeReport:
+    """Delete expired login links and sessions and old rate-limit hits; clear old mail bodies."""
+    now = now or timezone.now()
+    report = PurgeReport(
+        login_links=await LoginToken.filter(expires_at__lt=now).delete(),
+        sessions=await UserSession.filter(
+            Q(expires_at__lt=now) | Q(last_seen_at__lt=now - IDLE_TIMEOUT)
+        ).delete(),
+        rate_limit_hits=await ratelimit.prune(now=now),
+        mail_bodies=await _clear_old_mail_bodies(now - MAIL_BODY_RETENTION),
+    )
+    if report.removed_anything:
+        logger.info("Opgeschoond: %s", report)
+    return report
