@@ -16,8 +16,11 @@ from server.security import read_form
 from server.templating import render
 
 
-async def _provinces() -> list[Organisation]:
-    return await Organisation.filter(kind=OrganisationKind.PROVINCE).order_by("name")
+async def _provinces() -> list[dict[str, str]]:
+    """The provinces for the board's filter, as plain values (cbs_code, name)."""
+    return (
+        await Organisation.filter(kind=OrganisationKind.PROVINCE).order_by("name").values("cbs_code", "name")
+    )
 
 
 @requires(Role.COORDINATOR)

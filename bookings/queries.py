@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from tortoise.expressions import Case, Q, When
+from tortoise.expressions import Case, Q, Subquery, When
 
 from bookings.models import Booking, BookingStatus, Stage
 from server.errors import NotFound
@@ -117,7 +117,9 @@ class BoardFilters:
 async def board(filters: BoardFilters, page: int) -> tuple[list[dict[str, Any]], bool]:
     """Bookings for the coordinators, what needs action first; and whether there is a next page.
 
-    Each row holds the booking's reference, status, starts_at and created_at and the BOARD_COLUMNS."""
+    Each row holds the booking's reference, status, starts_at and created_at and the BOARD_COLUMNS.
+    The page's bookings are chosen first (sorted and limited without the joins the rows show, only
+    those a filter needs); only those are then joined to their organisation, province and offering."""
     query = Booking.all().annotate(action_order=ACTION_ORDER)
     if filters.status:
         query = query.filter(status=filters.status)
@@ -137,10 +139,12 @@ async def board(filters: BoardFilters, page: int) -> tuple[list[dict[str, Any]],
     if filters.date_to:
         end = datetime.combine(filters.date_to + timedelta(days=1), time.min, tzinfo=AMSTERDAM)
         query = query.filter(starts_at__lt=end)
+    order = ("action_order", "starts_at", "created_at", "id")
+    chosen = query.order_by(*order).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1).values("id")
     rows = (
-        await query.order_by("action_order", "starts_at", "created_at")
-        .offset((page - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE + 1)
+        await Booking.filter(id__in=Subquery(chosen))
+        .annotate(action_order=ACTION_ORDER)
+        .order_by(*order)
         .values("reference", "status", "starts_at", "created_at", **BOARD_COLUMNS)
     )
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
