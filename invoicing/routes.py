@@ -13,7 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from tortoise import timezone
 
-from invoicing import batch, costs, drafts, exports, payments, queries, service
+from invoicing import batch, costs, documents, drafts, exports, payments, queries, service
 from invoicing.models import InvoiceStatus, SellerSettings
 from server.access import requires
 from server.downloads import download
@@ -60,7 +60,9 @@ async def invoice_list(request: Request) -> Response:
             "filters": filters,
             "page": page,
             "statuses": queries.FILTER_STATUSES,
-            "provinces": await Organisation.filter(kind=OrganisationKind.PROVINCE).order_by("name"),
+            "provinces": await Organisation.filter(kind=OrganisationKind.PROVINCE)
+            .order_by("name")
+            .values("cbs_code", "name"),
             "notice": NOTICES.get(request.query_params.get("melding", "")),
             "may_edit": request.state.user.role is Role.FINANCE,
             "issuing": batch.current_batch(),
@@ -118,6 +120,7 @@ async def _download(request: Request, kind: str) -> Response:
     invoice = await queries.invoice_for(request.state.user, _invoice_id(request), with_documents=True)
     if invoice.status is InvoiceStatus.DRAFT:
         raise NotFound(_("Een concept heeft nog geen documenten."))
+    invoice = await documents.with_documents(invoice)
     content, media_type = (
         (invoice.pdf, "application/pdf") if kind == "pdf" else (invoice.ubl, "application/xml")
     )
