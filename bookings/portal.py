@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from tortoise.expressions import Q
+
 from bookings.models import Booking
 from bookings.staffing_models import HOLDING, AssignmentRequest, RequestStatus
 from server.errors import NotFound
@@ -31,21 +33,24 @@ class Portal:
 
 
 async def portal_for(trainer: User, now: datetime) -> Portal:
-    pending = (
-        await AssignmentRequest.filter(trainer=trainer, status=RequestStatus.PENDING, expires_at__gt=now)
-        .order_by("starts_at")
-        .values(*PORTAL_FIELDS, **PORTAL_RELATED)
-    )
-    accepted = AssignmentRequest.filter(trainer=trainer, status=RequestStatus.ACCEPTED)
-    upcoming = (
-        await accepted.filter(ends_at__gte=now).order_by("starts_at").values(*PORTAL_FIELDS, **PORTAL_RELATED)
+    """The open requests and the upcoming sessions, soonest first, in one query; the last 20 past sessions."""
+    current = (
+        await AssignmentRequest.filter(
+            Q(status=RequestStatus.PENDING, expires_at__gt=now)
+            | Q(status=RequestStatus.ACCEPTED, ends_at__gte=now),
+            trainer=trainer,
+        )
+        .order_by("starts_at", "id")
+        .values("status", *PORTAL_FIELDS, **PORTAL_RELATED)
     )
     past = (
-        await accepted.filter(ends_at__lt=now)
+        await AssignmentRequest.filter(trainer=trainer, status=RequestStatus.ACCEPTED, ends_at__lt=now)
         .order_by("-starts_at")
         .limit(20)
         .values(*PORTAL_FIELDS, **PORTAL_RELATED)
     )
+    pending = [row for row in current if row["status"] is RequestStatus.PENDING]
+    upcoming = [row for row in current if row["status"] is RequestStatus.ACCEPTED]
     return Portal(pending, upcoming, past)
 
 
