@@ -214,7 +214,11 @@ async def submit_booking(request: Request) -> Response:
         )
     try:
         booking = await service.create_booking(
-            organisation, draft, actor=request.state.user, settings=request.app.state.settings
+            organisation,
+            draft,
+            actor=request.state.user,
+            settings=request.app.state.settings,
+            offering=offering,
         )
     except ValidationFailed as error:
         return await _booking_form(

@@ -116,13 +116,18 @@ async def create_booking(
     actor: User,
     settings: Settings,
     now: datetime | None = None,
+    offering: Offering | None = None,
 ) -> Booking:
     """A clerk (or a coordinator on their behalf) books an offering; raises ValidationFailed,
-    BookingRuleBroken, NotFound, Forbidden."""
+    BookingRuleBroken, NotFound, Forbidden.
+
+    `offering` is the draft's offering when the caller has just read it (active): then it is not
+    read again."""
     require_own_organisation(actor, organisation)
     policy = BookingPolicy.from_settings(settings)
     now = now or timezone.now()
-    offering = await Offering.get_or_none(id=draft.offering_id, is_active=True)
+    if offering is None or offering.id != draft.offering_id or not offering.is_active:
+        offering = await Offering.get_or_none(id=draft.offering_id, is_active=True)
     if offering is None:
         raise ValidationFailed({"offering": _("Kies wat u wilt boeken.")})
     _check_draft(draft, offering, policy, now)

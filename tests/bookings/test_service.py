@@ -107,6 +107,23 @@ async def test_a_clerk_books_only_for_their_own_organisation(clerk: User, settin
     assert await Booking.all().count() == 0
 
 
+async def test_an_offering_handed_in_is_used_only_when_it_is_the_drafts_and_active(
+    clerk: User, settings: Settings
+) -> None:
+    organisation = await Organisation.get(id=clerk.organisation_id)
+    wanted, other = await make_offering(name="Gewenst"), await make_offering(name="Ander")
+    booking = await service.create_booking(
+        organisation, draft(wanted.id), actor=clerk, settings=settings, now=NOW, offering=other
+    )
+    assert booking.offering_id == wanted.id  # type: ignore[attr-defined]
+    wanted.is_active = False
+    await wanted.save()
+    with pytest.raises(ValidationFailed):
+        await service.create_booking(
+            organisation, draft(wanted.id), actor=clerk, settings=settings, now=NOW, offering=wanted
+        )
+
+
 @pytest.mark.parametrize(
     ("stage", "too_soon", "soon_enough"), [(Stage.INTAKE, 6, 8), (Stage.FOLLOW_UP, 20, 22)]
 )
