@@ -6,9 +6,13 @@ a lock) use.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
-from bookings.staffing_models import HOLDING, AssignmentRequest, BlockedPeriod
+from tortoise.expressions import Q
+
+from bookings.staffing_models import HOLDING, AssignmentRequest, BlockedPeriod, RequestStatus
 from server.templating import AMSTERDAM
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -34,34 +38,49 @@ def month_bounds(starts_at: datetime) -> tuple[datetime, datetime]:
     return first, following
 
 
-async def conflicting_requests(
+class Held(NamedTuple):
+    """A trainer's pending or accepted request, as far as these rules need it (read as plain values:
+    building a model per request took most of the booking form's time)."""
+
+    starts_at: datetime
+    ends_at: datetime
+    status: RequestStatus
+
+
+@dataclass(frozen=True)
+class TrainerLoad:
+    """A trainer's pending and accepted requests around one session (other bookings' only)."""
+
+    #: Those within the travel buffer of the session.
+    conflicts: list[Held]
+    #: How many start in the session's calendar month (Amsterdam).
+    in_month: int
+
+
+async def trainer_load(
     trainer_id: int,
     starts_at: datetime,
     ends_at: datetime,
     buffer: timedelta,
     *,
     exclude_booking_id: int | None,
-) -> list[AssignmentRequest]:
-    """The trainer's pending or accepted requests that overlap [start - buffer, end + buffer]."""
+) -> TrainerLoad:
+    """The requests that overlap [start - buffer, end + buffer], and the count of those starting in
+    the month: one query for both."""
+    first, following = month_bounds(starts_at)
+    earliest, latest = starts_at - buffer, ends_at + buffer
     query = AssignmentRequest.filter(
+        Q(starts_at__lt=latest, ends_at__gt=earliest) | Q(starts_at__gte=first, starts_at__lt=following),
         trainer_id=trainer_id,
         status__in=HOLDING,
-        starts_at__lt=ends_at + buffer,
-        ends_at__gt=starts_at - buffer,
     )
     if exclude_booking_id is not None:
         query = query.exclude(booking_id=exclude_booking_id)
-    return await query
-
-
-async def sessions_in_month(trainer_id: int, starts_at: datetime, *, exclude_booking_id: int | None) -> int:
-    first, following = month_bounds(starts_at)
-    query = AssignmentRequest.filter(
-        trainer_id=trainer_id, status__in=HOLDING, starts_at__gte=first, starts_at__lt=following
+    rows = [Held(*row) for row in await query.values_list("starts_at", "ends_at", "status")]
+    return TrainerLoad(
+        conflicts=[row for row in rows if row.starts_at < latest and row.ends_at > earliest],
+        in_month=sum(first <= row.starts_at < following for row in rows),
     )
-    if exclude_booking_id is not None:
-        query = query.exclude(booking_id=exclude_booking_id)
-    return await query.count()
 
 
 def is_blocked(periods: list[BlockedPeriod], day: date) -> bool:

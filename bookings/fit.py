@@ -10,9 +10,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import NamedTuple
 
-from bookings.availability import availability_key, is_blocked
+from bookings.availability import Held, availability_key, is_blocked
 from bookings.models import TrainerKind
 from bookings.staffing_models import RequestStatus, TrainerProfile
 from server.i18n import _
@@ -73,15 +72,6 @@ class Fit:
             and not self.has_overlap
             and not self.is_full
         )
-
-
-class Held(NamedTuple):
-    """A trainer's pending or accepted request, as far as these rules need it (read as plain values:
-    building a model per request took most of the booking form's time)."""
-
-    starts_at: datetime
-    ends_at: datetime
-    status: RequestStatus
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from bookings.availability import conflicting_requests, sessions_in_month
+from bookings.availability import trainer_load
 from bookings.models import Booking
 from bookings.policy import BookingPolicy
 from bookings.staffing_models import HOLDING, AssignmentRequest, RequestStatus, TrainerProfile
@@ -50,9 +50,10 @@ async def check_free(
 ) -> None:
     """Refuse (TrainerBusy) when the trainer has another session within the travel buffer, or is full
     for that month. Call after lock_trainer, in the same transaction."""
-    conflicts = await conflicting_requests(
+    load = await trainer_load(
         trainer.id, starts_at, ends_at, policy.travel_buffer, exclude_booking_id=booking_id
     )
+    conflicts = load.conflicts
     if only_accepted:
         conflicts = [c for c in conflicts if c.status is RequestStatus.ACCEPTED]
     if conflicts:
@@ -64,10 +65,7 @@ async def check_free(
             )
             % {"name": trainer.name, "when": format_local_datetime(conflicts[0].starts_at), "hours": hours}
         )
-    if (
-        await sessions_in_month(trainer.id, starts_at, exclude_booking_id=booking_id)
-        >= profile.max_sessions_per_month
-    ):
+    if load.in_month >= profile.max_sessions_per_month:
         raise TrainerBusy(
             _("%(name)s zit die maand al aan het maximum van %(max)s sessies.")
             % {"name": trainer.name, "max": profile.max_sessions_per_month}

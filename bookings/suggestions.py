@@ -16,8 +16,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from tortoise.expressions import Q
 from tortoise.query_utils import Prefetch
 
-from bookings.availability import month_bounds
-from bookings.fit import RECENT_WINDOW, Busy, Held, Reasons, Slot, Staffer, assess, is_free, recent_sessions
+from bookings.availability import Held, month_bounds
+from bookings.fit import RECENT_WINDOW, Busy, Reasons, Slot, Staffer, assess, is_free, recent_sessions
 from bookings.models import Booking, Offering, OfferingRole, TrainerKind
 from bookings.policy import BookingPolicy
 from bookings.staffing_models import (

@@ -27,7 +27,7 @@ BOOKING_STATEMENTS = 10
 FEEDBACK_STATEMENTS = 6
 #: PostgreSQL: concurrent submissions wait for each other on the rate limit's advisory lock.
 RATE_LIMIT_LOCK = {"postgres": 1, "sqlite": 0}
-ACCEPT_STATEMENTS = 10
+ACCEPT_STATEMENTS = 9
 
 
 def booking_form(day: int) -> dict[str, str]:
