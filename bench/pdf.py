@@ -5,14 +5,15 @@ On a throwaway database (PostgreSQL by default, `--db sqlite` too), migrated and
 
 - the baseline: a plain WeasyPrint render of the same one-page invoice (the HTML linking pdf.css,
   no reused font configuration, no PDF/A), in this process, median of `--runs`;
-- `issue_invoice` end to end, one draft at a time: number, UBL, PDF/A-3b with the UBL inside,
-  stored, audited; median, and the ratio to the baseline;
+- issuing end to end, one draft at a time: `issue_invoice` (number, frozen content, audit, one
+  transaction), then its files as the renderer makes them after the commit (UBL, PDF/A-3b with the
+  UBL inside, stored); median, and the ratio to the baseline;
 - the feedback report PDF of the seeded session with the most responses; median;
 - peak memory: tracemalloc's peak while issuing (Python allocations, a separate pass so that
   tracing does not slow the timed one), and the peak resident size of this process and of the
   largest render process of the batch (ru_maxrss);
-- `issue_drafts` on `--batch` drafts (default 354, the number of organisations): wall time,
-  render processes' start included;
+- `issue_drafts` on `--batch` drafts (default 354, the number of organisations): wall time until
+  every one is numbered and has both files, render processes' start included;
 - page latency: a loop of GETs to the finance invoice list of a running `weerbaar serve` for a
   few seconds, then again while that server issues another `--batch` drafts (started with the
   "Alle concepten uitreiken" button), p50 and p99 of each.
@@ -51,7 +52,7 @@ from feedback.models import Response, SessionFeedback
 from feedback.policy import FeedbackPolicy
 from feedback.report import session_report_pdf
 from feedback.results import session_results
-from invoicing import batch, service
+from invoicing import batch, documents, service
 from invoicing.document import Buyer, DocumentKind, InvoiceDocument, Line, Seller, VatCategory
 from invoicing.models import Invoice, InvoiceLine, InvoiceStatus
 from invoicing.pdf import invoice_html
@@ -187,7 +188,8 @@ async def measure_in_process(args: argparse.Namespace, database_url: str) -> dic
         singles = iter(single)
 
         async def issue_one(_run: int) -> None:
-            await service.issue_invoice(next(singles), actor=finance)
+            """Number and frozen content committed, then both files rendered and stored."""
+            await documents.with_documents(await service.issue_invoice(next(singles), actor=finance))
 
         figures["issue"], figures["issue_cpu"] = await timed(args.runs, issue_one)
         figures["plain"], figures["plain_cpu"] = await asyncio.to_thread(

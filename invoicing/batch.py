@@ -1,28 +1,20 @@
 """Issuing many drafts in one go: finance's "Alle concepten uitreiken" and `weerbaar invoices issue-drafts`.
 
-How a batch keeps the numbering gap-free and never leaves an invoice half issued:
+How a batch keeps the numbering gap-free and gets every document its files on both cores:
 
 - **Chunks of `CHUNK_SIZE` drafts, one transaction each.** Per chunk, in one transaction: lock the
   chunk's drafts (`FOR UPDATE`, in id order), check the rules, take consecutive numbers from the
-  locked counter row, store number, frozen content, UBL file and PDF on each invoice, write the
-  audit entries, commit. The counter is raised in the same transaction that stores the documents,
-  so if anything fails before the commit (a render error, the process dying, the database going
-  away, the task being cancelled) the whole chunk rolls back: its drafts stay drafts and the
-  counter is where it was. Committed chunks keep their numbers, so the issued numbers are always
-  1..n without a hole, and an invoice never exists issued without its PDF and UBL. A batch that
-  stops can simply be run again.
-- **Rendered ahead, outside the transaction.** Before that transaction, without any lock, the
-  chunk's documents are built with the numbers they will most likely get (the counter's value
-  onward) and rendered in the pool. The transaction builds the documents again from the locked
-  rows and uses a file rendered ahead only for exactly the same document, number included; a
-  document that differs (someone issued or edited a draft meanwhile) is rendered again inside
-  the transaction. So the counter lock, and on SQLite the process's one connection, are held for
-  the database work of a chunk, not for its renders: single issues and pages do not wait for them.
-  While one chunk's transaction runs, the pool already renders the next chunk (numbered on from
-  the first chunk's prediction), so the cores do not wait for the database either.
-- **Why chunks**, not one transaction for the batch: a failure loses only the chunk in progress,
-  and the progress shows. Not one transaction per invoice either: the pool needs several
-  documents at a time to keep every core busy.
+  locked counter row, store number and frozen content on each invoice, write the audit entries,
+  commit. The counter is raised in the same transaction that issues the drafts, so if anything
+  fails before the commit the whole chunk rolls back: its drafts stay drafts and the counter is
+  where it was. Committed chunks keep their numbers, so the issued numbers are always 1..n without
+  a hole. A batch that stops can simply be run again.
+- **Rendered after each commit, in the process pool.** A committed chunk's PDF and UBL files are
+  rendered from the frozen content in `server.pdf.pdf_process_pool` (spawned processes at a lower
+  CPU priority that load WeasyPrint, the fonts and the stylesheet once) while the next chunk's
+  transaction runs: the counter lock and, on SQLite, the process's one connection are held for
+  database work only, and pages stay responsive. A document whose render was lost (the process
+  died) is rendered by any process's renderer or on its first download (`invoicing.documents`).
 - **Lock order**: drafts first, then the counter, as `service.issue_invoice` and `credit_invoice`
   do, so a batch and a single issue never deadlock. A draft issued by hand meanwhile no longer
   matches `status = draft` once its lock is granted and is skipped.
@@ -31,9 +23,6 @@ How a batch keeps the numbering gap-free and never leaves an invoice half issued
   started.
 - A draft that breaks a rule (purchase-order number required but missing, no lines, incomplete
   buyer details) is skipped with the reason, stays a draft and uses no number.
-- **Both cores, responsive pages**: the renders run in `server.pdf.pdf_process_pool` (spawned
-  processes at a lower CPU priority that load WeasyPrint, the fonts and the stylesheet once); the
-  event loop only does the database work.
 - **From the web**, `start_issuing_drafts` checks what it can, then runs the batch as a task of the
   app process and returns at once; the invoice list shows its progress (kept per process: with
   several app processes, the one that started it shows it). A restart stops it between chunks.
@@ -54,12 +43,11 @@ from datetime import date, datetime
 from tortoise import timezone
 from tortoise.transactions import in_transaction
 
-from invoicing import pdf
-from invoicing.document import DocumentKind, InvoiceDocument
-from invoicing.models import Invoice, InvoiceCounter, InvoiceStatus
+from invoicing import documents
+from invoicing.document import DocumentKind
+from invoicing.models import Invoice, InvoiceStatus
 from invoicing.service import (
     InvoiceRuleBroken,
-    format_number,
     issued_document,
     prepare_drafts,
     require_finance,
@@ -77,9 +65,8 @@ from server.templating import local_time
 
 log = logging.getLogger("weerbaar.invoicing.batch")
 
-#: Drafts per transaction: a short transaction (on SQLite pages wait for it), while the pool renders
-#: the next chunk meanwhile.
-CHUNK_SIZE = 8
+#: Drafts per transaction: short enough that pages on SQLite hardly wait for it.
+CHUNK_SIZE = 25
 
 
 class NothingToIssue(DomainError):
@@ -98,10 +85,12 @@ class BatchRunning(DomainError):
 
 @dataclass
 class BatchProgress:
-    """What a batch has done so far: numbers issued, drafts skipped (id -> reason), how it ended."""
+    """What a batch has done so far: numbers issued, documents rendered, drafts skipped (id ->
+    reason), how it ended."""
 
     total: int
     issued: list[str] = field(default_factory=list)
+    rendered: int = 0
     skipped: dict[int, str] = field(default_factory=dict)
     finished_at: datetime | None = None
     error: str = ""
@@ -109,7 +98,8 @@ class BatchProgress:
 
     @property
     def done(self) -> int:
-        return len(self.issued) + len(self.skipped)
+        """Drafts finished: issued with their files rendered, or skipped."""
+        return self.rendered + len(self.skipped)
 
     @property
     def is_running(self) -> bool:
@@ -167,33 +157,34 @@ async def issue_drafts(
 async def _issue_in_chunks(
     ids: list[int], pool: Executor, actor: User | None, day: date, progress: BatchProgress
 ) -> None:
-    """Chunk after chunk; while one chunk's transaction runs, the pool renders the next one ahead."""
-    chunks = [ids[start : start + CHUNK_SIZE] for start in range(0, len(ids), CHUNK_SIZE)]
-    counter = await InvoiceCounter.get_or_none(year=day.year)
-    next_number = (counter.last_number if counter else 0) + 1
-    likely = await _likely_documents(chunks[0], day, next_number)
-    rendering = asyncio.ensure_future(_render(pool, likely))
+    """Chunk after chunk; while the next chunk's transaction runs, the pool renders the last one.
+
+    The renders of committed chunks are awaited also when a later chunk fails, so the invoices a
+    batch issued have their files when it returns, whatever stopped it.
+    """
+    renders: list[asyncio.Future[None]] = []
     try:
-        for index, chunk in enumerate(chunks):
-            rendered = await rendering
-            if index + 1 < len(chunks):
-                next_number += len(likely)
-                likely = await _likely_documents(chunks[index + 1], day, next_number)
-                rendering = asyncio.ensure_future(_render(pool, likely))
-            await _issue_chunk(chunk, rendered, pool, actor, day, progress)
+        for start in range(0, len(ids), CHUNK_SIZE):
+            issued = await _issue_chunk(ids[start : start + CHUNK_SIZE], actor, day, progress)
+            if issued:
+                renders.append(asyncio.ensure_future(_render(issued, pool, progress)))
     finally:
-        rendering.cancel()
+        outcomes = await asyncio.gather(*renders, return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+
+
+async def _render(invoices: list[Invoice], pool: Executor, progress: BatchProgress) -> None:
+    await documents.render(invoices, pool)
+    progress.rendered += len(invoices)
 
 
 async def _issue_chunk(
-    ids: list[int],
-    rendered: dict[InvoiceDocument, tuple[bytes, bytes]],
-    pool: Executor,
-    actor: User | None,
-    day: date,
-    progress: BatchProgress,
-) -> None:
-    documents: list[InvoiceDocument] = []
+    ids: list[int], actor: User | None, day: date, progress: BatchProgress
+) -> list[Invoice]:
+    """Issue the chunk's drafts in one transaction; returns the issued invoices (content frozen)."""
+    issued: list[Invoice] = []
     skipped: dict[int, str] = {}
     async with in_transaction():
         drafts = (
@@ -213,16 +204,9 @@ async def _issue_chunk(
             settings = await seller_settings()
             seller = seller_of(settings)
             numbers = await take_numbers(day.year, settings.number_format, len(issuable))
-            documents = [
-                issued_document(item, number, day, settings, seller)
-                for item, number in zip(issuable, numbers, strict=True)
-            ]
-            changed = [document for document in documents if document not in rendered]
-            if changed:  # someone issued or edited meanwhile: other numbers or content
-                rendered.update(await _render(pool, changed))
-            for item, document in zip(issuable, documents, strict=True):
-                ubl_file, pdf_file = rendered[document]
-                store_issued(item.invoice, document, ubl_file, pdf_file, actor)
+            for item, number in zip(issuable, numbers, strict=True):
+                document = issued_document(item, number, day, settings, seller)
+                store_issued(item.invoice, document, actor)
                 await item.invoice.save()
                 await record(
                     actor,
@@ -230,39 +214,10 @@ async def _issue_chunk(
                     item.invoice,
                     f"{document.number}: {document.gross_cents} cent (in één keer uitgereikt)",
                 )
-    progress.issued.extend(document.number for document in documents)
+                issued.append(item.invoice)
+    progress.issued.extend(invoice.number or "" for invoice in issued)
     progress.skipped.update(skipped)
-
-
-async def _likely_documents(ids: list[int], day: date, first_number: int) -> list[InvoiceDocument]:
-    """The chunk's documents with the numbers they will most likely get (from `first_number` on),
-    read without any lock.
-
-    Rendering these before the issuing transaction keeps that transaction (and the counter lock) to
-    the database work; the transaction builds the documents again from the locked rows and only
-    uses a file rendered ahead for exactly the same document, number included.
-    """
-    drafts = await Invoice.filter(id__in=ids, kind=DocumentKind.INVOICE, status=InvoiceStatus.DRAFT).order_by(
-        "id"
-    )
-    issuable = [p for p in await prepare_drafts(drafts) if not isinstance(p, InvoiceRuleBroken)]
-    settings = await seller_settings()
-    seller = seller_of(settings)
-    return [
-        issued_document(item, format_number(settings.number_format, day.year, number), day, settings, seller)
-        for number, item in enumerate(issuable, start=first_number)
-    ]
-
-
-async def _render(
-    pool: Executor, documents: list[InvoiceDocument]
-) -> dict[InvoiceDocument, tuple[bytes, bytes]]:
-    """The UBL file and PDF of each document, rendered in the pool (all of them at once)."""
-    loop = asyncio.get_running_loop()
-    files = await asyncio.gather(
-        *(loop.run_in_executor(pool, pdf.render_documents, document) for document in documents)
-    )
-    return dict(zip(documents, files, strict=True))
+    return issued
 
 
 async def start_issuing_drafts(*, actor: User) -> BatchProgress:

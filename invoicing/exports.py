@@ -23,6 +23,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from invoicing import documents
 from invoicing.document import DocumentKind, VatBreakdown, VatCategory
 from invoicing.models import Invoice, InvoiceStatus
 from server.errors import ValidationFailed
@@ -65,13 +66,16 @@ def parse_period(first_raw: str, last_raw: str) -> tuple[date, date]:
 
 
 async def period_documents(first: date, last: date) -> list[Invoice]:
-    """The issued invoices and credit notes with an issue date from first to last (inclusive), by number."""
-    return (
+    """The issued invoices and credit notes with an issue date from first to last (inclusive), by
+    number, each with its files (rendered now where still missing)."""
+    invoices = (
         await Invoice.filter(issue_date__gte=first, issue_date__lte=last)
         .exclude(status=InvoiceStatus.DRAFT)
         .select_related("organisation")
         .order_by("issue_date", "number")
     )
+    await documents.ensure_documents(invoices)
+    return invoices
 
 
 def _breakdown(content: dict[str, Any]) -> list[VatBreakdown]:

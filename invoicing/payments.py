@@ -26,6 +26,7 @@ from tortoise import timezone
 from tortoise.transactions import in_transaction
 
 from bookings.models import Booking
+from invoicing import documents
 from invoicing.document import DocumentKind
 from invoicing.models import Invoice, InvoiceStatus
 from invoicing.service import InvoiceLocked, InvoiceRuleBroken, require_finance, seller_settings
@@ -83,6 +84,9 @@ async def send_invoice(invoice_id: int, *, actor: User | None, base_url: str) ->
     InvoiceRuleBroken (no invoice address).
     """
     require_finance(actor)
+    issued = await Invoice.get_or_none(id=invoice_id)
+    if issued is not None:  # files still missing are rendered now, before any lock is taken
+        await documents.with_documents(issued)
     async with in_transaction():
         invoice = await Invoice.select_for_update().get_or_none(id=invoice_id)
         if invoice is None:

@@ -6,7 +6,8 @@ Rules:
 - Issuing takes the next number of the year from a counter row locked in the same transaction as
   the status change (a unique index on the number backs it up): no gaps, no duplicates.
 - An organisation that requires a purchase-order number is not invoiced without one.
-- At issue the content is frozen and the UBL and PDF are rendered once and stored.
+- At issue the content is frozen; the UBL and PDF are rendered from it once, right after the commit
+  (invoicing.documents), and stored.
 - An issued invoice is corrected by one credit note (fully or for some lines), numbered from the
   same sequence.
 
@@ -26,14 +27,13 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from bookings.models import Booking, BookingStatus, PriceModel, VatTreatment
-from invoicing import pdf
+from invoicing import documents
 from invoicing.document import Buyer, DocumentKind, InvoiceDocument, Line, Seller, VatCategory
 from invoicing.models import Invoice, InvoiceCounter, InvoiceLine, InvoiceStatus, SellerSettings
 from server.audit import record
 from server.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from server.i18n import _
 from server.models import Organisation, Role, User
-from server.pdf import run_in_render_thread
 from server.templating import format_local_date, local_time
 
 INVOICEABLE = (BookingStatus.DELIVERED, BookingStatus.CLOSED)
@@ -241,14 +241,10 @@ def document_json(document: InvoiceDocument) -> dict[str, object]:
     return data
 
 
-def store_issued(
-    invoice: Invoice, document: InvoiceDocument, ubl_file: bytes, pdf_file: bytes, actor: User | None
-) -> None:
-    """Put the frozen content, the number and both files on `invoice` (saved by the caller, in the
-    transaction that took the number: an invoice is never issued without its documents)."""
+def store_issued(invoice: Invoice, document: InvoiceDocument, actor: User | None) -> None:
+    """Put the frozen content and the number on `invoice` (saved by the caller, in the transaction
+    that took the number); its files are rendered from that content after the commit."""
     invoice.content = document_json(document)
-    invoice.ubl = ubl_file
-    invoice.pdf = pdf_file
     invoice.net_cents, invoice.vat_cents, invoice.gross_cents = (
         document.net_cents,
         document.vat_cents,
@@ -259,12 +255,6 @@ def store_issued(
     invoice.status = InvoiceStatus.ISSUED
     invoice.issued_at = timezone.now()
     invoice.issued_by = actor
-
-
-async def _freeze(invoice: Invoice, document: InvoiceDocument, actor: User | None) -> None:
-    """Render the UBL and the PDF once (in the render thread) and store them with the content."""
-    ubl_file, pdf_file = await run_in_render_thread(lambda: pdf.render_documents(document))
-    store_issued(invoice, document, ubl_file, pdf_file, actor)
 
 
 def _lines(lines: list[InvoiceLine]) -> tuple[Line, ...]:
@@ -347,7 +337,7 @@ def issued_document(
 
 
 async def issue_invoice(invoice_id: int, *, actor: User | None, today: date | None = None) -> Invoice:
-    """Number, freeze and render a draft, all in one transaction.
+    """Number and freeze a draft in one transaction; its files are rendered after the commit.
 
     Raises NotFound, InvoiceLocked (already issued) and InvoiceRuleBroken (a purchase-order number
     required but missing, no lines, incomplete details of the buyer or the team). The draft row is
@@ -370,9 +360,10 @@ async def issue_invoice(invoice_id: int, *, actor: User | None, today: date | No
         seller = seller_of(settings)
         [number] = await take_numbers(today.year, settings.number_format, 1)
         document = issued_document(issuable, number, today, settings, seller)
-        await _freeze(invoice, document, actor)
+        store_issued(invoice, document, actor)
         await invoice.save()
         await record(actor, "invoice_issued", invoice, f"{document.number}: {document.gross_cents} cent")
+    documents.wake([invoice.id])
     return invoice
 
 
@@ -427,11 +418,12 @@ async def credit_invoice(
             order_reference=original.order_reference,
             credited_invoice_number=original.number or "",
         )
-        await _freeze(credit, document, actor)
+        store_issued(credit, document, actor)
         await credit.save()
         original.status = InvoiceStatus.CREDITED
         await original.save(update_fields=["status"])
         await record(actor, "invoice_credited", original, f"creditnota {document.number}")
+    documents.wake([credit.id])
     return credit
 
 

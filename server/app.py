@@ -23,6 +23,7 @@ from bookings.policy import BookingPolicy
 from feedback import collect, collect_routes, form_routes, handout_routes, result_routes, retention
 from feedback import personal_data as feedback_personal_data
 from feedback.policy import FeedbackPolicy
+from invoicing import documents as invoicing_documents
 from invoicing import payments as invoicing_payments
 from invoicing import personal_data as invoicing_personal_data
 from invoicing import routes as invoicing_routes
@@ -73,13 +74,19 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await init_orm(settings.database_url)
     try:
         if settings.run_background_jobs:
-            async with background_tasks(settings, periodic_jobs(settings)):
+            async with background_tasks(settings, periodic_jobs(settings), BACKGROUND_LOOPS):
                 yield
         else:
             yield
     finally:
         if owns_orm:
             await Tortoise.close_connections()
+
+
+#: The domains' own background loops (see server.background) in an app process, and in `weerbaar
+#: worker` (which also serves app processes that run no background work).
+BACKGROUND_LOOPS = (invoicing_documents.run_renderer,)
+WORKER_LOOPS = (invoicing_documents.run_worker_renderer,)
 
 
 def personal_data_register() -> Register:

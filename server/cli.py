@@ -61,14 +61,14 @@ def cmd_makemigrations(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     """The mail sender and the periodic jobs as a process of their own (stops on SIGTERM/SIGINT)."""
-    from server.app import periodic_jobs
+    from server.app import WORKER_LOOPS, periodic_jobs
 
     if not settings.smtp_url:
         print("Let op: WEERBAAR_SMTP_URL is niet ingesteld; mail blijft in de wachtrij.", file=sys.stderr)
 
     async def work() -> int:
         loop = asyncio.get_running_loop()
-        async with background_tasks(settings, periodic_jobs(settings)) as stop:
+        async with background_tasks(settings, periodic_jobs(settings), WORKER_LOOPS) as stop:
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(signum, stop.set)
             await stop.wait()

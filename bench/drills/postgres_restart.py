@@ -20,7 +20,7 @@ import httpx
 
 from bench.drills.app import Actors, Process, Recorder, booking_form, environment, prepare, wait_until_serving
 from bench.drills.cluster import Cluster, free_port
-from bench.drills.invariants import check_database
+from bench.drills.invariants import check_database, render_left_over
 
 CLIENTS = 6
 RESTART_AT = 4.0
@@ -150,6 +150,7 @@ async def run(cluster: Cluster, folder: Path) -> Result:
         kind: sum(1 for o in outcomes if o.kind == kind and o.status == 303)
         for kind in ("book", "accept", "issue")
     }
+    rendered = await render_left_over(database_url)
     after = await check_database(database_url)
     write_lines, lost = _writes(before.counts, after.counts, ok)
     lines += [
@@ -161,6 +162,7 @@ async def run(cluster: Cluster, folder: Path) -> Result:
         "back to serving after the database returned: "
         + ", ".join("never" if r is None else f"{r:.2f} s" for r in recoveries),
         *write_lines,
+        f"invoice files rendered after the app stopped (as a restarted app would): {rendered}",
         *after.problems,
         *lost,
     ]

@@ -33,6 +33,7 @@ from bench.drills.app import Actors, Process, Recorder, environment, prepare, wa
 from bench.drills.cluster import Cluster, free_port
 from bench.drills.invariants import check_database
 from bench.drills.postgres_restart import Result
+from invoicing.models import Invoice, InvoiceStatus
 from server.db import init_orm
 from server.mail import OutboxMessage, OutboxStatus
 from server.settings import PROJECT_DIR
@@ -149,12 +150,12 @@ async def _release_orphaned_claims(database_url: str) -> int:
 
 
 async def _drained(database_url: str) -> tuple[int, int]:
-    """(rows not sent yet, rows in all)."""
+    """(mails not sent yet, issued invoices without files yet): the worker's work left."""
     await init_orm(database_url)
     try:
-        return await OutboxMessage.exclude(
-            status=OutboxStatus.SENT
-        ).count(), await OutboxMessage.all().count()
+        unsent = await OutboxMessage.exclude(status=OutboxStatus.SENT).count()
+        without_files = await Invoice.filter(pdf__isnull=True).exclude(status=InvoiceStatus.DRAFT).count()
+        return unsent, without_files
     finally:
         await Tortoise.close_connections()
 
@@ -215,7 +216,7 @@ async def run(cluster: Cluster, folder: Path) -> Result:
             orphaned = await _release_orphaned_claims(database_url)
             worker.start()
             waited = 0.0
-            while waited < DRAIN_SECONDS and (await _drained(database_url))[0]:
+            while waited < DRAIN_SECONDS and any(await _drained(database_url)):
                 await asyncio.sleep(0.5)
                 waited += 0.5
         finally:
@@ -231,7 +232,8 @@ async def run(cluster: Cluster, folder: Path) -> Result:
     lines += [
         f"{len(recorder.outcomes)} requests (refused while the app was down is expected): {statuses}",
         f"claims of killed workers released (instead of waiting out the 5-minute lease): {orphaned}",
-        f"outbox: {report.counts['outbox rows']} mails, drained {waited:.1f} s after the restart; "
+        f"outbox: {report.counts['outbox rows']} mails, drained (and every invoice's files rendered by "
+        f"the worker) {waited:.1f} s after the restart; "
         f"received {sum(received.values())}, {len(received)} different Message-IDs",
         f"delivered twice (killed between the SMTP server's OK and marking the row sent): {twice}",
         f"marked sent but never received: {len(lost)}",

@@ -8,6 +8,7 @@ from bookings import assignment
 from bookings.models import Booking, BookingStatus
 from bookings.staffing_models import AssignmentRequest, RequestStatus
 from feedback.models import Response, SessionFeedback
+from invoicing import documents
 from invoicing import service as invoicing
 from invoicing.models import Invoice, InvoiceStatus
 from server.models import Organisation, Role, User
@@ -45,6 +46,7 @@ async def test_the_app_carries_on_from_the_seeded_data(settings: Settings) -> No
     issued = await invoicing.issue_invoice(draft.id, actor=finance)
 
     assert issued.number not in issued_numbers
+    issued = await documents.with_documents(issued)
     assert issued.pdf and issued.pdf.startswith(b"%PDF")
 
     pool = await add_open_requests(3)

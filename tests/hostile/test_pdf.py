@@ -26,6 +26,7 @@ from tortoise import timezone
 
 from bookings.models import Offering
 from feedback.models import Answer
+from invoicing import documents
 from invoicing import service as invoicing
 from invoicing.models import Invoice
 from server.models import Organisation, Role
@@ -144,8 +145,8 @@ async def test_every_pdf_kind_keeps_hostile_names_and_answers_inert(
         "hand-out": f"/feedback/sessies/{reference}/uitdeelblad.pdf",
     }
     pdfs = {
-        "invoice": (await Invoice.get(id=invoice.id)).pdf,
-        "credit note": (await Invoice.get(id=credit_note.id)).pdf,
+        "invoice": (await documents.with_documents(await Invoice.get(id=invoice.id))).pdf,
+        "credit note": (await documents.with_documents(await Invoice.get(id=credit_note.id))).pdf,
     }
     for kind, url in downloads.items():
         response = await client.get(url)

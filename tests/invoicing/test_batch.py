@@ -230,28 +230,28 @@ async def test_the_cli_issues_the_drafts(fresh_url: str) -> None:
     assert "Er zijn geen concepten om uit te reiken." in again.stderr
 
 
-async def test_a_number_taken_while_a_chunk_renders_ahead_gets_the_chunk_rendered_again(
+async def test_a_draft_issued_by_hand_between_two_chunks_takes_the_next_number(
     finance: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    drafts = await make_drafts(3)
+    drafts = await make_drafts(batch.CHUNK_SIZE + 2)
     by_hand = await make_drafts(1)
-    render_ahead = batch._render
+    issue_chunk = batch._issue_chunk
     calls = 0
 
-    async def issue_one_by_hand_meanwhile(pool, documents):  # type: ignore[no-untyped-def]
+    async def issue_one_by_hand_first(ids, actor, day, progress):  # type: ignore[no-untyped-def]
         nonlocal calls
         calls += 1
-        rendered = await render_ahead(pool, documents)
-        if calls == 1:  # after rendering ahead with 2026-0001..0003, before the transaction
+        if calls == 2:  # the first chunk is committed (and rendering), the second not yet issued
             await service.issue_invoice(by_hand[0].id, actor=finance, today=TODAY)
-        return rendered
+        return await issue_chunk(ids, actor, day, progress)
 
-    monkeypatch.setattr(batch, "_render", issue_one_by_hand_meanwhile)
+    monkeypatch.setattr(batch, "_issue_chunk", issue_one_by_hand_first)
     progress = await batch.issue_drafts([d.id for d in drafts], actor=finance, today=TODAY, workers=1)
 
-    assert calls == 2  # rendered ahead, then again with the numbers the transaction took
-    assert progress.issued == numbers(3, 2)
-    for draft, number in zip(drafts, numbers(3, 2), strict=True):
+    expected = numbers(batch.CHUNK_SIZE) + numbers(2, batch.CHUNK_SIZE + 2)
+    assert progress.issued == expected and progress.rendered == len(drafts)
+    assert (await Invoice.get(id=by_hand[0].id)).number == numbers(1, batch.CHUNK_SIZE + 1)[0]
+    for draft, number in zip(drafts, expected, strict=True):
         invoice = await Invoice.get(id=draft.id)
         assert invoice.number == number
         assert f"Factuur {number}" in text_of(bytes(invoice.pdf))[1]

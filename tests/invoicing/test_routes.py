@@ -30,6 +30,7 @@ async def test_finance_issues_a_draft_and_downloads_the_same_bytes_twice(
     first = await client.get(f"/financien/facturen/{draft.id}/factuur.pdf")
     second = await client.get(f"/financien/facturen/{draft.id}/factuur.pdf")
     assert first.headers["content-type"] == "application/pdf" and first.content == second.content
+    invoice = await Invoice.get(id=draft.id)
     assert first.content == bytes(invoice.pdf)
     xml = await client.get(f"/financien/facturen/{draft.id}/e-factuur.xml")
     assert xml.content == bytes(invoice.ubl)

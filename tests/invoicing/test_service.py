@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from tortoise import timezone
 
 from bookings.models import BookingStatus
-from invoicing import service
+from invoicing import documents, service
 from invoicing.models import Invoice, InvoiceCounter, InvoiceLine, InvoiceStatus, SellerSettings
 from server.errors import Forbidden
 from server.models import Organisation, Role, User
@@ -54,6 +54,8 @@ async def test_issuing_numbers_freezes_and_stores_the_documents(finance: User) -
     assert (await service.issue_invoice(second.id, actor=finance, today=TODAY)).number == "2026-0002"
 
     stored = await Invoice.get(id=first.id)
+    assert stored.pdf is None and stored.content["number"] == "2026-0001"  # rendered after the commit
+    stored = await documents.with_documents(stored)
     pdf_bytes, ubl_bytes = bytes(stored.pdf), bytes(stored.ubl)
     text = " ".join(PdfReader(io.BytesIO(pdf_bytes)).pages[0].extract_text().split())
     assert "2026-0001" in text and "Gemeente Zeist" in text and "4500012345" in text
@@ -140,4 +142,4 @@ async def test_the_number_format_is_a_setting(finance: User) -> None:
     draft = await service.create_draft_for_booking((await delivered_training()).id, actor=finance)
     issued = await service.issue_invoice(draft.id, actor=finance, today=TODAY)
     assert issued.number == "F2026/00001"
-    assert b"<cbc:ID>F2026/00001</cbc:ID>" in bytes(issued.ubl)
+    assert b"<cbc:ID>F2026/00001</cbc:ID>" in bytes((await documents.with_documents(issued)).ubl)

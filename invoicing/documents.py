@@ -1,0 +1,201 @@
+"""The PDF and UBL file of an issued invoice or credit note, rendered after the issue committed.
+
+Issuing is a short transaction: the number from the locked counter, the frozen content
+(`Invoice.content`), the totals and the audit entry. The files are rendered from the frozen content
+afterwards, so the counter lock is held for milliseconds instead of a render (~60 ms of CPU), and
+issuing is as quick as any other write while the numbering stays gap-free.
+
+- `run_renderer` (a background loop of each process that runs jobs) renders the documents this
+  process issued as soon as `wake` tells it, and any document issued more than `STALE_AFTER` ago
+  still without files (issued by a process that died before rendering). `weerbaar worker`, which
+  serves app processes that run no jobs, renders every document without files within seconds.
+- `with_documents` renders one document on the spot when it is downloaded, mailed or exported
+  before the renderer reached it, so nobody ever gets a document without its files.
+- Many documents at once (a batch, a backlog after a restart) are rendered in the process pool on
+  every core at a low priority; a few in the render thread.
+
+The frozen content never changes, so a render at any moment gives the same invoice. Files are
+stored only where none are (`pdf IS NULL`): two processes rendering the same document store one
+result, and a stored file is never replaced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from concurrent.futures import Executor
+from contextlib import ExitStack
+from datetime import date, timedelta
+from typing import Any
+
+from tortoise import timezone
+
+from invoicing import pdf
+from invoicing.document import Buyer, DocumentKind, InvoiceDocument, Line, Seller, VatCategory
+from invoicing.models import Invoice, InvoiceStatus
+from server.pdf import pdf_process_pool, run_in_render_thread
+
+log = logging.getLogger("weerbaar.invoicing.documents")
+
+#: A document without files this long after issue is rendered by any process's renderer.
+STALE_AFTER = timedelta(minutes=2)
+#: From this many documents on, rendering uses the process pool (both cores) instead of the thread.
+POOL_FROM = 8
+#: Documents per round of the renderer (a backlog is worked through round after round).
+ROUND = 64
+#: How often the renderer looks for stale documents when nothing wakes it.
+IDLE_SECONDS = 60.0
+
+_woken: set[int] = set()
+_wake = asyncio.Event()
+
+
+def document_from_content(content: dict[str, Any]) -> InvoiceDocument:
+    """The document frozen at issue (`invoicing.service.document_json`), as it was."""
+    return InvoiceDocument(
+        kind=DocumentKind(content["kind"]),
+        number=content["number"],
+        issue_date=date.fromisoformat(content["issue_date"]),
+        due_date=date.fromisoformat(content["due_date"]),
+        delivery_date=date.fromisoformat(content["delivery_date"]),
+        seller=Seller(**content["seller"]),
+        buyer=Buyer(**content["buyer"]),
+        lines=tuple(
+            Line(**{**line, "vat_category": VatCategory(line["vat_category"])}) for line in content["lines"]
+        ),
+        order_reference=content["order_reference"],
+        note=content["note"],
+        credited_invoice_number=content["credited_invoice_number"],
+        payment_reference=content["payment_reference"],
+    )
+
+
+def _without_files() -> Any:
+    return Invoice.filter(pdf__isnull=True, content__isnull=False).exclude(status=InvoiceStatus.DRAFT)
+
+
+async def _store(invoice_id: int, ubl_file: bytes, pdf_file: bytes) -> bool:
+    """Store the files unless another render stored them first."""
+    return bool(await Invoice.filter(id=invoice_id, pdf__isnull=True).update(ubl=ubl_file, pdf=pdf_file))
+
+
+async def with_documents(invoice: Invoice) -> Invoice:
+    """`invoice` with its PDF and UBL file (an issued document; rendered now if still missing)."""
+    if invoice.pdf is not None or invoice.content is None:
+        return invoice
+    ubl_file, pdf_file = await run_in_render_thread(
+        lambda: pdf.render_documents(document_from_content(invoice.content))
+    )
+    await _store(invoice.id, ubl_file, pdf_file)
+    stored = await Invoice.get(id=invoice.id).only("id", "pdf", "ubl")
+    invoice.pdf, invoice.ubl = stored.pdf, stored.ubl
+    return invoice
+
+
+async def ensure_documents(invoices: Sequence[Invoice]) -> None:
+    """Give every issued document in `invoices` its files (rendered where missing), in place."""
+    missing = [invoice for invoice in invoices if invoice.pdf is None and invoice.content is not None]
+    if not missing:
+        return
+    await render(missing)
+    stored = {
+        row["id"]: row
+        for row in await Invoice.filter(id__in=[i.id for i in missing]).values("id", "pdf", "ubl")
+    }
+    for invoice in missing:
+        invoice.pdf, invoice.ubl = stored[invoice.id]["pdf"], stored[invoice.id]["ubl"]
+
+
+async def render(invoices: Sequence[Invoice], pool: Executor | None = None) -> int:
+    """Render and store the files of `invoices` (with their content); returns how many were stored.
+
+    Uses `pool` when given, a new process pool from `POOL_FROM` documents on, else the render thread.
+    """
+    if pool is None and len(invoices) >= POOL_FROM:
+        with pdf_process_pool() as new_pool:
+            return await render(invoices, new_pool)
+    loop = asyncio.get_running_loop()
+    stored = 0
+
+    async def render_one(invoice: Invoice) -> None:
+        nonlocal stored
+        document = document_from_content(invoice.content)
+        if pool is None:
+            files = await run_in_render_thread(lambda: pdf.render_documents(document))
+        else:
+            files = await loop.run_in_executor(pool, pdf.render_documents, document)
+        stored += await _store(invoice.id, *files)
+
+    await asyncio.gather(*(render_one(invoice) for invoice in invoices))
+    return stored
+
+
+def wake(invoice_ids: Sequence[int]) -> None:
+    """Ask this process's renderer to render these documents now (after the issue committed)."""
+    _woken.update(invoice_ids)
+    _wake.set()
+
+
+async def pending(stale_after: timedelta = STALE_AFTER) -> list[Invoice]:
+    """One round's documents: those this process was woken for, then stale ones of any process."""
+    now = timezone.now()
+    woken = list(_woken)[:ROUND]
+    _woken.difference_update(woken)
+    invoices = await _without_files().filter(id__in=woken) if woken else []
+    if len(invoices) < ROUND:
+        invoices += (
+            await _without_files()
+            .filter(issued_at__lte=now - stale_after)
+            .exclude(id__in=[i.id for i in invoices] or [0])
+            .order_by("id")
+            .limit(ROUND - len(invoices))
+        )
+    return invoices
+
+
+async def render_pending(stale_after: timedelta = STALE_AFTER) -> int:
+    """Render one round of documents (see `pending`); returns how many were stored."""
+    invoices = await pending(stale_after)
+    return await render(invoices) if invoices else 0
+
+
+async def run_renderer(
+    stop: asyncio.Event, *, stale_after: timedelta = STALE_AFTER, idle_seconds: float = IDLE_SECONDS
+) -> None:
+    """Render documents until `stop`: when woken, else every `idle_seconds`; errors are logged.
+
+    A backlog is worked through round after round in one process pool, closed once it is gone.
+    """
+    with ExitStack() as pools:
+        pool: Executor | None = None
+        while not stop.is_set():
+            _wake.clear()
+            try:
+                invoices = await pending(stale_after)
+                if pool is None and len(invoices) >= POOL_FROM:
+                    pool = pools.enter_context(pdf_process_pool())
+                if invoices:
+                    await render(invoices, pool)
+                    continue
+            except Exception:
+                log.exception("rendering invoice documents failed")
+            if pool is not None:
+                pools.close()
+                pool = None
+            if not _woken:
+                await _sleep_until_woken(stop, idle_seconds)
+
+
+async def _sleep_until_woken(stop: asyncio.Event, seconds: float) -> None:
+    waiting = [asyncio.ensure_future(_wake.wait()), asyncio.ensure_future(stop.wait())]
+    try:
+        await asyncio.wait(waiting, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for future in waiting:
+            future.cancel()
+
+
+async def run_worker_renderer(stop: asyncio.Event) -> None:
+    """The renderer of `weerbaar worker`: every document without files, looked for every 5 s."""
+    await run_renderer(stop, stale_after=timedelta(0), idle_seconds=5.0)

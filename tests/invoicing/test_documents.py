@@ -1,0 +1,90 @@
+"""The files of an issued document: rendered after the commit by the renderer, or on the spot when
+someone needs them first; stored once, never replaced."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from datetime import timedelta
+
+from pypdf import PdfReader
+from tortoise import timezone
+
+from invoicing import documents, service
+from invoicing.models import Invoice
+from server.models import User
+from tests.invoicing.factories import TODAY, delivered_training
+
+
+async def issued(finance: User) -> Invoice:
+    draft = await service.create_draft_for_booking((await delivered_training()).id, actor=finance)
+    return await service.issue_invoice(draft.id, actor=finance, today=TODAY)
+
+
+def pdf_text(content: bytes) -> str:
+    return " ".join(PdfReader(io.BytesIO(content)).pages[0].extract_text().split())
+
+
+async def test_the_frozen_content_gives_back_the_issued_document(finance: User) -> None:
+    invoice = await issued(finance)
+    document = documents.document_from_content(invoice.content)
+    assert service.document_json(document) == invoice.content
+    assert document.gross_cents == invoice.gross_cents
+
+
+async def test_the_renderer_renders_what_this_process_issued_at_once(finance: User) -> None:
+    documents._woken.clear()
+    invoice = await issued(finance)
+    assert (await Invoice.get(id=invoice.id)).pdf is None
+
+    assert await documents.render_pending() == 1
+
+    stored = await Invoice.get(id=invoice.id)
+    assert f"Factuur {invoice.number}" in pdf_text(bytes(stored.pdf))
+    assert f"<cbc:ID>{invoice.number}</cbc:ID>".encode() in bytes(stored.ubl)
+    assert await documents.render_pending() == 0
+
+
+async def test_documents_of_another_process_are_rendered_once_they_are_stale(finance: User) -> None:
+    invoice = await issued(finance)
+    documents._woken.clear()  # issued by a process that died before rendering
+    assert await documents.render_pending() == 0
+
+    await Invoice.filter(id=invoice.id).update(issued_at=timezone.now() - documents.STALE_AFTER)
+    assert await documents.render_pending() == 1
+    assert (await Invoice.get(id=invoice.id)).pdf is not None
+
+
+async def test_a_download_before_the_renderer_renders_and_stores_once(finance: User) -> None:
+    invoice = await issued(finance)
+    first = await documents.with_documents(await Invoice.get(id=invoice.id))
+    again = await documents.with_documents(await Invoice.get(id=invoice.id))
+    assert first.pdf is not None and bytes(again.pdf) == bytes(first.pdf)
+
+    assert await documents.render(await Invoice.filter(id=invoice.id)) == 0  # nothing replaced
+    assert bytes((await Invoice.get(id=invoice.id)).pdf) == bytes(first.pdf)
+
+
+async def test_the_renderer_loop_renders_when_woken_and_stops(finance: User) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.create_task(documents.run_renderer(stop, idle_seconds=30))
+    try:
+        invoice = await issued(finance)  # wakes the renderer
+        for _ in range(200):
+            if (await Invoice.get(id=invoice.id)).pdf is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert (await Invoice.get(id=invoice.id)).pdf is not None
+    finally:
+        stop.set()
+        await asyncio.wait_for(loop, timeout=timedelta(seconds=5).total_seconds())
+
+
+async def test_a_backlog_is_rendered_on_every_core(finance: User) -> None:
+    documents._woken.clear()
+    backlog = [await issued(finance) for _ in range(documents.POOL_FROM)]
+
+    assert await documents.render_pending() == documents.POOL_FROM  # through the process pool
+
+    for invoice in await Invoice.filter(id__in=[i.id for i in backlog]):
+        assert f"Factuur {invoice.number}" in pdf_text(bytes(invoice.pdf))
