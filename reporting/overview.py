@@ -1,6 +1,6 @@
 """What the coordinators' dashboard and the organisations-by-stage table show, in a fixed number
-of queries (three for the stages, one for the target, two for the mail, about ten for the lists,
-one for the fingerprint); while the data is unchanged, only the fingerprint and the mail counts."""
+of queries (three for the stages, one for the target, about ten for the lists, one for the
+fingerprint with the mail counts); while the data is unchanged, only the fingerprint."""
 
 from __future__ import annotations
 
@@ -18,12 +18,11 @@ from reporting.dashboard import (
     province_summaries,
     summarise,
 )
-from reporting.freshness import FigureCache, tour_fingerprint
+from reporting.freshness import FigureCache, tour_fingerprint, tour_state
 from reporting.models import TourTarget
 from reporting.stages import STAGE_ORDER, OrganisationProgress, TourStage, organisation_progress
 from reporting.targets import current_target
 from server.i18n import _
-from server.mail import OutboxMessage, OutboxStatus
 from server.spreadsheet import to_csv
 from server.templating import AMSTERDAM
 
@@ -62,18 +61,15 @@ async def tour_overview(now: datetime, follow_up_weeks: int, cache: FigureCache)
     the mail counts are always read.
     """
     follow_up_weeks = min(max(follow_up_weeks, 1), MAX_FOLLOW_UP_WEEKS)
-    fingerprint = await tour_fingerprint(now)
+    state = await tour_state(now)
+    fingerprint = state.fingerprint
 
     async def compute() -> TourOverview:
         organisations, target = await _progress_and_target(cache, fingerprint)
         return await _overview(organisations, target, now, follow_up_weeks)
 
     overview = await cache.get(("overview", follow_up_weeks), fingerprint, compute)
-    return replace(
-        overview,
-        mail_failed=await OutboxMessage.filter(status=OutboxStatus.FAILED).count(),
-        mail_queued=await OutboxMessage.filter(status=OutboxStatus.QUEUED).count(),
-    )
+    return replace(overview, mail_failed=state.mail_failed, mail_queued=state.mail_queued)
 
 
 async def _overview(
