@@ -118,15 +118,15 @@ async def open_days(
     buffer = policy.travel_buffer
     first_start = _local(day_list[0], AFTERNOON_START)
     last_end = _local(day_list[-1], EVENING_START) + duration
+    province_id = _province_id(organisation)
     staffers = await _load_staffers(
-        {role.kind for role in roles}, first_day=day_list[0], last_day=day_list[-1]
+        {role.kind for role in roles}, province_id, first_day=day_list[0], last_day=day_list[-1]
     )
     held = await _load_holding(
         [staffer.user_id for staffer in staffers],
         ranges=[(month_bounds(first_start)[0], month_bounds(_local(day_list[-1], EVENING_START))[1])],
         overlap=(first_start - buffer, last_end + buffer),
     )
-    province_id = _province_id(organisation)
     busy = {staffer.user_id: Busy(held[staffer.user_id]) for staffer in staffers}
     by_kind: dict[TrainerKind, list[Staffer]] = defaultdict(list)
     for staffer in staffers:
@@ -283,9 +283,13 @@ async def _load_profiles(
     return [profile for profile in profiles if profile.user.role is _role_for(profile.kind)]
 
 
-async def _load_staffers(kinds: Iterable[TrainerKind], *, first_day: date, last_day: date) -> list[Staffer]:
-    """As `_load_profiles`, as plain values and without specialties: the profiles with their user's
-    role and provinces in one query (a row per province), the blocked days in a second."""
+async def _load_staffers(
+    kinds: Iterable[TrainerKind], province_id: int | None, *, first_day: date, last_day: date
+) -> list[Staffer]:
+    """As `_load_profiles`, as plain values and without specialties, and only those who work in the
+    province (or nationwide): the others never fit, so their blocked days and requests are not read.
+    The profiles with their user's role and provinces in one query (a row per province), the blocked
+    days in a second."""
     rows = await TrainerProfile.filter(kind__in=list(kinds), user__is_active=True).values_list(
         "id",
         "user_id",
@@ -297,12 +301,17 @@ async def _load_staffers(kinds: Iterable[TrainerKind], *, first_day: date, last_
     )
     profiles: dict[int, tuple[int, TrainerKind, list[str], int]] = {}
     provinces: defaultdict[int, set[int]] = defaultdict(set)
-    for profile_id, user_id, kind, availability, maximum, role, province_id in rows:
+    for profile_id, user_id, kind, availability, maximum, role, works_in in rows:
         if role is not _role_for(kind):
             continue
         profiles[profile_id] = (user_id, kind, availability, maximum)
-        if province_id is not None:
-            provinces[profile_id].add(province_id)
+        if works_in is not None:
+            provinces[profile_id].add(works_in)
+    profiles = {
+        profile_id: profile
+        for profile_id, profile in profiles.items()
+        if not provinces[profile_id] or province_id in provinces[profile_id]
+    }
     blocked: defaultdict[int, list[tuple[date, date]]] = defaultdict(list)
     if profiles:
         periods = await BlockedPeriod.filter(
