@@ -46,6 +46,8 @@ POOL_FROM = 8
 ROUND = 64
 #: How often the renderer looks for stale documents when nothing wakes it.
 IDLE_SECONDS = 60.0
+#: How soon the renderer tries again after a failed round (doubling while it keeps failing).
+RETRY_SECONDS = 2.0
 
 _woken: set[int] = set()
 _wake = asyncio.Event()
@@ -141,8 +143,8 @@ async def pending(stale_after: timedelta = STALE_AFTER) -> list[Invoice]:
     """One round's documents: those this process was woken for, then stale ones of any process."""
     now = timezone.now()
     woken = list(_woken)[:ROUND]
-    _woken.difference_update(woken)
     invoices = await _without_files().filter(id__in=woken) if woken else []
+    _woken.difference_update(woken)
     if len(invoices) < ROUND:
         invoices += (
             await _without_files()
@@ -163,23 +165,32 @@ async def render_pending(stale_after: timedelta = STALE_AFTER) -> int:
 async def run_renderer(
     stop: asyncio.Event, *, stale_after: timedelta = STALE_AFTER, idle_seconds: float = IDLE_SECONDS
 ) -> None:
-    """Render documents until `stop`: when woken, else every `idle_seconds`; errors are logged.
+    """Render documents until `stop`: when woken, else every `idle_seconds`.
 
-    A backlog is worked through round after round in one process pool, closed once it is gone.
+    A backlog is worked through round after round in one process pool, closed once it is gone. A
+    failed round (the database went away) is logged and its documents are tried again after
+    `RETRY_SECONDS`, doubling up to `idle_seconds` while it keeps failing.
     """
+    retry = RETRY_SECONDS
     with ExitStack() as pools:
         pool: Executor | None = None
         while not stop.is_set():
             _wake.clear()
+            invoices: list[Invoice] = []
             try:
                 invoices = await pending(stale_after)
                 if pool is None and len(invoices) >= POOL_FROM:
                     pool = pools.enter_context(pdf_process_pool())
                 if invoices:
                     await render(invoices, pool)
+                    retry = RETRY_SECONDS
                     continue
             except Exception:
-                log.exception("rendering invoice documents failed")
+                log.exception("rendering invoice documents failed; trying again in %.0f s", retry)
+                _woken.update(invoice.id for invoice in invoices)
+                await _sleep_until_woken(stop, retry)
+                retry = min(retry * 2, idle_seconds)
+                continue
             if pool is not None:
                 pools.close()
                 pool = None

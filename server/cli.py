@@ -16,6 +16,7 @@ from server import demo, totp
 from server.background import background_tasks
 from server.db import apply_migrations, init_orm, make_migrations, pending_model_changes
 from server.errors import DomainError
+from server.models import User
 from server.settings import Settings, SettingsError, load_settings
 
 
@@ -25,6 +26,16 @@ async def _with_orm(settings: Settings, work: Callable[[], Awaitable[int]]) -> i
         return await work()
     finally:
         await Tortoise.close_connections()
+
+
+async def _user_with_email(email: str, *, active: bool = False) -> User | None:
+    """The (active) user with this address, or None after saying so on stderr."""
+    from server.auth import normalise_email
+
+    user = await User.get_or_none(email=normalise_email(email), **({"is_active": True} if active else {}))
+    if user is None:
+        print(f"Geen {'actieve ' if active else ''}gebruiker met e-mailadres {email}.", file=sys.stderr)
+    return user
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -173,13 +184,11 @@ def cmd_user_login_link(settings: Settings, args: argparse.Namespace) -> int:
     from tortoise.transactions import in_transaction
 
     from server.audit import record
-    from server.auth import issue_login_link, normalise_email
-    from server.models import User
+    from server.auth import issue_login_link
 
     async def work() -> int:
-        user = await User.get_or_none(email=normalise_email(args.email), is_active=True)
+        user = await _user_with_email(args.email, active=True)
         if user is None:
-            print(f"Geen actieve gebruiker met e-mailadres {args.email}.", file=sys.stderr)
             return 1
         async with in_transaction():
             link = await issue_login_link(user, settings.base_url)
@@ -191,14 +200,11 @@ def cmd_user_login_link(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_user_reset_second_factor(settings: Settings, args: argparse.Namespace) -> int:
-    from server.auth import normalise_email
-    from server.models import User
     from server.users import reset_second_factor
 
     async def work() -> int:
-        user = await User.get_or_none(email=normalise_email(args.email))
+        user = await _user_with_email(args.email)
         if user is None:
-            print(f"Geen gebruiker met e-mailadres {args.email}.", file=sys.stderr)
             return 1
         await reset_second_factor(user.id, actor=None)
         print(f"Tweede stap van {user.email} gewist; bij de volgende keer inloggen opnieuw instellen.")
@@ -209,7 +215,6 @@ def cmd_user_reset_second_factor(settings: Settings, args: argparse.Namespace) -
 
 def cmd_user_totp_code(settings: Settings, args: argparse.Namespace) -> int:
     from server.auth import normalise_email
-    from server.models import User
 
     if settings.is_production:
         print("Alleen beschikbaar in de ontwikkelomgeving.", file=sys.stderr)
@@ -228,14 +233,11 @@ def cmd_user_totp_code(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_user_export(settings: Settings, args: argparse.Namespace) -> int:
     from server.app import personal_data_register
-    from server.auth import normalise_email
-    from server.models import User
     from server.privacy import export_person
 
     async def work() -> int:
-        user = await User.get_or_none(email=normalise_email(args.email))
+        user = await _user_with_email(args.email)
         if user is None:
-            print(f"Geen gebruiker met e-mailadres {args.email}.", file=sys.stderr)
             return 1
         _, content = await export_person(user.id, personal_data_register(), actor=None)
         await asyncio.to_thread(Path(args.out).write_bytes, content)
@@ -247,8 +249,6 @@ def cmd_user_export(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_user_erase(settings: Settings, args: argparse.Namespace) -> int:
     from server.app import personal_data_register
-    from server.auth import normalise_email
-    from server.models import User
     from server.privacy import erase_person
 
     if not args.confirm:
@@ -256,9 +256,8 @@ def cmd_user_erase(settings: Settings, args: argparse.Namespace) -> int:
         return 2
 
     async def work() -> int:
-        user = await User.get_or_none(email=normalise_email(args.email))
+        user = await _user_with_email(args.email)
         if user is None:
-            print(f"Geen gebruiker met e-mailadres {args.email}.", file=sys.stderr)
             return 1
         changed = await erase_person(user.id, personal_data_register(), actor=None)
         print(f"Persoonsgegevens van gebruiker #{user.id} gewist ({sum(changed.values())} rijen).")

@@ -7,6 +7,7 @@ import asyncio
 import io
 from datetime import timedelta
 
+import pytest
 from pypdf import PdfReader
 from tortoise import timezone
 
@@ -88,3 +89,30 @@ async def test_a_backlog_is_rendered_on_every_core(finance: User) -> None:
 
     for invoice in await Invoice.filter(id__in=[i.id for i in backlog]):
         assert f"Factuur {invoice.number}" in pdf_text(bytes(invoice.pdf))
+
+
+async def test_a_failed_round_is_tried_again_soon(finance: User, monkeypatch: pytest.MonkeyPatch) -> None:
+    render = documents.render
+    failures = 0
+
+    async def database_gone_once(invoices, pool=None):  # type: ignore[no-untyped-def]
+        nonlocal failures
+        if not failures:
+            failures += 1
+            raise ConnectionError("database went away")
+        return await render(invoices, pool)
+
+    monkeypatch.setattr(documents, "render", database_gone_once)
+    monkeypatch.setattr(documents, "RETRY_SECONDS", 0.05)
+    stop = asyncio.Event()
+    loop = asyncio.create_task(documents.run_renderer(stop, idle_seconds=30))
+    try:
+        invoice = await issued(finance)
+        for _ in range(200):
+            if (await Invoice.get(id=invoice.id)).pdf is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert failures == 1 and (await Invoice.get(id=invoice.id)).pdf is not None
+    finally:
+        stop.set()
+        await asyncio.wait_for(loop, timeout=5)
