@@ -298,7 +298,11 @@ class _Figures:
     revenue: Revenue
 
 
-async def _figures(period: Period, threshold: int, cost_cache: dict[int, costs.CostOverview]) -> _Figures:
+async def _figures(
+    period: Period, threshold: int, cost_cache: dict[int, costs.CostOverview], *, per_province: bool = True
+) -> _Figures:
+    """The period's figures; without `per_province` (the comparison needs only totals) the province
+    table is left empty, which saves its queries."""
     sessions = await _held_sessions(period)
     tallies = _tallies(sessions)
     await _add_assignments(period, sessions, tallies)
@@ -318,7 +322,7 @@ async def _figures(period: Period, threshold: int, cost_cache: dict[int, costs.C
     return _Figures(
         stages=tuple(tallies[stage].freeze(STAGE_LABELS[stage], threshold) for stage in Stage),
         total=total.freeze(_("Totaal"), threshold),
-        provinces=await _provinces(sessions),
+        provinces=await _provinces(sessions) if per_province else (),
         questions=_questions(by_question, threshold),
         free_sessions=await _free_sessions(period, cost_cache),
         revenue=await _revenue(period),
@@ -345,7 +349,7 @@ async def ministry_report(
     """
     cost_cache: dict[int, costs.CostOverview] = {}
     figures = await _figures(period, policy.threshold, cost_cache)
-    before = await _figures(period.previous, policy.threshold, cost_cache)
+    before = await _figures(period.previous, policy.threshold, cost_cache, per_province=False)
     return MinistryReport(
         period=period,
         previous_period=period.previous,
