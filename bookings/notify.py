@@ -61,9 +61,11 @@ async def notify(
     extra_staff to the coordinators. With `method`, the clerks and trainers get an iCalendar file.
 
     The booking's organisation and offering are fetched unless the caller loaded them already;
-    `requester` (see clerk_addresses) saves looking up the clerk."""
+    `requester` (see clerk_addresses) saves looking up the clerk. The templates get the rest through
+    `context` (a new booking's mails: `preferred_starts`, the preferred start times in order)."""
     missing = [name for name in ("organisation", "offering") if not isinstance(getattr(booking, name), Model)]
-    await booking.fetch_related(*missing, "preferred_slots")
+    if missing:
+        await booking.fetch_related(*missing)
     clerks = await clerk_addresses(booking, requester)
     page = f"{settings.base_url}/boekingen/{booking.reference}"
     attachments = []

@@ -164,9 +164,8 @@ async def create_booking(
             invoice_email=draft.invoice_email if not offering.is_free else "",
             council_term_start=term_start,
         )
-        for position, starts_at in enumerate(
-            (draft.preferred[key] for key in sorted(draft.preferred)), start=1
-        ):
+        preferred_starts = [draft.preferred[key] for key in sorted(draft.preferred)]
+        for position, starts_at in enumerate(preferred_starts, start=1):
             await PreferredSlot.create(booking=booking, position=position, starts_at=starts_at)
         if exception:
             exception.used_by = booking
@@ -175,7 +174,14 @@ async def create_booking(
             booked_at=now, booking_id=booking.id
         )
         await record(actor, "booking_requested", booking, f"{offering.name} aangevraagd")
-        await notify(booking, "requested", settings, extra_staff=True, requester=actor)
+        await notify(
+            booking,
+            "requested",
+            settings,
+            extra_staff=True,
+            requester=actor,
+            preferred_starts=preferred_starts,
+        )
     return booking
 
 

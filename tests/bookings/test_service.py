@@ -29,6 +29,7 @@ from server.errors import NotFound, ValidationFailed
 from server.mail import OutboxAttachment, OutboxMessage
 from server.models import AuditEntry, Organisation, Role, User
 from server.settings import Settings
+from server.templating import format_local_datetime
 from tests.bookings.factories import make_booking, make_offering
 from tests.factories import make_organisation, make_user
 
@@ -95,6 +96,13 @@ async def test_a_clerk_books_and_everyone_concerned_hears_of_it(
         "coordinator@team.nl",
     ]
     assert booking.reference in (await OutboxMessage.get(to_address="griffier@zeist.nl")).subject
+    # Both mails list the preferred dates, in order.
+    dates = [
+        format_local_datetime(NOW + timedelta(days=d, hours=9), "EEEE d MMMM y 'om' HH:mm") for d in (30, 37)
+    ]
+    for message in await OutboxMessage.all():
+        assert f"- {dates[0]}\n- {dates[1]}" in message.body_text
+        assert f"{dates[0]}<br>{dates[1]}" in message.body_html
     assert (await TourInvitation.get(id=invitation.id)).booked_at is not None
     assert await AuditEntry.filter(action="booking_requested", object_id=str(booking.id)).exists()
 

@@ -23,7 +23,7 @@ from tests.bookings.factories import make_booking, make_offering, make_request, 
 from tests.factories import make_organisation, make_user, post, sign_in
 from tests.query_counter import count_queries
 
-BOOKING_STATEMENTS = 10
+BOOKING_STATEMENTS = 9
 FEEDBACK_STATEMENTS = 6
 #: PostgreSQL: concurrent submissions wait for each other on the rate limit's advisory lock.
 RATE_LIMIT_LOCK = {"postgres": 1, "sqlite": 0}
