@@ -53,7 +53,7 @@ from feedback.policy import FeedbackPolicy
 from feedback.report import session_report_pdf
 from feedback.results import session_results
 from invoicing import batch, documents, service
-from invoicing.document import Buyer, DocumentKind, InvoiceDocument, Line, Seller, VatCategory
+from invoicing.document import Line, VatCategory
 from invoicing.models import Invoice, InvoiceLine, InvoiceStatus
 from invoicing.pdf import invoice_html
 from server.db import apply_migrations
@@ -61,6 +61,7 @@ from server.models import Organisation, OrganisationKind, User
 from server.security import CSRF_COOKIE, csrf_token_for
 from server.sessions import SESSION_COOKIE, start_session
 from server.settings import PROJECT_DIR
+from tests.invoicing.documents import make_document
 
 ISSUE_TARGET_MS = 65.0
 BATCH_TARGET_SECONDS = 20.0
@@ -76,32 +77,8 @@ SMALL = Volume(
 PAGE = "/financien"
 LINE = "Vervolgtraining Omgaan met agressie en intimidatie op 2 november 2026, per deelnemer"
 #: The one-page invoice of the baseline: what the bench's drafts become.
-SAMPLE = InvoiceDocument(
-    kind=DocumentKind.INVOICE,
-    number="2026-0001",
-    issue_date=date(2026, 11, 24),
-    due_date=date(2026, 12, 24),
-    delivery_date=date(2026, 11, 2),
-    seller=Seller(
-        name="Ondersteuningsteam Weerbaar Bestuur",
-        street="Lange Voorhout 1",
-        postcode="2514 EA",
-        city="Den Haag",
-        email="facturen@weerbaar.example",
-        kvk="12345678",
-        vat_id="NL123456782B01",
-        iban="NL91ABNA0417164300",
-    ),
-    buyer=Buyer(
-        name="Gemeente Utrecht",
-        street="Raadhuisplein 1",
-        postcode="3511 AB",
-        city="Utrecht",
-        email="facturen@utrecht.example",
-        oin="00000000000000000001",
-    ),
-    lines=(Line(LINE, 14, 18500, VatCategory.STANDARD, 21),),
-    order_reference="PO-BENCH-00001",
+SAMPLE = make_document(
+    Line(LINE, 14, 18500, VatCategory.STANDARD, 21), number="2026-0001", order_reference="PO-BENCH-00001"
 )
 
 

@@ -8,54 +8,28 @@ from datetime import date
 
 from pypdf import PdfReader
 
-from invoicing.document import (
-    EXEMPTION_REASON,
-    Buyer,
-    DocumentKind,
-    InvoiceDocument,
-    Line,
-    Seller,
-    VatCategory,
-)
+from invoicing.document import EXEMPTION_REASON, DocumentKind, InvoiceDocument, Line, VatCategory
 from invoicing.pdf import render_invoice_pdf
+from tests.invoicing.documents import make_document
 
-SELLER = Seller(
-    name="Ondersteuningsteam Weerbaar Bestuur",
-    street="Postbus 20011",
-    postcode="2500 EA",
-    city="Den Haag",
-    email="facturen@weerbaarbestuur.nl",
-    kvk="12345678",
-    vat_id="NL001234567B01",
-    iban="NL91ABNA0417164300",
-)
-BUYER = Buyer(
-    name="Gemeente Utrecht",
-    street="Stadsplateau 1",
-    postcode="3521 AZ",
-    city="Utrecht",
-    oin="00000001002220647000",
-)
 UBL = b'<?xml version="1.0" encoding="UTF-8"?><Invoice/>'
 
 
 def invoice(**overrides: object) -> InvoiceDocument:
-    fields: dict[str, object] = {
-        "kind": DocumentKind.INVOICE,
+    values: dict[str, object] = {
         "number": "F2026-00042",
         "issue_date": date(2026, 3, 2),
         "due_date": date(2026, 4, 1),
         "delivery_date": date(2026, 2, 20),
-        "seller": SELLER,
-        "buyer": BUYER,
-        "lines": (
-            Line("Training weerbaarheid voor de raad", 1, 123450, VatCategory.STANDARD, 21),
-            Line("Reiskosten", 2, 5000, VatCategory.STANDARD, 21),
-        ),
         "order_reference": "PO-2026-7781",
+        "note": "",
     }
-    fields.update(overrides)
-    return InvoiceDocument(**fields)  # type: ignore[arg-type]
+    values.update(overrides)
+    return make_document(
+        Line("Training weerbaarheid voor de raad", 1, 123450, VatCategory.STANDARD, 21),
+        Line("Reiskosten", 2, 5000, VatCategory.STANDARD, 21),
+        **values,
+    )
 
 
 def credit_note() -> InvoiceDocument:
@@ -86,10 +60,10 @@ async def test_an_invoice_shows_the_buyer_lines_totals_and_how_to_pay() -> None:
         "Factuur F2026-00042",
         "Gemeente Utrecht",
         "Stadsplateau 1",
-        "00000001002220647000",
+        "00000001234567890000",
         "Ondersteuningsteam Weerbaar Bestuur",
         "12345678",
-        "NL001234567B01",
+        "NL123456782B01",
         "facturen@weerbaarbestuur.nl",
         "Uw inkoopordernummer PO-2026-7781",
         "Leverdatum 20 februari 2026",

@@ -19,14 +19,13 @@ from peppol.xsd import SCHEMA_DIR
 from invoicing.document import (
     EXEMPTION_REASON,
     EXEMPTION_REASON_CODE,
-    Buyer,
     DocumentKind,
     InvoiceDocument,
     Line,
-    Seller,
     VatCategory,
 )
 from invoicing.ubl import ubl_xml
+from tests.invoicing.documents import BUYER, SELLER, make_document
 from tests.paths import SHARED_DATA
 
 EINVOICE = SHARED_DATA.parent / "einvoice"
@@ -45,41 +44,6 @@ IBAN = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}")
 
 
 # --- documents ----------------------------------------------------------------------------------------
-
-SELLER = Seller(
-    name="Voorbeeld Trainingen B.V.",
-    street="Stationsplein 1",
-    postcode="3511 AA",
-    city="Utrecht",
-    email="facturatie@voorbeeldtrainingen.example",
-    kvk="12345678",
-    vat_id="NL123456782B01",
-    iban="NL91ABNA0417164300",
-)
-BUYER = Buyer(
-    name="Gemeente Voorbeeldstad",
-    street="Raadhuisplein 1",
-    postcode="1234 AB",
-    city="Voorbeeldstad",
-    oin="00000001234567890000",
-)
-
-
-def make_document(*lines: Line, **overrides: object) -> InvoiceDocument:
-    values: dict[str, object] = {
-        "kind": DocumentKind.INVOICE,
-        "number": "2026-000123",
-        "issue_date": date(2026, 11, 23),
-        "due_date": date(2026, 12, 23),
-        "delivery_date": date(2026, 11, 12),
-        "seller": SELLER,
-        "buyer": BUYER,
-        "lines": lines or (Line("Training Digitale Toegankelijkheid", 10, 100_00, VatCategory.STANDARD, 21),),
-        "order_reference": "4500012345",
-        "note": "Training Digitale Toegankelijkheid op 12 november 2026",
-    }
-    values.update(overrides)
-    return InvoiceDocument(**values)  # type: ignore[arg-type]
 
 
 def exempt_document() -> InvoiceDocument:
