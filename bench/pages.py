@@ -5,6 +5,8 @@ uses, then requests each page `--runs` times through httpx over ASGI (no network
 connections) and prints the median wall time, the median CPU time of this process (the app and the
 client; steadier than the wall time when other work shares the machine), the statements per request
 and the size of the page, with the same for a baseline: one indexed SELECT and a small Jinja page.
+Then the same for two writes of the load test: submitting a booking (the clerk, a date further ahead
+each time) and accepting a request (open requests added as `bench/load.py` adds them).
 
     .venv/bin/python -m bench.pages              # PostgreSQL on 127.0.0.1:5432
     .venv/bin/python -m bench.pages --db sqlite --runs 100
@@ -14,21 +16,28 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import statistics
 import time
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 import httpx
-from tortoise import Tortoise
+from starlette.applications import Starlette
+from tortoise import Tortoise, timezone
 
 from bench.dashboard import BASELINE_PAGE, count_statements
-from bench.seed import FULL, seed
+from bench.seed import FULL, Seeded, add_open_requests, seed
 from server.app import create_app
 from server.db import apply_migrations, init_orm
 from server.models import Organisation, User
+from server.security import CSRF_COOKIE, csrf_token_for
 from server.sessions import SESSION_COOKIE, start_session
 from server.settings import Settings
 from tests.databases import throwaway_database
+
+SECRET_KEY = "b" * 40
+CSRF_COOKIE_VALUE = "bench-csrf-" + "c" * 32
 
 
 async def medians(runs: int, action: Callable[[], Awaitable[object]]) -> tuple[float, float]:
@@ -50,7 +59,7 @@ async def measure(kind: str, runs: int) -> None:
         await init_orm(url)
         try:
             seeded = await seed(FULL)
-            app = create_app(Settings(database_url=url, secret_key="b" * 40, run_background_jobs=False))
+            app = create_app(Settings(database_url=url, secret_key=SECRET_KEY, run_background_jobs=False))
             code, offering = seeded.organisation_code, seeded.follow_up_offering_id
             pages = [
                 ("home", None, "/"),
@@ -90,8 +99,67 @@ async def measure(kind: str, runs: int) -> None:
                     wall, cpu = await medians(runs, get)
                     statements = await count_statements(get)
                     print(f"{label:<32} {wall:8.2f} {cpu:8.2f} {statements:11d} {size:6d}")
+            await measure_writes(app, seeded, runs)
         finally:
             await Tortoise.close_connections()
+
+
+async def signed_in(app: Starlette, email: str) -> httpx.AsyncClient:
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench")
+    user = await User.get(email=email)
+    client.cookies.set(SESSION_COOKIE, await start_session(user, second_factor_done=True))
+    client.cookies.set(CSRF_COOKIE, CSRF_COOKIE_VALUE)
+    return client
+
+
+async def measure_writes(app: Starlette, seeded: Seeded, runs: int) -> None:
+    csrf_token = csrf_token_for(CSRF_COOKIE_VALUE, SECRET_KEY)
+    days = itertools.count(40)
+    url = f"/organisaties/{seeded.organisation_code}/boeken/{seeded.follow_up_offering_id}"
+
+    clerk = await signed_in(app, seeded.clerk_email)
+
+    async def submit_booking() -> None:
+        body = {
+            "csrf_token": csrf_token,
+            "local_situation": "Online haat na het debat over windmolens.",
+            "themes": "online",
+            "expected_participants": "12",
+            "part_of_day": "evening",
+            "location_address": "Raadhuis, Raadhuisplein 1",
+            "contact_name": "Griffie",
+            "contact_phone": "070 123 4567",
+            "po_number": "PO-BENCH",
+            "invoice_email": "facturen@gemeente.example",
+            "date_1": (timezone.now().date() + timedelta(days=next(days) % 300 + 40)).isoformat(),
+            "time_1": "19:30",
+        }
+        response = await clerk.post(url, data=body)
+        assert response.status_code == 303, (url, response.status_code)
+
+    # Every run accepts another open request (warm-up and the statement count included).
+    pool = await add_open_requests(runs + 4)
+    trainer_ids = sorted({trainer_id for _, trainer_id in pool})
+    emails = dict(await User.filter(id__in=trainer_ids).values_list("id", "email"))
+    clients = {trainer_id: await signed_in(app, emails[trainer_id]) for trainer_id in trainer_ids}
+    requests = iter(pool)
+
+    async def accept() -> None:
+        request_id, trainer_id = next(requests)
+        path = f"/trainer/verzoeken/{request_id}"
+        response = await clients[trainer_id].post(path, data={"csrf_token": csrf_token, "action": "accept"})
+        assert response.status_code == 303, (path, response.status_code)
+
+    writes: list[tuple[str, Callable[[], Awaitable[None]]]] = [
+        ("submit a booking (clerk)", submit_booking),
+        ("accept a request (trainer)", accept),
+    ]
+    for label, write in writes:
+        wall, cpu = await medians(runs, write)
+        statements = await count_statements(write)
+        print(f"{label:<32} {wall:8.2f} {cpu:8.2f} {statements:11d}")
+    for client in (clerk, *clients.values()):
+        await client.aclose()
 
 
 def main() -> None:
