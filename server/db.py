@@ -31,8 +31,11 @@ MIGRATIONS = {
 
 def tortoise_config(database_url: str) -> dict[str, Any]:
     connection = expand_db_url(database_url)
-    if connection["engine"] == "tortoise.backends.sqlite":
-        connection["engine"] = "server.sqlite_engine"
+    engines = {
+        "tortoise.backends.sqlite": "server.sqlite_engine",
+        "tortoise.backends.asyncpg": "server.postgres_engine",
+    }
+    connection["engine"] = engines.get(connection["engine"], connection["engine"])
     return {
         "connections": {"default": connection},
         "apps": {
