@@ -41,6 +41,7 @@ def local_time(value: datetime) -> datetime:
 
 
 _MONTHS = dict(DUTCH.months["format"]["wide"])
+_SHORT_MONTHS = dict(DUTCH.months["format"]["abbreviated"])
 _WEEKDAYS = dict(DUTCH.days["format"]["wide"])
 #: Pattern fields written directly (the same text as Babel's, a fraction of the time: long tables
 #: format a date or two per row); a pattern with any other field goes through Babel.
@@ -49,6 +50,7 @@ _DATE_FIELDS: dict[str, Callable[[date], str]] = {
     "dd": lambda value: f"{value.day:02d}",
     "M": lambda value: str(value.month),
     "MM": lambda value: f"{value.month:02d}",
+    "MMM": lambda value: _SHORT_MONTHS[value.month],
     "MMMM": lambda value: _MONTHS[value.month],
     "y": lambda value: str(value.year),
     "yyyy": lambda value: f"{value.year:04d}",
