@@ -53,6 +53,7 @@ WRITE_TARGET_PER_SECOND = 300.0
 WRITE_TARGET_P99_MS = 100.0
 WRITE_CLERKS = 64
 REQUEST_LINES = 4000
+ISSUE_LINES = 4000
 #: A page that answers fewer than two requests per connection in the run is measured this much longer.
 SLOW_PAGE_FACTOR = 3
 
@@ -231,7 +232,8 @@ async def accept_lines(actors: Actors, folder: Path, count: int) -> Path:
 
 
 async def issue_lines(actors: Actors, folder: Path) -> Path:
-    drafts = await Invoice.filter(status=InvoiceStatus.DRAFT).order_by("id").values_list("id", flat=True)
+    """One line per draft, made for the run (the seeded 300 would be issued within a second)."""
+    drafts = await seeding.add_drafts(ISSUE_LINES)
     body = {"csrf_token": actors.csrf_token}
     lines = [("POST", f"/financien/facturen/{i}/uitgeven", actors.cookies["finance"], body) for i in drafts]
     return write_lines(folder / "issue.tsv", lines)

@@ -41,23 +41,22 @@ import threading
 import time
 import tracemalloc
 from collections.abc import Awaitable, Callable
-from datetime import date
 from urllib.parse import urlencode
 
 from tortoise.functions import Count
 
 from bench.load import BIN, free_port, orm, server, status, throwaway_database
-from bench.seed import Volume, seed
+from bench.seed import LINE, Volume, add_drafts, seed
 from feedback.models import Response, SessionFeedback
 from feedback.policy import FeedbackPolicy
 from feedback.report import session_report_pdf
 from feedback.results import session_results
 from invoicing import batch, documents, service
 from invoicing.document import Line, VatCategory
-from invoicing.models import Invoice, InvoiceLine, InvoiceStatus
+from invoicing.models import Invoice, InvoiceStatus
 from invoicing.pdf import invoice_html
 from server.db import apply_migrations
-from server.models import Organisation, OrganisationKind, User
+from server.models import User
 from server.security import CSRF_COOKIE, csrf_token_for
 from server.sessions import SESSION_COOKIE, start_session
 from server.settings import PROJECT_DIR
@@ -75,7 +74,6 @@ SMALL = Volume(
     open_feedback_sessions=2,
 )
 PAGE = "/financien"
-LINE = "Vervolgtraining Omgaan met agressie en intimidatie op 2 november 2026, per deelnemer"
 #: The one-page invoice of the baseline: what the bench's drafts become.
 SAMPLE = make_document(
     Line(LINE, 14, 18500, VatCategory.STANDARD, 21), number="2026-0001", order_reference="PO-BENCH-00001"
@@ -88,42 +86,6 @@ def median_ms(values: list[float]) -> float:
 
 def p99_ms(values: list[float]) -> float:
     return statistics.quantiles(values, n=100)[98] * 1000 if len(values) > 1 else values[0] * 1000
-
-
-async def add_drafts(count: int) -> list[int]:
-    """`count` drafts of one line each, spread over the municipalities, with a purchase-order number."""
-    municipalities = await Organisation.filter(kind=OrganisationKind.MUNICIPALITY).order_by("id")
-    await Invoice.bulk_create(
-        [
-            Invoice(
-                organisation=municipalities[n % len(municipalities)],
-                order_reference=f"PO-BENCH-{n:05d}",
-                delivery_date=date(2026, 11, 2),
-            )
-            for n in range(count)
-        ]
-    )
-    ids = list(
-        await Invoice.filter(status=InvoiceStatus.DRAFT, order_reference__startswith="PO-BENCH-")
-        .exclude(id__in=await InvoiceLine.all().values_list("invoice_id", flat=True) or [0])
-        .order_by("id")
-        .values_list("id", flat=True)
-    )
-    await InvoiceLine.bulk_create(
-        [
-            InvoiceLine(
-                invoice_id=invoice_id,
-                position=1,
-                description=LINE,
-                quantity=14,
-                unit_price_cents=18500,
-                vat_category=VatCategory.STANDARD,
-                vat_percent=21,
-            )
-            for invoice_id in ids
-        ]
-    )
-    return ids  # type: ignore[return-value]
 
 
 async def timed(runs: int, action: Callable[[int], Awaitable[object]]) -> tuple[list[float], list[float]]:

@@ -52,6 +52,8 @@ from bookings.staffing_models import (
     TrainerProfile,
 )
 from feedback.demo import load_feedback_demo
+from invoicing.document import VatCategory
+from invoicing.models import Invoice, InvoiceLine, InvoiceStatus
 from server.db import apply_migrations, init_orm, is_postgres
 from server.models import AuditEntry, Organisation, OrganisationKind, Role, User
 from server.organisations import import_organisations
@@ -642,3 +644,43 @@ if __name__ == "__main__":
     asyncio.run(
         _main(sys.argv[1] if len(sys.argv) > 1 else f"sqlite://{Path('var/bench.sqlite3').resolve()}")
     )
+
+
+#: The one line of the drafts `add_drafts` makes (bench/pdf.py renders the same as its baseline).
+LINE = "Vervolgtraining Omgaan met agressie en intimidatie op 2 november 2026, per deelnemer"
+
+
+async def add_drafts(count: int) -> list[int]:
+    """`count` drafts of one line each, spread over the municipalities, with a purchase-order number."""
+    municipalities = await Organisation.filter(kind=OrganisationKind.MUNICIPALITY).order_by("id")
+    await Invoice.bulk_create(
+        [
+            Invoice(
+                organisation=municipalities[n % len(municipalities)],
+                order_reference=f"PO-BENCH-{n:05d}",
+                delivery_date=date(2026, 11, 2),
+            )
+            for n in range(count)
+        ]
+    )
+    ids = list(
+        await Invoice.filter(status=InvoiceStatus.DRAFT, order_reference__startswith="PO-BENCH-")
+        .exclude(id__in=await InvoiceLine.all().values_list("invoice_id", flat=True) or [0])
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    await InvoiceLine.bulk_create(
+        [
+            InvoiceLine(
+                invoice_id=invoice_id,
+                position=1,
+                description=LINE,
+                quantity=14,
+                unit_price_cents=18500,
+                vat_category=VatCategory.STANDARD,
+                vat_percent=21,
+            )
+            for invoice_id in ids
+        ]
+    )
+    return ids  # type: ignore[return-value]
