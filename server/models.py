@@ -82,6 +82,16 @@ class User(Model):
     def has_second_factor(self) -> bool:
         return self.totp_confirmed_at is not None
 
+    @property
+    def is_erased(self) -> bool:
+        """Its personal data was erased (server.privacy): an anonymous row kept for the history."""
+        return self.email == erased_email(self.id)
+
+
+def erased_email(user_id: int) -> str:
+    """A unique, undeliverable address (RFC 2606 reserves .invalid) for an erased account."""
+    return f"verwijderd-{user_id}@weerbaar.invalid"
+
 
 class LoginToken(Model):
     """A one-time login link. Only the SHA-256 of the token is stored."""

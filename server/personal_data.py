@@ -7,8 +7,17 @@ from tortoise.expressions import Q
 from server.auth import rate_limit_keys_of
 from server.i18n import _
 from server.mail import OutboxAttachment, OutboxMessage
-from server.models import AuditEntry, LoginToken, Organisation, RateLimitHit, RecoveryCode, User, UserSession
-from server.privacy import ERASED_NAME, Entry, NoPersonalData, PersonalData, Rows, erased_email
+from server.models import (
+    AuditEntry,
+    LoginToken,
+    Organisation,
+    RateLimitHit,
+    RecoveryCode,
+    User,
+    UserSession,
+    erased_email,
+)
+from server.privacy import ERASED_NAME, Entry, NoPersonalData, PersonalData, Rows
 
 
 async def _account(user: User) -> Rows:

@@ -37,11 +37,6 @@ Rows = list[dict[str, object]]
 ERASED_NAME = _("Verwijderde gebruiker")
 
 
-def erased_email(user_id: int) -> str:
-    """A unique, undeliverable address (RFC 2606 reserves .invalid) for an erased account."""
-    return f"verwijderd-{user_id}@weerbaar.invalid"
-
-
 @dataclass(frozen=True)
 class PersonalData:
     """A model holding data about people with an account.
@@ -172,7 +167,7 @@ async def erasure_blockers(user: User, register: Register, *, actor: User | None
     reasons = []
     if actor is not None and actor.id == user.id:
         reasons.append(_("U kunt uw eigen gegevens niet zelf wissen; vraag een andere coördinator."))
-    if user.email == erased_email(user.id):
+    if user.is_erased:
         reasons.append(_("De gegevens van dit account zijn al gewist."))
     for entry in register.personal:
         reasons += await (entry.blockers or _no_blockers)(user)

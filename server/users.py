@@ -111,6 +111,8 @@ async def _managed_user(user_id: int, actor: User) -> User:
         raise NotFound()
     if user.id == actor.id:
         raise DomainError(_("U kunt uw eigen account niet zelf wijzigen; vraag een andere coördinator."))
+    if user.is_erased:
+        raise DomainError(_("De gegevens van dit account zijn gewist; het kan niet meer worden gebruikt."))
     return user
 
 

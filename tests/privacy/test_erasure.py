@@ -12,8 +12,8 @@ from bookings.models import Booking, TrainerKind
 from bookings.staffing_models import RequestStatus
 from invoicing.models import Invoice
 from server.app import personal_data_register
-from server.models import AuditEntry, Role, User, UserSession
-from server.privacy import ERASED_NAME, ErasureRefused, erase_person, erased_email, export_person
+from server.models import AuditEntry, Role, User, UserSession, erased_email
+from server.privacy import ERASED_NAME, ErasureRefused, erase_person, export_person
 from tests.bookings.factories import make_booking, make_request, make_trainer
 from tests.factories import make_user
 from tests.privacy.people import make_person_everywhere, stored_anywhere

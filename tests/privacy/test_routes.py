@@ -11,8 +11,7 @@ from tortoise import timezone
 
 from bookings.models import TrainerKind
 from bookings.staffing_models import RequestStatus
-from server.models import AuditEntry, Role, User
-from server.privacy import erased_email
+from server.models import AuditEntry, Role, User, erased_email
 from tests.bookings.factories import make_booking, make_request, make_trainer
 from tests.cli import weerbaar
 from tests.factories import make_user, post, sign_in
@@ -119,3 +118,20 @@ async def test_the_cli_exports_erases_and_purges(fresh_url: str, tmp_path: Path)
 
     purged = weerbaar(fresh_url, "purge")
     assert purged.returncode == 0 and purged.stdout.startswith("Verwijderd: 0 inloglinks"), purged.stderr
+
+
+async def test_an_erased_account_is_listed_without_actions_and_cannot_be_reactivated(
+    client: httpx.AsyncClient,
+) -> None:
+    coordinator = await make_user(Role.COORDINATOR)
+    clerk = await make_user(Role.CLERK, name="Petra Griffier")
+    await sign_in(client, coordinator)
+    await post(client, f"/beheer/gebruikers/{clerk.id}/wissen", {"confirm": "on"})
+
+    page = await client.get("/beheer/gebruikers")
+    assert "Gegevens gewist" in page.text and "Petra Griffier" not in page.text
+    assert f"/beheer/gebruikers/{clerk.id}/activeren" not in page.text
+
+    refused = await post(client, f"/beheer/gebruikers/{clerk.id}/activeren")
+    assert refused.status_code == 400 and "gewist" in refused.text
+    assert not (await User.get(id=clerk.id)).is_active
