@@ -46,8 +46,10 @@ POOL_FROM = 8
 ROUND = 64
 #: How often the renderer looks for stale documents when nothing wakes it.
 IDLE_SECONDS = 60.0
-#: How soon the renderer tries again after a failed round (doubling while it keeps failing).
+#: How soon the renderer tries again after a failed round (doubling while it keeps failing, up to
+#: RETRY_MAX_SECONDS: a database restart is over in seconds).
 RETRY_SECONDS = 2.0
+RETRY_MAX_SECONDS = 10.0
 
 _woken: set[int] = set()
 _wake = asyncio.Event()
@@ -169,7 +171,7 @@ async def run_renderer(
 
     A backlog is worked through round after round in one process pool, closed once it is gone. A
     failed round (the database went away) is logged and its documents are tried again after
-    `RETRY_SECONDS`, doubling up to `idle_seconds` while it keeps failing.
+    `RETRY_SECONDS`, doubling up to `RETRY_MAX_SECONDS` while it keeps failing.
     """
     retry = RETRY_SECONDS
     with ExitStack() as pools:
@@ -189,7 +191,7 @@ async def run_renderer(
                 log.exception("rendering invoice documents failed; trying again in %.0f s", retry)
                 _woken.update(invoice.id for invoice in invoices)
                 await _sleep_until_woken(stop, retry)
-                retry = min(retry * 2, idle_seconds)
+                retry = min(retry * 2, RETRY_MAX_SECONDS)
                 continue
             if pool is not None:
                 pools.close()
