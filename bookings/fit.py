@@ -80,6 +80,9 @@ class Slot:
 
     starts_at: datetime
     ends_at: datetime
+    #: starts_at and ends_at as POSIX timestamps (see Busy).
+    start_time: float
+    end_time: float
     availability_key: str
     day: date
     month: tuple[int, int]
@@ -89,6 +92,8 @@ class Slot:
         return cls(
             starts_at=starts_at,
             ends_at=ends_at,
+            start_time=starts_at.timestamp(),
+            end_time=ends_at.timestamp(),
             availability_key=availability_key(starts_at),
             day=starts_at.astimezone(AMSTERDAM).date(),
             month=_month_of(starts_at),
@@ -109,24 +114,32 @@ class Staffer:
 
 class Busy:
     """One trainer's holding requests, indexed for many questions about session times (the booking
-    form asks about every afternoon and evening of eight weeks)."""
+    form asks about every afternoon and evening of eight weeks).
+
+    Times are kept as POSIX timestamps: comparing aware datetimes of different time zones (the
+    database's UTC, the grid's Amsterdam) looks up the offset at every comparison."""
 
     #: No session lasts longer: requests that started earlier cannot reach a later session.
     LONGEST_SESSION = timedelta(days=1)
 
     def __init__(self, requests: Sequence[Held]) -> None:
         self.requests = sorted(requests, key=lambda request: request.starts_at)
-        self._starts = [request.starts_at for request in self.requests]
+        self._starts = [request.starts_at.timestamp() for request in self.requests]
+        self._ends = [request.ends_at.timestamp() for request in self.requests]
         self._per_month = Counter(_month_of(request.starts_at) for request in self.requests)
 
     def overlaps(self, starts_at: datetime, ends_at: datetime, buffer: timedelta) -> bool:
         """Whether a request comes closer than `buffer` to a session from starts_at to ends_at."""
-        index = bisect_left(self._starts, ends_at + buffer)
-        earliest = starts_at - buffer - self.LONGEST_SESSION
-        for request in reversed(self.requests[:index]):
-            if request.ends_at > starts_at - buffer:
+        return self.reaches((starts_at - buffer).timestamp(), (ends_at + buffer).timestamp())
+
+    def reaches(self, earliest: float, latest: float) -> bool:
+        """Whether a request runs into the time from `earliest` to `latest` (POSIX timestamps)."""
+        index = bisect_left(self._starts, latest)
+        started_too_early = earliest - self.LONGEST_SESSION.total_seconds()
+        for position in range(index - 1, -1, -1):
+            if self._ends[position] > earliest:
                 return True
-            if request.starts_at < earliest:
+            if self._starts[position] < started_too_early:
                 return False
         return False
 
@@ -180,7 +193,7 @@ def is_free(staffer: Staffer, busy: Busy, province_id: int | None, slot: Slot, b
         and (not staffer.province_ids or province_id in staffer.province_ids)
         and not any(first <= slot.day <= last for first, last in staffer.blocked)
         and busy.in_month(slot.month) < staffer.max_sessions_per_month
-        and not busy.overlaps(slot.starts_at, slot.ends_at, buffer)
+        and not busy.reaches(slot.start_time - buffer.total_seconds(), slot.end_time + buffer.total_seconds())
     )
 
 
