@@ -120,19 +120,16 @@ async def render(invoices: Sequence[Invoice], pool: Executor | None = None) -> i
         with pdf_process_pool() as new_pool:
             return await render(invoices, new_pool)
     loop = asyncio.get_running_loop()
-    stored = 0
 
-    async def render_one(invoice: Invoice) -> None:
-        nonlocal stored
+    async def render_one(invoice: Invoice) -> bool:
         document = document_from_content(invoice.content)
         if pool is None:
             files = await run_in_render_thread(lambda: pdf.render_documents(document))
         else:
             files = await loop.run_in_executor(pool, pdf.render_documents, document)
-        stored += await _store(invoice.id, *files)
+        return await _store(invoice.id, *files)
 
-    await asyncio.gather(*(render_one(invoice) for invoice in invoices))
-    return stored
+    return sum(await asyncio.gather(*(render_one(invoice) for invoice in invoices)))
 
 
 def wake(invoice_ids: Sequence[int]) -> None:
