@@ -88,9 +88,13 @@ class User(Model):
         return self.email == erased_email(self.id)
 
 
+#: The domain of erased accounts' addresses (RFC 2606 reserves .invalid: never deliverable).
+ERASED_DOMAIN = "weerbaar.invalid"
+
+
 def erased_email(user_id: int) -> str:
-    """A unique, undeliverable address (RFC 2606 reserves .invalid) for an erased account."""
-    return f"verwijderd-{user_id}@weerbaar.invalid"
+    """A unique, undeliverable address for an erased account."""
+    return f"verwijderd-{user_id}@{ERASED_DOMAIN}"
 
 
 class LoginToken(Model):

@@ -18,7 +18,7 @@ from server.auth import INVITATION_VALIDITY, is_plausible_email, issue_login_lin
 from server.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from server.i18n import _
 from server.mail import queue_mail
-from server.models import Organisation, RecoveryCode, Role, User
+from server.models import ERASED_DOMAIN, Organisation, RecoveryCode, Role, User
 from server.sessions import end_all_sessions
 
 ROLE_LABELS = {
@@ -170,5 +170,11 @@ async def reset_second_factor(user_id: int, *, actor: User | None) -> User:
     return await User.get(id=user.id)
 
 
-async def colleagues_of(organisation: Organisation) -> list[User]:
-    return await User.filter(organisation=organisation).order_by("name")
+async def colleagues_of(organisation: Organisation) -> list[dict[str, object]]:
+    """The organisation's clerks (name, address, active), without erased accounts."""
+    return await (
+        User.filter(organisation=organisation)
+        .exclude(email__endswith=f"@{ERASED_DOMAIN}")
+        .order_by("name")
+        .values("name", "email", "is_active")
+    )

@@ -135,3 +135,5 @@ async def test_an_erased_account_is_listed_without_actions_and_cannot_be_reactiv
     refused = await post(client, f"/beheer/gebruikers/{clerk.id}/activeren")
     assert refused.status_code == 400 and "gewist" in refused.text
     assert not (await User.get(id=clerk.id)).is_active
+    organisation = await client.get(f"/organisaties/{(await clerk.organisation).cbs_code}")
+    assert organisation.status_code == 200 and "Verwijderde gebruiker" not in organisation.text
