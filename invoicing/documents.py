@@ -91,9 +91,11 @@ async def with_documents(invoice: Invoice) -> Invoice:
     ubl_file, pdf_file = await run_in_render_thread(
         lambda: pdf.render_documents(document_from_content(invoice.content))
     )
-    await _store(invoice.id, ubl_file, pdf_file)
-    stored = await Invoice.get(id=invoice.id).only("id", "pdf", "ubl")
-    invoice.pdf, invoice.ubl = stored.pdf, stored.ubl
+    if await _store(invoice.id, ubl_file, pdf_file):
+        invoice.ubl, invoice.pdf = ubl_file, pdf_file
+    else:  # another render stored its files first: those are the invoice's
+        stored = await Invoice.get(id=invoice.id).only("id", "pdf", "ubl")
+        invoice.pdf, invoice.ubl = stored.pdf, stored.ubl
     return invoice
 
 

@@ -116,3 +116,13 @@ async def test_a_failed_round_is_tried_again_soon(finance: User, monkeypatch: py
     finally:
         stop.set()
         await asyncio.wait_for(loop, timeout=5)
+
+
+async def test_two_renders_at_once_end_with_the_files_stored_first(finance: User) -> None:
+    invoice = await issued(finance)
+    first, second = await Invoice.get(id=invoice.id), await Invoice.get(id=invoice.id)
+    await documents.with_documents(first)
+
+    late = await documents.with_documents(second)  # rendered again, but not stored
+
+    assert bytes(late.pdf) == bytes(first.pdf) == bytes((await Invoice.get(id=invoice.id)).pdf)
