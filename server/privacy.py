@@ -97,10 +97,6 @@ class Register:
         ]
 
 
-async def _no_blockers(user: User) -> list[str]:
-    return []
-
-
 async def keep_link(user: User) -> int:
     """Erasure for rows that only point at the account: the anonymised account is all they show."""
     return 0
@@ -170,7 +166,8 @@ async def erasure_blockers(user: User, register: Register, *, actor: User | None
     if user.is_erased:
         reasons.append(_("De gegevens van dit account zijn al gewist."))
     for entry in register.personal:
-        reasons += await (entry.blockers or _no_blockers)(user)
+        if entry.blockers is not None:
+            reasons += await entry.blockers(user)
     return reasons
 
 
