@@ -12,6 +12,7 @@ from server.access import requires
 from server.errors import NotFound, ValidationFailed
 from server.forms import page_number, values_of
 from server.models import Organisation, OrganisationKind, Role
+from server.page_cache import cached_page
 from server.security import read_form
 from server.templating import render
 
@@ -23,6 +24,7 @@ async def _provinces() -> list[dict[str, str]]:
     )
 
 
+@cached_page
 @requires(Role.COORDINATOR)
 async def board(request: Request) -> Response:
     filters = queries.BoardFilters.from_query(dict(request.query_params))

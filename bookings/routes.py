@@ -30,6 +30,7 @@ from server.forms import values_of
 from server.i18n import _
 from server.models import Organisation, Role
 from server.organisations import organisation_for
+from server.page_cache import cached_page
 from server.security import read_form
 from server.templating import local_time, render
 
@@ -185,6 +186,7 @@ async def _bookable(request: Request) -> tuple[Organisation, Offering]:
     return organisation, offering
 
 
+@cached_page
 @requires(*CLERK_STAFF)
 async def booking_form(request: Request) -> Response:
     organisation, offering = await _bookable(request)

@@ -14,6 +14,7 @@ from server.errors import DomainError, NotFound
 from server.forms import values_of
 from server.i18n import _
 from server.models import Role
+from server.page_cache import cached_page
 from server.security import read_form
 from server.templating import render
 
@@ -50,6 +51,7 @@ async def _portal_page(
     )
 
 
+@cached_page
 @requires(Role.TRAINER)
 async def trainer_home(request: Request) -> Response:
     return await _portal_page(request)

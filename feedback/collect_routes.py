@@ -11,6 +11,7 @@ from starlette.routing import Route
 from feedback import collect
 from server.access import public
 from server.errors import ValidationFailed
+from server.page_cache import cached_page
 from server.security import read_form
 from server.templating import render
 
@@ -53,6 +54,7 @@ async def enter_code(request: Request) -> Response:
     return render(request, "feedback/enter_code.html", {"code": code})
 
 
+@cached_page
 @public
 async def feedback_form(request: Request) -> Response:
     return await _form_page(request)

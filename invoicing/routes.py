@@ -22,6 +22,7 @@ from server.forms import page_number, values_of
 from server.i18n import _
 from server.models import Organisation, OrganisationKind, Role
 from server.organisations import organisation_for
+from server.page_cache import cached_page
 from server.security import read_form
 from server.templating import local_time, render
 
@@ -47,6 +48,7 @@ def _invoice_id(request: Request) -> int:
     return int(raw)
 
 
+@cached_page(unless=batch.is_running)
 @requires(*READERS)
 async def invoice_list(request: Request) -> Response:
     filters = queries.InvoiceFilters.from_query(dict(request.query_params))

@@ -18,6 +18,7 @@ from server.downloads import download
 from server.errors import ValidationFailed
 from server.forms import values_of
 from server.models import Role
+from server.page_cache import cached_page
 from server.security import read_form
 from server.templating import render
 
@@ -67,6 +68,7 @@ async def _dashboard(
     )
 
 
+@cached_page
 @requires(Role.COORDINATOR)
 async def dashboard(request: Request) -> Response:
     return await _dashboard(request)

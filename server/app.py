@@ -44,6 +44,7 @@ from server.errors import (
     handle_http_exception,
     handle_server_error,
 )
+from server.page_cache import PageCache
 from server.periodic import Job
 from server.privacy import Register
 from server.security import (
@@ -188,6 +189,7 @@ def create_app(settings: Settings) -> Starlette:
     )
     app.state.settings = settings
     app.state.personal_data = personal_data_register()
+    app.state.page_cache = PageCache(settings.page_cache_entries)
     return app
 
 

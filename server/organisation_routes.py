@@ -13,6 +13,7 @@ from server.errors import DomainError, ValidationFailed
 from server.forms import values_of
 from server.i18n import _
 from server.models import Organisation, OrganisationKind, Role
+from server.page_cache import cached_page
 from server.security import read_form
 from server.templating import render
 
@@ -85,6 +86,7 @@ async def _detail(
     )
 
 
+@cached_page
 @requires(Role.CLERK, Role.COORDINATOR, Role.FINANCE)
 async def organisation_detail(request: Request) -> Response:
     organisation = await organisations.organisation_for(request.state.user, request.path_params["code"])

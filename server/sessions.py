@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from collections import OrderedDict
+from datetime import datetime, timedelta
 from http.cookies import SimpleCookie
 
 from starlette.datastructures import MutableHeaders
@@ -17,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tortoise import timezone
 
 from server.models import User, UserSession
+from server.page_cache import change_mark
 from server.security import CSRF_COOKIE, csrf_token_for, new_csrf_cookie
 from server.settings import Settings
 
@@ -25,6 +27,8 @@ IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
 #: last_seen_at is written at most this often, so reading pages does not mean a write per request.
 TOUCH_INTERVAL = timedelta(seconds=60)
+#: Requests that read: their session may come from the sessions kept by the process.
+READ_METHODS = ("GET", "HEAD")
 
 
 def hash_secret(value: str) -> str:
@@ -53,19 +57,55 @@ async def end_all_sessions(user: User) -> int:
     return await UserSession.filter(user=user).delete()
 
 
+def _is_live(session: UserSession, now: datetime) -> bool:
+    return now < session.expires_at and now - session.last_seen_at < IDLE_TIMEOUT and session.user.is_active
+
+
 async def load_session(key: str) -> UserSession | None:
     """The live session for this key with its user, or None; expired sessions are removed."""
     session = await UserSession.get_or_none(key_hash=hash_secret(key)).select_related("user")
     if session is None:
         return None
     now = timezone.now()
-    if now >= session.expires_at or now - session.last_seen_at >= IDLE_TIMEOUT or not session.user.is_active:
+    if not _is_live(session, now):
         await session.delete()
         return None
     if now - session.last_seen_at >= TOUCH_INTERVAL:
         session.last_seen_at = now
         await UserSession.filter(id=session.id).update(last_seen_at=now)
     return session
+
+
+class KeptSessions:
+    """Sessions this process read, reused while the database's change mark is the same.
+
+    The same reasoning as for kept pages (server/page_cache.py): an unchanged mark means that nothing
+    was committed since the session and its user were read, so ending a session, deactivating a user
+    or changing a role still counts from the very next request. The clock is checked every time.
+    """
+
+    def __init__(self, entries: int) -> None:
+        self.entries = entries
+        self._sessions: OrderedDict[str, tuple[str, UserSession]] = OrderedDict()
+
+    async def load(self, key: str, mark: str) -> UserSession | None:
+        key_hash = hash_secret(key)
+        kept = self._sessions.get(key_hash)
+        if kept is not None and kept[0] == mark:
+            session = kept[1]
+            now = timezone.now()
+            if _is_live(session, now) and now - session.last_seen_at < TOUCH_INTERVAL:
+                self._sessions.move_to_end(key_hash)
+                return session
+        session = await load_session(key)
+        if session is None:
+            self._sessions.pop(key_hash, None)
+            return None
+        self._sessions[key_hash] = (mark, session)
+        self._sessions.move_to_end(key_hash)
+        while len(self._sessions) > self.entries:
+            self._sessions.popitem(last=False)
+        return session
 
 
 def set_session_cookie(response: Response, key: str, settings: Settings) -> None:
@@ -89,6 +129,7 @@ class SessionMiddleware:
     def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
         self.app = app
         self.settings = settings
+        self.kept = KeptSessions(settings.page_cache_entries)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -101,12 +142,17 @@ class SessionMiddleware:
         state = scope.setdefault("state", {})
         session = None
         if SESSION_COOKIE in cookies:
-            session = await load_session(cookies[SESSION_COOKIE].value)
+            key = cookies[SESSION_COOKIE].value
+            if scope["method"] in READ_METHODS and self.kept.entries:
+                session = await self.kept.load(key, await change_mark(scope))
+            else:
+                session = await load_session(key)
         state["session"] = session
         state["user"] = session.user if session else None
 
         csrf_cookie = cookies[CSRF_COOKIE].value if CSRF_COOKIE in cookies else ""
         is_new_csrf = len(csrf_cookie) < 32
+        state["csrf_cookie_is_new"] = is_new_csrf
         if is_new_csrf:
             csrf_cookie = new_csrf_cookie()
         state["csrf_token"] = csrf_token_for(csrf_cookie, self.settings.secret_key)

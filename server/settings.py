@@ -52,6 +52,8 @@ class Settings:
     feedback_contact_retention_months: int = 12
     #: An invitation without a booking after this many weeks is on the dashboard's "needs action".
     invitation_follow_up_weeks: int = 4
+    #: Pages and sessions each process keeps while the database is unchanged (server/page_cache.py).
+    page_cache_entries: int = 256
 
     @property
     def is_production(self) -> bool:
@@ -190,4 +192,5 @@ def load_settings(environ: dict[str, str] | None = None, var_dir: Path = VAR_DIR
         invitation_follow_up_weeks=_int(
             env, "WEERBAAR_INVITATION_FOLLOW_UP_WEEKS", Settings.invitation_follow_up_weeks
         ),
+        page_cache_entries=_int(env, "WEERBAAR_PAGE_CACHE_ENTRIES", Settings.page_cache_entries),
     )

@@ -1,0 +1,159 @@
+"""Pages and sessions kept per process while the database is unchanged (server/page_cache.py)."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timedelta
+
+import asyncpg
+import httpx
+import pytest
+
+from invoicing import batch
+from server import page_cache
+from server.models import Organisation, Role, User
+from server.page_cache import PageCache, _Page
+from server.sessions import SESSION_COOKIE, end_session
+from tests.factories import make_organisation, make_user, sign_in
+from tests.query_counter import count_queries
+
+
+async def _clerk_page(client: httpx.AsyncClient) -> tuple[Organisation, str]:
+    organisation = await make_organisation(name="Zeist")
+    await sign_in(client, await make_user(Role.CLERK, organisation=organisation))
+    return organisation, f"/organisaties/{organisation.cbs_code}"
+
+
+async def _rename_elsewhere(database_url: str, organisation_id: int, name: str) -> None:
+    """Rename an organisation over a connection of its own, as another process would."""
+    if database_url.startswith("sqlite://"):
+        connection = sqlite3.connect(database_url.removeprefix("sqlite://"))
+        with connection:
+            connection.execute("UPDATE organisation SET name = ? WHERE id = ?", (name, organisation_id))
+        connection.close()
+        return
+    connection = await asyncpg.connect(database_url.split("?")[0])
+    try:
+        await connection.execute("UPDATE organisation SET name = $1 WHERE id = $2", name, organisation_id)
+    finally:
+        await connection.close()
+
+
+async def test_an_unchanged_page_is_answered_from_memory(client: httpx.AsyncClient) -> None:
+    _, path = await _clerk_page(client)
+    first = await client.get(path)
+    async with count_queries() as again:
+        second = await client.get(path)
+    assert first.status_code == second.status_code == 200
+    assert second.text == first.text
+    assert second.headers["content-type"] == first.headers["content-type"]
+    assert len(again.statements) == 1, again.statements
+    assert "snapshot" in again.statements[0] or "data_version" in again.statements[0]
+
+
+async def test_a_change_the_app_commits_shows_on_the_next_request(client: httpx.AsyncClient) -> None:
+    organisation, path = await _clerk_page(client)
+    assert "Zeist" in (await client.get(path)).text
+    await Organisation.filter(id=organisation.id).update(name="Zeist aan de Heuvelrug")
+    assert "Zeist aan de Heuvelrug" in (await client.get(path)).text
+
+
+async def test_a_change_another_process_commits_shows_on_the_next_request(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    organisation, path = await _clerk_page(client)
+    assert "Zeist" in (await client.get(path)).text
+    await _rename_elsewhere(database_url, organisation.id, "Soest")
+    page = (await client.get(path)).text
+    assert "Soest" in page
+    assert "Zeist" not in page
+
+
+async def test_a_kept_page_goes_only_to_the_visitor_it_was_made_for(client: httpx.AsyncClient) -> None:
+    _, path = await _clerk_page(client)
+    assert (await client.get(path)).status_code == 200
+    other = await make_user(Role.CLERK, organisation=await make_organisation())
+    await sign_in(client, other)
+    assert (await client.get(path)).status_code == 404
+    client.cookies.delete(SESSION_COOKIE)
+    assert (await client.get(path)).status_code == 303
+
+
+async def test_signing_out_and_deactivation_count_at_once(client: httpx.AsyncClient) -> None:
+    _, path = await _clerk_page(client)
+    assert (await client.get(path)).status_code == 200
+    await end_session(client.cookies[SESSION_COOKIE])
+    assert (await client.get(path)).headers["location"].startswith("/inloggen")
+
+    user = await make_user(Role.CLERK, organisation=await Organisation.get(name="Zeist"))
+    await sign_in(client, user)
+    assert (await client.get(path)).status_code == 200
+    await User.filter(id=user.id).update(is_active=False)
+    assert (await client.get(path)).headers["location"].startswith("/inloggen")
+
+
+async def test_a_kept_session_serves_reads_and_writes_read_it_afresh(client: httpx.AsyncClient) -> None:
+    organisation, _ = await _clerk_page(client)
+    bookings = f"/organisaties/{organisation.cbs_code}/boekingen"
+    assert (await client.get(bookings)).status_code == 200
+    async with count_queries() as read:
+        assert (await client.get(bookings)).status_code == 200
+    assert not any("user_session" in statement for statement in read.statements), read.statements
+    async with count_queries() as write:
+        await client.post("/uitloggen", data={"csrf_token": "wrong"})
+    assert any("user_session" in statement for statement in write.statements), write.statements
+
+
+async def test_a_session_past_its_idle_time_ends_even_when_kept(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, path = await _clerk_page(client)
+    assert (await client.get(path)).status_code == 200
+    later = datetime.now().astimezone() + timedelta(minutes=31)
+    monkeypatch.setattr("server.sessions.timezone.now", lambda: later)
+    assert (await client.get(path)).headers["location"].startswith("/inloggen")
+
+
+async def test_a_new_minute_renders_the_page_again(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, path = await _clerk_page(client)
+    await client.get(path)
+    monkeypatch.setattr(page_cache, "_minute", lambda: datetime(2040, 1, 1, 12, 0))
+    async with count_queries() as next_minute:
+        assert (await client.get(path)).status_code == 200
+    assert len(next_minute.statements) > 1, next_minute.statements
+
+
+async def test_a_visitor_without_a_csrf_cookie_gets_a_page_of_their_own(client: httpx.AsyncClient) -> None:
+    _, path = await _clerk_page(client)
+    await client.get(path)
+    client.cookies.delete("weerbaar_csrf")
+    response = await client.get(path)
+    assert response.status_code == 200
+    cookie = response.cookies["weerbaar_csrf"]
+    assert cookie
+    assert len(client._transport.app.state.page_cache) == 1  # type: ignore[attr-defined]
+
+
+async def test_the_invoice_list_is_rendered_each_time_while_a_batch_runs(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await sign_in(client, await make_user(Role.FINANCE))
+    await client.get("/financien")
+    monkeypatch.setattr(batch, "_current", batch.BatchProgress(total=1))
+    async with count_queries() as running:
+        assert (await client.get("/financien")).status_code == 200
+    assert len(running.statements) > 1, running.statements
+
+
+def test_the_least_recently_used_page_goes_first() -> None:
+    cache = PageCache(entries=2)
+    for key in ("a", "b"):
+        cache.put(key, _Page("m", 200, (), key.encode()))
+    assert cache.get("a", "m") is not None
+    cache.put("c", _Page("m", 200, (), b"c"))
+    assert cache.get("b", "m") is None
+    assert cache.get("a", "m") is not None
+    assert cache.get("a", "other mark") is None
+    assert len(cache) == 2
