@@ -344,6 +344,7 @@ def bench_database(kind: str, args: argparse.Namespace) -> tuple[wrk.Result, lis
             "WEERBAAR_DATABASE_URL": database_url,
             "WEERBAAR_SECRET_KEY": secret_key,
             "WEERBAAR_BACKGROUND": "worker",
+            "WEERBAAR_PAGE_CACHE_ENTRIES": "256" if args.kept_pages else "0",
         }
         app_port, baseline_port = free_port(), free_port()
         env["WEERBAAR_BASE_URL"] = f"http://127.0.0.1:{app_port}"
@@ -383,7 +384,8 @@ def bench_database(kind: str, args: argparse.Namespace) -> tuple[wrk.Result, lis
 def print_table(kind: str, baseline: wrk.Result, rows: list[Row], args: argparse.Namespace) -> None:
     print(
         f"\n{kind}, 2 workers, {args.connections} connections, {args.seconds:g} s each (wrk); "
-        f"baseline {baseline.per_second:.0f}/s, p50 {baseline.p50_ms:.1f} ms, p99 {baseline.p99_ms:.1f} ms"
+        f"baseline {baseline.per_second:.0f}/s, p50 {baseline.p50_ms:.1f} ms, p99 {baseline.p99_ms:.1f} ms; "
+        f"kept pages {'on' if args.kept_pages else 'off'}"
     )
     header = (
         f"{'':30} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'>10 s':>6} {'stored':>7} "
@@ -413,6 +415,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument(
         "--postgres", default="postgres://postgres@127.0.0.1:5432", help="server for the database"
+    )
+    parser.add_argument(
+        "--no-kept-pages",
+        dest="kept_pages",
+        action="store_false",
+        help="render every page afresh (WEERBAAR_PAGE_CACHE_ENTRIES=0), as after a change",
     )
     args = parser.parse_args(argv)
     if not wrk.available():

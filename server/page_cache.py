@@ -24,6 +24,7 @@ yet (its page carries a token for a cookie that is new with this answer).
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -63,13 +64,24 @@ class _Page:
     headers: tuple[tuple[bytes, bytes], ...]
     body: bytes
 
+    def response(self) -> Response:
+        response = Response(self.body, status_code=self.status_code)
+        response.raw_headers = list(self.headers)
+        return response
+
 
 class PageCache:
-    """The kept pages of one app, least recently used first."""
+    """The kept pages of one app, least recently used first, and the renders under way.
+
+    When a page is missing, the first request renders it and the requests for the same page under
+    the same mark that come in meanwhile wait for that render, instead of all rendering it at once
+    after every change.
+    """
 
     def __init__(self, entries: int = DEFAULT_ENTRIES) -> None:
         self.entries = entries
         self._pages: OrderedDict[Hashable, _Page] = OrderedDict()
+        self._renders: dict[tuple[Hashable, str], asyncio.Future[_Page | None]] = {}
 
     def get(self, key: Hashable, mark: str) -> _Page | None:
         page = self._pages.get(key)
@@ -86,6 +98,27 @@ class PageCache:
 
     def __len__(self) -> int:
         return len(self._pages)
+
+    async def render(self, key: Hashable, mark: str, endpoint: Endpoint, request: Request) -> Response:
+        """Render a missing page once for everyone who asks for it meanwhile, and keep it."""
+        under_way = self._renders.get((key, mark))
+        if under_way is not None:
+            page = await asyncio.shield(under_way)
+            if page is not None:
+                return page.response()
+            return await endpoint(request)  # that render was not keepable or failed: render here
+        done: asyncio.Future[_Page | None] = asyncio.get_running_loop().create_future()
+        self._renders[(key, mark)] = done
+        page = None
+        try:
+            response = await endpoint(request)
+            if _is_keepable(response):
+                page = _Page(mark, response.status_code, tuple(response.raw_headers), response.body)
+                self.put(key, page)
+            return response
+        finally:
+            del self._renders[(key, mark)]
+            done.set_result(page)
 
 
 def _minute() -> datetime:
@@ -125,12 +158,7 @@ def cached_page(endpoint: Endpoint | None = None, *, unless: Callable[[], bool] 
         key = _key(request)
         page = cache.get(key, mark)
         if page is None:
-            response = await endpoint(request)
-            if _is_keepable(response):
-                cache.put(key, _Page(mark, response.status_code, tuple(response.raw_headers), response.body))
-            return response
-        response = Response(page.body, status_code=page.status_code)
-        response.raw_headers = list(page.headers)
-        return response
+            return await cache.render(key, mark, endpoint, request)
+        return page.response()
 
     return answer

@@ -52,7 +52,8 @@ class Settings:
     feedback_contact_retention_months: int = 12
     #: An invitation without a booking after this many weeks is on the dashboard's "needs action".
     invitation_follow_up_weeks: int = 4
-    #: Pages and sessions each process keeps while the database is unchanged (server/page_cache.py).
+    #: Pages and sessions each process keeps while the database is unchanged (server/page_cache.py);
+    #: 0 keeps none.
     page_cache_entries: int = 256
 
     @property
@@ -91,13 +92,13 @@ def _int_list(env: dict[str, str], name: str, default: tuple[int, ...]) -> tuple
         raise SettingsError(f"{name} moet een lijst van gehele getallen zijn, bijv. 7,1.") from None
 
 
-def _int(env: dict[str, str], name: str, default: int) -> int:
-    """A whole number of at least 1."""
+def _int(env: dict[str, str], name: str, default: int, minimum: int = 1) -> int:
+    """A whole number of at least `minimum`."""
     raw = env.get(name)
     if not raw:
         return default
-    if not raw.strip().isdigit() or int(raw) < 1:
-        raise SettingsError(f"{name} moet een geheel getal van minstens 1 zijn.")
+    if not raw.strip().isdigit() or int(raw) < minimum:
+        raise SettingsError(f"{name} moet een geheel getal van minstens {minimum} zijn.")
     return int(raw)
 
 
@@ -192,5 +193,5 @@ def load_settings(environ: dict[str, str] | None = None, var_dir: Path = VAR_DIR
         invitation_follow_up_weeks=_int(
             env, "WEERBAAR_INVITATION_FOLLOW_UP_WEEKS", Settings.invitation_follow_up_weeks
         ),
-        page_cache_entries=_int(env, "WEERBAAR_PAGE_CACHE_ENTRIES", Settings.page_cache_entries),
+        page_cache_entries=_int(env, "WEERBAAR_PAGE_CACHE_ENTRIES", Settings.page_cache_entries, minimum=0),
     )

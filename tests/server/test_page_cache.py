@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from datetime import datetime, timedelta
 
@@ -49,6 +50,16 @@ async def test_an_unchanged_page_is_answered_from_memory(client: httpx.AsyncClie
     assert second.headers["content-type"] == first.headers["content-type"]
     assert len(again.statements) == 1, again.statements
     assert "snapshot" in again.statements[0] or "data_version" in again.statements[0]
+
+
+async def test_requests_for_a_page_under_way_wait_for_that_render(client: httpx.AsyncClient) -> None:
+    _, path = await _clerk_page(client)
+    async with count_queries() as together:
+        answers = await asyncio.gather(*(client.get(path) for _ in range(8)))
+    assert [answer.status_code for answer in answers] == [200] * 8
+    assert len({answer.text for answer in answers}) == 1
+    renders = [statement for statement in together.statements if 'FROM "organisation"' in statement]
+    assert len(renders) == 1, together.statements
 
 
 async def test_a_change_the_app_commits_shows_on_the_next_request(client: httpx.AsyncClient) -> None:
