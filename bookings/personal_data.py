@@ -34,7 +34,15 @@ ERASED_CONTACT = _("(gewist)")
 
 
 def _is_contact(user: User) -> Q:
-    return Q(contact_name__iexact=user.name.strip())
+    """Bookings that name this person as their contact: by name, within the bookings of their own
+    organisation or those they made. A name alone would also find namesakes elsewhere."""
+    name = user.name.strip()
+    if not name:
+        return Q(id__in=[])
+    own = Q(requested_by_id=user.id)
+    if user.organisation_id is not None:  # type: ignore[attr-defined]
+        own |= Q(organisation_id=user.organisation_id)  # type: ignore[attr-defined]
+    return Q(contact_name__iexact=name) & own
 
 
 async def _bookings(user: User) -> Rows:

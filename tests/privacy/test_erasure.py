@@ -15,7 +15,7 @@ from server.app import personal_data_register
 from server.models import AuditEntry, Role, User, UserSession, erased_email
 from server.privacy import ERASED_NAME, ErasureRefused, erase_person, export_person
 from tests.bookings.factories import make_booking, make_request, make_trainer
-from tests.factories import make_user
+from tests.factories import make_organisation, make_user
 from tests.privacy.people import make_person_everywhere, stored_anywhere
 
 
@@ -82,6 +82,22 @@ async def test_nobody_erases_themselves_and_an_erased_account_is_not_erased_twic
     await erase_person(other.id, register, actor=coordinator)
     with pytest.raises(ErasureRefused, match="al gewist"):
         await erase_person(other.id, register, actor=coordinator)
+
+
+async def test_a_namesake_named_as_contact_elsewhere_is_neither_exported_nor_erased() -> None:
+    clerk = await make_user(Role.CLERK, name="Jan de Vries", organisation=await make_organisation())
+    own = await make_booking(organisation_id=clerk.organisation_id, contact_name="jan de vries")  # type: ignore[attr-defined]
+    elsewhere = await make_booking(contact_name="Jan de Vries", contact_phone="06 99 99 99 99")
+    coordinator = await make_user(Role.COORDINATOR)
+    register = personal_data_register()
+
+    _, content = await export_person(clerk.id, register, actor=coordinator)
+    await erase_person(clerk.id, register, actor=coordinator)
+
+    assert own.reference in content.decode()
+    assert elsewhere.reference not in content.decode() and "06 99 99 99 99" not in content.decode()
+    assert (await Booking.get(id=own.id)).contact_name != "jan de vries"
+    assert (await Booking.get(id=elsewhere.id)).contact_name == "Jan de Vries"
 
 
 async def test_a_single_word_name_is_not_replaced_inside_other_words() -> None:
