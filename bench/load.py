@@ -348,7 +348,7 @@ def bench_database(kind: str, args: argparse.Namespace) -> tuple[wrk.Result, lis
             "WEERBAAR_DATABASE_URL": database_url,
             "WEERBAAR_SECRET_KEY": secret_key,
             "WEERBAAR_BACKGROUND": "worker",
-            "WEERBAAR_PAGE_CACHE_ENTRIES": "256" if args.kept_pages else "0",
+            "WEERBAAR_PAGE_CACHE_ENTRIES": "256" if args.page_cache else "0",
         }
         app_port, baseline_port = free_port(), free_port()
         env["WEERBAAR_BASE_URL"] = f"http://127.0.0.1:{app_port}"
@@ -389,7 +389,7 @@ def print_table(kind: str, baseline: wrk.Result, rows: list[Row], args: argparse
     print(
         f"\n{kind}, 2 workers, {args.connections} connections, {args.seconds:g} s each (wrk); "
         f"baseline {baseline.per_second:.0f}/s, p50 {baseline.p50_ms:.1f} ms, p99 {baseline.p99_ms:.1f} ms; "
-        f"kept pages {'on' if args.kept_pages else 'off'}"
+        f"page cache {'on' if args.page_cache else 'off'}"
     )
     header = (
         f"{'':30} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'>10 s':>6} {'stored':>7} "
@@ -421,8 +421,8 @@ def main(argv: list[str] | None = None) -> int:
         "--postgres", default="postgres://postgres@127.0.0.1:5432", help="server for the database"
     )
     parser.add_argument(
-        "--no-kept-pages",
-        dest="kept_pages",
+        "--no-page-cache",
+        dest="page_cache",
         action="store_false",
         help="render every page afresh (WEERBAAR_PAGE_CACHE_ENTRIES=0), as after a change",
     )

@@ -11,21 +11,15 @@ from bookings.models import Audience, BookingStatus, Offering, PriceModel, Stage
 from server.access import requires
 from server.errors import NotFound, ValidationFailed
 from server.forms import page_number, values_of
-from server.models import Organisation, OrganisationKind, Role
+from server.models import Role
+from server.organisations import province_choices
 from server.page_cache import cached_page
 from server.security import read_form
 from server.templating import render
 
 
-async def _provinces() -> list[dict[str, str]]:
-    """The provinces for the board's filter, as plain values (cbs_code, name)."""
-    return (
-        await Organisation.filter(kind=OrganisationKind.PROVINCE).order_by("name").values("cbs_code", "name")
-    )
-
-
-@cached_page
 @requires(Role.COORDINATOR)
+@cached_page
 async def board(request: Request) -> Response:
     filters = queries.BoardFilters.from_query(dict(request.query_params))
     page = page_number(request)
@@ -40,7 +34,7 @@ async def board(request: Request) -> Response:
             "filters": filters,
             "statuses": list(BookingStatus),
             "stages": list(Stage),
-            "provinces": await _provinces(),
+            "provinces": await province_choices(),
             "query": request.url.query,
         },
     )
@@ -135,7 +129,7 @@ async def tour(request: Request) -> Response:
         {
             "rows": await outreach.outreach_overview(province),
             "province": province,
-            "provinces": await _provinces(),
+            "provinces": await province_choices(),
             "report": None,
             "errors": {},
         },
@@ -163,7 +157,7 @@ async def invite(request: Request) -> Response:
         {
             "rows": await outreach.outreach_overview(shown),
             "province": shown,
-            "provinces": await _provinces(),
+            "provinces": await province_choices(),
             "report": report,
             "errors": errors,
         },

@@ -186,8 +186,8 @@ async def _bookable(request: Request) -> tuple[Organisation, Offering]:
     return organisation, offering
 
 
-@cached_page
 @requires(*CLERK_STAFF)
+@cached_page
 async def booking_form(request: Request) -> Response:
     organisation, offering = await _bookable(request)
     values = dict.fromkeys(BOOKING_FIELDS, "")

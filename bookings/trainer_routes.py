@@ -51,8 +51,8 @@ async def _portal_page(
     )
 
 
-@cached_page
 @requires(Role.TRAINER)
+@cached_page
 async def trainer_home(request: Request) -> Response:
     return await _portal_page(request)
 

@@ -54,8 +54,8 @@ async def enter_code(request: Request) -> Response:
     return render(request, "feedback/enter_code.html", {"code": code})
 
 
-@cached_page
 @public
+@cached_page
 async def feedback_form(request: Request) -> Response:
     return await _form_page(request)
 

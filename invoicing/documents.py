@@ -52,7 +52,9 @@ RETRY_SECONDS = 2.0
 RETRY_MAX_SECONDS = 10.0
 
 _woken: set[int] = set()
-_wake = asyncio.Event()
+#: The wake-up events of the renderers running in this process, one per renderer (an event belongs
+#: to the event loop that first waits on it).
+_wake_events: set[asyncio.Event] = set()
 
 
 def document_from_content(content: dict[str, Any]) -> InvoiceDocument:
@@ -137,7 +139,8 @@ async def render(invoices: Sequence[Invoice], pool: Executor | None = None) -> i
 def wake(invoice_ids: Sequence[int]) -> None:
     """Ask this process's renderer to render these documents now (after the issue committed)."""
     _woken.update(invoice_ids)
-    _wake.set()
+    for event in _wake_events:
+        event.set()
 
 
 async def pending(stale_after: timedelta = STALE_AFTER) -> list[Invoice]:
@@ -173,10 +176,13 @@ async def run_renderer(
     `RETRY_SECONDS`, doubling up to `RETRY_MAX_SECONDS` while it keeps failing.
     """
     retry = RETRY_SECONDS
+    wake_event = asyncio.Event()
+    _wake_events.add(wake_event)
     with ExitStack() as pools:
+        pools.callback(_wake_events.discard, wake_event)
         pool: Executor | None = None
         while not stop.is_set():
-            _wake.clear()
+            wake_event.clear()
             invoices: list[Invoice] = []
             try:
                 invoices = await pending(stale_after)
@@ -189,18 +195,18 @@ async def run_renderer(
             except Exception:
                 log.exception("rendering invoice documents failed; trying again in %.0f s", retry)
                 _woken.update(invoice.id for invoice in invoices)
-                await _sleep_until_woken(stop, retry)
+                await _sleep_until_woken(wake_event, stop, retry)
                 retry = min(retry * 2, RETRY_MAX_SECONDS)
                 continue
             if pool is not None:
                 pools.close()
                 pool = None
             if not _woken:
-                await _sleep_until_woken(stop, idle_seconds)
+                await _sleep_until_woken(wake_event, stop, idle_seconds)
 
 
-async def _sleep_until_woken(stop: asyncio.Event, seconds: float) -> None:
-    waiting = [asyncio.ensure_future(_wake.wait()), asyncio.ensure_future(stop.wait())]
+async def _sleep_until_woken(wake_event: asyncio.Event, stop: asyncio.Event, seconds: float) -> None:
+    waiting = [asyncio.ensure_future(wake_event.wait()), asyncio.ensure_future(stop.wait())]
     try:
         await asyncio.wait(waiting, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
     finally:

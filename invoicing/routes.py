@@ -20,8 +20,8 @@ from server.downloads import download
 from server.errors import DomainError, NotFound, ValidationFailed
 from server.forms import page_number, values_of
 from server.i18n import _
-from server.models import Organisation, OrganisationKind, Role
-from server.organisations import organisation_for
+from server.models import Organisation, Role
+from server.organisations import organisation_for, province_choices
 from server.page_cache import cached_page
 from server.security import read_form
 from server.templating import local_time, render
@@ -48,8 +48,8 @@ def _invoice_id(request: Request) -> int:
     return int(raw)
 
 
-@cached_page(unless=batch.is_running)
 @requires(*READERS)
+@cached_page(unless=batch.is_running)
 async def invoice_list(request: Request) -> Response:
     filters = queries.InvoiceFilters.from_query(dict(request.query_params))
     page = page_number(request)
@@ -62,9 +62,7 @@ async def invoice_list(request: Request) -> Response:
             "filters": filters,
             "page": page,
             "statuses": queries.FILTER_STATUSES,
-            "provinces": await Organisation.filter(kind=OrganisationKind.PROVINCE)
-            .order_by("name")
-            .values("cbs_code", "name"),
+            "provinces": await province_choices(),
             "notice": NOTICES.get(request.query_params.get("melding", "")),
             "may_edit": request.state.user.role is Role.FINANCE,
             "issuing": batch.current_batch(),

@@ -68,8 +68,8 @@ async def _dashboard(
     )
 
 
-@cached_page
 @requires(Role.COORDINATOR)
+@cached_page
 async def dashboard(request: Request) -> Response:
     return await _dashboard(request)
 

@@ -86,8 +86,8 @@ async def _detail(
     )
 
 
-@cached_page
 @requires(Role.CLERK, Role.COORDINATOR, Role.FINANCE)
+@cached_page
 async def organisation_detail(request: Request) -> Response:
     organisation = await organisations.organisation_for(request.state.user, request.path_params["code"])
     return await _detail(request, organisation)

@@ -115,6 +115,13 @@ async def import_organisations(path: Path) -> ImportReport:
     return report
 
 
+async def province_choices() -> list[dict[str, str]]:
+    """The provinces for a filter, by name, as plain values (cbs_code, name)."""
+    return (
+        await Organisation.filter(kind=OrganisationKind.PROVINCE).order_by("name").values("cbs_code", "name")
+    )
+
+
 async def organisation_for(user: User, code: str) -> Organisation:
     """The organisation with this CBS code, if this user may see it (a clerk only their own)."""
     organisation = await Organisation.get_or_none(cbs_code=code).select_related("province")

@@ -172,6 +172,8 @@ async def erasure_blockers(user: User, register: Register, *, actor: User | None
 
 
 async def erasure_preview(user_id: int, register: Register, *, actor: User) -> tuple[User, list[str]]:
+    """The user a coordinator is about to erase, with the reasons it would be refused now (empty:
+    it may go ahead). Raises `NotFound`, `Forbidden` (not a coordinator)."""
     user = await _subject(user_id, actor)
     return user, await erasure_blockers(user, register, actor=actor)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections import OrderedDict
 from datetime import datetime, timedelta
 from http.cookies import SimpleCookie
 
@@ -17,8 +16,8 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tortoise import timezone
 
+from server.change_mark import Kept, change_mark
 from server.models import User, UserSession
-from server.page_cache import change_mark
 from server.security import CSRF_COOKIE, csrf_token_for, new_csrf_cookie
 from server.settings import Settings
 
@@ -27,7 +26,7 @@ IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
 #: last_seen_at is written at most this often, so reading pages does not mean a write per request.
 TOUCH_INTERVAL = timedelta(seconds=60)
-#: Requests that read: their session may come from the sessions kept by the process.
+#: Requests that read: their session may come from the process's session cache.
 READ_METHODS = ("GET", "HEAD")
 
 
@@ -76,35 +75,30 @@ async def load_session(key: str) -> UserSession | None:
     return session
 
 
-class KeptSessions:
+class SessionCache:
     """Sessions this process read, reused while the database's change mark is the same.
 
-    The same reasoning as for kept pages (server/page_cache.py): an unchanged mark means that nothing
-    was committed since the session and its user were read, so ending a session, deactivating a user
-    or changing a role still counts from the very next request. The clock is checked every time.
+    As for cached pages (server/change_mark.py): an unchanged mark means that nothing was committed
+    since the session and its user were read, so ending a session, deactivating a user or changing a
+    role still counts from the very next request. The clock is checked every time. One session object
+    serves the requests of that browser at once: treat it as read-only.
     """
 
     def __init__(self, entries: int) -> None:
-        self.entries = entries
-        self._sessions: OrderedDict[str, tuple[str, UserSession]] = OrderedDict()
+        self.sessions: Kept[UserSession] = Kept(entries)
 
     async def load(self, key: str, mark: str) -> UserSession | None:
         key_hash = hash_secret(key)
-        kept = self._sessions.get(key_hash)
-        if kept is not None and kept[0] == mark:
-            session = kept[1]
+        session = self.sessions.get(key_hash, mark)
+        if session is not None:
             now = timezone.now()
             if _is_live(session, now) and now - session.last_seen_at < TOUCH_INTERVAL:
-                self._sessions.move_to_end(key_hash)
                 return session
         session = await load_session(key)
         if session is None:
-            self._sessions.pop(key_hash, None)
-            return None
-        self._sessions[key_hash] = (mark, session)
-        self._sessions.move_to_end(key_hash)
-        while len(self._sessions) > self.entries:
-            self._sessions.popitem(last=False)
+            self.sessions.discard(key_hash)
+        else:
+            self.sessions.put(key_hash, mark, session)
         return session
 
 
@@ -129,7 +123,7 @@ class SessionMiddleware:
     def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
         self.app = app
         self.settings = settings
-        self.kept = KeptSessions(settings.page_cache_entries)
+        self.cache = SessionCache(settings.page_cache_entries)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -143,8 +137,8 @@ class SessionMiddleware:
         session = None
         if SESSION_COOKIE in cookies:
             key = cookies[SESSION_COOKIE].value
-            if scope["method"] in READ_METHODS and self.kept.entries:
-                session = await self.kept.load(key, await change_mark(scope))
+            if scope["method"] in READ_METHODS and self.cache.sessions.entries:
+                session = await self.cache.load(key, await change_mark(scope))
             else:
                 session = await load_session(key)
         state["session"] = session

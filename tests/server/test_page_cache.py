@@ -1,4 +1,5 @@
-"""Pages and sessions kept per process while the database is unchanged (server/page_cache.py)."""
+"""Pages and sessions kept per process while the database is unchanged (server/page_cache.py,
+server/change_mark.py)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ import pytest
 
 from invoicing import batch
 from server import page_cache
+from server.change_mark import Kept
 from server.models import Organisation, Role, User
-from server.page_cache import PageCache, _Page
 from server.sessions import SESSION_COOKIE, end_session
 from tests.factories import make_organisation, make_user, sign_in
+from tests.feedback.test_collect import make_session
 from tests.query_counter import count_queries
 
 
@@ -115,14 +117,28 @@ async def test_a_kept_session_serves_reads_and_writes_read_it_afresh(client: htt
     assert any("user_session" in statement for statement in write.statements), write.statements
 
 
-async def test_a_session_past_its_idle_time_ends_even_when_kept(
-    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("after", [timedelta(minutes=31), timedelta(hours=12, seconds=1)])
+async def test_a_session_past_its_time_ends_even_with_its_page_kept(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, after: timedelta
 ) -> None:
     _, path = await _clerk_page(client)
     assert (await client.get(path)).status_code == 200
-    later = datetime.now().astimezone() + timedelta(minutes=31)
+    monkeypatch.setattr(page_cache, "_minute", lambda: datetime(2040, 1, 1, 12, 0))
+    assert (await client.get(path)).status_code == 200  # kept under this minute
+    later = datetime.now().astimezone() + after
     monkeypatch.setattr("server.sessions.timezone.now", lambda: later)
     assert (await client.get(path)).headers["location"].startswith("/inloggen")
+
+    monkeypatch.undo()
+    await _clerk_page(client)
+    feedback_path = f"/f/{(await make_session()).code}"
+    public_page = await client.get(feedback_path)
+    assert public_page.status_code == 200
+    assert "Uitloggen" in public_page.text
+    monkeypatch.setattr(page_cache, "_minute", lambda: datetime(2040, 1, 1, 12, 0))
+    await client.get(feedback_path)
+    monkeypatch.setattr("server.sessions.timezone.now", lambda: later)
+    assert "Uitloggen" not in (await client.get(feedback_path)).text
 
 
 async def test_a_new_minute_renders_the_page_again(
@@ -144,7 +160,7 @@ async def test_a_visitor_without_a_csrf_cookie_gets_a_page_of_their_own(client: 
     assert response.status_code == 200
     cookie = response.cookies["weerbaar_csrf"]
     assert cookie
-    assert len(client._transport.app.state.page_cache) == 1  # type: ignore[attr-defined]
+    assert len(client._transport.app.state.page_cache.pages) == 1  # type: ignore[attr-defined]
 
 
 async def test_the_invoice_list_is_rendered_each_time_while_a_batch_runs(
@@ -158,13 +174,14 @@ async def test_the_invoice_list_is_rendered_each_time_while_a_batch_runs(
     assert len(running.statements) > 1, running.statements
 
 
-def test_the_least_recently_used_page_goes_first() -> None:
-    cache = PageCache(entries=2)
-    for key in ("a", "b"):
-        cache.put(key, _Page("m", 200, (), key.encode()))
-    assert cache.get("a", "m") is not None
-    cache.put("c", _Page("m", 200, (), b"c"))
-    assert cache.get("b", "m") is None
-    assert cache.get("a", "m") is not None
-    assert cache.get("a", "other mark") is None
-    assert len(cache) == 2
+def test_the_least_recently_used_key_goes_first_and_a_newer_version_replaces_the_older() -> None:
+    kept: Kept[str] = Kept(entries=2)
+    kept.put("a", "m1", "a")
+    kept.put("b", "m1", "b")
+    assert kept.get("a", "m1") == "a"
+    kept.put("c", "m1", "c")
+    assert kept.get("b", "m1") is None
+    assert kept.get("a", "m1") == "a"
+    assert kept.get("a", "m2") is None
+    kept.put("a", "m2", "a2")
+    assert (kept.get("a", "m2"), kept.get("a", "m1"), len(kept)) == ("a2", None, 2)
