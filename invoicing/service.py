@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from tortoise import timezone
+from tortoise import connections, timezone
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -218,20 +218,37 @@ async def take_numbers(year: int, number_format: str, count: int) -> list[str]:
     """The next `count` numbers of the year, consecutive; call inside the issuing transaction.
 
     The counter row stays locked until that transaction ends, so numbers are handed out one
-    transaction at a time, and a rollback gives them back: no gaps, no duplicates.
+    transaction at a time, and a rollback gives them back: no gaps, no duplicates. The number is
+    taken with one statement (UPDATE … RETURNING), as the lock is held from there until the commit.
     """
-    counter = await InvoiceCounter.select_for_update().get_or_none(year=year)
-    if counter is None:
+    last_number = await _advance_counter(year, count)
+    if last_number is None:
         try:
             async with in_transaction():  # a savepoint: losing the race to create the row is fine
                 await InvoiceCounter.create(year=year)
         except IntegrityError:
             pass
-        counter = await InvoiceCounter.select_for_update().get(year=year)
-    first = counter.last_number + 1
-    counter.last_number += count
-    await counter.save(update_fields=["last_number"])
+        last_number = await _advance_counter(year, count)
+    assert last_number is not None  # the row exists now
+    first = last_number - count + 1
     return [format_number(number_format, year, number) for number in range(first, first + count)]
+
+
+#: Adds to a year's counter and returns its new value, per database dialect.
+_ADVANCE_COUNTER = {
+    "sqlite": "UPDATE invoice_counter SET last_number = last_number + ? WHERE year = ? RETURNING last_number",
+    "postgres": (
+        "UPDATE invoice_counter SET last_number = last_number + $1 WHERE year = $2 RETURNING last_number"
+    ),
+}
+
+
+async def _advance_counter(year: int, count: int) -> int | None:
+    """Add `count` to the year's counter and return its new value (None: no counter for the year)."""
+    connection = connections.get("default")
+    sql = _ADVANCE_COUNTER[connection.capabilities.dialect]
+    rows = await connection.execute_query_dict(sql, [count, year])
+    return rows[0]["last_number"] if rows else None
 
 
 def document_json(document: InvoiceDocument) -> dict[str, object]:
