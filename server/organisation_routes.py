@@ -12,7 +12,7 @@ from server.access import requires
 from server.errors import DomainError, ValidationFailed
 from server.forms import values_of
 from server.i18n import _
-from server.models import Organisation, OrganisationKind, Role
+from server.models import Organisation, Role
 from server.page_cache import cached_page
 from server.security import read_form
 from server.templating import render
@@ -41,7 +41,6 @@ async def own_organisation(request: Request) -> Response:
 async def organisation_list(request: Request) -> Response:
     province_code = request.query_params.get("provincie", "")
     query = request.query_params.get("zoek", "").strip()
-    provinces = await Organisation.filter(kind=OrganisationKind.PROVINCE).order_by("name")
     listed = Organisation.all().select_related("province").order_by("name")
     if province_code:
         listed = listed.filter(Q(province__cbs_code=province_code) | Q(cbs_code=province_code))
@@ -52,7 +51,7 @@ async def organisation_list(request: Request) -> Response:
         "organisations/list.html",
         {
             "organisations": await listed,
-            "provinces": provinces,
+            "provinces": await organisations.province_choices(),
             "province_code": province_code,
             "query": query,
         },
