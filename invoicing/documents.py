@@ -88,16 +88,7 @@ async def _store(invoice_id: int, ubl_file: bytes, pdf_file: bytes) -> bool:
 
 async def with_documents(invoice: Invoice) -> Invoice:
     """`invoice` with its PDF and UBL file (an issued document; rendered now if still missing)."""
-    if invoice.pdf is not None or invoice.content is None:
-        return invoice
-    ubl_file, pdf_file = await run_in_render_thread(
-        lambda: pdf.render_documents(document_from_content(invoice.content))
-    )
-    if await _store(invoice.id, ubl_file, pdf_file):
-        invoice.ubl, invoice.pdf = ubl_file, pdf_file
-    else:  # another render stored its files first: those are the invoice's
-        stored = await Invoice.get(id=invoice.id).only("id", "pdf", "ubl")
-        invoice.pdf, invoice.ubl = stored.pdf, stored.ubl
+    await ensure_documents([invoice])
     return invoice
 
 
@@ -107,16 +98,20 @@ async def ensure_documents(invoices: Sequence[Invoice]) -> None:
     if not missing:
         return
     await render(missing)
-    stored = {
-        row["id"]: row
-        for row in await Invoice.filter(id__in=[i.id for i in missing]).values("id", "pdf", "ubl")
-    }
-    for invoice in missing:
-        invoice.pdf, invoice.ubl = stored[invoice.id]["pdf"], stored[invoice.id]["ubl"]
+    # Where another render stored its files first, those are the invoice's.
+    lost = [invoice for invoice in missing if invoice.pdf is None]
+    if lost:
+        stored = {
+            row["id"]: row
+            for row in await Invoice.filter(id__in=[i.id for i in lost]).values("id", "pdf", "ubl")
+        }
+        for invoice in lost:
+            invoice.pdf, invoice.ubl = stored[invoice.id]["pdf"], stored[invoice.id]["ubl"]
 
 
 async def render(invoices: Sequence[Invoice], pool: Executor | None = None) -> int:
     """Render and store the files of `invoices` (with their content); returns how many were stored.
+    An invoice whose files were stored holds them afterwards.
 
     Uses `pool` when given, a new process pool from `POOL_FROM` documents on, else the render thread.
     """
@@ -131,7 +126,10 @@ async def render(invoices: Sequence[Invoice], pool: Executor | None = None) -> i
             files = await run_in_render_thread(lambda: pdf.render_documents(document))
         else:
             files = await loop.run_in_executor(pool, pdf.render_documents, document)
-        return await _store(invoice.id, *files)
+        if not await _store(invoice.id, *files):
+            return False
+        invoice.ubl, invoice.pdf = files
+        return True
 
     return sum(await asyncio.gather(*(render_one(invoice) for invoice in invoices)))
 
