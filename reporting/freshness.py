@@ -18,6 +18,8 @@ from typing import TypeVar
 
 from tortoise import Tortoise
 
+from server.change_mark import Kept
+
 T = TypeVar("T")
 
 #: One scan per table (a table's count and latest change together), and the outbox's failed and
@@ -72,15 +74,17 @@ async def tour_fingerprint(now: datetime) -> tuple[object, ...]:
 class FigureCache:
     """The last value computed per key, with the fingerprint it was computed at."""
 
+    #: More than the keys the dashboard uses (the progress, and the overview per follow-up weeks).
+    ENTRIES = 64
+
     def __init__(self) -> None:
-        self._entries: dict[Hashable, tuple[tuple[object, ...], object]] = {}
+        self._kept: Kept[object] = Kept(self.ENTRIES)
 
     async def get(
         self, key: Hashable, fingerprint: tuple[object, ...], compute: Callable[[], Awaitable[T]]
     ) -> T:
-        entry = self._entries.get(key)
-        if entry is not None and entry[0] == fingerprint:
-            return entry[1]  # type: ignore[return-value]
-        value = await compute()
-        self._entries[key] = (fingerprint, value)
-        return value
+        value = self._kept.get(key, fingerprint)
+        if value is None:
+            value = await compute()
+            self._kept.put(key, fingerprint, value)
+        return value  # type: ignore[return-value]
