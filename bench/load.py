@@ -324,10 +324,24 @@ def measure_writes(
         request_file = make_lines()
         before = asyncio.run(_count(database_url, counter))
         result = wrk.run(base, connections=connections, seconds=seconds, request_file=request_file)
-        stored = asyncio.run(_count(database_url, counter)) - before
+        stored = asyncio.run(_settled_count(database_url, counter)) - before
         rows.append(Row(name, result, is_write=True, stored=stored))
         print(f"  {name}: {result.per_second:.0f}/s", flush=True)
     return rows
+
+
+async def _settled_count(database_url: str, counter: Callable[[], object]) -> int:
+    """The count once the server has finished the requests wrk left in flight when it stopped, so
+    that they are counted, and so that the next write's rows never race them for an id."""
+    async with orm(database_url):
+        count = await counter()  # type: ignore[misc]
+        for _ in range(40):
+            await asyncio.sleep(0.25)
+            again = await counter()  # type: ignore[misc]
+            if again == count:
+                break
+            count = again
+        return count  # type: ignore[no-any-return]
 
 
 async def _with_orm(database_url: str, work: object) -> Path:

@@ -621,11 +621,24 @@ async def add_open_requests(count: int, now: datetime | None = None) -> list[tup
                 expires_at=now + timedelta(hours=72),
             )
         )
+    await _avoid_taken_references(bookings)
     async with in_transaction():
         await insert(bookings)
         await insert(requests)
     await reset_sequences([Booking, AssignmentRequest])
     return [(r.id, r.trainer_id) for r in requests]  # type: ignore[attr-defined]
+
+
+async def _avoid_taken_references(bookings: list[Booking]) -> None:
+    """Give another reference to each new booking whose reference the app already handed out at
+    random (to a booking submitted during a load test), so that adding more never collides."""
+    candidates = [booking.reference for booking in bookings]
+    taken = set(await Booking.filter(reference__in=candidates).values_list("reference", flat=True))
+    numbers = random.Random(len(bookings))
+    for booking in bookings:
+        while booking.reference in taken:
+            booking.reference = reference(numbers.randrange(len(REFERENCE_ALPHABET) ** 6))
+        taken.add(booking.reference)
 
 
 async def _main(database_url: str) -> None:

@@ -3,7 +3,7 @@ it (new ids after the chosen ones, invoice numbers after the seeded ones, open r
 
 from __future__ import annotations
 
-from bench.seed import TINY, add_open_requests, seed
+from bench.seed import TINY, add_open_requests, reference, seed
 from bookings import assignment
 from bookings.models import Booking, BookingStatus
 from bookings.staffing_models import AssignmentRequest, RequestStatus
@@ -54,3 +54,17 @@ async def test_the_app_carries_on_from_the_seeded_data(settings: Settings) -> No
         trainer = await User.get(id=trainer_id)
         accepted = await assignment.answer_by_id(request_id, True, "", trainer=trainer, settings=settings)
         assert accepted.status is RequestStatus.ACCEPTED
+
+
+async def test_open_requests_never_take_a_reference_the_app_handed_out() -> None:
+    await seed(TINY)
+    last = await Booking.all().order_by("-id").first()
+    assert last is not None
+    # The app drew, at random, the reference the next pool booking would get.
+    await Booking.filter(id=last.id).update(reference=reference((last.id + 1) * 7919 + 104729))
+
+    pool = await add_open_requests(2)
+
+    references = await Booking.all().values_list("reference", flat=True)
+    assert len(pool) == 2
+    assert len(set(references)) == len(references)
