@@ -60,6 +60,10 @@ class Kept(Generic[V]):
         self._values.move_to_end(key)
         return kept[1]
 
+    def latest(self, key: Hashable) -> tuple[Hashable, V] | None:
+        """The value kept for `key` with its version, whatever that version is."""
+        return self._values.get(key)
+
     def put(self, key: Hashable, version: Hashable, value: V) -> None:
         self._values[key] = (version, value)
         self._values.move_to_end(key)

@@ -4,7 +4,8 @@ A page that only reads is a function of the request (address, cookies, who is si
 and what the database holds. A process may therefore answer the same request again from memory as
 long as no write was committed since it rendered it, by any process: the change mark tells
 (server/change_mark.py). Pages show times to the minute, so a page is kept under the mark and the
-minute.
+minute. When only the minute moved on, the requests that come in while one of them renders the page
+anew get the page of the minute before: its data is current, and nobody waits on the clock.
 
 Only pages marked with `@cached_page` are kept: GET pages whose answer depends on nothing but the
 above. Put it below the access rule (`@requires`), so that the rule is checked on every request. Only
@@ -46,7 +47,8 @@ class PageCache:
 
     When a page is missing, the first request renders it and the requests for the same page under
     the same version that come in meanwhile wait for that render, instead of all rendering it at
-    once after every change.
+    once after every change. If the page is kept under the same mark but an earlier minute, they get
+    that page instead of waiting: the database is unchanged, only the clock moved on.
     """
 
     def __init__(self, entries: int) -> None:
@@ -56,14 +58,19 @@ class PageCache:
     async def render(
         self,
         key: Hashable,
-        version: Hashable,
+        version: tuple[str, datetime],
         endpoint: Endpoint,
         request: Request,
         keep: Callable[[Response], bool],
     ) -> Response:
-        """Render a missing page once for everyone who asks for it meanwhile; keep it if `keep`."""
+        """Render a missing page once for everyone who asks for it meanwhile; keep it if `keep`.
+
+        `version` is the change mark and the minute."""
         under_way = self._renders.get((key, version))
         if under_way is not None:
+            earlier = self.pages.latest(key)
+            if earlier is not None and earlier[0][0] == version[0]:  # type: ignore[index]
+                return earlier[1].response()
             page = await asyncio.shield(under_way)
             if page is not None:
                 return page.response()

@@ -10,9 +10,11 @@ from datetime import datetime, timedelta
 import asyncpg
 import httpx
 import pytest
+from starlette.requests import Request
+from starlette.responses import Response
 
 from invoicing import batch
-from server import page_cache
+from server import organisation_routes, page_cache
 from server.change_mark import Kept
 from server.models import Organisation, Role, User
 from server.sessions import SESSION_COOKIE, end_session
@@ -150,6 +152,58 @@ async def test_a_new_minute_renders_the_page_again(
     async with count_queries() as next_minute:
         assert (await client.get(path)).status_code == 200
     assert len(next_minute.statements) > 1, next_minute.statements
+
+
+def _hold_renders(monkeypatch: pytest.MonkeyPatch) -> tuple[asyncio.Event, asyncio.Event]:
+    """Hold each render of the organisation page until `release` is set; `started` tells it began."""
+    started, release = asyncio.Event(), asyncio.Event()
+    render = organisation_routes._detail
+
+    async def held(request: Request, organisation: Organisation) -> Response:
+        started.set()
+        await release.wait()
+        return await render(request, organisation)
+
+    monkeypatch.setattr(organisation_routes, "_detail", held)
+    return started, release
+
+
+async def test_while_a_new_minute_renders_others_get_the_page_of_the_minute_before(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, path = await _clerk_page(client)
+    before = await client.get(path)
+    monkeypatch.setattr(page_cache, "_minute", lambda: datetime(2040, 1, 1, 12, 0))
+    started, release = _hold_renders(monkeypatch)
+
+    renderer = asyncio.create_task(client.get(path))
+    await started.wait()
+    meanwhile = await asyncio.wait_for(client.get(path), timeout=2)  # does not wait for the render
+    release.set()
+
+    assert meanwhile.status_code == 200
+    assert meanwhile.text == before.text
+    assert (await renderer).status_code == 200
+
+
+async def test_after_a_change_others_wait_for_the_render_of_the_new_data(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    organisation, path = await _clerk_page(client)
+    assert "Zeist" in (await client.get(path)).text
+    monkeypatch.setattr(page_cache, "_minute", lambda: datetime(2040, 1, 1, 12, 0))
+    await Organisation.filter(id=organisation.id).update(name="Soest")
+    started, release = _hold_renders(monkeypatch)
+
+    renderer = asyncio.create_task(client.get(path))
+    await started.wait()
+    meanwhile = asyncio.create_task(client.get(path))
+    await asyncio.sleep(0.2)
+    assert not meanwhile.done()
+    release.set()
+
+    assert "Soest" in (await meanwhile).text
+    assert "Soest" in (await renderer).text
 
 
 async def test_a_visitor_without_a_csrf_cookie_gets_a_page_of_their_own(client: httpx.AsyncClient) -> None:
