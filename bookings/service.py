@@ -165,8 +165,12 @@ async def create_booking(
             council_term_start=term_start,
         )
         preferred_starts = [draft.preferred[key] for key in sorted(draft.preferred)]
-        for position, starts_at in enumerate(preferred_starts, start=1):
-            await PreferredSlot.create(booking=booking, position=position, starts_at=starts_at)
+        await PreferredSlot.bulk_create(
+            [
+                PreferredSlot(booking=booking, position=position, starts_at=starts_at)
+                for position, starts_at in enumerate(preferred_starts, start=1)
+            ]
+        )
         if exception:
             exception.used_by = booking
             await exception.save(update_fields=["used_by_id"])

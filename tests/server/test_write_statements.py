@@ -10,7 +10,15 @@ import httpx
 import pytest
 from tortoise import timezone
 
-from bookings.models import BookingStatus, OfferingRole, PriceModel, Stage, TrainerKind
+from bookings.models import (
+    Booking,
+    BookingStatus,
+    OfferingRole,
+    PreferredSlot,
+    PriceModel,
+    Stage,
+    TrainerKind,
+)
 from bookings.staffing_models import AssignmentRequest, RequestStatus
 from feedback import collect
 from feedback.models import FeedbackForm, OfferingForm, Question, QuestionKind, Response, SessionFeedback
@@ -46,9 +54,20 @@ def booking_form(day: int) -> dict[str, str]:
     }
 
 
-async def submit_booking(client: httpx.AsyncClient, url: str, day: int) -> int:
+def three_dates(day: int) -> dict[str, str]:
+    """The booking form with three preferred dates, a week apart."""
+    form = booking_form(day)
+    for position in (2, 3):
+        form[f"date_{position}"] = (timezone.now() + timedelta(days=day + 7 * position)).date().isoformat()
+        form[f"time_{position}"] = "19:30"
+    return form
+
+
+async def submit_booking(
+    client: httpx.AsyncClient, url: str, day: int, form: dict[str, str] | None = None
+) -> int:
     async with count_queries() as counter:
-        response = await post(client, url, booking_form(day))
+        response = await post(client, url, form or booking_form(day))
     assert response.status_code == 303, response.text
     return counter.total
 
@@ -76,6 +95,13 @@ async def test_submitting_a_booking_runs_as_many_statements_for_many_coordinator
     assert with_one == with_four <= BOOKING_STATEMENTS
     assert await OutboxMessage.filter(to_address=clerk.email).count() == 2
     assert await OutboxMessage.all().count() == 2 + 1 + 4
+
+    with_three_dates = await submit_booking(client, url, 42, three_dates(42))
+    assert with_three_dates == with_one
+    booking = await Booking.filter(organisation=organisation).order_by("-id").first()
+    assert booking is not None
+    slots = PreferredSlot.filter(booking=booking).order_by("position")
+    assert await slots.values_list("position", flat=True) == [1, 2, 3]
 
 
 async def open_session() -> tuple[SessionFeedback, Question]:
