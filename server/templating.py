@@ -95,6 +95,21 @@ def format_local_date(value: date | datetime | None, fmt: str = "d MMMM y") -> s
 
 
 @lru_cache(maxsize=8192)
+def css_string(value: str) -> Markup:
+    """`value` as the inside of a double-quoted CSS string in a `<style>` element, for PDF margin boxes.
+
+    Markup (escaped text) is unescaped first. Every character outside letters, digits, spaces and
+    harmless punctuation becomes a CSS escape, so nothing can end the string, the rule or the
+    `<style>` element (`"`, `\\`, `<`, `&`, line breaks, control characters all do not survive).
+    """
+    text = value.unescape() if isinstance(value, Markup) else str(value)
+    escaped = "".join(char if _CSS_PLAIN.fullmatch(char) else f"\\{ord(char):x} " for char in text)
+    return Markup(escaped)  # noqa: S704  # nosec B704 (only letters, digits and inert punctuation left)
+
+
+_CSS_PLAIN = re.compile(r"[\w ,.:;/·()'+-]")
+
+
 def _translated(message: str, *, autoescape: bool) -> str:
     text = TRANSLATIONS.gettext(message)
     # Our own catalogue, marked safe as Jinja's own gettext does; the variables are escaped on use.
@@ -153,6 +168,7 @@ def environment() -> jinja2.Environment:
     env.filters["money"] = format_money
     env.filters["datetime"] = format_local_datetime
     env.filters["date"] = format_local_date
+    env.filters["css_string"] = css_string
     return env
 
 

@@ -31,6 +31,7 @@ from invoicing import service as invoicing
 from invoicing.models import Invoice
 from server.models import Organisation, Role
 from server.pdf import render_pdf
+from server.templating import environment
 from tests.factories import make_user, sign_in
 from tests.feedback.test_results import add_responses, make_session
 from tests.invoicing.factories import billed_organisation, complete_seller_settings, delivered_training
@@ -172,3 +173,18 @@ async def test_the_ministry_report_keeps_hostile_names_inert(
     assert response.status_code == 200
     assert canary.hits == []
     assert "root:" not in text_of(response.content)
+
+
+async def test_a_footer_cannot_leave_its_css_string() -> None:
+    """The footer text goes into a CSS string in a `<style>` element (templates/pdf/base.html)."""
+    hostile = 'Zeist"; } @page { size: A3 } </style><p>los</p> \\" & \n einde'
+    template = environment().from_string(
+        '{% extends "pdf/base.html" %}{% block footer %}{{ name }}{% endblock %}'
+        "{% block content %}<p>Inhoud</p>{% endblock %}"
+    )
+
+    pdf = await render_pdf(template.render(name=hostile))
+
+    page = PdfReader(io.BytesIO(pdf)).pages[0]
+    assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (595, 842)  # A4
+    assert "".join(hostile.split()) in text_of(pdf)
