@@ -2,9 +2,9 @@
 
 For each database (PostgreSQL, then SQLite): a throwaway database, migrated and seeded with the full
 volume (bench/seed.py); `weerbaar serve --workers 2` and the bare baseline app (bench/baseline_app.py,
-also 2 workers) on free ports; then `wrk` against the baseline page and write, each page and each write for a fixed
-time. Prints requests per second, p50 and p99 latency, errors, the ratio to the baseline and whether
-the target is met. Figures are printed, never asserted.
+also 2 workers) on free ports; then `wrk` against the baseline page and write, each page and each
+write for a fixed time. Prints requests per second, p50 and p99 latency, errors, the ratio to the
+baseline (page or write) and whether the target is met. Figures are printed, never asserted.
 
 Users are signed in by creating their sessions with the app's own session service
 (`server.sessions.start_session`, second factor counted as done), the way a login ends; the CSRF
