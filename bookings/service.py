@@ -38,6 +38,7 @@ from server.errors import ValidationFailed
 from server.i18n import _
 from server.models import Organisation, User
 from server.settings import Settings
+from server.unique_codes import with_free_code
 
 REFERENCE_ALPHABET = "ACDEFGHJKLMNPQRTUVWXY34679"
 
@@ -137,56 +138,60 @@ async def create_booking(
         if is_free_session
         else None
     )
-    async with in_transaction():
-        exception = None
-        if term_start is not None:
-            # Lock the organisation so two clerks booking a free session at once are checked one
-            # after the other.
-            await Organisation.select_for_update().get(id=organisation.id)
-            exception = await _check_free_session_allowed(organisation, term_start)
-        booking = await Booking.create(
-            reference=_new_reference(),
-            organisation=organisation,
-            offering=offering,
-            requested_by=actor,
-            local_situation=draft.local_situation,
-            themes=draft.themes,
-            expected_participants=draft.expected_participants,
-            part_of_day=draft.part_of_day,
-            location_address=draft.location_address,
-            special_needs=draft.special_needs,
-            contact_name=draft.contact_name,
-            contact_phone=draft.contact_phone,
-            price_model=offering.price_model,
-            unit_price_cents=offering.price_cents,
-            vat_treatment=offering.vat_treatment,
-            po_number=draft.po_number,
-            invoice_email=draft.invoice_email if not offering.is_free else "",
-            council_term_start=term_start,
-        )
-        preferred_starts = [draft.preferred[key] for key in sorted(draft.preferred)]
-        await PreferredSlot.bulk_create(
-            [
-                PreferredSlot(booking=booking, position=position, starts_at=starts_at)
-                for position, starts_at in enumerate(preferred_starts, start=1)
-            ]
-        )
-        if exception:
-            exception.used_by = booking
-            await exception.save(update_fields=["used_by_id"])
-        await TourInvitation.filter(organisation=organisation, booked_at__isnull=True).update(
-            booked_at=now, booking_id=booking.id
-        )
-        await record(actor, "booking_requested", booking, f"{offering.name} aangevraagd")
-        await notify(
-            booking,
-            "requested",
-            settings,
-            extra_staff=True,
-            requester=actor,
-            preferred_starts=preferred_starts,
-        )
-    return booking
+
+    async def book() -> Booking:
+        async with in_transaction():
+            exception = None
+            if term_start is not None:
+                # Lock the organisation so two clerks booking a free session at once are checked one
+                # after the other.
+                await Organisation.select_for_update().get(id=organisation.id)
+                exception = await _check_free_session_allowed(organisation, term_start)
+            booking = await Booking.create(
+                reference=_new_reference(),
+                organisation=organisation,
+                offering=offering,
+                requested_by=actor,
+                local_situation=draft.local_situation,
+                themes=draft.themes,
+                expected_participants=draft.expected_participants,
+                part_of_day=draft.part_of_day,
+                location_address=draft.location_address,
+                special_needs=draft.special_needs,
+                contact_name=draft.contact_name,
+                contact_phone=draft.contact_phone,
+                price_model=offering.price_model,
+                unit_price_cents=offering.price_cents,
+                vat_treatment=offering.vat_treatment,
+                po_number=draft.po_number,
+                invoice_email=draft.invoice_email if not offering.is_free else "",
+                council_term_start=term_start,
+            )
+            preferred_starts = [draft.preferred[key] for key in sorted(draft.preferred)]
+            await PreferredSlot.bulk_create(
+                [
+                    PreferredSlot(booking=booking, position=position, starts_at=starts_at)
+                    for position, starts_at in enumerate(preferred_starts, start=1)
+                ]
+            )
+            if exception:
+                exception.used_by = booking
+                await exception.save(update_fields=["used_by_id"])
+            await TourInvitation.filter(organisation=organisation, booked_at__isnull=True).update(
+                booked_at=now, booking_id=booking.id
+            )
+            await record(actor, "booking_requested", booking, f"{offering.name} aangevraagd")
+            await notify(
+                booking,
+                "requested",
+                settings,
+                extra_staff=True,
+                requester=actor,
+                preferred_starts=preferred_starts,
+            )
+            return booking
+
+    return await with_free_code(book, "booking", "reference")
 
 
 async def grant_free_session_exception(

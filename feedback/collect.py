@@ -39,6 +39,7 @@ from server.mail import queue_mail
 from server.models import Role, User
 from server.sessions import hash_secret
 from server.settings import Settings
+from server.unique_codes import with_free_code
 
 CODE_ALPHABET = "ACDEFGHJKLMNPQRTUVWXY34679"
 TEXT_LIMIT = 4000
@@ -62,13 +63,19 @@ async def open_feedback(booking: Booking, policy: FeedbackPolicy) -> SessionFeed
     if link is None:
         return None
     form = await FeedbackForm.get(id=link.form_id)  # type: ignore[attr-defined]
-    return await SessionFeedback.create(
-        booking=booking,
-        form=form,
-        code=_new_code(),
-        opens_at=booking.starts_at,
-        closes_at=booking.starts_at + policy.window,
-    )
+    starts_at = booking.starts_at
+
+    async def create() -> SessionFeedback:
+        async with in_transaction():  # a savepoint when called in a transaction: a taken code is undone
+            return await SessionFeedback.create(
+                booking=booking,
+                form=form,
+                code=_new_code(),
+                opens_at=starts_at,
+                closes_at=starts_at + policy.window,
+            )
+
+    return await with_free_code(create, "session_feedback", "code")
 
 
 async def open_started_sessions(settings: Settings, now: datetime | None = None) -> int:

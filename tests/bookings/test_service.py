@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from icalendar import Calendar
 from tortoise import timezone
+from tortoise.exceptions import IntegrityError
 
 from bookings import lifecycle, pricing, service
 from bookings.errors import BookingRuleBroken, IllegalTransition
@@ -363,3 +364,44 @@ def test_the_form_parser_names_each_wrong_field() -> None:
     assert parsed.preferred[1] == local_datetime("2027-03-01", "19:00")
     assert parsed.preferred[1].utcoffset() == timedelta(hours=1)  # winter time in Amsterdam
     assert timezone.is_aware(parsed.preferred[1])
+
+
+async def test_a_reference_already_taken_is_drawn_again_and_nothing_is_stored_twice(
+    clerk: User, coordinator: User, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    offering = await make_offering(name="Omgaan met online haat", stage=Stage.FOLLOW_UP)
+    first = await book(clerk, settings, offering.id, 30)
+    mails_before = await OutboxMessage.all().count()
+    references = iter([first.reference, "WB-KLMNPQ"])
+    monkeypatch.setattr(service, "_new_reference", lambda: next(references))
+
+    second = await book(clerk, settings, offering.id, 31)
+
+    assert second.reference == "WB-KLMNPQ"
+    assert await Booking.all().count() == 2
+    assert await PreferredSlot.filter(booking=second).count() == 1
+    assert await AuditEntry.filter(action="booking_requested").count() == 2
+    assert await OutboxMessage.all().count() - mails_before == 2  # the clerk and the coordinator, once
+
+
+async def test_another_clash_than_the_reference_is_not_retried(
+    clerk: User, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    offering = await make_offering(name="Omgaan met online haat", stage=Stage.FOLLOW_UP)
+    await book(clerk, settings, offering.id, 30)
+    drawn: list[str] = []
+
+    def new_reference() -> str:
+        drawn.append("WB-KLMNP" + "QRTUVW"[len(drawn)])
+        return drawn[-1]
+
+    async def clash(*args: object, **kwargs: object) -> None:
+        raise IntegrityError("UNIQUE constraint failed: tour_invitation.booking_id")
+
+    monkeypatch.setattr(service, "_new_reference", new_reference)
+    monkeypatch.setattr(service, "record", clash)
+
+    with pytest.raises(IntegrityError):
+        await book(clerk, settings, offering.id, 31)
+    assert len(drawn) == 1
+    assert await Booking.all().count() == 1

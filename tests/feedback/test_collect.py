@@ -416,3 +416,14 @@ async def test_300_participants_submitting_at_once_are_all_stored_once(
     assert await Response.filter(session=session).count() == 300
     # scale, grade, single, text: one row each; multiple: two.
     assert await Answer.filter(response__session=session).count() == 300 * 6
+
+
+async def test_a_feedback_link_whose_code_is_taken_draws_another(monkeypatch: pytest.MonkeyPatch) -> None:
+    taken = await make_session()
+    codes = iter([taken.code, taken.code, "KLMNPQ"])
+    monkeypatch.setattr(collect, "_new_code", lambda: next(codes))
+
+    second = await make_session()
+
+    assert second.code == "KLMNPQ"
+    assert await SessionFeedback.all().count() == 2
