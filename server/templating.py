@@ -94,7 +94,6 @@ def format_local_date(value: date | datetime | None, fmt: str = "d MMMM y") -> s
     return format_date(value, fmt, locale=DUTCH)
 
 
-@lru_cache(maxsize=8192)
 def css_string(value: str) -> Markup:
     """`value` as the inside of a double-quoted CSS string in a `<style>` element, for PDF margin boxes.
 
@@ -111,6 +110,7 @@ def css_string(value: str) -> Markup:
 _CSS_PLAIN = re.compile(r"[\w ,.:;/·()'+-]")
 
 
+@lru_cache(maxsize=8192)
 def _translated(message: str, *, autoescape: bool) -> str:
     text = TRANSLATIONS.gettext(message)
     # Our own catalogue, marked safe as Jinja's own gettext does; the variables are escaped on use.
