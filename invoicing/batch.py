@@ -49,6 +49,7 @@ from invoicing.models import Invoice, InvoiceStatus
 from invoicing.service import (
     InvoiceRuleBroken,
     issued_document,
+    numbering_turn,
     prepare_drafts,
     require_finance,
     seller_of,
@@ -191,7 +192,7 @@ async def _issue_chunk(
     """Issue the chunk's drafts in one transaction; returns the issued invoices (content frozen)."""
     issued: list[Invoice] = []
     skipped: dict[int, str] = {}
-    async with in_transaction():
+    async with numbering_turn(), in_transaction():
         drafts = (
             await Invoice.select_for_update()
             .filter(id__in=ids, kind=DocumentKind.INVOICE, status=InvoiceStatus.DRAFT)

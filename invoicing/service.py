@@ -16,10 +16,13 @@ Errors: InvoiceRuleBroken (400), InvoiceLocked (409), NotFound, Forbidden.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import re
+import weakref
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import date, timedelta
 
 from tortoise import connections, timezone
@@ -214,8 +217,33 @@ def format_number(number_format: str, year: int, number: int) -> str:
     return number_format.format(year=year, number=number)
 
 
+#: Per event loop (one per process in production): the line for the invoice counter.
+_numbering_lines: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+@asynccontextmanager
+async def numbering_turn() -> AsyncIterator[None]:
+    """Wait in line, in this process, before a transaction that takes invoice numbers.
+
+    The counter's row lock alone keeps the numbers right across processes. But PostgreSQL does not
+    hand a contended row lock on in order of arrival, and each waiter holds a pooled connection
+    while it waits: with many issues at once, a few waited six times as long as the rest (p99
+    300 ms at a p50 of 50 ms in bench.load) and the pool ran low for everyone else. Queuing here
+    first, first come first served, keeps one transaction per process at the counter.
+    """
+    loop = asyncio.get_running_loop()
+    line = _numbering_lines.get(loop)
+    if line is None:
+        line = _numbering_lines[loop] = asyncio.Lock()
+    async with line:
+        yield
+
+
 async def take_numbers(year: int, number_format: str, count: int) -> list[str]:
-    """The next `count` numbers of the year, consecutive; call inside the issuing transaction.
+    """The next `count` numbers of the year, consecutive; call inside the issuing transaction, which
+    runs in its `numbering_turn`.
 
     The counter row stays locked until that transaction ends, so numbers are handed out one
     transaction at a time, and a rollback gives them back: no gaps, no duplicates. The number is
@@ -362,7 +390,7 @@ async def issue_invoice(invoice_id: int, *, actor: User | None, today: date | No
     """
     require_finance(actor)
     today = today or local_time(timezone.now()).date()
-    async with in_transaction():
+    async with numbering_turn(), in_transaction():
         invoice = await Invoice.select_for_update().get_or_none(id=invoice_id)
         if invoice is None:
             raise NotFound()
@@ -390,7 +418,7 @@ async def credit_invoice(
     """A credit note for the whole invoice or the chosen lines; an invoice is credited once."""
     require_finance(actor)
     today = today or local_time(timezone.now()).date()
-    async with in_transaction():
+    async with numbering_turn(), in_transaction():
         original = await Invoice.select_for_update().get_or_none(id=invoice_id, kind=DocumentKind.INVOICE)
         if original is None:
             raise NotFound()
