@@ -557,7 +557,7 @@ POOL_PER_MONTH = 5
 
 
 async def add_open_requests(count: int, now: datetime | None = None) -> list[tuple[int, int]]:
-    """`count` more scheduled bookings in 2028-2029, each with one pending request to a trainer,
+    """`count` more scheduled bookings from 2028 on, each with one pending request to a trainer,
     for the "accept a request" write: (request id, trainer id) pairs.
 
     Each trainer gets at most five a month on separate days, under the monthly maximum, so every
