@@ -228,10 +228,10 @@ async def numbering_turn() -> AsyncIterator[None]:
     """Wait in line, in this process, before a transaction that takes invoice numbers.
 
     The counter's row lock alone keeps the numbers right across processes. But PostgreSQL does not
-    hand a contended row lock on in order of arrival, and each waiter holds a pooled connection
-    while it waits: with many issues at once, a few waited six times as long as the rest (p99
-    300 ms at a p50 of 50 ms in bench.load) and the pool ran low for everyone else. Queuing here
-    first, first come first served, keeps one transaction per process at the counter.
+    hand a contended row lock on in order of arrival: with many issues at once, a few waited six
+    times as long as the rest (p99 300 ms at a p50 of 50 ms in bench.load), each holding a pooled
+    connection meanwhile. Queuing here first, first come first served, keeps one transaction per
+    process at the counter.
     """
     loop = asyncio.get_running_loop()
     line = _numbering_lines.get(loop)
