@@ -176,9 +176,11 @@ async def prepare(database_url: str, secret_key: str) -> Actors:
     async with orm(database_url):
         seeded = await seeding.seed(seeding.FULL)
         if database_url.startswith("postgres"):
-            # As a database in use would be: planner statistics in place, and no autovacuum analysing
-            # the fresh tables during the runs (its writes would also end every kept page).
+            # As a database in use would be: planner statistics in place, no autovacuum analysing
+            # the fresh tables during the runs (its writes would also end every kept page), and the
+            # seed's writes on disk, not left to a checkpoint that would flush them during the writes.
             await connections.get("default").execute_script("VACUUM ANALYZE")
+            await connections.get("default").execute_script("CHECKPOINT")
         print(f"  seeded in {time.perf_counter() - started:.1f} s: {seeded.counts}", flush=True)
         csrf_cookie = secrets.token_urlsafe(32)
         actors = Actors(csrf_cookie, csrf_token_for(csrf_cookie, secret_key), seeded=seeded)
