@@ -137,7 +137,7 @@ def default_socket_dir() -> str:
     return folder if Path(folder, ".s.PGSQL.5432").exists() else ""
 
 
-def database_url(postgres: str, name: str, socket_dir: str) -> str:
+def postgres_url(postgres: str, name: str, socket_dir: str) -> str:
     """The app's URL of database `name`: through the socket in `socket_dir`, else over TCP."""
     if not socket_dir:
         return f"{postgres}/{name}?maxsize=20"
@@ -155,7 +155,7 @@ def throwaway_database(kind: str, postgres: str, socket_dir: str = "") -> Iterat
     name = f"weerbaar_bench_{uuid.uuid4().hex[:12]}"
     asyncio.run(_postgres_admin(postgres, f'CREATE DATABASE "{name}"'))
     try:
-        yield database_url(postgres, name, socket_dir)
+        yield postgres_url(postgres, name, socket_dir)
     finally:
         asyncio.run(_postgres_admin(postgres, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 

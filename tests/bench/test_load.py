@@ -14,7 +14,7 @@ from tests.factories import make_organisation
 
 
 def test_without_a_socket_the_url_is_the_tcp_server() -> None:
-    url = load.database_url("postgres://postgres@127.0.0.1:5432", "weerbaar_bench", "")
+    url = load.postgres_url("postgres://postgres@127.0.0.1:5432", "weerbaar_bench", "")
     assert url == "postgres://postgres@127.0.0.1:5432/weerbaar_bench?maxsize=20"
 
 
@@ -26,7 +26,7 @@ async def test_the_socket_url_reaches_the_same_database(db_kind: str, database_u
     parts = urlsplit(database_url)
     name = parts.path.lstrip("/")
 
-    url = load.database_url(f"postgres://{parts.username}@127.0.0.1:5432", name, socket_dir)
+    url = load.postgres_url(f"postgres://{parts.username}@127.0.0.1:5432", name, socket_dir)
 
     credentials = tortoise_config(url)["connections"]["default"]["credentials"]
     assert credentials["host"] == socket_dir
