@@ -32,7 +32,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -381,9 +381,9 @@ async def _settled_count(database_url: str, counter: Callable[[], object]) -> in
         return count  # type: ignore[no-any-return]
 
 
-async def _with_orm(database_url: str, work: object) -> Path:
+async def _with_orm(database_url: str, work: Awaitable[list[Line]]) -> list[Line]:
     async with orm(database_url):
-        return await work  # type: ignore[misc]
+        return await work
 
 
 def bench_database(kind: str, args: argparse.Namespace) -> tuple[Baselines, list[Row]]:
