@@ -85,16 +85,23 @@ async def _detail(
     )
 
 
+async def _organisation(request: Request) -> Organisation:
+    """The organisation of the path, with its province (its page names it)."""
+    return await organisations.organisation_for(
+        request.state.user, request.path_params["code"], with_province=True
+    )
+
+
 @requires(Role.CLERK, Role.COORDINATOR, Role.FINANCE)
 @cached_page
 async def organisation_detail(request: Request) -> Response:
-    organisation = await organisations.organisation_for(request.state.user, request.path_params["code"])
+    organisation = await _organisation(request)
     return await _detail(request, organisation)
 
 
 @requires(Role.CLERK, Role.COORDINATOR, Role.FINANCE)
 async def update_billing(request: Request) -> Response:
-    organisation = await organisations.organisation_for(request.state.user, request.path_params["code"])
+    organisation = await _organisation(request)
     form = await read_form(request)
     values = values_of(form, *BILLING_FIELDS)
     try:
@@ -107,7 +114,7 @@ async def update_billing(request: Request) -> Response:
 
 @requires(Role.CLERK, Role.COORDINATOR)
 async def invite_clerk(request: Request) -> Response:
-    organisation = await organisations.organisation_for(request.state.user, request.path_params["code"])
+    organisation = await _organisation(request)
     form = await read_form(request)
     values = values_of(form, "email", "name")
     try:

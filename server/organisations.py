@@ -122,9 +122,11 @@ async def province_choices() -> list[dict[str, str]]:
     )
 
 
-async def organisation_for(user: User, code: str) -> Organisation:
-    """The organisation with this CBS code, if this user may see it (a clerk only their own)."""
-    organisation = await Organisation.get_or_none(cbs_code=code).select_related("province")
+async def organisation_for(user: User, code: str, *, with_province: bool = False) -> Organisation:
+    """The organisation with this CBS code, if this user may see it (a clerk only their own); its
+    province is read along with it only when asked (a join that every booking would pay for)."""
+    query = Organisation.get_or_none(cbs_code=code)
+    organisation = await (query.select_related("province") if with_province else query)
     if organisation is None:
         raise NotFound()
     if user.role is Role.CLERK and organisation.id != user.organisation_id:  # type: ignore[attr-defined]

@@ -1,4 +1,5 @@
-"""The template filters write dates and amounts exactly as Babel does for Dutch."""
+"""The template filters write dates and amounts exactly as Babel does for Dutch; a translated text
+without variables is put into the compiled template, with the same result as the gettext call."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from server.templating import (
     AMSTERDAM,
     DUTCH,
     _fast_pattern,
+    environment,
     format_local_date,
     format_local_datetime,
     format_money,
@@ -79,3 +81,29 @@ def test_the_patterns_in_the_templates_are_written_directly() -> None:
 @pytest.mark.parametrize("cents", [0, 1, 99, 100, 123450, -123450, 10**12, -5])
 def test_amounts_read_as_babel_writes_them(cents: int) -> None:
     assert format_money(cents) == format_currency(Decimal(cents) / 100, "EUR", locale=DUTCH)
+
+
+#: Texts that read differently escaped, with a doubled percent sign, and one the catalogue translates.
+CONSTANT_TEXTS = ["Thema's & <doelen>: 100%%", "Goedendag,", "Acute dreiging? Wij zijn 24/7 bereikbaar:"]
+
+
+@pytest.mark.parametrize("autoescape", [True, False])
+@pytest.mark.parametrize("text", CONSTANT_TEXTS)
+def test_a_constant_text_reads_as_the_gettext_call_gives_it(text: str, autoescape: bool) -> None:
+    env = environment().overlay(autoescape=autoescape)
+    folded = env.from_string(f'{{{{ _("{text}") }}}}|{{{{ _("{text}") ~ "<b>" }}}}')
+    called = env.from_string(f'{{% set t = "{text}" %}}{{{{ _(t) }}}}|{{{{ _(t) ~ "<b>" }}}}')
+
+    assert folded.render() == called.render()
+    assert "context.call" not in env.compile(f'{{{{ _("{text}") }}}}', raw=True)
+
+
+def test_a_text_that_needs_variables_still_fails_without_them() -> None:
+    with pytest.raises(KeyError):
+        environment().from_string('{{ _("Welkom, %(name)s") }}').render()
+
+
+def test_a_template_that_binds_the_gettext_name_itself_calls_what_it_bound() -> None:
+    template = environment().from_string('{% set _ = lower %}{{ _("Goedendag") }}')
+
+    assert template.render(lower=str.lower) == "goedendag"
