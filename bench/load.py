@@ -67,6 +67,7 @@ WARM_UP_LINES = 1000
 WARM_UP_SECONDS = 1.0
 #: A page that answers fewer than two requests per connection in the run is measured this much longer.
 SLOW_PAGE_FACTOR = 3
+DEFAULT_POOL = 20
 
 
 @dataclass
@@ -137,16 +138,19 @@ def default_socket_dir() -> str:
     return folder if Path(folder, ".s.PGSQL.5432").exists() else ""
 
 
-def postgres_url(postgres: str, name: str, socket_dir: str) -> str:
-    """The app's URL of database `name`: through the socket in `socket_dir`, else over TCP."""
+def postgres_url(postgres: str, name: str, socket_dir: str, pool: int = DEFAULT_POOL) -> str:
+    """The app's URL of database `name` with `pool` connections per process: through the socket in
+    `socket_dir`, else over TCP."""
     if not socket_dir:
-        return f"{postgres}/{name}?maxsize=20"
+        return f"{postgres}/{name}?maxsize={pool}"
     user = urlsplit(postgres).username or "postgres"
-    return f"postgres://{user}@/{name}?maxsize=20&host={socket_dir}"
+    return f"postgres://{user}@/{name}?maxsize={pool}&host={socket_dir}"
 
 
 @contextmanager
-def throwaway_database(kind: str, postgres: str, socket_dir: str = "") -> Iterator[str]:
+def throwaway_database(
+    kind: str, postgres: str, socket_dir: str = "", pool: int = DEFAULT_POOL
+) -> Iterator[str]:
     """A new, empty database of this kind (an SQLite file in a temporary folder), removed afterwards."""
     if kind == "sqlite":
         with tempfile.TemporaryDirectory(prefix="weerbaar-bench-") as folder:
@@ -155,7 +159,7 @@ def throwaway_database(kind: str, postgres: str, socket_dir: str = "") -> Iterat
     name = f"weerbaar_bench_{uuid.uuid4().hex[:12]}"
     asyncio.run(_postgres_admin(postgres, f'CREATE DATABASE "{name}"'))
     try:
-        yield postgres_url(postgres, name, socket_dir)
+        yield postgres_url(postgres, name, socket_dir, pool)
     finally:
         asyncio.run(_postgres_admin(postgres, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
@@ -390,7 +394,7 @@ def bench_database(kind: str, args: argparse.Namespace) -> tuple[Baselines, list
     secret_key = secrets.token_urlsafe(48)
     with (
         tempfile.TemporaryDirectory(prefix="weerbaar-bench-run-") as temp,
-        throwaway_database(kind, args.postgres, args.postgres_socket) as database_url,
+        throwaway_database(kind, args.postgres, args.postgres_socket, args.pool) as database_url,
     ):
         folder = Path(temp)
         actors = asyncio.run(prepare(database_url, secret_key))
@@ -487,6 +491,12 @@ def main(argv: list[str] | None = None) -> int:
         "--postgres-socket",
         default=default_socket_dir(),
         help="folder of its Unix socket, which the servers use ('' for TCP; default: %(default)r)",
+    )
+    parser.add_argument(
+        "--pool",
+        type=int,
+        default=DEFAULT_POOL,
+        help="PostgreSQL connections per server process (?maxsize=; default: %(default)s)",
     )
     parser.add_argument(
         "--no-page-cache",

@@ -1,5 +1,6 @@
 """bench.load reaches a PostgreSQL on the same machine through its Unix socket, as the README
-advises for such a deployment: the URL it gives the servers must reach the database it seeded."""
+advises for such a deployment: the URL it gives the servers must reach the database it seeded,
+with the pool size asked for."""
 
 from __future__ import annotations
 
@@ -16,6 +17,15 @@ from tests.factories import make_organisation
 def test_without_a_socket_the_url_is_the_tcp_server() -> None:
     url = load.postgres_url("postgres://postgres@127.0.0.1:5432", "weerbaar_bench", "")
     assert url == "postgres://postgres@127.0.0.1:5432/weerbaar_bench?maxsize=20"
+
+
+def test_the_pool_size_reaches_the_servers_url() -> None:
+    """`--pool`: the connections each server process keeps, over TCP and through the socket."""
+    tcp = load.postgres_url("postgres://postgres@127.0.0.1:5432", "weerbaar_bench", "", pool=5)
+    socket = load.postgres_url("postgres://postgres@127.0.0.1:5432", "weerbaar_bench", "/run/pg", pool=5)
+
+    for url in (tcp, socket):
+        assert int(tortoise_config(url)["connections"]["default"]["credentials"]["maxsize"]) == 5
 
 
 async def test_the_socket_url_reaches_the_same_database(db_kind: str, database_url: str) -> None:
