@@ -142,9 +142,9 @@ class _ConstantGettext(jinja2.visitor.NodeTransformer):
 
     Half the time of rendering a mail went to these calls: each passes through Jinja's
     `Context.call`, dozens per mail. The catalogue is fixed for the life of the process, so the text
-    is known at compile time. The result is the same as `_cached_gettext`'s: the text formatted
-    with no variables (`%%` becomes `%`), Markup where the template autoescapes. A text that needs
-    variables is left to fail at render time, as before.
+    is known at compile time. The text is `_constant`'s, as `_cached_gettext` gives it at render
+    time (formatted with no variables: `%%` becomes `%`), Markup where the template autoescapes. A
+    text that needs variables is left to fail at render time, as before.
     """
 
     def visit_Concat(self, node: jinja2.nodes.Concat) -> jinja2.nodes.Node:
@@ -166,7 +166,7 @@ class _ConstantGettext(jinja2.visitor.NodeTransformer):
         ):
             return node
         try:
-            text = TRANSLATIONS.gettext(node.args[0].value) % {}
+            text = _constant(node.args[0].value, autoescape=False)
         except (KeyError, TypeError, ValueError):
             return node
         return jinja2.nodes.MarkSafeIfAutoescape(jinja2.nodes.Const(text), lineno=node.lineno)
