@@ -59,10 +59,10 @@ from server.models import AuditEntry, Organisation, OrganisationKind, Role, User
 from server.organisations import import_organisations
 from server.settings import PROJECT_DIR
 from server.templating import AMSTERDAM
+from server.unique_codes import ALPHABET, LENGTH
 
 DATA_DIR = PROJECT_DIR.parent / "shared" / "data"
 BATCH = 2000
-REFERENCE_ALPHABET = "ACDEFGHJKLMNPQRTUVWXY34679"
 FIRST_DAY = date(2025, 1, 6)
 LAST_DAY = date(2027, 12, 17)
 #: (kind, how many of the trainers)
@@ -149,9 +149,9 @@ def local(day: date, hour: int, minute: int = 0) -> datetime:
 
 def reference(number: int) -> str:
     letters = []
-    for _position in range(6):
-        number, digit = divmod(number, len(REFERENCE_ALPHABET))
-        letters.append(REFERENCE_ALPHABET[digit])
+    for _position in range(LENGTH):
+        number, digit = divmod(number, len(ALPHABET))
+        letters.append(ALPHABET[digit])
     return "WB-" + "".join(reversed(letters))
 
 
@@ -637,7 +637,7 @@ async def _avoid_taken_references(bookings: list[Booking]) -> None:
     numbers = random.Random(len(bookings))
     for booking in bookings:
         while booking.reference in taken:
-            booking.reference = reference(numbers.randrange(len(REFERENCE_ALPHABET) ** 6))
+            booking.reference = reference(numbers.randrange(len(ALPHABET) ** LENGTH))
         taken.add(booking.reference)
 
 

@@ -12,7 +12,6 @@ What happens to a booking afterwards is in bookings/lifecycle.py.
 
 from __future__ import annotations
 
-import secrets
 from datetime import date, datetime
 
 from tortoise import timezone
@@ -38,13 +37,11 @@ from server.errors import ValidationFailed
 from server.i18n import _
 from server.models import Organisation, User
 from server.settings import Settings
-from server.unique_codes import with_free_code
-
-REFERENCE_ALPHABET = "ACDEFGHJKLMNPQRTUVWXY34679"
+from server.unique_codes import new_code, with_free_code
 
 
 def _new_reference() -> str:
-    return "WB-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
+    return "WB-" + new_code()
 
 
 async def _check_free_session_allowed(

@@ -39,19 +39,14 @@ from server.mail import queue_mail
 from server.models import Role, User
 from server.sessions import hash_secret
 from server.settings import Settings
-from server.unique_codes import with_free_code
+from server.unique_codes import new_code, with_free_code
 
-CODE_ALPHABET = "ACDEFGHJKLMNPQRTUVWXY34679"
 TEXT_LIMIT = 4000
 COLLECTING = (BookingStatus.CONFIRMED, BookingStatus.DELIVERED, BookingStatus.CLOSED)
 
 
 class FeedbackClosed(DomainError):
     status_code = 410
-
-
-def _new_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
 
 
 async def open_feedback(booking: Booking, policy: FeedbackPolicy) -> SessionFeedback | None:
@@ -70,7 +65,7 @@ async def open_feedback(booking: Booking, policy: FeedbackPolicy) -> SessionFeed
             return await SessionFeedback.create(
                 booking=booking,
                 form=form,
-                code=_new_code(),
+                code=new_code(),
                 opens_at=starts_at,
                 closes_at=starts_at + policy.window,
             )

@@ -7,6 +7,7 @@ insert); the database's unique constraint decides, and the work is repeated with
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -14,6 +15,15 @@ from tortoise.exceptions import IntegrityError
 
 T = TypeVar("T")
 ATTEMPTS = 5
+#: Letters and digits that are not mistaken for one another when read aloud or copied by hand
+#: (no B/8, I/1, O/0, S/5, Z/2).
+ALPHABET = "ACDEFGHJKLMNPQRTUVWXY34679"
+LENGTH = 6
+
+
+def new_code() -> str:
+    """A random code of `LENGTH` characters from `ALPHABET`."""
+    return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
 
 
 def is_taken(error: IntegrityError, table: str, column: str) -> bool:

@@ -421,7 +421,7 @@ async def test_300_participants_submitting_at_once_are_all_stored_once(
 async def test_a_feedback_link_whose_code_is_taken_draws_another(monkeypatch: pytest.MonkeyPatch) -> None:
     taken = await make_session()
     codes = iter([taken.code, taken.code, "KLMNPQ"])
-    monkeypatch.setattr(collect, "_new_code", lambda: next(codes))
+    monkeypatch.setattr(collect, "new_code", lambda: next(codes))
 
     second = await make_session()
 
