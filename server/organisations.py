@@ -15,6 +15,7 @@ from tortoise.transactions import in_transaction
 
 from server.audit import record
 from server.errors import DomainError, NotFound, ValidationFailed
+from server.fixed_select import FixedSelect
 from server.i18n import _
 from server.models import Organisation, OrganisationKind, Role, User
 
@@ -23,6 +24,10 @@ PROVINCE_COLUMNS = {"cbs_code", "name"}
 CODE_PATTERN = re.compile(r"^(GM\d{4}|PV\d{2})$")
 POSTCODE_PATTERN = re.compile(r"^\d{4} ?[A-Z]{2}$")
 OIN_PATTERN = re.compile(r"^\d{20}$")
+
+_BY_CODE: FixedSelect[Organisation | None] = FixedSelect(
+    lambda code: Organisation.get_or_none(cbs_code=code), Organisation._meta.fields_map["cbs_code"]
+)
 
 
 class ImportFailed(DomainError):
@@ -125,8 +130,10 @@ async def province_choices() -> list[dict[str, str]]:
 async def organisation_for(user: User, code: str, *, with_province: bool = False) -> Organisation:
     """The organisation with this CBS code, if this user may see it (a clerk only their own); its
     province is read along with it only when asked (a join that every booking would pay for)."""
-    query = Organisation.get_or_none(cbs_code=code)
-    organisation = await (query.select_related("province") if with_province else query)
+    if with_province:
+        organisation = await Organisation.get_or_none(cbs_code=code).select_related("province")
+    else:
+        organisation = await _BY_CODE.select(code)
     if organisation is None:
         raise NotFound()
     if user.role is Role.CLERK and organisation.id != user.organisation_id:  # type: ignore[attr-defined]
