@@ -66,8 +66,9 @@ messages: install
 	$(BIN)/pybabel extract --no-location --sort-output -F babel.cfg -o locale/messages.pot .
 	$(BIN)/pybabel update -i locale/messages.pot -d locale -D messages --no-fuzzy-matching
 
-# The load benchmark (README, Benchmarks), then the PDF benchmark when there is one. Installs Debian's
-# wrk when missing (as root). BENCH_ARGS passes options, e.g. BENCH_ARGS="--db sqlite --seconds 10".
+# The load benchmark (README, Benchmarks), then the PDF benchmark when there is one. As root: installs
+# Debian's wrk when missing and switches off the kernel's autogroup scheduling (README, Deploying).
+# BENCH_ARGS passes options, e.g. BENCH_ARGS="--db sqlite --seconds 10".
 bench: install postgres
 	@if ! command -v wrk >/dev/null 2>&1; then \
 		if [ "$$(id -u)" = 0 ]; then \
@@ -76,6 +77,10 @@ bench: install postgres
 		else \
 			echo "Missing Debian package: wrk (install it as root)"; exit 2; \
 		fi; \
+	fi
+	@if [ "$$(cat /proc/sys/kernel/sched_autogroup_enabled 2>/dev/null)" = 1 ] && [ "$$(id -u)" = 0 ]; then \
+		echo "Switching off the kernel's autogroup scheduling (sysctl kernel.sched_autogroup_enabled=0; README, Deploying)"; \
+		sysctl -qw kernel.sched_autogroup_enabled=0; \
 	fi
 	$(BIN)/python -m bench.load $(BENCH_ARGS)
 	@if [ -f bench/pdf.py ]; then $(BIN)/python -m bench.pdf; fi

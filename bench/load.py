@@ -14,6 +14,14 @@ costs both sides the TCP stack, about a tenth of a booking's time here.
 Prints requests per second, p50 and p99 latency, errors, the ratio to the baseline (page or write)
 and whether the target is met. Figures are printed, never asserted.
 
+The kernel's autogroup scheduling (`kernel.sched_autogroup_enabled`, on in Debian's kernel) shares
+the CPU between sessions first: all of PostgreSQL's backends, started in a session of their own,
+then compete as one group with the session that runs the servers and wrk. With both cores busy,
+their statements stalled for 0.1 to 1.2 s at a time, all at once (`SELECT pg_current_snapshot()`,
+timed in the servers), which decided the p99 of most pages. The run says whether it is on and
+warns; `make bench` switches it off as root, as the README advises for a machine that runs
+PostgreSQL next to the app.
+
 Users are signed in by creating their sessions with the app's own session service
 (`server.sessions.start_session`, second factor counted as done), the way a login ends; the CSRF
 token is the HMAC of a chosen cookie under the secret key the servers are started with.
@@ -68,6 +76,7 @@ WARM_UP_SECONDS = 1.0
 #: A page that answers fewer than two requests per connection in the run is measured this much longer.
 SLOW_PAGE_FACTOR = 3
 DEFAULT_POOL = 20
+AUTOGROUP_SETTING = Path("/proc/sys/kernel/sched_autogroup_enabled")
 
 
 @dataclass
@@ -116,6 +125,14 @@ class Actors:
     def cookie(self, session_key: str | None = None) -> str:
         csrf = f"weerbaar_csrf={self.csrf_cookie}"
         return f"{SESSION_COOKIE}={session_key}; {csrf}" if session_key else csrf
+
+
+def autogroup_scheduling(setting: Path = AUTOGROUP_SETTING) -> bool | None:
+    """Whether the kernel shares the CPU per session first; None where it has no such setting."""
+    try:
+        return setting.read_text().strip() != "0"
+    except OSError:
+        return None
 
 
 def free_port() -> int:
@@ -448,11 +465,21 @@ def bench_database(kind: str, args: argparse.Namespace) -> tuple[Baselines, list
     return Baselines(baseline, baseline_write), rows
 
 
+AUTOGROUP_STATE = {True: "on", False: "off", None: "not available"}
+AUTOGROUP_WARNING = (
+    "Warning: kernel.sched_autogroup_enabled=1. PostgreSQL's backends then share the CPU as one group "
+    "and stall for up to a second under full load: the p99 figures on PostgreSQL are then the "
+    "kernel's, not the app's. Switch it off with `sysctl -w kernel.sched_autogroup_enabled=0` "
+    "(make bench does that as root)."
+)
+
+
 def print_table(kind: str, baselines: Baselines, rows: list[Row], args: argparse.Namespace) -> None:
     page, write = baselines.page, baselines.write
     print(
         f"\n{kind}, 2 workers, {args.connections} connections, {args.seconds:g} s each (wrk); "
-        f"page cache {'on' if args.page_cache else 'off'}\n"
+        f"page cache {'on' if args.page_cache else 'off'}; "
+        f"kernel autogroup scheduling {AUTOGROUP_STATE[autogroup_scheduling()]}\n"
         f"baseline page {page.per_second:.0f}/s, p50 {page.p50_ms:.1f} ms, p99 {page.p99_ms:.1f} ms; "
         f"baseline write {write.per_second:.0f}/s, p50 {write.p50_ms:.1f} ms, p99 {write.p99_ms:.1f} ms, "
         f"{write.errors} errors"
@@ -509,6 +536,8 @@ def main(argv: list[str] | None = None) -> int:
         print("wrk ontbreekt: apt-get install wrk (make bench doet dat als root).", file=sys.stderr)
         return 2
     kinds = ["postgres", "sqlite"] if args.db == "both" else [args.db]
+    if "postgres" in kinds and autogroup_scheduling():
+        print(AUTOGROUP_WARNING, file=sys.stderr, flush=True)
     results = []
     for kind in kinds:
         print(f"{kind}:", flush=True)

@@ -4,6 +4,7 @@ with the pool size asked for."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -12,6 +13,15 @@ import pytest
 from bench import load
 from server.db import tortoise_config
 from tests.factories import make_organisation
+
+
+def test_the_autogroup_setting_is_read_from_the_kernel_file(tmp_path: Path) -> None:
+    setting = tmp_path / "sched_autogroup_enabled"
+    assert load.autogroup_scheduling(setting) is None
+    setting.write_text("1\n")
+    assert load.autogroup_scheduling(setting) is True
+    setting.write_text("0\n")
+    assert load.autogroup_scheduling(setting) is False
 
 
 def test_without_a_socket_the_url_is_the_tcp_server() -> None:
