@@ -91,12 +91,16 @@ class Row:
         baseline = baselines.write if self.is_write else baselines.page
         return self.result.per_second / baseline.per_second if baseline.per_second else 0.0
 
-    def meets_target(self, baselines: Baselines) -> bool:
+    def meets_target(self, baselines: Baselines, *, speed: bool = True) -> bool:
+        """No errors, every answered write stored, and with `speed` (the targets on PostgreSQL) the
+        throughput and p99 targets."""
         result = self.result
         if result.errors or result.timeouts:
             return False
         if self.stored is not None and self.stored < result.requests - result.errors:
             return False
+        if not speed:
+            return True
         if self.is_write:
             return result.per_second >= WRITE_TARGET_PER_SECOND and result.p99_ms < WRITE_TARGET_P99_MS
         return self.ratio(baselines) >= PAGE_TARGET_RATIO and result.p99_ms < PAGE_TARGET_P99_MS
@@ -493,14 +497,15 @@ def print_table(kind: str, baselines: Baselines, rows: list[Row], args: argparse
     for row in rows:
         result = row.result
         stored = "" if row.stored is None else str(row.stored)
-        target = "yes" if row.meets_target(baselines) else "NO"
+        target = "yes" if row.meets_target(baselines, speed=kind == "PostgreSQL") else "NO"
         print(
             f"{row.name:30} {result.per_second:8.0f} {result.p50_ms:8.1f} {result.p99_ms:8.1f} "
             f"{result.errors:7d} {result.timeouts:6d} {stored:>7} {row.ratio(baselines):6.2f}  {target}"
         )
     print(
-        f"targets: pages ratio >= {PAGE_TARGET_RATIO} and p99 < {PAGE_TARGET_P99_MS:g} ms; writes >= "
-        f"{WRITE_TARGET_PER_SECOND:g}/s and p99 < {WRITE_TARGET_P99_MS:g} ms; no errors; >10 s = requests "
+        f"targets: no errors and every answered write stored; on PostgreSQL also pages ratio >= "
+        f"{PAGE_TARGET_RATIO} and p99 < {PAGE_TARGET_P99_MS:g} ms, writes >= {WRITE_TARGET_PER_SECOND:g}/s "
+        f"and p99 < {WRITE_TARGET_P99_MS:g} ms; >10 s = requests "
         "without an answer within wrk's 10 s timeout; stored = rows the database gained; ratio = "
         "throughput against the baseline page (pages) or the baseline write (writes)"
     )

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import asyncpg
 import pytest
 
-from bench import load
+from bench import load, wrk
 from server.db import tortoise_config
 from tests.factories import make_organisation
 
@@ -22,6 +22,19 @@ def test_the_autogroup_setting_is_read_from_the_kernel_file(tmp_path: Path) -> N
     assert load.autogroup_scheduling(setting) is True
     setting.write_text("0\n")
     assert load.autogroup_scheduling(setting) is False
+
+
+def test_on_sqlite_the_target_is_no_errors_and_nothing_lost() -> None:
+    """The issue's speed targets are PostgreSQL's; on SQLite only errors and lost writes count."""
+    baselines = load.Baselines(wrk.Result(6000, 1, 4, 20, 0), wrk.Result(2000, 1, 10, 20, 0))
+    slow = load.Row("submit a booking", wrk.Result(300, 1, 90, 400, 0), is_write=True, stored=300)
+    assert not slow.meets_target(baselines) and slow.meets_target(baselines, speed=False)
+    lost = load.Row("submit a booking", wrk.Result(600, 1, 20, 40, 0), is_write=True, stored=599)
+    failed = load.Row("home", wrk.Result(9000, 1, 2, 5, 3), is_write=False)
+    for row in (lost, failed):
+        assert not row.meets_target(baselines) and not row.meets_target(baselines, speed=False)
+    fast = load.Row("submit a booking", wrk.Result(600, 1, 20, 40, 0), is_write=True, stored=600)
+    assert fast.meets_target(baselines)
 
 
 def test_without_a_socket_the_url_is_the_tcp_server() -> None:
