@@ -11,7 +11,7 @@ from tortoise.models import Model
 from bookings import calendar
 from bookings.models import Booking
 from bookings.pricing import booking_price
-from server.fixed_select import FixedSelect
+from server.fixed_query import FixedQuery
 from server.mail import compose_mails, queue_mail, store_mails
 from server.models import Role, User
 from server.settings import Settings
@@ -39,13 +39,14 @@ async def clerk_addresses(booking: Booking, requester: User | None = None) -> li
     )
 
 
-_COORDINATOR_ADDRESSES: FixedSelect[list[str]] = FixedSelect(
-    lambda: User.filter(role=Role.COORDINATOR, is_active=True).order_by("id").values_list("email", flat=True)
+_COORDINATOR_ADDRESSES: FixedQuery[list[str]] = FixedQuery(
+    User,
+    lambda: User.filter(role=Role.COORDINATOR, is_active=True).order_by("id").values_list("email", flat=True),
 )
 
 
 async def coordinator_addresses() -> list[str]:
-    return await _COORDINATOR_ADDRESSES.select()
+    return await _COORDINATOR_ADDRESSES.run()
 
 
 async def notify(

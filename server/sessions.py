@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tortoise import timezone
 
 from server.change_mark import Kept, change_mark
-from server.fixed_select import FixedSelect
+from server.fixed_query import FixedQuery
 from server.models import User, UserSession
 from server.security import CSRF_COOKIE, csrf_token_for, new_csrf_cookie
 from server.settings import Settings
@@ -61,15 +61,16 @@ def _is_live(session: UserSession, now: datetime) -> bool:
     return now < session.expires_at and now - session.last_seen_at < IDLE_TIMEOUT and session.user.is_active
 
 
-_SESSION_WITH_USER: FixedSelect[UserSession | None] = FixedSelect(
+_SESSION_WITH_USER: FixedQuery[UserSession | None] = FixedQuery(
+    UserSession,
     lambda key_hash: UserSession.get_or_none(key_hash=key_hash).select_related("user"),
-    UserSession._meta.fields_map["key_hash"],
+    "key_hash",
 )
 
 
 async def load_session(key: str) -> UserSession | None:
     """The live session for this key with its user, or None; expired sessions are removed."""
-    session = await _SESSION_WITH_USER.select(hash_secret(key))
+    session = await _SESSION_WITH_USER.run(hash_secret(key))
     if session is None:
         return None
     now = timezone.now()
