@@ -12,7 +12,9 @@ Both servers reach a PostgreSQL on the same machine through its Unix socket when
 costs both sides the TCP stack, about a tenth of a booking's time here.
 
 Prints requests per second, p50 and p99 latency, errors, the ratio to the baseline (page or write)
-and whether the target is met. Figures are printed, never asserted.
+and whether the target is met. Figures are printed, never asserted. With `--runs N` the whole run
+is repeated on a fresh database and servers, each run is printed, and then a table of the medians:
+on this shared machine the p99 of one run moves by a fifth from run to run.
 
 The kernel's autogroup scheduling (`kernel.sched_autogroup_enabled`, on in Debian's kernel) shares
 the CPU between sessions first: all of PostgreSQL's backends, started in a session of their own,
@@ -35,12 +37,13 @@ import http.client
 import os
 import secrets
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -469,6 +472,37 @@ def bench_database(kind: str, args: argparse.Namespace) -> tuple[Baselines, list
     return Baselines(baseline, baseline_write), rows
 
 
+def median_result(results: Sequence[wrk.Result]) -> wrk.Result:
+    """The median of each figure of several runs (the throughput as the requests of the median
+    throughput in the median length), with their errors and timeouts added up."""
+    seconds = statistics.median(result.seconds for result in results)
+    return wrk.Result(
+        requests=round(statistics.median(result.per_second for result in results) * seconds),
+        seconds=seconds,
+        p50_ms=statistics.median(result.p50_ms for result in results),
+        p99_ms=statistics.median(result.p99_ms for result in results),
+        errors=sum(result.errors for result in results),
+        timeouts=sum(result.timeouts for result in results),
+    )
+
+
+def median_rows(runs: Sequence[Sequence[Row]]) -> list[Row]:
+    """Per line of the runs, the median figures; for a write `stored` is the median's answered
+    requests when every run stored what it answered, and 0 when one did not."""
+    rows = []
+    for lines in zip(*runs, strict=True):
+        result = median_result([line.result for line in lines])
+        stored = None
+        if lines[0].is_write:
+            complete = all(
+                line.stored is not None and line.stored >= line.result.requests - line.result.errors
+                for line in lines
+            )
+            stored = result.requests - result.errors if complete else 0
+        rows.append(Row(lines[0].name, result, lines[0].is_write, stored))
+    return rows
+
+
 AUTOGROUP_STATE = {True: "on", False: "off", None: "not available"}
 AUTOGROUP_WARNING = (
     "Warning: kernel.sched_autogroup_enabled=1. PostgreSQL's backends then share the CPU as one group "
@@ -478,10 +512,12 @@ AUTOGROUP_WARNING = (
 )
 
 
-def print_table(kind: str, baselines: Baselines, rows: list[Row], args: argparse.Namespace) -> None:
+def print_table(
+    kind: str, baselines: Baselines, rows: list[Row], args: argparse.Namespace, title: str = ""
+) -> None:
     page, write = baselines.page, baselines.write
     print(
-        f"\n{kind}, 2 workers, {args.connections} connections, {args.seconds:g} s each (wrk); "
+        f"\n{kind}{title}, 2 workers, {args.connections} connections, {args.seconds:g} s each (wrk); "
         f"page cache {'on' if args.page_cache else 'off'}; "
         f"kernel autogroup scheduling {AUTOGROUP_STATE[autogroup_scheduling()]}\n"
         f"baseline page {page.per_second:.0f}/s, p50 {page.p50_ms:.1f} ms, p99 {page.p99_ms:.1f} ms; "
@@ -497,7 +533,7 @@ def print_table(kind: str, baselines: Baselines, rows: list[Row], args: argparse
     for row in rows:
         result = row.result
         stored = "" if row.stored is None else str(row.stored)
-        target = "yes" if row.meets_target(baselines, speed=kind == "PostgreSQL") else "NO"
+        target = "yes" if row.meets_target(baselines, speed=kind.startswith("PostgreSQL")) else "NO"
         print(
             f"{row.name:30} {result.per_second:8.0f} {result.p50_ms:8.1f} {result.p99_ms:8.1f} "
             f"{result.errors:7d} {result.timeouts:6d} {stored:>7} {row.ratio(baselines):6.2f}  {target}"
@@ -531,6 +567,9 @@ def main(argv: list[str] | None = None) -> int:
         help="PostgreSQL connections per server process (?maxsize=; default: %(default)s)",
     )
     parser.add_argument(
+        "--runs", type=int, default=1, help="repeat the whole run and print the medians too (default: 1)"
+    )
+    parser.add_argument(
         "--no-page-cache",
         dest="page_cache",
         action="store_false",
@@ -545,10 +584,23 @@ def main(argv: list[str] | None = None) -> int:
         print(AUTOGROUP_WARNING, file=sys.stderr, flush=True)
     results = []
     for kind in kinds:
-        print(f"{kind}:", flush=True)
-        results.append((kind, *bench_database(kind, args)))
-    for kind, baselines, rows in results:
-        print_table("PostgreSQL" if kind == "postgres" else "SQLite", baselines, rows, args)
+        runs = []
+        for number in range(1, args.runs + 1):
+            print(f"{kind}" + (f", run {number} of {args.runs}" if args.runs > 1 else "") + ":", flush=True)
+            runs.append(bench_database(kind, args))
+        results.append((kind, runs))
+    for kind, runs in results:
+        label = "PostgreSQL" if kind == "postgres" else "SQLite"
+        count = len(runs)
+        for number, (baselines, rows) in enumerate(runs, start=1):
+            print_table(label, baselines, rows, args, f", run {number} of {count}" if count > 1 else "")
+        if count > 1:
+            medians = Baselines(
+                median_result([baselines.page for baselines, _ in runs]),
+                median_result([baselines.write for baselines, _ in runs]),
+            )
+            median_table = median_rows([rows for _, rows in runs])
+            print_table(label, medians, median_table, args, f", median of {count} runs")
     return 0
 
 

@@ -37,6 +37,30 @@ def test_on_sqlite_the_target_is_no_errors_and_nothing_lost() -> None:
     assert fast.meets_target(baselines)
 
 
+def test_several_runs_give_the_median_of_each_figure() -> None:
+    runs = [
+        [
+            load.Row("home", wrk.Result(6000, 6, 4, 30, 0), is_write=False),
+            load.Row("submit a booking", wrk.Result(3000, 6, 60, 90, 0), is_write=True, stored=3000),
+        ],
+        [
+            load.Row("home", wrk.Result(5400, 6, 5, 900, 0), is_write=False),
+            load.Row("submit a booking", wrk.Result(2700, 6, 70, 120, 1), is_write=True, stored=2699),
+        ],
+        [
+            load.Row("home", wrk.Result(6600, 6, 3, 20, 0), is_write=False),
+            load.Row("submit a booking", wrk.Result(3300, 6, 50, 80, 0), is_write=True, stored=3300),
+        ],
+    ]
+    home, booking = load.median_rows(runs)
+    assert (home.result.per_second, home.result.p50_ms, home.result.p99_ms) == (1000, 4, 30)
+    assert home.stored is None
+    assert (booking.result.per_second, booking.result.p99_ms, booking.result.errors) == (500, 90, 1)
+    assert booking.stored == 3000 - 1  # every run stored what it answered
+    runs[2][1].stored = 3299
+    assert load.median_rows(runs)[1].stored == 0
+
+
 def test_without_a_socket_the_url_is_the_tcp_server() -> None:
     url = load.postgres_url("postgres://postgres@127.0.0.1:5432", "weerbaar_bench", "")
     assert url == "postgres://postgres@127.0.0.1:5432/weerbaar_bench?maxsize=20"
