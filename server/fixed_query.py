@@ -8,6 +8,10 @@ values as Tortoise does in a filter or an update (a text longer than its column 
 Tortoise's ValidationError), puts them in the stand-ins' places and has Tortoise run the query and
 read the rows as it would for the query it built (models, a related model read along,
 `values_list`, one or none, the count of an update).
+
+It uses Tortoise's query objects from the inside (`_make_query`, `query`, `_execute`), as pinned in
+pyproject.toml; tests/server/test_fixed_query.py checks the answers against Tortoise's own on both
+databases, so an upgrade that changes them fails there.
 """
 
 from __future__ import annotations
