@@ -533,7 +533,7 @@ def print_table(
     for row in rows:
         result = row.result
         stored = "" if row.stored is None else str(row.stored)
-        target = "yes" if row.meets_target(baselines, speed=kind.startswith("PostgreSQL")) else "NO"
+        target = "yes" if row.meets_target(baselines, speed=kind == "PostgreSQL") else "NO"
         print(
             f"{row.name:30} {result.per_second:8.0f} {result.p50_ms:8.1f} {result.p99_ms:8.1f} "
             f"{result.errors:7d} {result.timeouts:6d} {stored:>7} {row.ratio(baselines):6.2f}  {target}"

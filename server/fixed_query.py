@@ -45,6 +45,7 @@ class _Built:
 
 @dataclass(frozen=True)
 class _Compiled:
+    fields: tuple[Field[Any], ...]
     query: AwaitableQuery[Any]
     sql: str
     values: tuple[Any, ...]
@@ -72,10 +73,10 @@ class FixedQuery(Generic[T]):
         self._model = model
         self._build = build
         self._field_names = fields
-        self._compiled: dict[str, tuple[_Compiled, list[Field[Any]]]] = {}
+        self._compiled: dict[str, _Compiled] = {}
 
-    def _compile(self, dialect: str) -> tuple[_Compiled, list[Field[Any]]]:
-        fields = [self._model._meta.fields_map[name] for name in self._field_names]
+    def _compile(self, dialect: str) -> _Compiled:
+        fields = tuple(self._model._meta.fields_map[name] for name in self._field_names)
         stand_ins = [_stand_in(field, position) for position, field in enumerate(fields)]
         query = self._build(*stand_ins)
         query._db = self._model._meta.db
@@ -93,16 +94,16 @@ class FixedQuery(Generic[T]):
             if not found or changed or str(expected) in sql:
                 raise ValueError(f"FixedQuery: a parameter is not a bound value of the query as it is: {sql}")
             places.append(found)
-        compiled = (_Compiled(query, sql, tuple(values), tuple(places)), fields)
+        compiled = _Compiled(fields, query, sql, tuple(values), tuple(places))
         self._compiled[dialect] = compiled
         return compiled
 
     async def run(self, *values: object) -> T:
         db = self._model._meta.db
         dialect = db.capabilities.dialect
-        compiled, fields = self._compiled.get(dialect) or self._compile(dialect)
+        compiled = self._compiled.get(dialect) or self._compile(dialect)
         bound = list(compiled.values)
-        for places, field, value in zip(compiled.places, fields, values, strict=True):
+        for places, field, value in zip(compiled.places, compiled.fields, values, strict=True):
             converted = field.to_db_value(value, None)
             for place in places:
                 bound[place] = converted
