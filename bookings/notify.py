@@ -11,7 +11,6 @@ from tortoise.models import Model
 from bookings import calendar
 from bookings.models import Booking
 from bookings.pricing import booking_price
-from server.fixed_query import FixedQuery
 from server.mail import compose_mails, queue_mail, store_mails
 from server.models import Role, User
 from server.settings import Settings
@@ -39,14 +38,12 @@ async def clerk_addresses(booking: Booking, requester: User | None = None) -> li
     )
 
 
-_COORDINATOR_ADDRESSES: FixedQuery[list[str]] = FixedQuery(
-    User,
-    lambda: User.filter(role=Role.COORDINATOR, is_active=True).order_by("id").values_list("email", flat=True),
-)
-
-
 async def coordinator_addresses() -> list[str]:
-    return await _COORDINATOR_ADDRESSES.run()
+    return list(
+        await User.filter(role=Role.COORDINATOR, is_active=True)
+        .order_by("id")
+        .values_list("email", flat=True)
+    )
 
 
 async def notify(

@@ -26,7 +26,6 @@ from bookings.pricing import price_of
 from bookings.quote import quote_filename, quote_number, quote_pdf
 from server.access import requires
 from server.errors import DomainError, EditConflict, NotFound, ValidationFailed
-from server.fixed_query import FixedQuery
 from server.forms import values_of
 from server.i18n import _
 from server.models import Organisation, Role
@@ -53,10 +52,6 @@ NOTICES = {
 }
 CLERK_STAFF = (Role.CLERK, Role.COORDINATOR)
 ANY_STAFF = (Role.CLERK, Role.COORDINATOR, Role.FINANCE)
-
-_ACTIVE_OFFERING: FixedQuery[Offering | None] = FixedQuery(
-    Offering, lambda offering_id: Offering.get_or_none(id=offering_id, is_active=True), "id"
-)
 
 
 def _offering_id(request: Request) -> int:
@@ -185,7 +180,7 @@ async def _booking_form(
 
 async def _bookable(request: Request) -> tuple[Organisation, Offering]:
     organisation = await _own_organisation(request)
-    offering = await _ACTIVE_OFFERING.run(_offering_id(request))
+    offering = await Offering.get_or_none(id=_offering_id(request), is_active=True)
     if offering is None:
         raise NotFound()
     return organisation, offering

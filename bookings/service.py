@@ -34,22 +34,10 @@ from bookings.permissions import require_coordinator, require_own_organisation
 from bookings.policy import BookingPolicy
 from server.audit import record
 from server.errors import ValidationFailed
-from server.fixed_query import FixedQuery
 from server.i18n import _
 from server.models import Organisation, User
 from server.settings import Settings
 from server.unique_codes import new_code, with_free_code
-
-#: The organisation's open tour invitation is answered by its first booking.
-_MARK_INVITATIONS_BOOKED: FixedQuery[int] = FixedQuery(
-    TourInvitation,
-    lambda organisation_id, booked_at, booking_id: TourInvitation.filter(
-        organisation_id=organisation_id, booked_at__isnull=True
-    ).update(booked_at=booked_at, booking_id=booking_id),
-    "organisation_id",
-    "booked_at",
-    "booking_id",
-)
 
 
 def _new_reference() -> str:
@@ -186,7 +174,10 @@ async def create_booking(
             if exception:
                 exception.used_by = booking
                 await exception.save(update_fields=["used_by_id"])
-            await _MARK_INVITATIONS_BOOKED.run(organisation.id, now, booking.id)
+            # The organisation's open tour invitation is answered by its first booking.
+            await TourInvitation.filter(organisation_id=organisation.id, booked_at__isnull=True).update(
+                booked_at=now, booking_id=booking.id
+            )
             await record(actor, "booking_requested", booking, f"{offering.name} aangevraagd")
             await notify(
                 booking,

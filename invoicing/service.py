@@ -35,19 +35,11 @@ from invoicing.document import Buyer, DocumentKind, InvoiceDocument, Line, Selle
 from invoicing.models import Invoice, InvoiceCounter, InvoiceLine, InvoiceStatus, SellerSettings
 from server.audit import record
 from server.errors import DomainError, Forbidden, NotFound, ValidationFailed
-from server.fixed_query import FixedQuery
 from server.i18n import _
 from server.models import Organisation, Role, User
 from server.templating import format_local_date, local_time
 
 INVOICEABLE = (BookingStatus.DELIVERED, BookingStatus.CLOSED)
-
-_LOCKED_INVOICE: FixedQuery[Invoice | None] = FixedQuery(
-    Invoice, lambda invoice_id: Invoice.select_for_update().get_or_none(id=invoice_id), "id"
-)
-_SELLER_SETTINGS: FixedQuery[SellerSettings | None] = FixedQuery(
-    SellerSettings, lambda: SellerSettings.get_or_none(id=1)
-)
 
 
 class InvoiceRuleBroken(DomainError):
@@ -152,7 +144,7 @@ async def create_missing_drafts() -> int:
 
 async def seller_settings() -> SellerSettings:
     """The team's details (one row, made empty the first time); one query once it exists."""
-    settings = await _SELLER_SETTINGS.run()
+    settings = await SellerSettings.get_or_none(id=1)
     if settings is None:
         settings, _created = await SellerSettings.get_or_create(id=1)
     return settings
@@ -399,7 +391,7 @@ async def issue_invoice(invoice_id: int, *, actor: User | None, today: date | No
     require_finance(actor)
     today = today or local_time(timezone.now()).date()
     async with numbering_turn(), in_transaction():
-        invoice = await _LOCKED_INVOICE.run(invoice_id)
+        invoice = await Invoice.select_for_update().get_or_none(id=invoice_id)
         if invoice is None:
             raise NotFound()
         if not invoice.is_draft:

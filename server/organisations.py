@@ -15,7 +15,6 @@ from tortoise.transactions import in_transaction
 
 from server.audit import record
 from server.errors import DomainError, NotFound, ValidationFailed
-from server.fixed_query import FixedQuery
 from server.i18n import _
 from server.models import Organisation, OrganisationKind, Role, User
 
@@ -24,10 +23,6 @@ PROVINCE_COLUMNS = {"cbs_code", "name"}
 CODE_PATTERN = re.compile(r"^(GM\d{4}|PV\d{2})$")
 POSTCODE_PATTERN = re.compile(r"^\d{4} ?[A-Z]{2}$")
 OIN_PATTERN = re.compile(r"^\d{20}$")
-
-_BY_CODE: FixedQuery[Organisation | None] = FixedQuery(
-    Organisation, lambda code: Organisation.get_or_none(cbs_code=code), "cbs_code"
-)
 
 
 class ImportFailed(DomainError):
@@ -133,7 +128,7 @@ async def organisation_for(user: User, code: str, *, with_province: bool = False
     if with_province:
         organisation = await Organisation.get_or_none(cbs_code=code).select_related("province")
     else:
-        organisation = await _BY_CODE.run(code)
+        organisation = await Organisation.get_or_none(cbs_code=code)
     if organisation is None:
         raise NotFound()
     if user.role is Role.CLERK and organisation.id != user.organisation_id:  # type: ignore[attr-defined]

@@ -17,7 +17,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tortoise import timezone
 
 from server.change_mark import Kept, change_mark
-from server.fixed_query import FixedQuery
 from server.models import User, UserSession
 from server.security import CSRF_COOKIE, csrf_token_for, new_csrf_cookie
 from server.settings import Settings
@@ -61,16 +60,9 @@ def _is_live(session: UserSession, now: datetime) -> bool:
     return now < session.expires_at and now - session.last_seen_at < IDLE_TIMEOUT and session.user.is_active
 
 
-_SESSION_WITH_USER: FixedQuery[UserSession | None] = FixedQuery(
-    UserSession,
-    lambda key_hash: UserSession.get_or_none(key_hash=key_hash).select_related("user"),
-    "key_hash",
-)
-
-
 async def load_session(key: str) -> UserSession | None:
     """The live session for this key with its user, or None; expired sessions are removed."""
-    session = await _SESSION_WITH_USER.run(hash_secret(key))
+    session = await UserSession.get_or_none(key_hash=hash_secret(key)).select_related("user")
     if session is None:
         return None
     now = timezone.now()
