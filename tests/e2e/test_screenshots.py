@@ -1,0 +1,92 @@
+"""Screenshots for the user guides in docs/gebruikers/, made from the demo data by a real browser, so
+they show the pages as they are now.
+
+Runs only when WEERBAAR_SCREENSHOTS names a folder (e.g. `WEERBAAR_SCREENSHOTS=docs/img`); it writes
+one PNG per key page of each role there, 1280 x 800 (the participant's form on a phone, 375 wide).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from server.demo import DEMO_TOTP_SECRET
+from tests.e2e.conftest import LiveServer
+from tests.e2e.login import log_in
+from tests.e2e.test_feedback_journey import PHONE, prepare_feedback
+from tests.e2e.test_staffing_journey import next_weekday
+
+FOLDER = os.environ.get("WEERBAAR_SCREENSHOTS", "")
+DESKTOP = {"width": 1280, "height": 800}
+
+pytestmark = pytest.mark.skipif(not FOLDER, reason="WEERBAAR_SCREENSHOTS=docs/img makes the screenshots")
+
+
+async def save(page: Page, name: str) -> None:
+    """The visible part of the page as `<name>.png`, once its heading is there."""
+    await expect(page.get_by_role("heading", level=1)).to_be_visible()
+    folder = Path(FOLDER)
+    folder.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=folder / f"{name}.png", animations="disabled")
+
+
+async def new_page(browser: Browser, viewport: dict[str, int] = DESKTOP) -> Page:
+    context = await browser.new_context(locale="nl-NL", viewport=viewport)  # type: ignore[arg-type]
+    context.set_default_timeout(10_000)
+    return await context.new_page()
+
+
+async def test_screenshots_of_each_role(browser: Browser, live_server: LiveServer) -> None:
+    url = live_server.url
+
+    clerk = await new_page(browser)
+    await log_in(clerk, live_server, "griffier.utrecht@weerbaar.example")
+    await save(clerk, "griffier-boekingen")
+    await clerk.goto(f"{url}/organisaties/GM0344/boeken")
+    await save(clerk, "griffier-aanbod")
+    await clerk.get_by_role("link", name="Boeken").first.click()
+    await save(clerk, "griffier-boekingsformulier")
+    await clerk.context.close()
+
+    coordinator = await new_page(browser)
+    await log_in(coordinator, live_server, "coordinator@weerbaar.example", totp_secret=DEMO_TOTP_SECRET)
+    await coordinator.goto(f"{url}/coordinatie")
+    await save(coordinator, "coordinator-overzicht")
+    await coordinator.goto(f"{url}/boekingen")
+    await save(coordinator, "coordinator-boekingen")
+    await coordinator.goto(f"{url}/boekingen/WB-DEMO02")
+    await coordinator.locator("#field-schedule-date").fill(next_weekday(33).isoformat())
+    await coordinator.locator("#field-schedule-time").fill("19:30")
+    await coordinator.get_by_role("button", name="Datum vastleggen").click()
+    await expect(coordinator.get_by_role("status").first).to_contain_text("De datum is vastgelegd")
+    await save(coordinator, "coordinator-boeking")
+    await coordinator.goto(f"{url}/boekingen/WB-DEMO02/trainers")
+    await save(coordinator, "coordinator-trainers-regelen")
+    await coordinator.get_by_role("button", name="Automatisch toewijzen").click()  # the trainer's request
+    await expect(coordinator.get_by_role("status").first).to_contain_text("beste kandidaat gevraagd")
+    await coordinator.context.close()
+
+    trainer = await new_page(browser)
+    await log_in(trainer, live_server, "trainer@weerbaar.example")
+    await trainer.goto(f"{url}/trainer")
+    await save(trainer, "trainer-verzoeken")
+    await trainer.goto(f"{url}/trainer/beschikbaarheid")
+    await save(trainer, "trainer-beschikbaarheid")
+    await trainer.context.close()
+
+    finance = await new_page(browser)
+    await log_in(finance, live_server, "financien@weerbaar.example", totp_secret=DEMO_TOTP_SECRET)
+    await finance.goto(f"{url}/financien")
+    await save(finance, "financien-facturen")
+    await finance.context.close()
+
+    code = prepare_feedback(live_server)
+    participant = await new_page(browser, PHONE)
+    await participant.goto(f"{url}/f")
+    await save(participant, "deelnemer-code")
+    await participant.goto(f"{url}/f/{code}")
+    await save(participant, "deelnemer-formulier")
+    await participant.context.close()
