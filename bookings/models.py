@@ -16,6 +16,11 @@ class Stage(StrEnum):
     COUNCIL_SESSION = "council_session"
     FOLLOW_UP = "follow_up"
 
+    @property
+    def collects_feedback(self) -> bool:
+        """The intake is a conversation with the griffie, not a session: participants give no feedback."""
+        return self is not Stage.INTAKE
+
 
 class Audience(StrEnum):
     WHOLE_COUNCIL = "whole_council"
@@ -201,6 +206,15 @@ class Booking(Model):
     @property
     def can_change_po_number(self) -> bool:
         return self.is_paid and self.status is not BookingStatus.CLOSED
+
+    @property
+    def collects_feedback(self) -> bool:
+        """A planned session that takes or took place, of a stage with a feedback form (offering fetched)."""
+        return (
+            self.offering.stage.collects_feedback
+            and self.starts_at is not None
+            and self.status in (BookingStatus.CONFIRMED, BookingStatus.DELIVERED, BookingStatus.CLOSED)
+        )
 
 
 class PreferredSlot(Model):

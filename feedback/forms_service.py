@@ -104,7 +104,7 @@ async def form_detail(form_id: int) -> FormDetail:
     form_of = {link.offering_id: link.form for link in links}  # type: ignore[attr-defined]
     offerings = sorted(await Offering.all(), key=_stage_order)
     choices = []
-    for offering in offerings:
+    for offering in (o for o in offerings if o.stage.collects_feedback):
         linked = form_of.get(offering.id)
         label = (
             _("%(name)s, versie %(version)s") % {"name": linked.name, "version": linked.version}
@@ -401,7 +401,8 @@ async def new_version(form_id: int, *, actor: User) -> FeedbackForm:
 async def set_offering_form(offering_id: int, form_id: int, *, actor: User) -> OfferingForm:
     """Let an offering use this form (its newest version); each offering uses one form.
 
-    Raises Forbidden, NotFound (form), FormLocked (old version), ValidationFailed (offering_id).
+    Raises Forbidden, NotFound (form), FormLocked (old version), ValidationFailed (offering_id: none,
+    or an intake, which collects no feedback).
     """
     _check_coordinator(actor)
     async with in_transaction():
@@ -413,6 +414,10 @@ async def set_offering_form(offering_id: int, form_id: int, *, actor: User) -> O
         offering = await Offering.get_or_none(id=offering_id)
         if offering is None:
             raise ValidationFailed({"offering_id": _("Kies een aanbod.")})
+        if not offering.stage.collects_feedback:
+            raise ValidationFailed(
+                {"offering_id": _("Een intake heeft geen feedbackformulier; kies een sessie of training.")}
+            )
         link = await OfferingForm.select_for_update().get_or_none(offering=offering)
         if link is None:
             link = await OfferingForm.create(offering=offering, form=form)

@@ -235,8 +235,13 @@ async def test_each_offering_uses_one_form_and_a_form_serves_several() -> None:
     assert await OfferingForm.filter(offering=two).values_list("form_id", flat=True) == [training_form.id]
     with pytest.raises(ValidationFailed):
         await forms_service.set_offering_form(0, training_form.id, actor=actor)
+    intake = await make_offering(name="Intake", stage=Stage.INTAKE)
+    with pytest.raises(ValidationFailed, match="intake"):
+        await forms_service.set_offering_form(intake.id, training_form.id, actor=actor)
+    assert not await OfferingForm.filter(offering=intake).exists()
     detail = await forms_service.form_detail(session_form.id)
     assert [o.name for o in detail.offerings] == [one.name]
+    assert intake not in [offering for offering, _label in detail.offering_choices]
     overview = {s.form.name: s for s in await forms_service.form_overview()}
     assert [o.id for o in overview["Training"].offerings] == [two.id]
     assert overview["Raadsbrede sessie"].question_count == 1
@@ -276,7 +281,7 @@ async def test_a_new_version_copies_the_questions_and_takes_over_the_offerings()
         actor=actor,
     )
     one, two = await make_offering(), await make_offering(name="Online haat", stage=Stage.FOLLOW_UP)
-    untouched = await make_offering(name="Intake", stage=Stage.INTAKE)
+    untouched = await make_offering(name="Online veiligheid", stage=Stage.FOLLOW_UP)
     other_form = await forms_service.create_form("Training", actor=actor)
     for offering in (one, two):
         await forms_service.set_offering_form(offering.id, old.id, actor=actor)
