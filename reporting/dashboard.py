@@ -1,9 +1,10 @@
-"""The figures of the tour dashboard: stages for the country and per province, progress per month
-against the target. Pure functions over `organisation_progress()`: no queries here."""
+"""The figures of the tour dashboard: each step counted on its own for the country and per
+province, and progress per month against the target. Pure functions over `organisation_progress()`:
+no queries here. Whoever calls them passes the organisations that exist on the day looked at
+(`reporting.stages.existing_on`); the progress per month picks them per month itself."""
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -13,34 +14,31 @@ from reporting.stages import STAGE_ORDER, OrganisationProgress, TourStage
 
 #: What coverage means without a target: the council-wide session took place.
 DEFAULT_GOAL = TourStage.SESSION_HELD
+#: The steps that stay true once reached, so they can be counted on any past day.
+DATED_STEPS = (TourStage.INVITED, TourStage.INTAKE_HELD, TourStage.SESSION_HELD, TourStage.FOLLOW_UP_HELD)
 
 
 @dataclass(frozen=True)
 class StageCount:
     stage: TourStage
-    #: Organisations at exactly this step, and at this step or further.
+    #: Organisations for which this step is true (each step counted on its own).
     count: int
-    at_least: int
     total: int
 
     @property
     def percent(self) -> float:
         return 100 * self.count / self.total if self.total else 0.0
 
-    @property
-    def at_least_percent(self) -> float:
-        return 100 * self.at_least / self.total if self.total else 0.0
-
 
 @dataclass(frozen=True)
 class AreaSummary:
-    """The stages of an area: the whole country or one province (its municipalities and itself)."""
+    """The steps of an area: the whole country or one province (its municipalities and itself)."""
 
     code: str
     name: str
     total: int
     stages: tuple[StageCount, ...]
-    #: Organisations at the goal step or further.
+    #: Organisations that met the goal.
     covered: int
 
     @property
@@ -54,7 +52,7 @@ class AreaSummary:
 @dataclass(frozen=True)
 class MonthPoint:
     month: date
-    #: Share (%) of all organisations at the goal step or further at the end of the month, None ahead.
+    #: Share (%) of the organisations of that day that met the goal by the end of the month, None ahead.
     actual: float | None
     #: Where the target line says the tour should be at the end of the month; None without target.
     target: float | None
@@ -63,17 +61,21 @@ class MonthPoint:
 def summarise(
     code: str, name: str, organisations: Sequence[OrganisationProgress], goal: TourStage
 ) -> AreaSummary:
-    exact = {stage: 0 for stage in STAGE_ORDER}
-    for organisation in organisations:
-        exact[organisation.stage] += 1
     total = len(organisations)
-    stages = []
-    further = total
-    for stage in STAGE_ORDER:
-        stages.append(StageCount(stage, exact[stage], further, total))
-        further -= exact[stage]
-    covered = sum(1 for o in organisations if o.is_at_least(goal))
-    return AreaSummary(code, name, total, tuple(stages), covered)
+    stages = tuple(
+        StageCount(stage, sum(1 for o in organisations if o.has(stage)), total) for stage in STAGE_ORDER
+    )
+    covered = sum(1 for o in organisations if o.has_reached(goal))
+    return AreaSummary(code, name, total, stages, covered)
+
+
+def steps_on(organisations: Sequence[OrganisationProgress], day: date) -> tuple[StageCount, ...]:
+    """The dated steps as they stood at the end of `day`, among the organisations of that day."""
+    present = [o for o in organisations if o.exists_on(day)]
+    return tuple(
+        StageCount(step, sum(1 for o in present if o.has_reached(step, day)), len(present))
+        for step in DATED_STEPS
+    )
 
 
 def by_province(organisations: Sequence[OrganisationProgress]) -> dict[str, list[OrganisationProgress]]:
@@ -108,11 +110,6 @@ def _months(first: date, last: date) -> list[date]:
     return months
 
 
-def _first_reached(organisation: OrganisationProgress, goal: TourStage) -> date | None:
-    days = [day for stage, day in organisation.reached_on.items() if stage.rank >= goal.rank]
-    return min(days, default=None)
-
-
 def _target_at(target: TourTarget, day: date) -> float:
     """The straight line from 0 % at the start to the target's percentage at the deadline."""
     if day <= target.starts_on:
@@ -129,22 +126,23 @@ def monthly_progress(
     target: TourTarget | None,
     today: date,
 ) -> list[MonthPoint]:
-    """Per month, from the start of the target (or the first step reached) to the deadline (or this
-    month): the share of organisations at the goal step or further."""
-    reached = sorted(day for o in organisations if (day := _first_reached(o, goal)) is not None)
+    """Per month, from the start of the target (or the first time the goal was met) to the deadline
+    (or this month): the share of the organisations existing at the month's end that met the goal."""
+    reached = [(o, day) for o in organisations if (day := o.reached_on(goal)) is not None]
     if target is not None:
         first, last = target.starts_on, max(target.deadline, today)
     elif reached:
-        first, last = min(reached[0], today), today
+        first, last = min(min(day for _o, day in reached), today), today
     else:
         return []
-    total = len(organisations)
     points = []
     for month in _months(first, last):
         end = _month_end(month)
         actual = None
         if month <= today:
-            count = bisect_right(reached, min(end, today))
+            day = min(end, today)
+            total = sum(1 for o in organisations if o.exists_on(day))
+            count = sum(1 for o, reached_on in reached if reached_on <= day and o.exists_on(day))
             actual = round(100 * count / total, 1) if total else 0.0
         points.append(MonthPoint(month, actual, _target_at(target, end) if target else None))
     return points

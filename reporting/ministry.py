@@ -4,9 +4,15 @@ Rules:
 - **Periods** are calendar quarters or years in Europe/Amsterdam time: a session that starts on
   31 March at 23:30 in Amsterdam belongs to the first quarter. Invoices count by their issue date.
 - **A session is held** when its booking is delivered or closed and starts in the period; cancelled
-  and not yet given bookings never count.
+  and not yet given bookings never count. A session held before the app (`HistoryEntry`) counts in
+  the period of its day, with its participants; it has no trainer hours and no feedback.
+- **Organisations per step**: the invited organisations and those that held an intake, a
+  council-wide session or a follow-up training by the end of the period (today for a running one),
+  each step counted on its own (`reporting.stages`), among the organisations that existed on that
+  day: before a merger the merged ones, from its day their successor, which holds their steps.
 - **Provinces**: a municipality counts in its province's row; the provinces' own sessions (with the
-  Provinciale Staten) have a row of their own.
+  Provinciale Staten) have a row of their own. A province's number of municipalities is of the
+  period's last day.
 - **Feedback** of the held sessions: a mean (of a stage, of the whole period, of one question) is
   shown only from the anonymity threshold (`FeedbackPolicy.threshold`) of responses on; below it only
   the number of responses.
@@ -28,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from tortoise import timezone
+from tortoise.expressions import Q
 from tortoise.functions import Count, Sum
 
 from bookings.models import Booking, Stage
@@ -37,6 +44,7 @@ from feedback.policy import FeedbackPolicy
 from invoicing import costs
 from invoicing.document import DocumentKind
 from invoicing.models import Invoice, InvoiceStatus
+from reporting.dashboard import steps_on
 from reporting.ministry_figures import (
     STAGE_LABELS,
     Comparison,
@@ -48,7 +56,8 @@ from reporting.ministry_figures import (
     StageFigures,
 )
 from reporting.ministry_period import Period
-from reporting.stages import HELD
+from reporting.models import HistoryEntry, HistoryStep
+from reporting.stages import HELD, HISTORY_STAGES, local_day, organisation_progress
 from server.i18n import _
 from server.models import Organisation, OrganisationKind
 
@@ -61,6 +70,7 @@ class _Tally:
     organisations: set[int] = field(default_factory=set)
     participants: int = 0
     without_count: int = 0
+    before_app: int = 0
     minutes: int = 0
     trainers: set[int] = field(default_factory=set)
     responses: int = 0
@@ -80,6 +90,7 @@ class _Tally:
             organisations=len(self.organisations),
             participants=self.participants,
             sessions_without_count=self.without_count,
+            sessions_before_app=self.before_app,
             trainer_minutes=self.minutes,
             trainers=len(self.trainers),
             responses=self.responses,
@@ -96,6 +107,7 @@ class _Session:
     #: The province row it counts in: the province's id, or 0 for the provinces themselves.
     province_key: int | None
     participants: int | None
+    is_before_app: bool = False
 
 
 async def _held_sessions(period: Period) -> dict[int, _Session]:
@@ -120,11 +132,28 @@ async def _held_sessions(period: Period) -> dict[int, _Session]:
     }
 
 
-def _tallies(sessions: dict[int, _Session]) -> dict[Stage, _Tally]:
+async def _sessions_before_app(period: Period) -> list[_Session]:
+    rows = await HistoryEntry.filter(held_on__gte=period.first_day, held_on__lte=period.last_day).values_list(
+        "step", "organisation_id", "organisation__kind", "organisation__province_id", "participants"
+    )
+    return [
+        _Session(
+            stage=HISTORY_STAGES[HistoryStep(step)],
+            organisation_id=organisation_id,
+            province_key=0 if kind == OrganisationKind.PROVINCE else province_id,
+            participants=participants,
+            is_before_app=True,
+        )
+        for step, organisation_id, kind, province_id, participants in rows
+    ]
+
+
+def _tallies(sessions: list[_Session]) -> dict[Stage, _Tally]:
     tallies = {stage: _Tally() for stage in Stage}
-    for session in sessions.values():
+    for session in sessions:
         tally = tallies[session.stage]
         tally.sessions += 1
+        tally.before_app += session.is_before_app
         tally.organisations.add(session.organisation_id)
         if session.participants is None:
             tally.without_count += 1
@@ -217,18 +246,28 @@ def _questions(by_question: QuestionSums, threshold: int) -> tuple[QuestionScore
     return tuple(scores)
 
 
-async def _provinces(sessions: dict[int, _Session]) -> tuple[ProvinceRow, ...]:
+def _existing(period: Period) -> Q:
+    """The organisations that existed on the period's last day (see server.mergers)."""
+    day = period.last_day
+    return (Q(started_on__isnull=True) | Q(started_on__lte=day)) & (
+        Q(ended_on__isnull=True) | Q(ended_on__gt=day)
+    )
+
+
+async def _provinces(period: Period, sessions: list[_Session]) -> tuple[ProvinceRow, ...]:
     provinces = (
-        await Organisation.filter(kind=OrganisationKind.PROVINCE).order_by("name").values_list("id", "name")
+        await Organisation.filter(_existing(period), kind=OrganisationKind.PROVINCE)
+        .order_by("name")
+        .values_list("id", "name")
     )
     municipalities = dict(
-        await Organisation.filter(kind=OrganisationKind.MUNICIPALITY)
+        await Organisation.filter(_existing(period), kind=OrganisationKind.MUNICIPALITY)
         .annotate(n=Count("id"))
         .group_by("province_id")
         .values_list("province_id", "n")
     )
     groups: dict[int | None, list[_Session]] = defaultdict(list)
-    for session in sessions.values():
+    for session in sessions:
         groups[session.province_key].append(session)
     labelled: list[tuple[int | None, str, int]] = [
         (province_id, name, municipalities.get(province_id, 0)) for province_id, name in provinces
@@ -304,7 +343,8 @@ async def _figures(
     """The period's figures; without `per_province` (the comparison needs only totals) the province
     table is left empty, which saves its queries."""
     sessions = await _held_sessions(period)
-    tallies = _tallies(sessions)
+    all_sessions = [*sessions.values(), *await _sessions_before_app(period)]
+    tallies = _tallies(all_sessions)
     await _add_assignments(period, sessions, tallies)
     by_question = await _add_feedback(period, sessions, tallies)
     total = _Tally()
@@ -313,6 +353,7 @@ async def _figures(
         total.organisations |= tally.organisations
         total.participants += tally.participants
         total.without_count += tally.without_count
+        total.before_app += tally.before_app
         total.minutes += tally.minutes
         total.trainers |= tally.trainers
         total.responses += tally.responses
@@ -322,7 +363,7 @@ async def _figures(
     return _Figures(
         stages=tuple(tallies[stage].freeze(STAGE_LABELS[stage], threshold) for stage in Stage),
         total=total.freeze(_("Totaal"), threshold),
-        provinces=await _provinces(sessions) if per_province else (),
+        provinces=await _provinces(period, all_sessions) if per_province else (),
         questions=_questions(by_question, threshold),
         free_sessions=await _free_sessions(period, cost_cache),
         revenue=await _revenue(period),
@@ -347,14 +388,16 @@ async def ministry_report(
 
     Feedback means respect `policy.threshold`. Read only; about twenty queries in all.
     """
+    generated_at = now or timezone.now()
     cost_cache: dict[int, costs.CostOverview] = {}
     figures = await _figures(period, policy.threshold, cost_cache)
     before = await _figures(period.previous, policy.threshold, cost_cache, per_province=False)
+    steps_day = min(period.last_day, local_day(generated_at))
     return MinistryReport(
         period=period,
         previous_period=period.previous,
         threshold=policy.threshold,
-        generated_at=now or timezone.now(),
+        generated_at=generated_at,
         stages=figures.stages,
         total=figures.total,
         provinces=figures.provinces,
@@ -364,4 +407,6 @@ async def ministry_report(
         comparison=tuple(
             Comparison(label, value(figures), value(before), unit) for label, unit, value in COMPARED
         ),
+        steps_day=steps_day,
+        steps=steps_on(await organisation_progress(), steps_day),
     )

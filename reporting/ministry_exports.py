@@ -87,6 +87,10 @@ def csv_rows(report: MinistryReport) -> list[list[str]]:
         rows.append((part, province.label, _("bereikte organisaties"), count(province.organisations)))
         rows.append((part, province.label, _("organisaties"), count(province.organisations_total)))
         rows.append((part, province.label, _("deelnemers"), count(province.participants)))
+    part = _("Organisaties per stap op %(day)s") % {"day": report.steps_day.isoformat()}
+    for step in report.steps:
+        rows.append((part, step.stage.label, _("organisaties"), count(step.count)))
+        rows.append((part, step.stage.label, _("van de"), count(step.total)))
     part = _("Feedback per vraag")
     for question in report.questions:
         group = f"{question.stage_label}: {question.text}"

@@ -6,13 +6,14 @@ Built by `reporting.ministry.ministry_report`; nothing here touches the database
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from babel.numbers import format_decimal
 
 from bookings.models import Stage
 from feedback.results import format_mean
+from reporting.dashboard import StageCount
 from reporting.ministry_period import Period
 from server.i18n import _
 from server.templating import LOCALE, format_money
@@ -38,6 +39,8 @@ class StageFigures:
     organisations: int
     participants: int
     sessions_without_count: int
+    #: Of `sessions`: those held before the app (imported history, no trainer hours, no feedback).
+    sessions_before_app: int
     trainer_minutes: int
     trainers: int
     responses: int
@@ -158,6 +161,9 @@ class MinistryReport:
     free_sessions: FreeSessionCosts
     revenue: Revenue
     comparison: tuple[Comparison, ...]
+    #: The organisations per step (each counted on its own) at the end of `steps_day`.
+    steps_day: date
+    steps: tuple[StageCount, ...]
 
     @property
     def is_complete(self) -> bool:

@@ -1,15 +1,18 @@
-"""Reporting models: the target the coordinators set for the tour."""
+"""Reporting models: the target the coordinators set for the tour, and the steps held before the app."""
 
 from __future__ import annotations
+
+from enum import StrEnum
 
 from tortoise import fields
 from tortoise.models import Model
 
-from server.models import User
+from server.models import Organisation, User
 
 
 class TourTarget(Model):
-    """The coordinators' target: a share of the organisations at a stage (or further) by a date.
+    """The coordinators' target: a share of the organisations that reached a step, by a date (a
+    later step never counts for an earlier one).
 
     One row, changed in place; every change is in the audit log.
     """
@@ -26,3 +29,35 @@ class TourTarget(Model):
 
     class Meta:
         table = "tour_target"
+
+
+class HistoryStep(StrEnum):
+    """A step held before the app, as written in the history import."""
+
+    INTAKE = "intake"
+    COUNCIL_SESSION = "raadsbrede_sessie"
+    FOLLOW_UP = "vervolgtraining"
+
+
+class HistoryEntry(Model):
+    """A session an organisation had before the tour used this app (imported, never booked).
+
+    It counts in coverage, progress and the ministry report of its period; it is never invoiced
+    and never given feedback. One row per organisation, step and day.
+    """
+
+    id = fields.IntField(primary_key=True)
+    organisation: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
+        "core.Organisation", related_name="history", on_delete=fields.RESTRICT
+    )
+    step = fields.CharEnumField(HistoryStep, max_length=32)
+    held_on = fields.DateField()
+    participants = fields.IntField(null=True)
+    note = fields.TextField(default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "history_entry"
+        ordering = ["held_on", "id"]
+        unique_together = (("organisation", "step", "held_on"),)

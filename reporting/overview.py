@@ -20,7 +20,14 @@ from reporting.dashboard import (
 )
 from reporting.freshness import FigureCache, tour_fingerprint, tour_state
 from reporting.models import TourTarget
-from reporting.stages import STAGE_ORDER, OrganisationProgress, TourStage, organisation_progress
+from reporting.stages import (
+    STEPS,
+    OrganisationProgress,
+    TourStage,
+    existing_on,
+    local_day,
+    organisation_progress,
+)
 from reporting.targets import current_target
 from server.i18n import _
 from server.spreadsheet import to_csv
@@ -77,10 +84,11 @@ async def _overview(
 ) -> TourOverview:
     today = now.astimezone(AMSTERDAM).date()
     goal = TourStage(target.stage) if target else DEFAULT_GOAL
-    country = summarise("NL", _("Nederland"), organisations, goal)
-    provinces = province_summaries(organisations, goal)
+    present = existing_on(organisations, today)
+    country = summarise("NL", _("Nederland"), present, goal)
+    provinces = province_summaries(present, goal)
     progress = monthly_progress(organisations, goal, target, today)
-    goal_text = _("Aandeel organisaties met ‘{stage}’ of verder").format(stage=goal.label)
+    goal_text = _("Aandeel organisaties met ‘{stage}’").format(stage=goal.label)
     map_title = _("Dekking per provincie: {text}").format(text=goal_text.lower())
     lists = [
         actions.stale_invitations(organisations, now, follow_up_weeks),
@@ -140,15 +148,17 @@ class OrganisationTable:
 
 def _sort_key(sort: str) -> Callable[[OrganisationProgress], object]:
     if sort == "fase":
-        return lambda o: o.stage.rank
+        return lambda o: (o.stage.rank, len(o.since))
     if sort == "activiteit":
         return lambda o: o.last_activity_at.timestamp() if o.last_activity_at else 0.0
     return lambda o: o.name.casefold()
 
 
 async def organisation_table(filters: TableFilters, now: datetime, cache: FigureCache) -> OrganisationTable:
-    """Each organisation (of a province) with its stage, filtered and sorted; the area's summary."""
+    """Each organisation (of a province) that exists today, with its steps, filtered on one step
+    and sorted; the area's summary."""
     organisations, target = await _progress_and_target(cache, await tour_fingerprint(now))
+    organisations = existing_on(organisations, local_day(now))
     goal = TourStage(target.stage) if target else DEFAULT_GOAL
     provinces = sorted(
         {(o.province_code, o.province_name) for o in organisations if o.province_code}, key=lambda p: p[1]
@@ -159,7 +169,7 @@ async def organisation_table(filters: TableFilters, now: datetime, cache: Figure
     rows = [
         o
         for o in area
-        if (not filters.stage or o.stage == filters.stage)
+        if (not filters.stage or o.has(TourStage(filters.stage)))
         and (
             not filters.search
             or filters.search.casefold() in o.name.casefold()
@@ -173,9 +183,10 @@ async def organisation_table(filters: TableFilters, now: datetime, cache: Figure
 
 
 def organisation_csv(table: OrganisationTable) -> bytes:
-    """The table as a spreadsheet: each organisation, its step, and the day it reached each step."""
-    steps = STAGE_ORDER[1:]
-    header = [_("CBS-code"), _("Organisatie"), _("Provincie"), _("Stap"), _("Laatste activiteit")]
+    """The table as a spreadsheet: each organisation, its furthest step, and for each step the day
+    since which it is true (empty when it is not)."""
+    steps = STEPS
+    header = [_("CBS-code"), _("Organisatie"), _("Provincie"), _("Verste stap"), _("Laatste activiteit")]
     rows: list[list[object]] = [header + [step.label for step in steps]]
     for organisation in table.rows:
         activity = organisation.last_activity_at
@@ -187,9 +198,6 @@ def organisation_csv(table: OrganisationTable) -> bytes:
                 organisation.stage.label,
                 activity.astimezone(AMSTERDAM).date().isoformat() if activity else "",
             ]
-            + [
-                reached.isoformat() if (reached := organisation.reached_on.get(step)) else ""
-                for step in steps
-            ]
+            + [since.isoformat() if (since := organisation.since.get(step)) else "" for step in steps]
         )
     return to_csv(rows)

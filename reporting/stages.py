@@ -1,12 +1,22 @@
-"""Where each organisation stands in the tour, derived from its invitations and bookings.
+"""Where each organisation stands in the tour: one fact per step, derived, never typed.
 
-Nobody types a stage: it is the furthest step any of the organisation's bookings reached (a
-cancelled booking counts for nothing), or "invited" after a tour invitation, or "not yet contacted".
-Each step also has the date it was first reached, for the progress over time: a booking counts as
-planned from the day it was made and as held from the day the session took place.
+Each step is true or not on its own, with the first day it has been true (Europe/Amsterdam):
 
-Three queries whatever the number of organisations or bookings: the organisations, the bookings
-grouped per organisation, offering stage and status, and the invitations grouped per organisation.
+- **invited**: a tour invitation was sent (from the first one);
+- **planned** (intake, council-wide session, follow-up): a live booking of that stage that has not
+  been held yet (from the day the first such booking was made); a cancelled booking counts for nothing;
+- **held**: a delivered or closed booking of that stage (from the day of the first session), or a
+  step held before the app (`reporting.models.HistoryEntry`, from its day).
+
+Organisations do not walk the steps in order: a follow-up training says nothing about an intake.
+The furthest true step (`stage`) is shown and sorted on, but never counts as an earlier one.
+
+After a merger (`server.mergers`) the successor holds the held steps of the organisations merged
+into it, from their days; the merged ones keep theirs too. Which organisations count on a day is
+`exists_on`: a report looks at the organisations that existed on its day.
+
+Four queries whatever the number of organisations or bookings: the organisations, the invitations,
+the bookings and the history, each grouped per organisation (and stage).
 """
 
 from __future__ import annotations
@@ -18,13 +28,14 @@ from enum import StrEnum
 from tortoise.functions import Max, Min
 
 from bookings.models import Booking, BookingStatus, Stage, TourInvitation
+from reporting.models import HistoryEntry, HistoryStep
 from server.i18n import _
 from server.models import Organisation, OrganisationKind
 from server.templating import AMSTERDAM
 
 
 class TourStage(StrEnum):
-    """The steps of the tour, in order: an organisation at a step has passed all before it."""
+    """The steps of the tour, in their usual order (which an organisation need not follow)."""
 
     NOT_CONTACTED = "not_contacted"
     INVITED = "invited"
@@ -45,6 +56,8 @@ class TourStage(StrEnum):
 
 
 STAGE_ORDER = list(TourStage)
+#: The steps that are facts of their own (not "not yet contacted": that is the absence of all).
+STEPS = STAGE_ORDER[1:]
 STAGE_LABELS = {
     TourStage.NOT_CONTACTED: _("Nog niet benaderd"),
     TourStage.INVITED: _("Uitgenodigd"),
@@ -55,13 +68,26 @@ STAGE_LABELS = {
     TourStage.FOLLOW_UP_BOOKED: _("Vervolgtraining geboekt"),
     TourStage.FOLLOW_UP_HELD: _("Vervolgtraining gegeven"),
 }
-#: The step a booking of an offering stage reaches: (when booked, when held).
+#: The steps a booking of an offering stage makes true: (while planned, once held).
 BOOKING_STEPS = {
     Stage.INTAKE: (TourStage.INTAKE_PLANNED, TourStage.INTAKE_HELD),
     Stage.COUNCIL_SESSION: (TourStage.SESSION_PLANNED, TourStage.SESSION_HELD),
     Stage.FOLLOW_UP: (TourStage.FOLLOW_UP_BOOKED, TourStage.FOLLOW_UP_HELD),
 }
+HISTORY_STAGES = {
+    HistoryStep.INTAKE: Stage.INTAKE,
+    HistoryStep.COUNCIL_SESSION: Stage.COUNCIL_SESSION,
+    HistoryStep.FOLLOW_UP: Stage.FOLLOW_UP,
+}
+#: The held step of the same session as a planned one: a target "session planned" is met by a
+#: session that was planned and has since been held, never by another step.
+HELD_OF_PLANNED = {planned: held for planned, held in BOOKING_STEPS.values()}
+HELD_STEPS = frozenset(HELD_OF_PLANNED.values())
 HELD = (BookingStatus.DELIVERED, BookingStatus.CLOSED)
+
+
+def local_day(moment: datetime) -> date:
+    return moment.astimezone(AMSTERDAM).date()
 
 
 @dataclass
@@ -73,37 +99,87 @@ class OrganisationProgress:
     #: The province's CBS code: its own for a province.
     province_code: str
     province_name: str
-    stage: TourStage = TourStage.NOT_CONTACTED
-    #: The first day each reached step was reached (Europe/Amsterdam).
-    reached_on: dict[TourStage, date] = field(default_factory=dict)
+    started_on: date | None = None
+    ended_on: date | None = None
+    successor_id: int | None = None
+    #: Each step that is true now, with the first day it has been true.
+    since: dict[TourStage, date] = field(default_factory=dict)
+    #: Per planned step: the first day a live booking of that stage was made, held since or not.
+    first_booked_on: dict[TourStage, date] = field(default_factory=dict)
+    #: The held steps known (also) from the history before the app.
+    before_app: set[TourStage] = field(default_factory=set)
     last_activity_at: datetime | None = None
     last_invited_at: datetime | None = None
 
-    def reach(self, stage: TourStage, moment: datetime | None) -> None:
-        """Record that the organisation reached a step (at a moment, when known)."""
-        if stage.rank > self.stage.rank:
-            self.stage = stage
-        if moment is None:
-            return
-        day = moment.astimezone(AMSTERDAM).date()
-        if stage not in self.reached_on or day < self.reached_on[stage]:
-            self.reached_on[stage] = day
-        if self.last_activity_at is None or moment > self.last_activity_at:
+    def note(self, step: TourStage, day: date, facts: dict[TourStage, date] | None = None) -> None:
+        """Record that a step is true from `day` (the earliest day wins)."""
+        facts = self.since if facts is None else facts
+        if step not in facts or day < facts[step]:
+            facts[step] = day
+
+    def touch(self, moment: datetime | None) -> None:
+        if moment is not None and (self.last_activity_at is None or moment > self.last_activity_at):
             self.last_activity_at = moment
 
-    def is_at_least(self, stage: TourStage) -> bool:
-        return self.stage.rank >= stage.rank
+    def has(self, step: TourStage) -> bool:
+        """Whether the step is true now; "not yet contacted" when no step is."""
+        if step is TourStage.NOT_CONTACTED:
+            return not self.since
+        return step in self.since
+
+    @property
+    def stage(self) -> TourStage:
+        """The furthest true step, for showing and sorting only: it says nothing of the earlier ones."""
+        return max(self.since, key=lambda step: step.rank, default=TourStage.NOT_CONTACTED)
+
+    @property
+    def steps(self) -> list[TourStage]:
+        """The true steps, in the usual order."""
+        return [step for step in STEPS if step in self.since]
+
+    def reached_on(self, goal: TourStage) -> date | None:
+        """The first day the organisation met `goal`: the step itself, or for a planned step its
+        session being booked (held since or not); never a later step."""
+        days = [self.since.get(goal)]
+        if goal in HELD_OF_PLANNED:
+            days += [self.first_booked_on.get(goal), self.since.get(HELD_OF_PLANNED[goal])]
+        return min((day for day in days if day is not None), default=None)
+
+    def has_reached(self, goal: TourStage, day: date | None = None) -> bool:
+        """Whether `goal` was met (by `day`, when given)."""
+        reached = self.reached_on(goal)
+        return reached is not None and (day is None or reached <= day)
+
+    def exists_on(self, day: date) -> bool:
+        """Whether the organisation existed on `day`: not before a merger made it, not from the day
+        it was merged into another."""
+        return (self.started_on is None or self.started_on <= day) and (
+            self.ended_on is None or day < self.ended_on
+        )
 
 
-async def organisation_progress() -> list[OrganisationProgress]:
-    """Every organisation with its stage and the dates it reached each step, by name."""
-    organisations = (
+def existing_on(organisations: list[OrganisationProgress], day: date) -> list[OrganisationProgress]:
+    return [organisation for organisation in organisations if organisation.exists_on(day)]
+
+
+async def _organisations() -> dict[int, OrganisationProgress]:
+    rows = (
         await Organisation.all()
         .order_by("name")
-        .values("id", "cbs_code", "name", "kind", "province__cbs_code", "province__name")
+        .values(
+            "id",
+            "cbs_code",
+            "name",
+            "kind",
+            "province__cbs_code",
+            "province__name",
+            "started_on",
+            "ended_on",
+            "successor_id",
+        )
     )
     progress: dict[int, OrganisationProgress] = {}
-    for row in organisations:
+    for row in rows:
         is_province = row["kind"] == OrganisationKind.PROVINCE
         progress[row["id"]] = OrganisationProgress(
             id=row["id"],
@@ -112,18 +188,30 @@ async def organisation_progress() -> list[OrganisationProgress]:
             kind=OrganisationKind(row["kind"]),
             province_code=row["cbs_code"] if is_province else (row["province__cbs_code"] or ""),
             province_name=row["name"] if is_province else (row["province__name"] or ""),
+            started_on=row["started_on"],
+            ended_on=row["ended_on"],
+            successor_id=row["successor_id"],
         )
-    invitations = (
+    return progress
+
+
+async def _add_invitations(progress: dict[int, OrganisationProgress]) -> None:
+    rows = (
         await TourInvitation.all()
         .annotate(first_invited_at=Min("invited_at"), last_invited_at=Max("invited_at"))
         .group_by("organisation_id")
         .values("organisation_id", "first_invited_at", "last_invited_at")
     )
-    for row in invitations:
-        if row["organisation_id"] in progress:
-            progress[row["organisation_id"]].reach(TourStage.INVITED, row["first_invited_at"])
-            progress[row["organisation_id"]].last_invited_at = row["last_invited_at"]
-    bookings = (
+    for row in rows:
+        organisation = progress.get(row["organisation_id"])
+        if organisation is not None:
+            organisation.note(TourStage.INVITED, local_day(row["first_invited_at"]))
+            organisation.touch(row["first_invited_at"])
+            organisation.last_invited_at = row["last_invited_at"]
+
+
+async def _add_bookings(progress: dict[int, OrganisationProgress]) -> None:
+    rows = (
         await Booking.exclude(status=BookingStatus.CANCELLED)
         .annotate(
             first_created_at=Min("created_at"), first_starts_at=Min("starts_at"), last_at=Max("updated_at")
@@ -133,16 +221,58 @@ async def organisation_progress() -> list[OrganisationProgress]:
             "organisation_id", "offering__stage", "status", "first_created_at", "first_starts_at", "last_at"
         )
     )
-    for row in bookings:
+    for row in rows:
         organisation = progress.get(row["organisation_id"])
         if organisation is None:
             continue
-        booked, held = BOOKING_STEPS[Stage(row["offering__stage"])]
-        organisation.reach(booked, row["first_created_at"])
+        planned, held = BOOKING_STEPS[Stage(row["offering__stage"])]
+        booked_on = local_day(row["first_created_at"])
+        organisation.note(planned, booked_on, organisation.first_booked_on)
         if row["status"] in HELD:
-            organisation.reach(held, row["first_starts_at"] or row["first_created_at"])
-        if row["last_at"] and (
-            organisation.last_activity_at is None or row["last_at"] > organisation.last_activity_at
-        ):
-            organisation.last_activity_at = row["last_at"]
+            organisation.note(held, local_day(row["first_starts_at"] or row["first_created_at"]))
+            organisation.touch(row["first_starts_at"])
+        else:
+            organisation.note(planned, booked_on)
+        organisation.touch(row["first_created_at"])
+        organisation.touch(row["last_at"])
+
+
+async def _add_history(progress: dict[int, OrganisationProgress]) -> None:
+    rows = (
+        await HistoryEntry.all()
+        .annotate(first_held_on=Min("held_on"))
+        .group_by("organisation_id", "step")
+        .values("organisation_id", "step", "first_held_on")
+    )
+    for row in rows:
+        organisation = progress.get(row["organisation_id"])
+        if organisation is None:
+            continue
+        held = BOOKING_STEPS[HISTORY_STAGES[HistoryStep(row["step"])]][1]
+        first = row["first_held_on"]
+        organisation.note(held, first if isinstance(first, date) else date.fromisoformat(str(first)))
+        organisation.before_app.add(held)
+
+
+def _inherit(progress: dict[int, OrganisationProgress]) -> None:
+    """Each successor holds the held steps of the organisations merged into it (along a chain of
+    mergers too), from the days they were held."""
+    for organisation in progress.values():
+        seen = {organisation.id}
+        successor = progress.get(organisation.successor_id or 0)
+        while successor is not None and successor.id not in seen:
+            seen.add(successor.id)
+            for step, day in organisation.since.items():
+                if step in HELD_STEPS:
+                    successor.note(step, day)
+            successor = progress.get(successor.successor_id or 0)
+
+
+async def organisation_progress() -> list[OrganisationProgress]:
+    """Every organisation (merged ones too) with its true steps and their days, by name."""
+    progress = await _organisations()
+    await _add_invitations(progress)
+    await _add_bookings(progress)
+    await _add_history(progress)
+    _inherit(progress)
     return list(progress.values())

@@ -41,6 +41,13 @@ class Organisation(Model):
     invoice_email = fields.CharField(max_length=254, default="")
     oin = fields.CharField(max_length=20, default="")
     requires_po_number = fields.BooleanField(default=False)
+    #: A merger (server.mergers): the successor exists from `started_on`, the merged ones until the
+    #: day before `ended_on` (the merger's effective date). Both empty: always there.
+    started_on = fields.DateField(null=True)
+    ended_on = fields.DateField(null=True)
+    successor: fields.ForeignKeyNullableRelation[Organisation] = fields.ForeignKeyField(
+        "core.Organisation", related_name="predecessors", null=True, on_delete=fields.RESTRICT
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -54,6 +61,11 @@ class Organisation(Model):
     @property
     def is_municipality(self) -> bool:
         return self.kind is OrganisationKind.MUNICIPALITY
+
+    @property
+    def is_ended(self) -> bool:
+        """Merged into another: kept with its history, but nothing new is booked for it."""
+        return self.ended_on is not None
 
 
 class User(Model):

@@ -15,7 +15,7 @@ from tortoise import timezone
 from bookings.models import BookingStatus, OfferingRole, Stage, TourInvitation, TrainerKind
 from feedback.models import FeedbackForm, Response, SessionFeedback
 from invoicing.models import Invoice, InvoiceStatus
-from reporting.models import TourTarget
+from reporting.models import HistoryEntry, HistoryStep, TourTarget
 from server.mail import OutboxMessage, OutboxStatus
 from server.models import AuditEntry, Organisation, Role
 from server.templating import AMSTERDAM
@@ -32,13 +32,25 @@ async def coordinator_client(client: httpx.AsyncClient) -> httpx.AsyncClient:
     return client
 
 
-async def _add_organisations(province: Organisation, first: int, count: int) -> None:
-    """`count` municipalities, each with an invitation, a held session and feedback responses."""
+async def _add_organisations(
+    province: Organisation, first: int, count: int, *, with_mergers: bool = False
+) -> None:
+    """`count` municipalities, each with an invitation, a held session, feedback responses and an
+    intake held before the app; `with_mergers`: every other one merged into the one before it."""
     session = await make_offering(name="Raadsbrede sessie", stage=Stage.COUNCIL_SESSION)
     form = await FeedbackForm.create(name="Feedback")
+    previous = None
     for number in range(first, first + count):
         organisation = await make_organisation(cbs_code=f"GM{number:04d}", province=province)
         await TourInvitation.create(organisation=organisation, recipients=1)
+        await HistoryEntry.create(
+            organisation=organisation, step=HistoryStep.INTAKE, held_on=date(2024, 3, 1), participants=20
+        )
+        if with_mergers and previous is not None and number % 2:
+            await Organisation.filter(id=organisation.id).update(
+                ended_on=date(2025, 1, 1), successor=previous
+            )
+        previous = organisation
         booking = await make_booking(
             organisation=organisation,
             offering=session,
@@ -195,7 +207,7 @@ async def test_the_table_filters_and_sorts_organisations(coordinator_client: htt
     )
     assert export.headers["content-disposition"] == 'attachment; filename="organisaties-per-stap-pv26.csv"'
     rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig")), delimiter=";"))
-    assert rows[0][:4] == ["CBS-code", "Organisatie", "Provincie", "Stap"]
+    assert rows[0][:4] == ["CBS-code", "Organisatie", "Provincie", "Verste stap"]
     assert [row[1] for row in rows[1:]] == ["Zeist", "Utrecht", "Utrecht (gemeente)"]
     planned_column = rows[0].index("Raadsbrede sessie gepland")
     assert rows[1][planned_column] == datetime.now(AMSTERDAM).date().isoformat()
@@ -205,10 +217,10 @@ async def test_the_table_filters_and_sorts_organisations(coordinator_client: htt
 async def test_the_dashboard_needs_a_fixed_number_of_queries(coordinator_client: httpx.AsyncClient) -> None:
     """The count must not grow with the number of organisations, bookings and responses."""
     province = await make_province(cbs_code="PV26", name="Utrecht")
-    await _add_organisations(province, 1, 2)
+    await _add_organisations(province, 1, 2, with_mergers=True)
     async with count_queries() as small:
         assert (await coordinator_client.get("/coordinatie")).status_code == 200
-    await _add_organisations(province, 100, 25)
+    await _add_organisations(province, 100, 25, with_mergers=True)
     async with count_queries() as large:
         assert (await coordinator_client.get("/coordinatie")).status_code == 200
     assert large.total == small.total, large.statements

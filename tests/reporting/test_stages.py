@@ -1,4 +1,4 @@
-"""Each organisation's stage follows from its invitations and bookings, never typed by hand."""
+"""Each step of an organisation is a fact of its own, from its invitations, bookings and history."""
 
 from __future__ import annotations
 
@@ -6,62 +6,105 @@ from datetime import UTC, date, datetime, timedelta
 
 from bookings.models import Booking, BookingStatus, Stage, TourInvitation
 from reporting.dashboard import monthly_progress, province_summaries, summarise
-from reporting.models import TourTarget
-from reporting.stages import OrganisationProgress, TourStage, organisation_progress
+from reporting.models import HistoryEntry, HistoryStep, TourTarget
+from reporting.stages import STAGE_ORDER, OrganisationProgress, TourStage, organisation_progress
 from tests.bookings.factories import make_booking, make_offering
 from tests.factories import make_organisation, make_province
 
-
-async def _stage_of(code: str) -> TourStage:
-    return next(o for o in await organisation_progress() if o.cbs_code == code).stage
-
-
-async def test_each_step_follows_from_the_bookings() -> None:
-    intake = await make_offering(name="Intake", stage=Stage.INTAKE)
-    session = await make_offering(name="Raadsbrede sessie", stage=Stage.COUNCIL_SESSION)
-    follow_up = await make_offering(name="Vervolg", stage=Stage.FOLLOW_UP)
-    when = datetime(2026, 9, 1, 17, tzinfo=UTC)
-    cases = [
-        ("GM0001", [], TourStage.NOT_CONTACTED),
-        ("GM0002", "invited", TourStage.INVITED),
-        ("GM0003", [(intake, BookingStatus.REQUESTED)], TourStage.INTAKE_PLANNED),
-        ("GM0004", [(intake, BookingStatus.DELIVERED)], TourStage.INTAKE_HELD),
-        (
-            "GM0005",
-            [(intake, BookingStatus.CLOSED), (session, BookingStatus.CONFIRMED)],
-            TourStage.SESSION_PLANNED,
-        ),
-        ("GM0006", [(session, BookingStatus.CLOSED)], TourStage.SESSION_HELD),
-        (
-            "GM0007",
-            [(session, BookingStatus.DELIVERED), (follow_up, BookingStatus.SCHEDULED)],
-            TourStage.FOLLOW_UP_BOOKED,
-        ),
-        ("GM0008", [(follow_up, BookingStatus.DELIVERED)], TourStage.FOLLOW_UP_HELD),
-        # A cancelled booking counts for nothing: the organisation stays where it was.
-        (
-            "GM0009",
-            [(intake, BookingStatus.CLOSED), (session, BookingStatus.CANCELLED)],
-            TourStage.INTAKE_HELD,
-        ),
-    ]
-    for code, bookings, _expected in cases:
-        organisation = await make_organisation(cbs_code=code)
-        if bookings == "invited":
-            await TourInvitation.create(organisation=organisation, recipients=1)
-            continue
-        for offering, status in bookings:
-            await make_booking(organisation=organisation, offering=offering, status=status, starts_at=when)
-    for code, _bookings, expected in cases:
-        assert await _stage_of(code) is expected, code
+WHEN = datetime(2026, 9, 1, 17, tzinfo=UTC)
+REQUESTED, SCHEDULED, CONFIRMED = BookingStatus.REQUESTED, BookingStatus.SCHEDULED, BookingStatus.CONFIRMED
+DELIVERED, CLOSED, CANCELLED = BookingStatus.DELIVERED, BookingStatus.CLOSED, BookingStatus.CANCELLED
+IN, S, F = Stage.INTAKE, Stage.COUNCIL_SESSION, Stage.FOLLOW_UP
+T = TourStage
+#: Per organisation: invited or not, its bookings (stage, status), its history before the app, and
+#: the steps that must be true for it: each step on its own, whatever the order they came in.
+CASES: list[tuple[str, bool, list[tuple[Stage, BookingStatus]], list[HistoryStep], set[TourStage]]] = [
+    ("GM0001", False, [], [], {T.NOT_CONTACTED}),
+    ("GM0002", True, [], [], {T.INVITED}),
+    ("GM0003", False, [(IN, REQUESTED)], [], {T.INTAKE_PLANNED}),
+    ("GM0004", False, [(IN, DELIVERED)], [], {T.INTAKE_HELD}),
+    ("GM0005", False, [(IN, CLOSED), (S, CONFIRMED)], [], {T.INTAKE_HELD, T.SESSION_PLANNED}),
+    # Skips the intake: a held session says nothing about an intake.
+    ("GM0006", False, [(S, CLOSED)], [], {T.SESSION_HELD}),
+    # Straight to a paid follow-up: neither an intake nor a council-wide session was held.
+    ("GM0007", False, [(F, DELIVERED)], [], {T.FOLLOW_UP_HELD}),
+    # Goes back: the session after the intake was cancelled.
+    ("GM0008", False, [(IN, CLOSED), (S, CANCELLED)], [], {T.INTAKE_HELD}),
+    # Repeats: two intakes held and a third planned.
+    (
+        "GM0009",
+        False,
+        [(IN, DELIVERED), (IN, CLOSED), (IN, SCHEDULED)],
+        [],
+        {T.INTAKE_HELD, T.INTAKE_PLANNED},
+    ),
+    ("GM0010", True, [(F, SCHEDULED)], [], {T.INVITED, T.FOLLOW_UP_BOOKED}),
+    # Held its session before the app; the intake it booked since was cancelled.
+    ("GM0011", False, [(IN, CANCELLED)], [HistoryStep.COUNCIL_SESSION], {T.SESSION_HELD}),
+]
+EXPECTED_COUNTS = {
+    T.NOT_CONTACTED: 1,
+    T.INVITED: 2,
+    T.INTAKE_PLANNED: 2,
+    T.INTAKE_HELD: 4,
+    T.SESSION_PLANNED: 1,
+    T.SESSION_HELD: 2,
+    T.FOLLOW_UP_BOOKED: 1,
+    T.FOLLOW_UP_HELD: 1,
+}
 
 
-async def test_a_booking_after_an_invitation_moves_the_organisation_on() -> None:
+async def make_cases() -> None:
+    """The organisations of CASES, in one province, everything dated in 2026."""
+    province = await make_province(cbs_code="PV99", name="Proefprovincie")
+    offerings = {stage: await make_offering(name=stage.value, stage=stage) for stage in Stage}
+    for code, invited, bookings, history, _expected in CASES:
+        organisation = await make_organisation(cbs_code=code, name=f"Gemeente {code}", province=province)
+        if invited:
+            invitation = await TourInvitation.create(organisation=organisation, recipients=1)
+            await TourInvitation.filter(id=invitation.id).update(invited_at=WHEN - timedelta(days=60))
+        for stage, status in bookings:
+            await make_booking(
+                organisation=organisation, offering=offerings[stage], status=status, starts_at=WHEN
+            )
+        for step in history:
+            await HistoryEntry.create(organisation=organisation, step=step, held_on=date(2026, 2, 3))
+
+
+async def test_each_step_is_a_fact_of_its_own() -> None:
+    await make_cases()
+    progress = {o.cbs_code: o for o in await organisation_progress()}
+    for code, _invited, _bookings, _history, expected in CASES:
+        assert {step for step in STAGE_ORDER if progress[code].has(step)} == expected, code
+    cases = [progress[code] for code, *_rest in CASES]
+    summary = summarise("NL", "Nederland", cases, TourStage.SESSION_HELD)
+    assert {count.stage: count.count for count in summary.stages} == EXPECTED_COUNTS
+    assert summary.covered == 2
+    # The furthest step is shown, but a follow-up alone claims no earlier step.
+    assert progress["GM0007"].stage is T.FOLLOW_UP_HELD and not progress["GM0007"].has(T.INTAKE_HELD)
+    assert progress["GM0011"].before_app == {T.SESSION_HELD}
+
+
+async def test_a_target_means_its_own_step_and_a_planned_one_its_session_held_since() -> None:
+    await make_cases()
+    cases = [o for o in await organisation_progress() if o.cbs_code.startswith("GM00")]
+    met = {
+        goal: sorted(o.cbs_code for o in cases if o.has_reached(goal))
+        for goal in (T.INTAKE_HELD, T.SESSION_PLANNED, T.FOLLOW_UP_BOOKED)
+    }
+    assert met[T.INTAKE_HELD] == ["GM0004", "GM0005", "GM0008", "GM0009"]
+    assert met[T.SESSION_PLANNED] == ["GM0005", "GM0006", "GM0011"]
+    assert met[T.FOLLOW_UP_BOOKED] == ["GM0007", "GM0010"]
+
+
+async def test_a_booking_after_an_invitation_adds_a_step() -> None:
     organisation = await make_organisation(cbs_code="GM0010")
     await TourInvitation.create(organisation=organisation, recipients=1)
-    assert await _stage_of("GM0010") is TourStage.INVITED
+    [progress] = [o for o in await organisation_progress() if o.cbs_code == "GM0010"]
+    assert progress.steps == [TourStage.INVITED]
     await make_booking(organisation=organisation, offering=await make_offering(stage=Stage.INTAKE))
-    assert await _stage_of("GM0010") is TourStage.INTAKE_PLANNED
+    [progress] = [o for o in await organisation_progress() if o.cbs_code == "GM0010"]
+    assert progress.steps == [TourStage.INVITED, TourStage.INTAKE_PLANNED]
 
 
 async def test_steps_are_dated_booked_when_made_and_held_on_the_local_day_of_the_session() -> None:
@@ -75,10 +118,8 @@ async def test_steps_are_dated_booked_when_made_and_held_on_the_local_day_of_the
     )
     await Booking.filter(id=held.id).update(created_at=datetime(2026, 1, 15, 10, tzinfo=UTC))
     progress = next(o for o in await organisation_progress() if o.cbs_code == "GM0011")
-    assert progress.reached_on == {
-        TourStage.SESSION_PLANNED: date(2026, 1, 15),
-        TourStage.SESSION_HELD: date(2026, 4, 1),
-    }
+    assert progress.since == {TourStage.SESSION_HELD: date(2026, 4, 1)}
+    assert progress.reached_on(TourStage.SESSION_PLANNED) == date(2026, 1, 15)
 
 
 async def test_a_province_counts_in_its_own_area() -> None:
@@ -103,32 +144,16 @@ async def test_a_province_counts_in_its_own_area() -> None:
 def _progress(code: str, **reached: date) -> OrganisationProgress:
     progress = OrganisationProgress(1, code, code, "municipality", "PV26", "Utrecht")  # type: ignore[arg-type]
     for stage, day in reached.items():
-        progress.reach(TourStage(stage), datetime(day.year, day.month, day.day, 12, tzinfo=UTC))
+        progress.note(TourStage(stage), day)
     return progress
-
-
-def test_stage_counts_are_exact_and_cumulative() -> None:
-    organisations = [
-        _progress("A"),
-        _progress("B", invited=date(2026, 1, 5)),
-        _progress("C", invited=date(2026, 1, 5), session_held=date(2026, 3, 1)),
-        _progress("D", follow_up_held=date(2026, 6, 1)),
-    ]
-    summary = summarise("NL", "Nederland", organisations, TourStage.SESSION_HELD)
-    counts = {count.stage: (count.count, count.at_least) for count in summary.stages}
-    assert counts[TourStage.NOT_CONTACTED] == (1, 4)
-    assert counts[TourStage.INVITED] == (1, 3)
-    assert counts[TourStage.SESSION_HELD] == (1, 2)
-    assert counts[TourStage.FOLLOW_UP_HELD] == (1, 1)
-    assert summary.covered == 2 and summary.coverage == 50
 
 
 def test_monthly_progress_against_a_straight_target_line() -> None:
     organisations = [
         _progress("A", session_held=date(2026, 2, 10)),
         _progress("B", session_held=date(2026, 4, 30)),
-        _progress("C", follow_up_held=date(2026, 4, 2)),
-        _progress("D", invited=date(2026, 1, 2)),
+        _progress("C", session_held=date(2026, 4, 2), follow_up_held=date(2026, 3, 2)),
+        _progress("D", invited=date(2026, 1, 2), follow_up_held=date(2026, 1, 9)),
     ]
     target = TourTarget(
         stage="session_held", percent=100, starts_on=date(2026, 1, 1), deadline=date(2026, 12, 31)
