@@ -1,4 +1,4 @@
-"""Coordinators' booking pages: the bookings board, the catalogue and the tour outreach."""
+"""Coordinators' booking pages: the bookings board and the catalogue (the tour: outreach_routes)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from bookings import catalogue, outreach, queries
+from bookings import catalogue, queries
 from bookings.models import Audience, BookingStatus, Offering, PriceModel, Stage, TrainerKind, VatTreatment
 from server.access import requires
 from server.errors import NotFound, ValidationFailed
@@ -120,51 +120,6 @@ async def save_offering(request: Request) -> Response:
     return RedirectResponse("/aanbod?melding=opgeslagen", status_code=303)
 
 
-@requires(Role.COORDINATOR)
-async def tour(request: Request) -> Response:
-    province = request.query_params.get("provincie", "")[:6]
-    return render(
-        request,
-        "bookings/tour.html",
-        {
-            "rows": await outreach.outreach_overview(province),
-            "province": province,
-            "provinces": await province_choices(),
-            "report": None,
-            "errors": {},
-        },
-    )
-
-
-@requires(Role.COORDINATOR)
-async def invite(request: Request) -> Response:
-    form = await read_form(request, max_fields=1000)
-    codes = [c for c in form.getlist("organisations") if isinstance(c, str)]
-    values = values_of(form, "province", "provincie")
-    province = values["province"]
-    errors: dict[str, str] = {}
-    report = None
-    try:
-        report = await outreach.invite_organisations(
-            codes, province, actor=request.state.user, settings=request.app.state.settings
-        )
-    except ValidationFailed as error:
-        errors = error.errors
-    shown = values["provincie"] or province
-    return render(
-        request,
-        "bookings/tour.html",
-        {
-            "rows": await outreach.outreach_overview(shown),
-            "province": shown,
-            "provinces": await province_choices(),
-            "report": report,
-            "errors": errors,
-        },
-        status_code=400 if errors else 200,
-    )
-
-
 routes = [
     Route("/boekingen", board, methods=["GET"]),
     Route("/aanbod", offering_list, methods=["GET"]),
@@ -172,6 +127,4 @@ routes = [
     Route("/aanbod/nieuw", save_offering, methods=["POST"]),
     Route("/aanbod/{offering_id}", offering_form, methods=["GET"]),
     Route("/aanbod/{offering_id}", save_offering, methods=["POST"]),
-    Route("/tour", tour, methods=["GET"]),
-    Route("/tour/uitnodigen", invite, methods=["POST"]),
 ]

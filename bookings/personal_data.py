@@ -5,6 +5,7 @@ from __future__ import annotations
 from tortoise import timezone
 from tortoise.expressions import Q
 
+from bookings.contacts_models import Contact, OutreachRecipient
 from bookings.models import (
     Booking,
     BookingReminder,
@@ -23,8 +24,9 @@ from bookings.staffing_models import (
     Specialty,
     TrainerProfile,
 )
+from server import clock
 from server.i18n import _
-from server.models import AuditEntry, Organisation, User
+from server.models import AuditEntry, Organisation, User, erased_email
 from server.privacy import Entry, NoPersonalData, PersonalData, Rows, keep_link
 
 #: The audit actions whose summary is the trainer's reason (bookings.assignment._answer).
@@ -43,6 +45,35 @@ def _is_contact(user: User) -> Q:
     if user.organisation_id is not None:  # type: ignore[attr-defined]
         own |= Q(organisation_id=user.organisation_id)  # type: ignore[attr-defined]
     return Q(contact_name__iexact=name) & own
+
+
+async def _contacts(user: User) -> Rows:
+    return await Contact.filter(email=user.email).values(
+        "organisation__name", "name", "function", "email", "phone", "notes", "created_at"
+    )
+
+
+async def _delete_contacts(user: User) -> int:
+    return await Contact.filter(email=user.email).delete()
+
+
+def _received(user: User) -> Q:
+    return Q(user_id=user.id) | Q(email=user.email)
+
+
+async def _outreach_received(user: User) -> Rows:
+    return await OutreachRecipient.filter(_received(user)).values(
+        "invitation__organisation__name", "name", "email", "mailed_at", "used_at"
+    )
+
+
+async def _erase_outreach_received(user: User) -> int:
+    return await OutreachRecipient.filter(_received(user)).update(
+        name=ERASED_CONTACT,
+        email=erased_email(user.id),
+        contact_id=None,
+        expires_at=clock.now(),
+    )
 
 
 async def _bookings(user: User) -> Rows:
@@ -187,6 +218,26 @@ ENTRIES: list[Entry] = [
         _invitations,
         keep_link,
         _("Bewaard voor de voortgang van de tour; de afzender wordt bij wissen anoniem."),
+    ),
+    PersonalData(
+        Contact,
+        "contactpersonen",
+        ("name", "email", "phone", "notes"),
+        _contacts,
+        _delete_contacts,
+        _(
+            "Zolang de persoon contactpersoon van de organisatie is; de organisatie of het team "
+            "verwijdert de gegevens, en bij wissen van het account gaan ze mee."
+        ),
+    ),
+    PersonalData(
+        OutreachRecipient,
+        "tour-uitnodigingen-ontvangen",
+        ("contact_id", "user", "name", "email"),
+        _outreach_received,
+        _erase_outreach_received,
+        _("Bewaard voor de voortgang van de tour; bij wissen gaan naam en e-mailadres eruit."),
+        reviewed=("token_hash",),
     ),
     PersonalData(
         FreeSessionException,

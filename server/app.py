@@ -16,7 +16,17 @@ from tortoise import Tortoise
 from tortoise.exceptions import OperationalError, ValidationError
 
 from bookings import admin_routes as booking_admin_routes
-from bookings import assignment, reminders, staffing_routes, trainer_profile_routes, trainer_routes
+from bookings import (
+    assignment,
+    contacts,
+    contacts_routes,
+    outreach,
+    outreach_routes,
+    reminders,
+    staffing_routes,
+    trainer_profile_routes,
+    trainer_routes,
+)
 from bookings import calendar_routes as booking_calendar_routes
 from bookings import personal_data as booking_personal_data
 from bookings import routes as booking_routes
@@ -116,6 +126,9 @@ def periodic_jobs(settings: Settings) -> list[Job]:
     async def send_booking_reminders() -> int:
         return await reminders.send_due_reminders(policy, base_url=settings.base_url)
 
+    async def send_tour_reminders() -> int:
+        return await outreach.send_due_reminders(settings)
+
     async def expire_trainer_requests() -> int:
         return await assignment.expire_requests(settings)
 
@@ -139,6 +152,7 @@ def periodic_jobs(settings: Settings) -> list[Job]:
     return [
         purge_expired,
         send_booking_reminders,
+        send_tour_reminders,
         expire_trainer_requests,
         open_feedback_links,
         apply_feedback_retention,
@@ -155,6 +169,8 @@ def create_app(settings: Settings) -> Starlette:
         *admin_routes.routes,
         *booking_routes.routes,
         *booking_admin_routes.routes,
+        *contacts_routes.routes,
+        *outreach_routes.routes,
         *booking_calendar_routes.routes,
         *staffing_routes.routes,
         *trainer_routes.routes,
@@ -190,6 +206,8 @@ def create_app(settings: Settings) -> Starlette:
     app.state.settings = settings
     app.state.personal_data = personal_data_register()
     app.state.page_cache = PageCache(settings.page_cache_entries)
+    #: The domains' parts of an organisation's page (server/organisation_routes.py).
+    app.state.organisation_sections = (contacts.organisation_section,)
     return app
 
 

@@ -132,6 +132,12 @@ def cmd_orgs_import(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_with_orm(settings, work))
 
 
+def cmd_contacts_import(settings: Settings, args: argparse.Namespace) -> int:
+    from bookings.contacts import import_contacts_command
+
+    return asyncio.run(_with_orm(settings, lambda: import_contacts_command(Path(args.file))))
+
+
 def cmd_invoices_export(settings: Settings, args: argparse.Namespace) -> int:
     from invoicing.exports import parse_period, write_period
     from server.errors import ValidationFailed
@@ -306,6 +312,10 @@ def build_parser() -> argparse.ArgumentParser:
     orgs_import = orgs.add_parser("import", help="gemeenten of provincies importeren (CBS-formaat)")
     orgs_import.add_argument("file")
     orgs_import.set_defaults(handler=cmd_orgs_import)
+    contacts = commands.add_parser("contacts", help="contactpersonen").add_subparsers(dest="c", required=True)
+    contacts_import = contacts.add_parser("import", help="CSV met cbs_code,function,name,email,phone")
+    contacts_import.add_argument("file")
+    contacts_import.set_defaults(handler=cmd_contacts_import)
 
     invoices = commands.add_parser("invoices", help="facturen").add_subparsers(
         dest="invoices_command", required=True

@@ -28,6 +28,8 @@ BILLING_FIELDS = (
 NOTICES = {
     "factuurgegevens": _("De factuurgegevens zijn opgeslagen."),
     "uitgenodigd": _("De uitnodiging is verstuurd."),
+    "contactpersoon": _("De contactpersoon is opgeslagen."),
+    "contactpersoon-verwijderd": _("De contactpersoon is verwijderd."),
 }
 
 
@@ -69,6 +71,8 @@ async def _detail(
     status_code: int = 200,
 ) -> Response:
     billing = values or {name: getattr(organisation, name) for name in BILLING_FIELDS}
+    user = request.state.user
+    sections = [await part(user, organisation) for part in request.app.state.organisation_sections]
     return render(
         request,
         "organisations/detail.html",
@@ -80,6 +84,7 @@ async def _detail(
             "invite_values": invite_values or {"email": "", "name": ""},
             "invite_errors": invite_errors or {},
             "notice": NOTICES.get(request.query_params.get("melding", "")),
+            "sections": [section for section in sections if section],
         },
         status_code=status_code,
     )

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from tortoise import Tortoise, timezone
 
+from bookings.contacts_models import Contact, OutreachRecipient
 from bookings.models import BookingStatus, CalendarFeed, FreeSessionException, TourInvitation, TrainerKind
 from bookings.staffing_models import BlockedPeriod, RequestStatus, TrainerProfile
 from feedback.models import ContactRequest, FeedbackForm, SessionFeedback
@@ -65,7 +66,21 @@ async def make_person_everywhere() -> Person:
     )
     await record(user, "trainer_declined", booking, excuse)
     await record(coordinator, "trainer_asked", booking, f"{name} gevraagd als trainer")
-    await TourInvitation.create(organisation=organisation, invited_by=user, recipients=1)
+    invitation = await TourInvitation.create(organisation=organisation, invited_by=user, recipients=1)
+    contact = await Contact.create(
+        organisation=organisation, name=name, function="griffier", email=email, phone=phone
+    )
+    await OutreachRecipient.create(
+        invitation=invitation,
+        contact=contact,
+        user=user,
+        name=name,
+        email=email,
+        function="griffier",
+        token_hash="o" * 64,
+        expires_at=past,
+        mailed_at=past,
+    )
     await FreeSessionException.create(
         organisation=organisation, term_start=date(2026, 4, 1), reason="Nieuwe raad", granted_by=user
     )

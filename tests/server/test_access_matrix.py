@@ -12,6 +12,7 @@ import httpx
 import pytest
 from starlette.routing import Mount, Route
 
+from bookings.contacts_models import Contact
 from bookings.models import Booking, Offering, PriceModel, TrainerKind
 from bookings.staffing_models import AssignmentRequest, BlockedPeriod, TrainerProfile
 from feedback.models import ContactRequest, FeedbackForm, Question, QuestionKind, SessionFeedback
@@ -105,6 +106,14 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/aanbod/{offering_id}"): STAFF,
     ("GET", "/tour"): STAFF,
     ("POST", "/tour/uitnodigen"): STAFF,
+    ("GET", "/tour/link/{token}"): everyone(),
+    ("POST", "/tour/link/{token}"): everyone(),
+    ("POST", "/organisaties/{code}/contactpersonen"): BOOKER,
+    ("GET", "/organisaties/{code}/contactpersonen/{person_id}"): BOOKER,
+    ("POST", "/organisaties/{code}/contactpersonen/{person_id}"): BOOKER,
+    ("POST", "/organisaties/{code}/contactpersonen/{person_id}/verwijderen"): BOOKER,
+    ("GET", "/contactpersonen/importeren"): STAFF,
+    ("POST", "/contactpersonen/importeren"): STAFF,
     ("GET", "/agenda"): only("coordinator", "clerk", "other_clerk", "trainer"),
     ("POST", "/agenda/vernieuwen"): only("coordinator", "clerk", "other_clerk", "trainer"),
     ("GET", "/agenda/{token}.ics"): everyone(NOT_FOUND),
@@ -216,6 +225,7 @@ class World:
     question: Question
     contact: ContactRequest
     invoice: Invoice
+    person: Contact
 
 
 async def make_world() -> World:
@@ -274,6 +284,9 @@ async def make_world() -> World:
         pdf=b"%PDF",
         ubl=b"<x/>",
     )
+    person = await Contact.create(
+        organisation=organisation, name="Griffier", function="griffier", email="g@a.nl"
+    )
     return World(
         organisation,
         users,
@@ -286,6 +299,7 @@ async def make_world() -> World:
         question,
         contact,
         invoice,
+        person,
     )
 
 
@@ -302,6 +316,7 @@ def concrete_path(path: str, world: World) -> str:
         .replace("{period}", "2026-K3")
         .replace("{contact_id}", str(world.contact.id))
         .replace("{invoice_id}", str(world.invoice.id))
+        .replace("{person_id}", str(world.person.id))
         .replace("{line_id}", "1")
         .replace("{form_id}", str(world.question.form_id))
         .replace("{question_id}", str(world.question.id))
