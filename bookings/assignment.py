@@ -23,7 +23,6 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from tortoise import timezone
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
@@ -32,6 +31,7 @@ from bookings.errors import BookingRuleBroken, IllegalTransition
 from bookings.models import Booking, BookingStatus, OfferingRole, TrainerKind
 from bookings.policy import BookingPolicy
 from bookings.staffing_models import HOLDING, AssignmentRequest, RequestStatus
+from server import clock
 from server.audit import record
 from server.errors import DomainError, Forbidden, NotFound
 from server.i18n import _
@@ -126,7 +126,7 @@ async def ask_trainer(
     """A coordinator asks one trainer for one role."""
     if actor.role is not Role.COORDINATOR:
         raise Forbidden()
-    now = now or timezone.now()
+    now = now or clock.now()
     trainer = await User.get_or_none(id=trainer_id)
     if trainer is None:
         raise NotFound()
@@ -143,7 +143,7 @@ async def auto_assign(
     """Ask the best candidate for every role until each has its minimum asked; alert when one cannot."""
     if actor.role is not Role.COORDINATOR:
         raise Forbidden()
-    now = now or timezone.now()
+    now = now or clock.now()
     async with in_transaction():
         booking = await _locked_staffable(booking_id)
         asked = await _fill_roles(booking, actor=actor, settings=settings, now=now)
@@ -222,7 +222,7 @@ async def answer_by_token(
         accept,
         reason,
         settings=settings,
-        now=now or timezone.now(),
+        now=now or clock.now(),
         not_found=NotFound(_("Deze link is niet (meer) geldig.")),
     )
 
@@ -242,7 +242,7 @@ async def answer_by_id(
         accept,
         reason,
         settings=settings,
-        now=now or timezone.now(),
+        now=now or clock.now(),
         not_found=NotFound(),
         trainer=trainer,
     )
@@ -306,7 +306,7 @@ async def withdraw(
 ) -> AssignmentRequest:
     """A trainer (not within 48 hours of the start) or a coordinator takes a trainer off a session;
     the role reopens and the next candidate is asked."""
-    now = now or timezone.now()
+    now = now or clock.now()
     reason = reason.strip()
     policy = BookingPolicy.from_settings(settings)
     async with in_transaction():
@@ -348,7 +348,7 @@ async def withdraw(
 
 async def expire_requests(settings: Settings, now: datetime | None = None) -> int:
     """Periodic job: pending requests past their time expire, and the next candidate is asked."""
-    now = now or timezone.now()
+    now = now or clock.now()
     expired = 0
     for request_id in await AssignmentRequest.filter(
         status=RequestStatus.PENDING, expires_at__lte=now

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from icalendar import Calendar, Event, vCalAddress
 
 from bookings.models import Booking, BookingStatus
+from server import clock
 from server.i18n import _
 from server.mail import Attachment
 
@@ -100,9 +101,7 @@ def booking_event(
     """
     if method not in METHODS:
         raise ValueError(f"unknown iCalendar method {method!r}")
-    event = _event(
-        booking, status="CANCELLED" if method == "CANCEL" else "CONFIRMED", stamp=datetime.now(UTC)
-    )
+    event = _event(booking, status="CANCELLED" if method == "CANCEL" else "CONFIRMED", stamp=clock.now())
     event.add("organizer", vCalAddress(f"mailto:{organizer_email}"))
     for address in attendees:
         attendee = vCalAddress(f"mailto:{address}")
@@ -129,7 +128,7 @@ def feed(bookings: Sequence[Booking], *, name: str) -> bytes:
     calendar.add("x-wr-calname", name)
     calendar.add("refresh-interval", FEED_REFRESH, parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", FEED_REFRESH)
-    stamp = datetime.now(UTC)
+    stamp = clock.now()
     for booking in bookings:
         if booking.starts_at is None:
             continue

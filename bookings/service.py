@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from tortoise import timezone
 from tortoise.transactions import in_transaction
 
 from bookings.errors import BookingRuleBroken
@@ -32,6 +31,7 @@ from bookings.models import (
 from bookings.notify import notify
 from bookings.permissions import require_coordinator, require_own_organisation
 from bookings.policy import BookingPolicy
+from server import clock
 from server.audit import record
 from server.errors import ValidationFailed
 from server.i18n import _
@@ -123,7 +123,7 @@ async def create_booking(
     read again."""
     require_own_organisation(actor, organisation)
     policy = BookingPolicy.from_settings(settings)
-    now = now or timezone.now()
+    now = now or clock.now()
     if offering is None or offering.id != draft.offering_id or not offering.is_active:
         offering = await Offering.get_or_none(id=draft.offering_id, is_active=True)
     if offering is None:
@@ -201,7 +201,7 @@ async def grant_free_session_exception(
     if not reason or len(reason) > 2000:
         raise BookingRuleBroken(_("Geef een reden voor de uitzondering."), field="reason")
     term_start = BookingPolicy.from_settings(settings).term_start(
-        organisation.kind, (now or timezone.now()).date()
+        organisation.kind, (now or clock.now()).date()
     )
     async with in_transaction():
         exception = await FreeSessionException.create(

@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from tortoise import timezone
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -22,11 +21,11 @@ from bookings.availability import WEEKDAYS
 from bookings.models import PartOfDay, TrainerKind
 from bookings.pricing import euros_for_form, parse_euros
 from bookings.staffing_models import BlockedPeriod, Specialty, TrainerProfile
+from server import clock
 from server.audit import record
 from server.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from server.i18n import _
 from server.models import Organisation, OrganisationKind, Role, User
-from server.templating import AMSTERDAM
 
 PROFILE_FIELDS = ("kind", "home_town", "max_sessions_per_month", "day_rate")
 BLOCKED_PERIOD_FIELDS = ("first_day", "last_day", "note")
@@ -54,7 +53,7 @@ class TrainerRow:
 
 
 def today() -> date:
-    return timezone.now().astimezone(AMSTERDAM).date()
+    return clock.local_today()
 
 
 def _require_coordinator(actor: User) -> None:

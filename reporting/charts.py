@@ -14,14 +14,13 @@ from markupsafe import escape
 
 from reporting.dashboard import AreaSummary, MonthPoint
 from server.i18n import _
+from server.templating import format_local_date
 
 FONT = "DejaVu Sans, sans-serif"
 TEXT_COLOUR = "#1b1b1b"
 ACTUAL_COLOUR = "#154273"
 TARGET_COLOUR = "#a34400"
 GRID_COLOUR = "#c9d2dc"
-MONTHS = ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
-
 #: (column, row) of each province on a simple grid that keeps the country's shape, by CBS code.
 TILES = {
     "PV21": (2, 0),
@@ -68,7 +67,7 @@ def _percent(value: float) -> str:
 
 
 def month_label(month: date) -> str:
-    return f"{MONTHS[month.month - 1]} {month:%Y}"
+    return format_local_date(month, "MMM y")
 
 
 def tile_map(chart_id: str, title: str, summaries: Sequence[AreaSummary]) -> str:

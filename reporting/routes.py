@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -13,6 +11,7 @@ from reporting.charts import band_labels, month_label
 from reporting.freshness import FigureCache
 from reporting.overview import TableFilters, organisation_csv, organisation_table, tour_overview
 from reporting.stages import STAGE_ORDER
+from server import clock
 from server.access import requires
 from server.downloads import download
 from server.errors import ValidationFailed
@@ -49,7 +48,7 @@ async def _dashboard(
     raw_weeks = request.query_params.get("weken", "")
     weeks = int(raw_weeks) if raw_weeks.isdigit() and len(raw_weeks) < 4 else 0
     overview = await tour_overview(
-        datetime.now(UTC), weeks or request.app.state.settings.invitation_follow_up_weeks, _cache(request)
+        clock.now(), weeks or request.app.state.settings.invitation_follow_up_weeks, _cache(request)
     )
     return render(
         request,
@@ -87,7 +86,7 @@ async def save_target(request: Request) -> Response:
 @requires(Role.COORDINATOR)
 async def organisations(request: Request) -> Response:
     table = await organisation_table(
-        TableFilters.from_query(dict(request.query_params)), datetime.now(UTC), _cache(request)
+        TableFilters.from_query(dict(request.query_params)), clock.now(), _cache(request)
     )
     return render(request, "reporting/organisations.html", {"table": table, "stages": STAGE_ORDER})
 
@@ -95,7 +94,7 @@ async def organisations(request: Request) -> Response:
 @requires(Role.COORDINATOR)
 async def organisations_csv(request: Request) -> Response:
     table = await organisation_table(
-        TableFilters.from_query(dict(request.query_params)), datetime.now(UTC), _cache(request)
+        TableFilters.from_query(dict(request.query_params)), clock.now(), _cache(request)
     )
     name = f"organisaties-per-stap-{table.summary.code.lower()}.csv"
     return download(organisation_csv(table), "text/csv; charset=utf-8", name)

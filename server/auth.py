@@ -18,10 +18,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from tortoise import timezone
 from tortoise.transactions import in_transaction
 
-from server import ratelimit, totp
+from server import clock, ratelimit, totp
 from server.audit import record
 from server.errors import DomainError, RateLimited
 from server.i18n import _
@@ -66,7 +65,7 @@ async def issue_login_link(
     user: User, base_url: str, *, valid_for: timedelta = LOGIN_LINK_VALIDITY, next_path: str = ""
 ) -> str:
     """Create a token (cancelling older ones) and return the link; call inside a transaction."""
-    now = timezone.now()
+    now = clock.now()
     await LoginToken.filter(user=user, used_at__isnull=True).update(used_at=now)
     token = secrets.token_urlsafe(32)
     await LoginToken.create(
@@ -117,9 +116,9 @@ async def _do_the_same_work_and_keep_nothing(email: str, base_url: str) -> None:
     try:
         async with in_transaction():
             await LoginToken.filter(token_hash=hash_secret(token), used_at__isnull=True).update(
-                used_at=timezone.now()
+                used_at=clock.now()
             )
-            await RateLimitHit.create(key=f"login-unknown:{hash_secret(email)}", created_at=timezone.now())
+            await RateLimitHit.create(key=f"login-unknown:{hash_secret(email)}", created_at=clock.now())
             await queue_mail(email, "auth/login_link", _login_mail_context(nobody, f"{base_url}/x/{token}"))
             raise _KeepNothing()
     except _KeepNothing:
@@ -128,7 +127,7 @@ async def _do_the_same_work_and_keep_nothing(email: str, base_url: str) -> None:
 
 async def find_valid_token(token: str) -> LoginToken | None:
     found = await LoginToken.get_or_none(token_hash=hash_secret(token), used_at__isnull=True)
-    if found is None or found.expires_at <= timezone.now():
+    if found is None or found.expires_at <= clock.now():
         return None
     return found
 
@@ -138,7 +137,7 @@ async def log_in_with_token(token: str) -> tuple[LoginToken, str]:
 
     Returns the used token (with its user) and the new session key.
     """
-    now = timezone.now()
+    now = clock.now()
     async with in_transaction():
         used = await LoginToken.filter(
             token_hash=hash_secret(token), used_at__isnull=True, expires_at__gt=now
@@ -212,7 +211,7 @@ async def _use_recovery_code(user: User, code: str) -> bool:
     normalised = code.strip().lower().replace("-", "").replace(" ", "")
     used = await RecoveryCode.filter(
         user=user, code_hash=hash_secret(normalised), used_at__isnull=True
-    ).update(used_at=timezone.now())
+    ).update(used_at=clock.now())
     return used == 1
 
 
@@ -225,7 +224,7 @@ async def confirm_enrolment(user: User, session: UserSession, code: str) -> list
         async with in_transaction():
             if not await _accept_totp(user, code):
                 raise CodeInvalid()
-            now = timezone.now()
+            now = clock.now()
             await User.filter(id=user.id).update(totp_confirmed_at=now)
             await RecoveryCode.filter(user=user).delete()
             codes = [secrets.token_hex(5) for _ in range(RECOVERY_CODE_COUNT)]
@@ -252,7 +251,7 @@ async def verify_second_factor(user: User, session: UserSession, code: str) -> N
                 how = "herstelcode"
             else:
                 raise CodeInvalid()
-            await UserSession.filter(id=session.id).update(second_factor_at=timezone.now())
+            await UserSession.filter(id=session.id).update(second_factor_at=clock.now())
             await record(user, "second_factor_passed", user, f"tweede stap met {how}")
     except CodeInvalid:
         await ratelimit.count_hit(_code_attempts_key(user))

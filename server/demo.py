@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tortoise import timezone
 from tortoise.transactions import in_transaction
 
+from server import clock
 from server.auth import issue_login_link
 from server.models import Organisation, OrganisationKind, Role, User
 from server.users import add_user
@@ -78,7 +78,7 @@ async def load_demo() -> bool:
             user = await add_user(demo.email, demo.name, demo.role, demo.org_code)
             if demo.role.needs_second_factor:
                 await User.filter(id=user.id).update(
-                    totp_secret=DEMO_TOTP_SECRET, totp_confirmed_at=timezone.now()
+                    totp_secret=DEMO_TOTP_SECRET, totp_confirmed_at=clock.now()
                 )
     return True
 

@@ -22,10 +22,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 
-from tortoise import timezone
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
+from server import clock
 from server.audit import record
 from server.errors import DomainError, Forbidden, NotFound
 from server.i18n import _
@@ -137,7 +137,7 @@ async def export_person(user_id: int, register: Register, *, actor: User | None)
     sections = {entry.section: plain_rows(await entry.export(user)) for entry in register.personal}
     document = {
         "export_van": f"{user.name} <{user.email}>",
-        "gemaakt_op": timezone.now().isoformat(),
+        "gemaakt_op": clock.now().isoformat(),
         "toelichting": _(
             "Alle gegevens die Weerbaar over deze persoon bewaart, per onderdeel. Facturen "
             "bewaren wij zeven jaar (fiscale bewaarplicht)."

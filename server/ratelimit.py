@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from tortoise import timezone
-
+from server import clock
 from server.models import RateLimitHit
 
 
 async def is_exceeded(key: str, limit: int, window: timedelta) -> bool:
     """True when `limit` attempts under `key` were already counted within `window`."""
-    since = timezone.now() - window
+    since = clock.now() - window
     return await RateLimitHit.filter(key=key, created_at__gt=since).count() >= limit
 
 
 async def count_hit(key: str) -> None:
-    await RateLimitHit.create(key=key, created_at=timezone.now())
+    await RateLimitHit.create(key=key, created_at=clock.now())
 
 
 async def allow(key: str, limit: int, window: timedelta) -> bool:
@@ -38,4 +37,4 @@ async def allow(key: str, limit: int, window: timedelta) -> bool:
 
 async def prune(older_than: timedelta = timedelta(days=1), *, now: datetime | None = None) -> int:
     """Delete hits older than every window (the longest is 15 minutes); the retention purge calls it."""
-    return await RateLimitHit.filter(created_at__lt=(now or timezone.now()) - older_than).delete()
+    return await RateLimitHit.filter(created_at__lt=(now or clock.now()) - older_than).delete()

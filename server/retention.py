@@ -11,10 +11,9 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from tortoise import timezone
 from tortoise.expressions import Q
 
-from server import ratelimit
+from server import clock, ratelimit
 from server.mail import OutboxAttachment, OutboxMessage, OutboxStatus
 from server.models import LoginToken, UserSession
 from server.sessions import IDLE_TIMEOUT
@@ -49,7 +48,7 @@ async def _clear_old_mail_bodies(cutoff: datetime) -> int:
 
 async def purge_expired(now: datetime | None = None) -> PurgeReport:
     """Delete expired login links and sessions and old rate-limit hits; clear old mail bodies."""
-    now = now or timezone.now()
+    now = now or clock.now()
     report = PurgeReport(
         login_links=await LoginToken.filter(expires_at__lt=now).delete(),
         sessions=await UserSession.filter(

@@ -14,8 +14,8 @@ from http.cookies import SimpleCookie
 from starlette.datastructures import MutableHeaders
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from tortoise import timezone
 
+from server import clock
 from server.change_mark import Kept, change_mark
 from server.models import User, UserSession
 from server.security import CSRF_COOKIE, csrf_token_for, new_csrf_cookie
@@ -37,7 +37,7 @@ def hash_secret(value: str) -> str:
 async def start_session(user: User, *, second_factor_done: bool) -> str:
     """Create a session and return the key for the cookie (a new key at every login)."""
     key = secrets.token_urlsafe(32)
-    now = timezone.now()
+    now = clock.now()
     await UserSession.create(
         key_hash=hash_secret(key),
         user=user,
@@ -65,7 +65,7 @@ async def load_session(key: str) -> UserSession | None:
     session = await UserSession.get_or_none(key_hash=hash_secret(key)).select_related("user")
     if session is None:
         return None
-    now = timezone.now()
+    now = clock.now()
     if not _is_live(session, now):
         await session.delete()
         return None
@@ -91,7 +91,7 @@ class SessionCache:
         key_hash = hash_secret(key)
         session = self.sessions.get(key_hash, mark)
         if session is not None:
-            now = timezone.now()
+            now = clock.now()
             if _is_live(session, now) and now - session.last_seen_at < TOUCH_INTERVAL:
                 return session
         session = await load_session(key)

@@ -3,29 +3,27 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache, lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import jinja2
 import jinja2.visitor
 from babel import Locale
-from babel.dates import format_date, format_datetime, parse_pattern
+from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency
 from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
+from server.clock import AMSTERDAM
 from server.i18n import TRANSLATIONS
 from server.navigation import navigation_for
 from server.settings import PROJECT_DIR
 
 TEMPLATES_DIR = PROJECT_DIR / "templates"
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 LOCALE = "nl_NL"
 #: Parsed once: Babel parses a locale given as text on every call, which dominated long tables.
 DUTCH = Locale.parse(LOCALE)
@@ -41,47 +39,19 @@ def local_time(value: datetime) -> datetime:
     return value.astimezone(AMSTERDAM)
 
 
-_MONTHS = dict(DUTCH.months["format"]["wide"])
-_SHORT_MONTHS = dict(DUTCH.months["format"]["abbreviated"])
-_WEEKDAYS = dict(DUTCH.days["format"]["wide"])
-#: Pattern fields written directly (the same text as Babel's, a fraction of the time: long tables
-#: format a date or two per row); a pattern with any other field goes through Babel.
-_DATE_FIELDS: dict[str, Callable[[date], str]] = {
-    "d": lambda value: str(value.day),
-    "dd": lambda value: f"{value.day:02d}",
-    "M": lambda value: str(value.month),
-    "MM": lambda value: f"{value.month:02d}",
-    "MMM": lambda value: _SHORT_MONTHS[value.month],
-    "MMMM": lambda value: _MONTHS[value.month],
-    "y": lambda value: str(value.year),
-    "yyyy": lambda value: f"{value.year:04d}",
-    "EEEE": lambda value: _WEEKDAYS[value.weekday()],
-}
-_TIME_FIELDS: dict[str, Callable[[datetime], str]] = {
-    "HH": lambda value: f"{value.hour:02d}",
-    "mm": lambda value: f"{value.minute:02d}",
-}
+#: Long tables write the same days and times on many rows: Babel formats each (moment, pattern) once.
+@lru_cache(maxsize=8192)
+def _babel_datetime(value: datetime, fmt: str) -> str:
+    return format_datetime(local_time(value), fmt, locale=DUTCH)
 
 
-@cache
-def _fast_pattern(fmt: str, *, with_time: bool) -> Callable[[Any], str] | None:
-    """The pattern as a plain function, or None when it has a field not written here."""
-    template = parse_pattern(fmt).format
-    fields = {**_DATE_FIELDS, **_TIME_FIELDS} if with_time else _DATE_FIELDS
-    names = re.findall(r"%\((\w+)\)s", template)
-    if not all(name in fields for name in names):
-        return None
-    used = {name: fields[name] for name in names}
-    return lambda value: template % {name: write(value) for name, write in used.items()}
+@lru_cache(maxsize=8192)
+def _babel_date(value: date, fmt: str) -> str:
+    return format_date(value, fmt, locale=DUTCH)
 
 
 def format_local_datetime(value: datetime | None, fmt: str = "d MMMM y 'om' HH:mm") -> str:
-    if value is None:
-        return ""
-    fast = _fast_pattern(fmt, with_time=True)
-    if fast is not None:
-        return fast(local_time(value))
-    return format_datetime(local_time(value), fmt, locale=DUTCH)
+    return "" if value is None else _babel_datetime(value, fmt)
 
 
 def format_local_date(value: date | datetime | None, fmt: str = "d MMMM y") -> str:
@@ -89,10 +59,7 @@ def format_local_date(value: date | datetime | None, fmt: str = "d MMMM y") -> s
         return ""
     if isinstance(value, datetime):
         value = local_time(value).date()
-    fast = _fast_pattern(fmt, with_time=False)
-    if fast is not None:
-        return fast(value)
-    return format_date(value, fmt, locale=DUTCH)
+    return _babel_date(value, fmt)
 
 
 def css_string(value: str) -> Markup:

@@ -1,9 +1,14 @@
 """Test set-up: one migrated throwaway database per run (SQLite by default, PostgreSQL with
-`--db postgres`), emptied before each test; an app and an HTTP client per test."""
+`--db postgres`), emptied before each test; an app and an HTTP client per test; a fixed clock.
+
+Every test runs on a fixed clock (server/clock.py): time stands still unless the test moves it with
+`fixed_clock.advance(...)` or `fixed_clock.set(...)`, so no outcome depends on a minute or a second
+passing while a test runs, however loaded the machine is."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -11,6 +16,7 @@ from tortoise import Tortoise
 from tortoise.contrib.test import truncate_all_models
 
 from server.app import create_app
+from server.clock import Clock, clock
 from server.db import apply_migrations, init_orm
 from server.settings import Settings
 from tests.databases import throwaway_database
@@ -49,6 +55,17 @@ async def fresh_url(db_kind: str) -> AsyncIterator[str]:
     """A second, empty database of the kind under test (for the CLI and other processes)."""
     async with throwaway_database(db_kind) as url:
         yield url
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock() -> Iterator[Clock]:
+    """The application's clock, fixed at the moment the test starts (some modules still read the
+    wall clock, so the fixed moment stays near the real one) and real again afterwards."""
+    clock.set(datetime.now(UTC))
+    try:
+        yield clock
+    finally:
+        clock.reset()
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 
 import pytest
 from icalendar import Calendar
-from tortoise import timezone
 
 from bookings import assignment, lifecycle
 from bookings.availability import WEEKDAYS
@@ -16,6 +15,7 @@ from bookings.errors import BookingRuleBroken
 from bookings.models import BookingStatus, OfferingRole, TrainerKind
 from bookings.staffing import TrainerBusy
 from bookings.staffing_models import AssignmentRequest, RequestStatus, TrainerProfile
+from server import clock
 from server.mail import OutboxAttachment, OutboxMessage
 from server.models import Role, User
 from server.settings import Settings
@@ -23,7 +23,7 @@ from tests.bookings.factories import make_booking, make_offering
 from tests.factories import make_user
 
 EVERY_PART = [f"{day}_{part}" for day in WEEKDAYS for part in ("afternoon", "evening")]
-START = timezone.now().replace(microsecond=0) + timedelta(days=30)
+START = clock.now().replace(microsecond=0) + timedelta(days=30)
 
 
 async def trainer(kind: TrainerKind = TrainerKind.TRAINER, *, per_month: int = 10, name: str = "") -> User:

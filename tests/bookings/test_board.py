@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from tortoise import timezone
 
 from bookings import queries
 from bookings.models import BookingStatus
+from server import clock
 from server.models import Organisation
 from tests.bookings.factories import make_booking, make_offering
 from tests.factories import make_organisation
@@ -22,7 +22,7 @@ async def test_the_pages_together_are_the_whole_board_in_action_order(
     zeist = await make_organisation(name="Zeist", province=province)
     delft = await make_organisation(name="Delft")
     offering = await make_offering()
-    now = timezone.now()
+    now = clock.now()
     statuses = [
         BookingStatus.CLOSED,
         BookingStatus.CONFIRMED,

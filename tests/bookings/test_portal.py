@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tortoise import timezone
-
 from bookings.models import BookingStatus, TrainerKind
 from bookings.portal import portal_for
 from bookings.staffing_models import RequestStatus
+from server import clock
 from tests.bookings.factories import make_booking, make_request, make_trainer
 
 
 async def test_the_portal_sorts_each_request_into_its_list() -> None:
     trainer, colleague = await make_trainer(), await make_trainer()
-    now = timezone.now()
+    now = clock.now()
 
     async def request(days: int, status: RequestStatus, *, expires_in: timedelta = timedelta(days=3)) -> int:
         booking = await make_booking(status=BookingStatus.SCHEDULED, starts_at=now + timedelta(days=days))

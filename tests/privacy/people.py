@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from tortoise import Tortoise, timezone
+from tortoise import Tortoise
 
 from bookings.contacts_models import Contact, OutreachRecipient
 from bookings.models import BookingStatus, CalendarFeed, FreeSessionException, TourInvitation, TrainerKind
@@ -15,7 +15,7 @@ from bookings.staffing_models import BlockedPeriod, RequestStatus, TrainerProfil
 from feedback.models import ContactRequest, FeedbackForm, SessionFeedback
 from invoicing.models import Invoice
 from reporting.models import TourTarget
-from server import ratelimit
+from server import clock, ratelimit
 from server.audit import record
 from server.auth import issue_login_link, rate_limit_keys_of
 from server.mail import OutboxAttachment, OutboxMessage, OutboxStatus
@@ -36,7 +36,7 @@ async def make_person_everywhere() -> Person:
     name, email, phone = "Sanne de Vries-Oosterhout", "sanne.devries@example.org", "06 98 76 54 32"
     home_town, holiday, excuse = "Wijk bij Duurstede", "Bruiloft van mijn zus", "Dan zit ik bij de tandarts"
     user = await make_trainer(TrainerKind.TRAINER, name=name, email=email)
-    await User.filter(id=user.id).update(totp_secret="JBSWY3DPEHPK3PXP", last_login_at=timezone.now())
+    await User.filter(id=user.id).update(totp_secret="JBSWY3DPEHPK3PXP", last_login_at=clock.now())
     await TrainerProfile.filter(user=user).update(home_town=home_town)
     profile = await TrainerProfile.get(user=user)
     await BlockedPeriod.create(
@@ -51,7 +51,7 @@ async def make_person_everywhere() -> Person:
 
     coordinator = await make_user(Role.COORDINATOR, name="Kees Coördinator")
     organisation = await make_organisation()
-    past = timezone.now() - timedelta(days=20)
+    past = clock.now() - timedelta(days=20)
     booking = await make_booking(
         organisation=organisation,
         contact_name=name,

@@ -6,11 +6,11 @@ import json
 from datetime import timedelta
 
 import pytest
-from tortoise import timezone
 
 from bookings.models import Booking, TrainerKind
 from bookings.staffing_models import RequestStatus
 from invoicing.models import Invoice
+from server import clock
 from server.app import personal_data_register
 from server.models import AuditEntry, Role, User, UserSession, erased_email
 from server.privacy import ERASED_NAME, ErasureRefused, erase_person, export_person
@@ -60,7 +60,7 @@ async def test_erasure_leaves_nothing_that_identifies_the_person_but_keeps_histo
 
 async def test_a_trainer_booked_for_a_coming_session_is_not_erased() -> None:
     trainer = await make_trainer(TrainerKind.TRAINER, name="Jan de Trainer")
-    booking = await make_booking(starts_at=timezone.now() + timedelta(days=10))
+    booking = await make_booking(starts_at=clock.now() + timedelta(days=10))
     await make_request(booking, trainer, TrainerKind.TRAINER, RequestStatus.ACCEPTED)
     coordinator = await make_user(Role.COORDINATOR)
 

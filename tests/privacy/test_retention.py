@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tortoise import timezone
-
+from server import clock
 from server.app import periodic_jobs
 from server.mail import OutboxAttachment, OutboxMessage, OutboxStatus
 from server.models import LoginToken, RateLimitHit, Role, UserSession
@@ -15,7 +14,7 @@ from tests.factories import make_user
 
 
 async def make_mail(status: OutboxStatus, sent_days_ago: int | None, name: str) -> OutboxMessage:
-    now = timezone.now()
+    now = clock.now()
     message = await OutboxMessage.create(
         to_address=f"{name}@example.org",
         subject=f"Onderwerp {name}",
@@ -34,7 +33,7 @@ async def make_mail(status: OutboxStatus, sent_days_ago: int | None, name: str) 
 
 async def test_expired_links_and_sessions_go_live_ones_stay() -> None:
     user = await make_user(Role.CLERK)
-    now = timezone.now()
+    now = clock.now()
     await LoginToken.create(user=user, token_hash="old", expires_at=now - timedelta(seconds=1))
     await LoginToken.create(user=user, token_hash="live", expires_at=now + timedelta(minutes=10))
     await UserSession.create(

@@ -7,10 +7,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
-from tortoise import timezone
 
 from bookings.models import TrainerKind
 from bookings.staffing_models import RequestStatus
+from server import clock
 from server.models import AuditEntry, Role, User, erased_email
 from tests.bookings.factories import make_booking, make_request, make_trainer
 from tests.cli import weerbaar
@@ -73,7 +73,7 @@ async def test_erasing_a_trainer_with_coming_sessions_is_refused_with_the_reason
     client: httpx.AsyncClient,
 ) -> None:
     trainer = await make_trainer(TrainerKind.TRAINER, name="Jan de Trainer")
-    booking = await make_booking(starts_at=timezone.now() + timedelta(days=3))
+    booking = await make_booking(starts_at=clock.now() + timedelta(days=3))
     await make_request(booking, trainer, TrainerKind.TRAINER, RequestStatus.PENDING)
     await sign_in(client, await make_user(Role.COORDINATOR))
     url = f"/beheer/gebruikers/{trainer.id}/wissen"

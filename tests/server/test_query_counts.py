@@ -9,7 +9,6 @@ from datetime import date, timedelta
 
 import httpx
 import pytest
-from tortoise import timezone
 from tortoise.contrib.test import truncate_all_models
 from tortoise.transactions import in_transaction
 
@@ -40,6 +39,7 @@ from feedback.models import (
 from feedback.policy import FeedbackPolicy
 from invoicing.document import VatCategory
 from invoicing.models import Invoice, InvoiceLine, InvoiceStatus
+from server import clock
 from server.app import create_app
 from server.audit import record
 from server.mail import OutboxMessage
@@ -152,7 +152,7 @@ async def make_world() -> World:
         )
         for position, (kind, options) in enumerate(QUESTIONS, start=1)
     ]
-    started = timezone.now() - timedelta(days=1)
+    started = clock.now() - timedelta(days=1)
     booking = await make_booking(
         organisation=organisation, offering=offering, status=BookingStatus.DELIVERED, starts_at=started
     )
@@ -161,7 +161,7 @@ async def make_world() -> World:
         organisation=organisation,
         offering=offering,
         status=BookingStatus.SCHEDULED,
-        starts_at=timezone.now() + timedelta(days=40),
+        starts_at=clock.now() + timedelta(days=40),
     )
     session = await SessionFeedback.create(
         booking=booking, form=form, code="QRYCNT", opens_at=started, closes_at=started + timedelta(days=14)
@@ -199,7 +199,7 @@ async def grow(world: World, rows: int) -> None:
         await make_user(Role.CLERK, organisation=world.organisation)
         await TourInvitation.create(organisation=organisation, invited_by=world.users["coordinator"])
         colleague = await add_trainer(world, number)
-        starts_at = timezone.now() + timedelta(days=number - 15)
+        starts_at = clock.now() + timedelta(days=number - 15)
         offering = await make_offering(name=f"Training {number}", stage=Stage.FOLLOW_UP)
         await OfferingRole.create(offering=offering, kind=TrainerKind.MODERATOR)
         for owner, requested_by in ((world.organisation, world.users["clerk"]), (organisation, clerk)):
@@ -225,7 +225,7 @@ async def grow(world: World, rows: int) -> None:
             subject="Bevestiging",
             body_text="t",
             body_html="h",
-            next_attempt_at=timezone.now(),
+            next_attempt_at=clock.now(),
             message_id=f"<qc{number}@weerbaar>",
         )
     world.rows += rows
@@ -252,7 +252,7 @@ async def add_invoice(booking: Booking, *, issued: bool) -> None:
         booking=booking,
         status=InvoiceStatus.ISSUED if issued else InvoiceStatus.DRAFT,
         number=f"2027-{booking.id:05d}" if issued else None,
-        issue_date=timezone.now().date() if issued else None,
+        issue_date=clock.now().date() if issued else None,
     )
     await add_line(invoice)
 

@@ -13,7 +13,6 @@ from babel.numbers import format_currency
 from server.templating import (
     AMSTERDAM,
     DUTCH,
-    _fast_pattern,
     environment,
     format_local_date,
     format_local_datetime,
@@ -69,13 +68,13 @@ def test_the_filters_defaults_read_in_full() -> None:
     assert format_local_datetime(None) == format_local_date(None) == ""
 
 
-def test_the_patterns_in_the_templates_are_written_directly() -> None:
-    """The patterns the pages use take the quick way (a pattern with another field goes through Babel)."""
-    assert _fast_pattern("EEEE d MMMM y 'om' HH:mm", with_time=True) is not None
-    assert _fast_pattern("d MMMM y", with_time=False) is not None
-    assert _fast_pattern("d MMM y HH:mm", with_time=True) is not None  # the dashboard's lists
-    assert _fast_pattern("HH:mm", with_time=False) is None
-    assert _fast_pattern("d MMM y G", with_time=False) is None
+def test_a_moment_reads_the_same_whatever_zone_it_comes_in() -> None:
+    """Formatted texts are cached per moment: the same instant in another zone is the same text."""
+    moment = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+    in_utc = format_local_datetime(moment, "d MMMM y HH:mm")
+    assert format_local_datetime(moment.astimezone(AMSTERDAM), "d MMMM y HH:mm") == in_utc
+    assert in_utc == "25 oktober 2026 02:30"
+    assert format_local_date(moment.astimezone(AMSTERDAM)) == format_local_date(moment) == "25 oktober 2026"
 
 
 @pytest.mark.parametrize("cents", [0, 1, 99, 100, 123450, -123450, 10**12, -5])

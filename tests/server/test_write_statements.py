@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from tortoise import timezone
 
 from bookings.models import (
     Booking,
@@ -23,6 +22,7 @@ from bookings.staffing_models import AssignmentRequest, RequestStatus
 from feedback import collect
 from feedback.models import FeedbackForm, OfferingForm, Question, QuestionKind, Response, SessionFeedback
 from feedback.policy import FeedbackPolicy
+from server import clock
 from server.errors import RateLimited
 from server.mail import OutboxMessage
 from server.models import RateLimitHit, Role
@@ -47,7 +47,7 @@ def booking_form(day: int) -> dict[str, str]:
         "location_address": "Raadhuis, Markt 1, Zeist",
         "contact_name": "Petra de Griffier",
         "contact_phone": "06 1234 5678",
-        "date_1": (timezone.now() + timedelta(days=day)).date().isoformat(),
+        "date_1": (clock.now() + timedelta(days=day)).date().isoformat(),
         "time_1": "19:30",
         "invoice_email": "facturen@zeist.nl",
         "po_number": "",
@@ -58,7 +58,7 @@ def three_dates(day: int) -> dict[str, str]:
     """The booking form with three preferred dates, a week apart."""
     form = booking_form(day)
     for position in (2, 3):
-        form[f"date_{position}"] = (timezone.now() + timedelta(days=day + 7 * position)).date().isoformat()
+        form[f"date_{position}"] = (clock.now() + timedelta(days=day + 7 * position)).date().isoformat()
         form[f"time_{position}"] = "19:30"
     return form
 
@@ -112,7 +112,7 @@ async def open_session() -> tuple[SessionFeedback, Question]:
     )
     await OfferingForm.create(offering=offering, form=form)
     booking = await make_booking(
-        offering=offering, starts_at=timezone.now() - timedelta(hours=1), status=BookingStatus.DELIVERED
+        offering=offering, starts_at=clock.now() - timedelta(hours=1), status=BookingStatus.DELIVERED
     )
     session = await collect.open_feedback(booking, FeedbackPolicy())
     assert session is not None
@@ -135,7 +135,7 @@ async def test_accepting_a_request_runs_a_fixed_number_of_statements(client: htt
     offering = await make_offering(duration_minutes=180)
     await OfferingRole.create(offering=offering, kind=TrainerKind.TRAINER, min_count=2, max_count=2)
     booking = await make_booking(
-        offering=offering, status=BookingStatus.SCHEDULED, starts_at=timezone.now() + timedelta(days=30)
+        offering=offering, status=BookingStatus.SCHEDULED, starts_at=clock.now() + timedelta(days=30)
     )
     trainer = await make_trainer()
     request = await make_request(booking, trainer, TrainerKind.TRAINER)
@@ -159,9 +159,7 @@ async def test_a_submission_is_counted_once_and_one_over_the_rate_limit_stores_n
     assert await RateLimitHit.filter(key=key).count() == 1
 
     limit = FeedbackPolicy().rate_limit
-    await RateLimitHit.bulk_create(
-        [RateLimitHit(key=key, created_at=timezone.now()) for _ in range(limit - 1)]
-    )
+    await RateLimitHit.bulk_create([RateLimitHit(key=key, created_at=clock.now()) for _ in range(limit - 1)])
     with pytest.raises(RateLimited):
         await collect.submit(session.code, None, answers, settings=settings)
     assert await Response.filter(session=session).count() == 1
