@@ -51,7 +51,7 @@ from feedback.models import Response, SessionFeedback
 from feedback.policy import FeedbackPolicy
 from feedback.report import session_report_pdf
 from feedback.results import session_results
-from invoicing import batch, documents, service
+from invoicing import batch, documents, issuing
 from invoicing.document import Line, VatCategory
 from invoicing.models import Invoice, InvoiceStatus
 from invoicing.pdf import invoice_html
@@ -128,7 +128,7 @@ async def measure_in_process(args: argparse.Namespace, database_url: str) -> dic
 
         async def issue_one(_run: int) -> None:
             """Number and frozen content committed, then both files rendered and stored."""
-            await documents.with_documents(await service.issue_invoice(next(singles), actor=finance))
+            await documents.with_documents(await issuing.issue_invoice(next(singles), actor=finance))
 
         figures["issue"], figures["issue_cpu"] = await timed(args.runs, issue_one)
         figures["plain"], figures["plain_cpu"] = await asyncio.to_thread(

@@ -25,8 +25,9 @@ from feedback.models import (
 )
 from invoicing.demo import SELLER
 from invoicing.document import Buyer, DocumentKind, InvoiceDocument, Line, Seller, VatCategory
+from invoicing.issuing import document_json
 from invoicing.models import Invoice, InvoiceCounter, InvoiceLine, InvoiceStatus, SellerSettings
-from invoicing.service import document_json, format_number
+from invoicing.numbering import format_number
 from server.models import Organisation
 from server.templating import AMSTERDAM
 

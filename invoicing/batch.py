@@ -15,7 +15,7 @@ How a batch keeps the numbering gap-free and gets every document its files on bo
   transaction runs: the counter lock and, on SQLite, the process's one connection are held for
   database work only, and pages stay responsive. A document whose render was lost (the process
   died) is rendered by any process's renderer or on its first download (`invoicing.documents`).
-- **Lock order**: drafts first, then the counter, as `service.issue_invoice` and `credit_invoice`
+- **Lock order**: drafts first, then the counter, as `issuing.issue_invoice` and `credit_invoice`
   do, so a batch and a single issue never deadlock. A draft issued by hand meanwhile no longer
   matches `status = draft` once its lock is granted and is skipped.
 - **Numbers in order**: within a chunk the drafts are numbered in id order (the order they were
@@ -45,18 +45,12 @@ from tortoise.transactions import in_transaction
 
 from invoicing import documents
 from invoicing.document import DocumentKind
+from invoicing.errors import InvoiceRuleBroken
+from invoicing.issuing import issued_document, prepare_drafts, store_issued
 from invoicing.models import Invoice, InvoiceStatus
-from invoicing.service import (
-    InvoiceRuleBroken,
-    issued_document,
-    numbering_turn,
-    prepare_drafts,
-    require_finance,
-    seller_of,
-    seller_settings,
-    store_issued,
-    take_numbers,
-)
+from invoicing.numbering import numbering_turn, take_numbers
+from invoicing.permissions import require_finance
+from invoicing.seller import seller_of, seller_settings
 from server.audit import record
 from server.errors import DomainError
 from server.i18n import _

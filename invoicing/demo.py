@@ -9,7 +9,7 @@ from datetime import datetime, time, timedelta
 from tortoise import timezone
 
 from bookings.models import Booking, BookingStatus, Offering, PartOfDay
-from invoicing import service
+from invoicing import drafts, issuing
 from invoicing.models import Invoice, InvoiceStatus, SellerSettings
 from server.models import Organisation
 from server.templating import AMSTERDAM
@@ -76,13 +76,13 @@ async def load_invoicing_demo() -> None:
     ]
     for number, (code, offering, days_ago, participants, outcome) in enumerate(cases, start=1):
         booking = await _delivered(code, offering, days_ago, participants, number)
-        draft = await service.create_draft_for_booking(booking.id)
+        draft = await drafts.create_draft_for_booking(booking.id)
         if outcome == "draft":
             continue
-        issued = await service.issue_invoice(draft.id, actor=None, today=today - timedelta(days=days_ago - 2))
+        issued = await issuing.issue_invoice(draft.id, actor=None, today=today - timedelta(days=days_ago - 2))
         if outcome == "paid":
             await Invoice.filter(id=issued.id).update(
                 status=InvoiceStatus.PAID, paid_on=today - timedelta(days=40)
             )
         elif outcome == "credited":
-            await service.credit_invoice(issued.id, None, actor=None, today=today - timedelta(days=10))
+            await issuing.credit_invoice(issued.id, None, actor=None, today=today - timedelta(days=10))

@@ -58,7 +58,7 @@ _wake_events: set[asyncio.Event] = set()
 
 
 def document_from_content(content: dict[str, Any]) -> InvoiceDocument:
-    """The document frozen at issue (`invoicing.service.document_json`), as it was."""
+    """The document frozen at issue (`invoicing.issuing.document_json`), as it was."""
     return InvoiceDocument(
         kind=DocumentKind(content["kind"]),
         number=content["number"],

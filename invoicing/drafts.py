@@ -1,20 +1,120 @@
-"""Editing a draft's lines: finance reviews drafts and may add, change or remove lines before issuing.
+"""Drafts: one made for each delivered paid training or cancellation fee, then reviewed by finance,
+who may add, change or remove lines before issuing.
 
-Errors: ValidationFailed (per field), InvoiceLocked (not a draft any more), NotFound, Forbidden.
+Rules:
+- A delivered paid training, or a cancellation with a fee, gets one draft invoice for its
+  organisation (one line per training, per participant for per-participant prices).
+
+Errors: ValidationFailed (per field), InvoiceRuleBroken (not invoiceable), InvoiceLocked (not a
+draft any more), NotFound, Forbidden.
 """
 
 from __future__ import annotations
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from bookings.models import Booking, BookingStatus, PriceModel, VatTreatment
 from bookings.pricing import parse_euros
-from invoicing.document import VatCategory
+from invoicing.document import DocumentKind, VatCategory
+from invoicing.errors import InvoiceLocked, InvoiceRuleBroken
 from invoicing.models import Invoice, InvoiceLine
-from invoicing.service import InvoiceLocked, require_finance
+from invoicing.permissions import require_finance
 from server.audit import record
 from server.errors import NotFound, ValidationFailed
 from server.i18n import _
 from server.models import User
+from server.templating import format_local_date, local_time
+
+INVOICEABLE = (BookingStatus.DELIVERED, BookingStatus.CLOSED)
+
+
+def _vat(treatment: VatTreatment) -> tuple[VatCategory, int]:
+    if treatment is VatTreatment.STANDARD:
+        return VatCategory.STANDARD, 21
+    return VatCategory.EXEMPT, 0
+
+
+def _draft_lines(booking: Booking) -> list[tuple[str, int, int]]:
+    """(description, quantity, unit price) for a booking's draft."""
+    offering = booking.offering
+    if booking.status is BookingStatus.CANCELLED:
+        text = _("Annuleringskosten %(offering)s (%(reference)s)") % {
+            "offering": offering.name,
+            "reference": booking.reference,
+        }
+        return [(text, 1, booking.cancellation_fee_cents)]
+    day = format_local_date(booking.starts_at)
+    if booking.price_model is PriceModel.PER_PARTICIPANT:
+        text = _("%(offering)s op %(day)s, per deelnemer") % {"offering": offering.name, "day": day}
+        return [(text, booking.participants_count or booking.expected_participants, booking.unit_price_cents)]
+    return [
+        (_("%(offering)s op %(day)s") % {"offering": offering.name, "day": day}, 1, booking.unit_price_cents)
+    ]
+
+
+def _is_invoiceable(booking: Booking) -> bool:
+    if booking.price_model is PriceModel.FREE:
+        return False
+    if booking.status is BookingStatus.CANCELLED:
+        return booking.cancellation_fee_cents > 0
+    return booking.status in INVOICEABLE
+
+
+async def create_draft_for_booking(booking_id: int, *, actor: User | None = None) -> Invoice:
+    """The draft for a delivered paid training or a cancellation fee (one per booking)."""
+    require_finance(actor)
+    booking = await Booking.get_or_none(id=booking_id).select_related("offering", "organisation")
+    if booking is None:
+        raise NotFound()
+    if not _is_invoiceable(booking):
+        raise InvoiceRuleBroken(_("Deze boeking wordt niet gefactureerd (gratis, of nog niet gegeven)."))
+    existing = await Invoice.get_or_none(booking=booking, kind=DocumentKind.INVOICE)
+    if existing:
+        return existing
+    category, percent = _vat(booking.vat_treatment)
+    try:
+        async with in_transaction():
+            invoice = await Invoice.create(
+                organisation=booking.organisation,
+                booking=booking,
+                order_reference=booking.po_number,
+                delivery_date=local_time(booking.cancelled_at or booking.starts_at).date(),  # type: ignore[arg-type]
+            )
+            for position, (description, quantity, unit_cents) in enumerate(_draft_lines(booking), start=1):
+                await InvoiceLine.create(
+                    invoice=invoice,
+                    position=position,
+                    description=description[:300],
+                    quantity=quantity,
+                    unit_price_cents=unit_cents,
+                    vat_category=category,
+                    vat_percent=percent,
+                )
+            await record(actor, "invoice_draft_created", invoice, booking.reference)
+    except IntegrityError:  # another process made it a moment ago
+        return await Invoice.get(booking=booking, kind=DocumentKind.INVOICE)
+    return invoice
+
+
+async def create_missing_drafts() -> int:
+    """Periodic job: drafts for every invoiceable booking that has none yet."""
+    invoiced = set(await Invoice.filter(booking_id__isnull=False).values_list("booking_id", flat=True))
+    candidates = (
+        await Booking.filter(
+            price_model__in=(PriceModel.PER_SESSION, PriceModel.PER_PARTICIPANT),
+            status__in=(*INVOICEABLE, BookingStatus.CANCELLED),
+        )
+        .exclude(id__in=list(invoiced) or [0])
+        .select_related("offering")
+    )
+    made = 0
+    for booking in candidates:
+        if _is_invoiceable(booking):
+            await create_draft_for_booking(booking.id)
+            made += 1
+    return made
+
 
 LINE_FIELDS = ("description", "quantity", "unit_price", "vat")
 VAT_CHOICES = {"S21": (VatCategory.STANDARD, 21), "E0": (VatCategory.EXEMPT, 0)}

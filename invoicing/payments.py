@@ -28,8 +28,10 @@ from tortoise.transactions import in_transaction
 from bookings.models import Booking
 from invoicing import documents
 from invoicing.document import DocumentKind
+from invoicing.errors import InvoiceLocked, InvoiceRuleBroken
 from invoicing.models import Invoice, InvoiceStatus
-from invoicing.service import InvoiceLocked, InvoiceRuleBroken, require_finance, seller_settings
+from invoicing.permissions import require_finance
+from invoicing.seller import seller_settings
 from server.audit import record
 from server.errors import NotFound
 from server.i18n import _

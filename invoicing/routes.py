@@ -13,7 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from tortoise import timezone
 
-from invoicing import batch, costs, documents, drafts, exports, payments, queries, service
+from invoicing import batch, costs, documents, drafts, exports, issuing, payments, queries, seller
 from invoicing.models import InvoiceStatus, SellerSettings
 from server.access import requires
 from server.downloads import download
@@ -95,7 +95,7 @@ async def invoice_detail(request: Request) -> Response:
 async def issue(request: Request) -> Response:
     await read_form(request)
     try:
-        await service.issue_invoice(_invoice_id(request), actor=request.state.user)
+        await issuing.issue_invoice(_invoice_id(request), actor=request.state.user)
     except DomainError as error:
         if error.status_code not in (400, 409):
             raise
@@ -108,7 +108,7 @@ async def credit(request: Request) -> Response:
     form = await read_form(request)
     chosen = [int(v) for v in form.getlist("lines") if isinstance(v, str) and v.isdigit()]
     try:
-        note = await service.credit_invoice(_invoice_id(request), chosen or None, actor=request.state.user)
+        note = await issuing.credit_invoice(_invoice_id(request), chosen or None, actor=request.state.user)
     except DomainError as error:
         if error.status_code not in (400, 409):
             raise
@@ -140,7 +140,7 @@ async def download_ubl(request: Request) -> Response:
 @requires(Role.FINANCE)
 async def make_drafts(request: Request) -> Response:
     await read_form(request)
-    await service.create_missing_drafts()
+    await drafts.create_missing_drafts()
     return RedirectResponse("/financien?melding=concepten", status_code=303)
 
 
@@ -178,7 +178,7 @@ async def _settings_page(
 @requires(Role.FINANCE)
 async def settings_form(request: Request) -> Response:
     current = await SellerSettings.get_or_none(id=1)
-    values = {name: str(getattr(current, name)) if current else "" for name in service.SELLER_FIELDS}
+    values = {name: str(getattr(current, name)) if current else "" for name in seller.SELLER_FIELDS}
     if not values["payment_term_days"]:
         values["payment_term_days"] = "30"
     if not values["number_format"]:
@@ -189,9 +189,9 @@ async def settings_form(request: Request) -> Response:
 @requires(Role.FINANCE)
 async def save_settings(request: Request) -> Response:
     form = await read_form(request)
-    values = values_of(form, *service.SELLER_FIELDS)
+    values = values_of(form, *seller.SELLER_FIELDS)
     try:
-        await service.save_seller_settings(values, actor=request.state.user)
+        await seller.save_seller_settings(values, actor=request.state.user)
     except ValidationFailed as error:
         return await _settings_page(request, values, error.errors, status_code=400)
     return RedirectResponse("/financien/instellingen?melding=instellingen", status_code=303)

@@ -35,10 +35,10 @@ from feedback import collect, collect_routes, form_routes, handout_routes, resul
 from feedback import personal_data as feedback_personal_data
 from feedback.policy import FeedbackPolicy
 from invoicing import documents as invoicing_documents
+from invoicing import drafts as invoicing_drafts
 from invoicing import payments as invoicing_payments
 from invoicing import personal_data as invoicing_personal_data
 from invoicing import routes as invoicing_routes
-from invoicing import service as invoicing_service
 from reporting import ministry_routes as reporting_ministry_routes
 from reporting import personal_data as reporting_personal_data
 from reporting import routes as reporting_routes
@@ -141,7 +141,7 @@ def periodic_jobs(settings: Settings) -> list[Job]:
         return await retention.apply_retention(feedback_policy)
 
     async def create_invoice_drafts() -> int:
-        return await invoicing_service.create_missing_drafts()
+        return await invoicing_drafts.create_missing_drafts()
 
     async def send_payment_reminders() -> int:
         return await invoicing_payments.send_payment_reminders(settings.payment_reminder_days)

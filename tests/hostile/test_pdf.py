@@ -27,7 +27,8 @@ from tortoise import timezone
 from bookings.models import Offering
 from feedback.models import Answer
 from invoicing import documents
-from invoicing import service as invoicing
+from invoicing.drafts import create_draft_for_booking
+from invoicing.issuing import credit_invoice, issue_invoice
 from invoicing.models import Invoice
 from server.models import Organisation, Role
 from server.pdf import render_pdf
@@ -135,9 +136,9 @@ async def test_every_pdf_kind_keeps_hostile_names_and_answers_inert(
     finance = await make_user(Role.FINANCE)
     await complete_seller_settings()
     await make_everything_hostile(canary)
-    draft = await invoicing.create_draft_for_booking(booking.id)
-    invoice = await invoicing.issue_invoice(draft.id, actor=finance)
-    credit_note = await invoicing.credit_invoice(invoice.id, None, actor=finance)
+    draft = await create_draft_for_booking(booking.id)
+    invoice = await issue_invoice(draft.id, actor=finance)
+    credit_note = await credit_invoice(invoice.id, None, actor=finance)
     await sign_in(client, await make_user(Role.COORDINATOR))
     code, reference = organisation.cbs_code, booking.reference
     downloads = {

@@ -11,7 +11,10 @@ import httpx
 import pytest
 from pypdf import PdfReader
 
-from invoicing import batch, service
+from invoicing import batch
+from invoicing.drafts import create_draft_for_booking
+from invoicing.errors import InvoiceLocked, InvoiceRuleBroken
+from invoicing.issuing import issue_invoice
 from invoicing.models import Invoice, InvoiceCounter, InvoiceStatus, SellerSettings
 from server.errors import Forbidden
 from server.models import AuditEntry, Organisation, Role, User
@@ -22,10 +25,7 @@ from tests.invoicing.factories import TODAY, billed_organisation, delivered_trai
 
 async def make_drafts(count: int, organisation: Organisation | None = None) -> list[Invoice]:
     organisation = organisation or await billed_organisation()
-    return [
-        await service.create_draft_for_booking((await delivered_training(organisation)).id)
-        for _ in range(count)
-    ]
+    return [await create_draft_for_booking((await delivered_training(organisation)).id) for _ in range(count)]
 
 
 def numbers(count: int, first: int = 1) -> list[str]:
@@ -62,7 +62,7 @@ async def test_a_batch_issues_every_draft_in_order_with_its_pdf_and_ubl(finance:
 async def test_a_draft_that_breaks_a_rule_is_skipped_without_using_a_number(finance: User) -> None:
     strict = await billed_organisation(name="Utrecht", requires_po_number=True)
     first = await make_drafts(2)
-    without_po = await service.create_draft_for_booking((await delivered_training(strict, po_number="")).id)
+    without_po = await create_draft_for_booking((await delivered_training(strict, po_number="")).id)
     last = await make_drafts(2)
 
     progress = await batch.issue_drafts(actor=finance, today=TODAY, workers=1)
@@ -94,7 +94,7 @@ async def test_refusals_come_before_anything_is_issued(finance: User) -> None:
     with pytest.raises(Forbidden):
         await batch.issue_drafts(actor=await make_user(Role.COORDINATOR), today=TODAY)
     await SellerSettings.filter(id=1).update(iban="")
-    with pytest.raises(service.InvoiceRuleBroken, match="IBAN"):
+    with pytest.raises(InvoiceRuleBroken, match="IBAN"):
         await batch.issue_drafts(actor=finance, today=TODAY)
     assert (await Invoice.get(id=drafts[0].id)).status is InvoiceStatus.DRAFT
     assert not await InvoiceCounter.exists()
@@ -137,13 +137,13 @@ async def test_single_issues_during_a_batch_never_share_or_skip_a_number(finance
 
     results = await asyncio.gather(
         batch.issue_drafts(actor=finance, today=TODAY, workers=2),
-        *(service.issue_invoice(d.id, actor=finance, today=TODAY) for d in by_hand),
+        *(issue_invoice(d.id, actor=finance, today=TODAY) for d in by_hand),
         return_exceptions=True,
     )
 
     progress, singles = results[0], results[1:]
     assert isinstance(progress, batch.BatchProgress), progress
-    assert all(isinstance(r, Invoice | service.InvoiceLocked) for r in singles), singles
+    assert all(isinstance(r, Invoice | InvoiceLocked) for r in singles), singles
     won_by_hand = [r for r in singles if isinstance(r, Invoice)]
     assert len(progress.issued) + len(won_by_hand) == len(drafts)
     assert set(progress.skipped) == {r.id for r in won_by_hand}
@@ -242,7 +242,7 @@ async def test_a_draft_issued_by_hand_between_two_chunks_takes_the_next_number(
         nonlocal calls
         calls += 1
         if calls == 2:  # the first chunk is committed (and rendering), the second not yet issued
-            await service.issue_invoice(by_hand[0].id, actor=finance, today=TODAY)
+            await issue_invoice(by_hand[0].id, actor=finance, today=TODAY)
         return await issue_chunk(ids, actor, day, progress)
 
     monkeypatch.setattr(batch, "_issue_chunk", issue_one_by_hand_first)

@@ -11,15 +11,17 @@ import pytest
 from pypdf import PdfReader
 from tortoise import timezone
 
-from invoicing import documents, service
+from invoicing import documents
+from invoicing.drafts import create_draft_for_booking
+from invoicing.issuing import document_json, issue_invoice
 from invoicing.models import Invoice
 from server.models import User
 from tests.invoicing.factories import TODAY, delivered_training
 
 
 async def issued(finance: User) -> Invoice:
-    draft = await service.create_draft_for_booking((await delivered_training()).id, actor=finance)
-    return await service.issue_invoice(draft.id, actor=finance, today=TODAY)
+    draft = await create_draft_for_booking((await delivered_training()).id, actor=finance)
+    return await issue_invoice(draft.id, actor=finance, today=TODAY)
 
 
 def pdf_text(content: bytes) -> str:
@@ -29,7 +31,7 @@ def pdf_text(content: bytes) -> str:
 async def test_the_frozen_content_gives_back_the_issued_document(finance: User) -> None:
     invoice = await issued(finance)
     document = documents.document_from_content(invoice.content)
-    assert service.document_json(document) == invoice.content
+    assert document_json(document) == invoice.content
     assert document.gross_cents == invoice.gross_cents
 
 

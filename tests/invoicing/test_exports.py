@@ -15,7 +15,9 @@ import pytest
 
 from bookings.models import BookingStatus, PriceModel, TrainerKind
 from bookings.staffing_models import AssignmentRequest, RequestStatus, TrainerProfile
-from invoicing import costs, exports, service
+from invoicing import costs, exports
+from invoicing.drafts import create_draft_for_booking
+from invoicing.issuing import credit_invoice, issue_invoice
 from invoicing.models import Invoice
 from server.models import Organisation, Role, User
 from server.spreadsheet import neutralise
@@ -37,15 +39,15 @@ class Period:
 
 async def issue_period(finance: User) -> Period:
     """Two invoices (21 % and exempt) and a credit note of the first, all on TODAY."""
-    standard_draft = await service.create_draft_for_booking((await delivered_training()).id, actor=finance)
+    standard_draft = await create_draft_for_booking((await delivered_training()).id, actor=finance)
     formula_org = await billed_organisation(name=FORMULA_NAME)
     exempt_booking = await delivered_training(
         formula_org, vat_treatment="exempt_education", participants_count=10
     )
-    exempt_draft = await service.create_draft_for_booking(exempt_booking.id, actor=finance)
-    standard = await service.issue_invoice(standard_draft.id, actor=finance, today=TODAY)
-    exempt = await service.issue_invoice(exempt_draft.id, actor=finance, today=TODAY)
-    credit = await service.credit_invoice(standard.id, None, actor=finance, today=TODAY)
+    exempt_draft = await create_draft_for_booking(exempt_booking.id, actor=finance)
+    standard = await issue_invoice(standard_draft.id, actor=finance, today=TODAY)
+    exempt = await issue_invoice(exempt_draft.id, actor=finance, today=TODAY)
+    credit = await credit_invoice(standard.id, None, actor=finance, today=TODAY)
     return Period(standard, exempt, credit)
 
 
@@ -62,9 +64,7 @@ def cents(cell: str) -> int:
 
 async def test_the_journal_lists_each_document_from_its_frozen_content(finance: User) -> None:
     period = await issue_period(finance)
-    await service.create_draft_for_booking(
-        (await delivered_training()).id, actor=finance
-    )  # a draft: left out
+    await create_draft_for_booking((await delivered_training()).id, actor=finance)  # a draft: left out
     documents = await exports.period_documents(TODAY, TODAY)
     assert [d.number for d in documents] == ["2026-0001", "2026-0002", "2026-0003"]
     assert await exports.period_documents(TODAY + timedelta(days=1), TODAY + timedelta(days=9)) == []

@@ -8,7 +8,10 @@ import httpx
 import pytest
 
 from bookings.models import Booking
-from invoicing import payments, service
+from invoicing import payments
+from invoicing.drafts import create_draft_for_booking
+from invoicing.errors import InvoiceLocked, InvoiceRuleBroken
+from invoicing.issuing import credit_invoice, issue_invoice
 from invoicing.models import Invoice, InvoiceStatus
 from server.errors import Forbidden
 from server.mail import OutboxAttachment, OutboxMessage
@@ -21,8 +24,8 @@ BASE_URL = "http://testserver"
 
 async def issued(finance: User, today: date | None = TODAY, **organisation: object) -> Invoice:
     booking = await delivered_training(await billed_organisation(**organisation))
-    draft = await service.create_draft_for_booking(booking.id, actor=finance)
-    return await service.issue_invoice(draft.id, actor=finance, today=today)
+    draft = await create_draft_for_booking(booking.id, actor=finance)
+    return await issue_invoice(draft.id, actor=finance, today=today)
 
 
 async def mails_to(address: str) -> list[OutboxMessage]:
@@ -66,7 +69,7 @@ async def test_the_bookings_invoice_address_comes_first(finance: User) -> None:
 async def test_a_credit_note_is_sent_to_the_address_of_its_invoice(finance: User) -> None:
     invoice = await issued(finance)
     await Booking.filter(id=invoice.booking_id).update(invoice_email="crediteuren@zeist.nl")  # type: ignore[attr-defined]
-    note = await service.credit_invoice(invoice.id, None, actor=finance, today=TODAY)
+    note = await credit_invoice(invoice.id, None, actor=finance, today=TODAY)
     await payments.send_invoice(note.id, actor=finance, base_url=BASE_URL)
     [mail] = await mails_to("crediteuren@zeist.nl")
     assert mail.subject.startswith("Creditnota") and "Betalingskenmerk" not in mail.body_text
@@ -75,30 +78,30 @@ async def test_a_credit_note_is_sent_to_the_address_of_its_invoice(finance: User
 
 async def test_without_an_invoice_address_nothing_is_sent(finance: User) -> None:
     invoice = await issued(finance, invoice_email="")
-    with pytest.raises(service.InvoiceRuleBroken, match="geen factuuradres"):
+    with pytest.raises(InvoiceRuleBroken, match="geen factuuradres"):
         await payments.send_invoice(invoice.id, actor=finance, base_url=BASE_URL)
     assert await OutboxMessage.all().count() == 0
     assert (await Invoice.get(id=invoice.id)).status is InvoiceStatus.ISSUED
 
 
 async def test_drafts_and_paid_invoices_are_not_sent_and_only_finance_sends(finance: User) -> None:
-    draft = await service.create_draft_for_booking((await delivered_training()).id, actor=finance)
-    with pytest.raises(service.InvoiceLocked):
+    draft = await create_draft_for_booking((await delivered_training()).id, actor=finance)
+    with pytest.raises(InvoiceLocked):
         await payments.send_invoice(draft.id, actor=finance, base_url=BASE_URL)
     invoice = await issued(finance, name="Utrecht", cbs_code="GM0344")
     with pytest.raises(Forbidden):
         await payments.send_invoice(invoice.id, actor=await make_user(Role.COORDINATOR), base_url=BASE_URL)
     await payments.mark_paid(invoice.id, TODAY, actor=finance, today=TODAY)
-    with pytest.raises(service.InvoiceLocked):
+    with pytest.raises(InvoiceLocked):
         await payments.send_invoice(invoice.id, actor=finance, base_url=BASE_URL)
     assert await OutboxMessage.all().count() == 0
 
 
 async def test_marking_paid_checks_the_date(finance: User) -> None:
     invoice = await issued(finance)
-    with pytest.raises(service.InvoiceRuleBroken, match="toekomst"):
+    with pytest.raises(InvoiceRuleBroken, match="toekomst"):
         await payments.mark_paid(invoice.id, TODAY + timedelta(days=1), actor=finance, today=TODAY)
-    with pytest.raises(service.InvoiceRuleBroken, match="factuurdatum"):
+    with pytest.raises(InvoiceRuleBroken, match="factuurdatum"):
         await payments.mark_paid(invoice.id, TODAY - timedelta(days=1), actor=finance, today=TODAY)
     with pytest.raises(Forbidden):
         await payments.mark_paid(invoice.id, TODAY, actor=await make_user(Role.COORDINATOR), today=TODAY)
@@ -107,7 +110,7 @@ async def test_marking_paid_checks_the_date(finance: User) -> None:
     paid = await payments.mark_paid(invoice.id, later, actor=finance, today=later)
     assert (paid.status, paid.paid_on) == (InvoiceStatus.PAID, later)
     assert await AuditEntry.filter(action="invoice_paid", object_id=str(invoice.id)).count() == 1
-    with pytest.raises(service.InvoiceLocked):
+    with pytest.raises(InvoiceLocked):
         await payments.mark_paid(invoice.id, later, actor=finance, today=later)
 
 
@@ -153,7 +156,7 @@ async def test_paid_and_credited_invoices_and_credit_notes_get_no_reminder(finan
     paid = await issued(finance)
     await payments.mark_paid(paid.id, TODAY, actor=finance, today=TODAY)
     credited = await issued(finance, name="Utrecht", cbs_code="GM0344")
-    await service.credit_invoice(credited.id, None, actor=finance, today=TODAY)
+    await credit_invoice(credited.id, None, actor=finance, today=TODAY)
     assert await payments.send_payment_reminders(today=TODAY + timedelta(days=100)) == 0
     assert await OutboxMessage.all().count() == 0
 

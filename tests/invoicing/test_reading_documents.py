@@ -6,7 +6,8 @@ import re
 
 import httpx
 
-from invoicing import service
+from invoicing.drafts import create_draft_for_booking
+from invoicing.issuing import issue_invoice
 from invoicing.models import Invoice
 from server.models import Organisation, Role
 from tests.factories import make_user, sign_in
@@ -26,8 +27,8 @@ async def _statements(client: httpx.AsyncClient, url: str) -> list[str]:
 async def test_pages_leave_the_stored_documents_and_downloads_read_them(
     client: httpx.AsyncClient, finance
 ) -> None:  # type: ignore[no-untyped-def]
-    draft = await service.create_draft_for_booking((await delivered_training()).id, actor=finance)
-    invoice = await service.issue_invoice(draft.id, actor=finance, today=TODAY)
+    draft = await create_draft_for_booking((await delivered_training()).id, actor=finance)
+    invoice = await issue_invoice(draft.id, actor=finance, today=TODAY)
     await sign_in(client, finance)
     for url in ("/financien", f"/financien/facturen/{invoice.id}"):
         statements = await _statements(client, url)

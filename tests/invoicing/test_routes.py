@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from invoicing import service
+from invoicing.drafts import create_draft_for_booking
+from invoicing.issuing import issue_invoice
 from invoicing.models import Invoice, InvoiceStatus, SellerSettings
 from server.models import Organisation, Role
 from tests.factories import make_user, post, sign_in
@@ -12,14 +13,14 @@ from tests.invoicing.factories import TODAY, billed_organisation, delivered_trai
 
 
 async def issued_invoice(finance_user) -> Invoice:  # type: ignore[no-untyped-def]
-    draft = await service.create_draft_for_booking((await delivered_training()).id, actor=finance_user)
-    return await service.issue_invoice(draft.id, actor=finance_user, today=TODAY)
+    draft = await create_draft_for_booking((await delivered_training()).id, actor=finance_user)
+    return await issue_invoice(draft.id, actor=finance_user, today=TODAY)
 
 
 async def test_finance_issues_a_draft_and_downloads_the_same_bytes_twice(
     client: httpx.AsyncClient, finance
 ) -> None:  # type: ignore[no-untyped-def]
-    draft = await service.create_draft_for_booking((await delivered_training()).id, actor=finance)
+    draft = await create_draft_for_booking((await delivered_training()).id, actor=finance)
     await sign_in(client, finance)
     listing = await client.get("/financien")
     assert listing.status_code == 200 and "Zeist" in listing.text
@@ -55,7 +56,7 @@ async def test_clerks_see_only_their_own_issued_invoices(client: httpx.AsyncClie
 
 
 async def test_a_clerk_does_not_see_drafts(client: httpx.AsyncClient, finance) -> None:  # type: ignore[no-untyped-def]
-    draft = await service.create_draft_for_booking((await delivered_training()).id, actor=finance)
+    draft = await create_draft_for_booking((await delivered_training()).id, actor=finance)
     await sign_in(
         client, await make_user(Role.CLERK, organisation=await Organisation.get(id=draft.organisation_id))
     )
@@ -63,7 +64,7 @@ async def test_a_clerk_does_not_see_drafts(client: httpx.AsyncClient, finance) -
 
 
 async def test_coordinators_read_but_do_not_issue(client: httpx.AsyncClient, finance) -> None:  # type: ignore[no-untyped-def]
-    draft = await service.create_draft_for_booking((await delivered_training()).id, actor=finance)
+    draft = await create_draft_for_booking((await delivered_training()).id, actor=finance)
     await sign_in(client, await make_user(Role.COORDINATOR))
     assert (await client.get(f"/financien/facturen/{draft.id}")).status_code == 200
     assert (await post(client, f"/financien/facturen/{draft.id}/uitgeven")).status_code == 403
@@ -124,7 +125,7 @@ async def test_the_teams_details_are_checked(client: httpx.AsyncClient, finance)
 async def test_finance_edits_a_drafts_lines_before_issuing(client: httpx.AsyncClient, finance) -> None:  # type: ignore[no-untyped-def]
     from invoicing.models import InvoiceLine
 
-    draft = await service.create_draft_for_booking((await delivered_training()).id, actor=finance)
+    draft = await create_draft_for_booking((await delivered_training()).id, actor=finance)
     await sign_in(client, finance)
     url = f"/financien/facturen/{draft.id}/regels"
     bad = await post(client, url, {"description": "", "quantity": "0", "unit_price": "gratis", "vat": "X"})
@@ -158,7 +159,7 @@ async def test_finance_asks_the_clerk_for_a_missing_purchase_order_number(
     organisation = await billed_organisation(requires_po_number=True)
     clerk = await make_user(Role.CLERK, organisation=organisation, email="griffie@zeist.nl")
     booking = await delivered_training(organisation, po_number="")
-    draft = await service.create_draft_for_booking(booking.id, actor=finance)
+    draft = await create_draft_for_booking(booking.id, actor=finance)
     await sign_in(client, finance)
     page = await client.get(f"/financien/facturen/{draft.id}")
     assert "Vraag de griffie om het nummer" in page.text

@@ -13,7 +13,10 @@ from pypdf import PdfReader
 from tortoise import timezone
 
 from bookings.models import BookingStatus
-from invoicing import documents, service
+from invoicing import documents, issuing
+from invoicing.drafts import create_draft_for_booking, create_missing_drafts
+from invoicing.errors import InvoiceLocked, InvoiceRuleBroken
+from invoicing.issuing import credit_invoice, issue_invoice
 from invoicing.models import Invoice, InvoiceCounter, InvoiceLine, InvoiceStatus, SellerSettings
 from server.errors import Forbidden
 from server.models import Organisation, Role, User
@@ -24,36 +27,36 @@ from tests.invoicing.factories import TODAY, billed_organisation, delivered_trai
 
 async def test_a_delivered_training_gets_one_draft(finance: User) -> None:
     booking = await delivered_training()
-    draft = await service.create_draft_for_booking(booking.id, actor=finance)
+    draft = await create_draft_for_booking(booking.id, actor=finance)
     assert draft.status is InvoiceStatus.DRAFT and draft.number is None
     [line] = await InvoiceLine.filter(invoice=draft)
     assert (line.quantity, line.unit_price_cents, line.vat_percent) == (12, 18500, 21)
-    assert (await service.create_draft_for_booking(booking.id, actor=finance)).id == draft.id
-    assert await service.create_missing_drafts() == 0
+    assert (await create_draft_for_booking(booking.id, actor=finance)).id == draft.id
+    assert await create_missing_drafts() == 0
 
 
 async def test_free_and_undelivered_bookings_are_not_invoiced_but_cancellation_fees_are(
     finance: User,
 ) -> None:
     free = await make_booking(status=BookingStatus.DELIVERED)
-    with pytest.raises(service.InvoiceRuleBroken):
-        await service.create_draft_for_booking(free.id, actor=finance)
+    with pytest.raises(InvoiceRuleBroken):
+        await create_draft_for_booking(free.id, actor=finance)
     cancelled = await delivered_training(
         status=BookingStatus.CANCELLED, cancellation_fee_cents=111000, cancelled_at=timezone.now()
     )
-    assert await service.create_missing_drafts() == 1
+    assert await create_missing_drafts() == 1
     [line] = await InvoiceLine.filter(invoice__booking=cancelled)
     assert line.unit_price_cents == 111000 and "Annuleringskosten" in line.description
 
 
 async def test_issuing_numbers_freezes_and_stores_the_documents(finance: User) -> None:
-    first = await service.create_draft_for_booking((await delivered_training()).id, actor=finance)
-    second = await service.create_draft_for_booking((await delivered_training()).id, actor=finance)
-    issued = await service.issue_invoice(first.id, actor=finance, today=TODAY)
+    first = await create_draft_for_booking((await delivered_training()).id, actor=finance)
+    second = await create_draft_for_booking((await delivered_training()).id, actor=finance)
+    issued = await issue_invoice(first.id, actor=finance, today=TODAY)
     assert issued.number == "2026-0001" and issued.status is InvoiceStatus.ISSUED
     assert (issued.net_cents, issued.vat_cents, issued.gross_cents) == (222000, 46620, 268620)
     assert issued.due_date == TODAY + timedelta(days=30)
-    assert (await service.issue_invoice(second.id, actor=finance, today=TODAY)).number == "2026-0002"
+    assert (await issue_invoice(second.id, actor=finance, today=TODAY)).number == "2026-0002"
 
     stored = await Invoice.get(id=first.id)
     assert stored.pdf is None and stored.content["number"] == "2026-0001"  # rendered after the commit
@@ -66,8 +69,8 @@ async def test_issuing_numbers_freezes_and_stores_the_documents(finance: User) -
     await Organisation.filter(id=stored.organisation_id).update(
         name="Zeist (nieuw)", invoice_street="Elders 9"
     )
-    with pytest.raises(service.InvoiceLocked):
-        await service.issue_invoice(first.id, actor=finance, today=TODAY)
+    with pytest.raises(InvoiceLocked):
+        await issue_invoice(first.id, actor=finance, today=TODAY)
     again = await Invoice.get(id=first.id)
     assert bytes(again.pdf) == pdf_bytes and bytes(again.ubl) == ubl_bytes
     assert again.content["buyer"]["street"] == "Slotlaan 1"
@@ -76,27 +79,27 @@ async def test_issuing_numbers_freezes_and_stores_the_documents(finance: User) -
 async def test_a_required_purchase_order_number_blocks_issuing_without_using_a_number(finance: User) -> None:
     organisation = await billed_organisation(requires_po_number=True)
     booking = await delivered_training(organisation, po_number="")
-    draft = await service.create_draft_for_booking(booking.id, actor=finance)
-    with pytest.raises(service.InvoiceRuleBroken) as caught:
-        await service.issue_invoice(draft.id, actor=finance, today=TODAY)
+    draft = await create_draft_for_booking(booking.id, actor=finance)
+    with pytest.raises(InvoiceRuleBroken) as caught:
+        await issue_invoice(draft.id, actor=finance, today=TODAY)
     assert "inkoopordernummer" in caught.value.message
     assert not await InvoiceCounter.filter(last_number__gt=0).exists()
     await type(booking).filter(id=booking.id).update(po_number="PO-77")  # the clerk adds it later
-    assert (await service.issue_invoice(draft.id, actor=finance, today=TODAY)).number == "2026-0001"
+    assert (await issue_invoice(draft.id, actor=finance, today=TODAY)).number == "2026-0001"
 
 
 async def test_incomplete_details_are_named(finance: User) -> None:
     booking = await delivered_training(await billed_organisation(oin=""))
-    draft = await service.create_draft_for_booking(booking.id, actor=finance)
-    with pytest.raises(service.InvoiceRuleBroken) as caught:
-        await service.issue_invoice(draft.id, actor=finance, today=TODAY)
+    draft = await create_draft_for_booking(booking.id, actor=finance)
+    with pytest.raises(InvoiceRuleBroken) as caught:
+        await issue_invoice(draft.id, actor=finance, today=TODAY)
     assert "OIN" in caught.value.message
     assert (await Invoice.get(id=draft.id)).status is InvoiceStatus.DRAFT
 
 
 async def test_a_credit_note_corrects_an_invoice_once(finance: User) -> None:
     booking = await delivered_training()
-    draft = await service.create_draft_for_booking(booking.id, actor=finance)
+    draft = await create_draft_for_booking(booking.id, actor=finance)
     await InvoiceLine.create(
         invoice=draft,
         position=2,
@@ -106,20 +109,20 @@ async def test_a_credit_note_corrects_an_invoice_once(finance: User) -> None:
         vat_category="S",
         vat_percent=21,
     )
-    invoice = await service.issue_invoice(draft.id, actor=finance, today=TODAY)
+    invoice = await issue_invoice(draft.id, actor=finance, today=TODAY)
     travel = await InvoiceLine.get(invoice=invoice, position=2)
-    credit = await service.credit_invoice(invoice.id, [travel.id], actor=finance, today=TODAY)
+    credit = await credit_invoice(invoice.id, [travel.id], actor=finance, today=TODAY)
     assert credit.number == "2026-0002" and credit.gross_cents == 5445
     assert credit.content["credited_invoice_number"] == "2026-0001"
     assert (await Invoice.get(id=invoice.id)).status is InvoiceStatus.CREDITED
-    with pytest.raises(service.InvoiceLocked):
-        await service.credit_invoice(invoice.id, None, actor=finance, today=TODAY)
+    with pytest.raises(InvoiceLocked):
+        await credit_invoice(invoice.id, None, actor=finance, today=TODAY)
 
 
 async def test_only_finance_issues(finance: User) -> None:
-    draft = await service.create_draft_for_booking((await delivered_training()).id, actor=finance)
+    draft = await create_draft_for_booking((await delivered_training()).id, actor=finance)
     with pytest.raises(Forbidden):
-        await service.issue_invoice(draft.id, actor=await make_user(Role.COORDINATOR), today=TODAY)
+        await issue_invoice(draft.id, actor=await make_user(Role.COORDINATOR), today=TODAY)
 
 
 @pytest.fixture
@@ -131,18 +134,18 @@ def without_numbering_line(monkeypatch: pytest.MonkeyPatch) -> None:
     async def no_line() -> AsyncIterator[None]:
         yield
 
-    monkeypatch.setattr(service, "numbering_turn", no_line)
+    monkeypatch.setattr(issuing, "numbering_turn", no_line)
 
 
 @pytest.mark.usefixtures("without_numbering_line")
 async def test_100_concurrent_issues_give_100_consecutive_numbers(finance: User, db_kind: str) -> None:
     organisation = await billed_organisation()
     drafts = [
-        await service.create_draft_for_booking((await delivered_training(organisation)).id, actor=finance)
+        await create_draft_for_booking((await delivered_training(organisation)).id, actor=finance)
         for _ in range(100)
     ]
     results = await asyncio.gather(
-        *(service.issue_invoice(d.id, actor=finance, today=TODAY) for d in drafts), return_exceptions=True
+        *(issue_invoice(d.id, actor=finance, today=TODAY) for d in drafts), return_exceptions=True
     )
     assert all(isinstance(r, Invoice) for r in results), [r for r in results if not isinstance(r, Invoice)][
         :3
@@ -155,16 +158,16 @@ async def test_100_concurrent_issues_give_100_consecutive_numbers(finance: User,
 async def test_concurrent_issues_in_one_process_are_numbered_in_order_of_arrival(finance: User) -> None:
     organisation = await billed_organisation()
     drafts = [
-        await service.create_draft_for_booking((await delivered_training(organisation)).id, actor=finance)
+        await create_draft_for_booking((await delivered_training(organisation)).id, actor=finance)
         for _ in range(30)
     ]
-    issued = await asyncio.gather(*(service.issue_invoice(d.id, actor=finance, today=TODAY) for d in drafts))
+    issued = await asyncio.gather(*(issue_invoice(d.id, actor=finance, today=TODAY) for d in drafts))
     assert [invoice.number for invoice in issued] == [f"2026-{n:04d}" for n in range(1, 31)]
 
 
 async def test_the_number_format_is_a_setting(finance: User) -> None:
     await SellerSettings.filter(id=1).update(number_format="F{year}/{number:05d}")
-    draft = await service.create_draft_for_booking((await delivered_training()).id, actor=finance)
-    issued = await service.issue_invoice(draft.id, actor=finance, today=TODAY)
+    draft = await create_draft_for_booking((await delivered_training()).id, actor=finance)
+    issued = await issue_invoice(draft.id, actor=finance, today=TODAY)
     assert issued.number == "F2026/00001"
     assert b"<cbc:ID>F2026/00001</cbc:ID>" in bytes((await documents.with_documents(issued)).ubl)

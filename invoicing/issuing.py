@@ -1,0 +1,257 @@
+"""Issuing and crediting.
+
+Rules:
+- Issuing takes the next number of the year (invoicing.numbering) in the same transaction as the
+  status change.
+- An organisation that requires a purchase-order number is not invoiced without one.
+- At issue the content is frozen; the UBL and PDF are rendered from it once, right after the commit
+  (invoicing.documents), and stored.
+- An issued invoice is corrected by one credit note (fully or for some lines), numbered from the
+  same sequence.
+
+Errors: InvoiceRuleBroken (400), InvoiceLocked (409), NotFound, Forbidden.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+from tortoise import timezone
+from tortoise.transactions import in_transaction
+
+from bookings.models import Booking
+from invoicing import documents
+from invoicing.document import Buyer, DocumentKind, InvoiceDocument, Line, Seller
+from invoicing.errors import InvoiceLocked, InvoiceRuleBroken
+from invoicing.models import Invoice, InvoiceLine, InvoiceStatus, SellerSettings
+from invoicing.numbering import numbering_turn, take_numbers
+from invoicing.permissions import require_finance
+from invoicing.seller import seller_of, seller_settings
+from server.audit import record
+from server.errors import NotFound
+from server.i18n import _
+from server.models import Organisation, User
+from server.templating import local_time
+
+
+def _buyer(organisation: Organisation) -> Buyer:
+    missing = [
+        label
+        for label, value in (
+            (_("factuuradres"), organisation.invoice_street),
+            (_("postcode"), organisation.invoice_postcode),
+            (_("plaats"), organisation.invoice_city),
+            (_("OIN"), organisation.oin),
+        )
+        if not value
+    ]
+    if missing:
+        raise InvoiceRuleBroken(
+            _("De factuurgegevens van %(name)s zijn niet compleet: %(missing)s.")
+            % {"name": organisation.name, "missing": ", ".join(missing)}
+        )
+    prefix = _("Gemeente") if organisation.is_municipality else _("Provincie")
+    return Buyer(
+        name=f"{prefix} {organisation.name}",
+        street=organisation.invoice_street,
+        postcode=organisation.invoice_postcode,
+        city=organisation.invoice_city,
+        email=organisation.invoice_email,
+        oin=organisation.oin,
+    )
+
+
+def document_json(document: InvoiceDocument) -> dict[str, object]:
+    data = dataclasses.asdict(document)
+    for key in ("issue_date", "due_date", "delivery_date"):
+        data[key] = data[key].isoformat()
+    return data
+
+
+def store_issued(invoice: Invoice, document: InvoiceDocument, actor: User | None) -> None:
+    """Put the frozen content and the number on `invoice` (saved by the caller, in the transaction
+    that took the number); its files are rendered from that content after the commit."""
+    invoice.content = document_json(document)
+    invoice.net_cents, invoice.vat_cents, invoice.gross_cents = (
+        document.net_cents,
+        document.vat_cents,
+        document.gross_cents,
+    )
+    invoice.number = document.number
+    invoice.issue_date, invoice.due_date = document.issue_date, document.due_date
+    invoice.status = InvoiceStatus.ISSUED
+    invoice.issued_at = timezone.now()
+    invoice.issued_by = actor
+
+
+def _lines(lines: list[InvoiceLine]) -> tuple[Line, ...]:
+    return tuple(
+        Line(line.description, line.quantity, line.unit_price_cents, line.vat_category, line.vat_percent)
+        for line in lines
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Issuable:
+    """A locked draft that passed the rules, with what its document needs."""
+
+    invoice: Invoice
+    buyer: Buyer
+    lines: tuple[Line, ...]
+
+
+async def prepare_drafts(drafts: Sequence[Invoice]) -> list[Issuable | InvoiceRuleBroken]:
+    """Per locked draft: what issuing it needs, or the rule it breaks (three queries for any number).
+
+    A draft without a purchase-order number takes its booking's, which the clerk may have added since.
+    """
+    ids = [draft.id for draft in drafts]
+    organisations = {
+        o.id: o
+        for o in await Organisation.filter(id__in={d.organisation_id for d in drafts})  # type: ignore[attr-defined]
+    }
+    booking_ids = [d.booking_id for d in drafts if not d.order_reference and d.booking_id]  # type: ignore[attr-defined]
+    po_numbers = (
+        dict(await Booking.filter(id__in=booking_ids).values_list("id", "po_number")) if booking_ids else {}
+    )
+    lines_of: dict[int, list[InvoiceLine]] = defaultdict(list)
+    for line in await InvoiceLine.filter(invoice_id__in=ids).order_by("invoice_id", "position"):
+        lines_of[line.invoice_id].append(line)  # type: ignore[attr-defined]
+    prepared: list[Issuable | InvoiceRuleBroken] = []
+    for draft in drafts:
+        organisation = organisations[draft.organisation_id]  # type: ignore[attr-defined]
+        if not draft.order_reference and draft.booking_id:  # type: ignore[attr-defined]
+            draft.order_reference = po_numbers.get(draft.booking_id, "")  # type: ignore[attr-defined]
+        try:
+            prepared.append(Issuable(draft, *_check_issuable(draft, organisation, lines_of[draft.id])))
+        except InvoiceRuleBroken as broken:
+            prepared.append(broken)
+    return prepared
+
+
+def _check_issuable(
+    draft: Invoice, organisation: Organisation, lines: list[InvoiceLine]
+) -> tuple[Buyer, tuple[Line, ...]]:
+    if organisation.requires_po_number and not draft.order_reference:
+        raise InvoiceRuleBroken(
+            _(
+                "%(name)s vraagt om een inkoopordernummer op elke factuur. Vraag de griffie om het "
+                "nummer; zij kan het op de boekingspagina invullen."
+            )
+            % {"name": organisation.name}
+        )
+    if not lines:
+        raise InvoiceRuleBroken(_("Een factuur zonder regels kan niet worden uitgegeven."))
+    return _buyer(organisation), _lines(lines)
+
+
+def issued_document(
+    issuable: Issuable, number: str, today: date, settings: SellerSettings, seller: Seller
+) -> InvoiceDocument:
+    draft = issuable.invoice
+    return InvoiceDocument(
+        kind=DocumentKind.INVOICE,
+        number=number,
+        issue_date=today,
+        due_date=today + timedelta(days=settings.payment_term_days),
+        delivery_date=draft.delivery_date or today,
+        seller=seller,
+        buyer=issuable.buyer,
+        lines=issuable.lines,
+        order_reference=draft.order_reference,
+        note=draft.note,
+    )
+
+
+async def issue_invoice(invoice_id: int, *, actor: User | None, today: date | None = None) -> Invoice:
+    """Number and freeze a draft in one transaction; its files are rendered after the commit.
+
+    Raises NotFound, InvoiceLocked (already issued) and InvoiceRuleBroken (a purchase-order number
+    required but missing, no lines, incomplete details of the buyer or the team). The draft row is
+    locked before the counter, the same order as a batch (invoicing.batch), so they never deadlock.
+    """
+    require_finance(actor)
+    today = today or local_time(timezone.now()).date()
+    async with numbering_turn(), in_transaction():
+        invoice = await Invoice.select_for_update().get_or_none(id=invoice_id)
+        if invoice is None:
+            raise NotFound()
+        if not invoice.is_draft:
+            raise InvoiceLocked(
+                _("Deze factuur is al uitgegeven en verandert niet meer; corrigeer met een creditnota.")
+            )
+        [issuable] = await prepare_drafts([invoice])
+        if isinstance(issuable, InvoiceRuleBroken):
+            raise issuable
+        settings = await seller_settings()
+        seller = seller_of(settings)
+        [number] = await take_numbers(today.year, settings.number_format, 1)
+        document = issued_document(issuable, number, today, settings, seller)
+        store_issued(invoice, document, actor)
+        await invoice.save()
+        await record(actor, "invoice_issued", invoice, f"{document.number}: {document.gross_cents} cent")
+    documents.wake([invoice.id])
+    return invoice
+
+
+async def credit_invoice(
+    invoice_id: int, line_ids: list[int] | None, *, actor: User | None, today: date | None = None
+) -> Invoice:
+    """A credit note for the whole invoice or the chosen lines; an invoice is credited once."""
+    require_finance(actor)
+    today = today or local_time(timezone.now()).date()
+    async with numbering_turn(), in_transaction():
+        original = await Invoice.select_for_update().get_or_none(id=invoice_id, kind=DocumentKind.INVOICE)
+        if original is None:
+            raise NotFound()
+        if original.status in (InvoiceStatus.DRAFT, InvoiceStatus.CREDITED):
+            raise InvoiceLocked(
+                _("Alleen een uitgegeven factuur die nog niet is gecrediteerd kan worden gecrediteerd.")
+            )
+        lines = await InvoiceLine.filter(invoice=original).order_by("position")
+        chosen = [line for line in lines if line_ids is None or line.id in line_ids]
+        if not chosen:
+            raise InvoiceRuleBroken(_("Kies ten minste één regel om te crediteren."))
+        organisation = await Organisation.get(id=original.organisation_id)  # type: ignore[attr-defined]
+        credit = await Invoice.create(
+            kind=DocumentKind.CREDIT_NOTE,
+            organisation=organisation,
+            credited_invoice=original,
+            order_reference=original.order_reference,
+            delivery_date=original.delivery_date,
+        )
+        for position, line in enumerate(chosen, start=1):
+            await InvoiceLine.create(
+                invoice=credit,
+                position=position,
+                description=line.description,
+                quantity=line.quantity,
+                unit_price_cents=line.unit_price_cents,
+                vat_category=line.vat_category,
+                vat_percent=line.vat_percent,
+                credited_line=line,
+            )
+        settings = await seller_settings()
+        frozen = original.content or {}
+        document = InvoiceDocument(
+            kind=DocumentKind.CREDIT_NOTE,
+            number=(await take_numbers(today.year, settings.number_format, 1))[0],
+            issue_date=today,
+            due_date=today + timedelta(days=settings.payment_term_days),
+            delivery_date=original.delivery_date or today,
+            seller=seller_of(settings),
+            buyer=Buyer(**frozen["buyer"]) if frozen.get("buyer") else _buyer(organisation),  # type: ignore[arg-type]
+            lines=_lines(chosen),
+            order_reference=original.order_reference,
+            credited_invoice_number=original.number or "",
+        )
+        store_issued(credit, document, actor)
+        await credit.save()
+        original.status = InvoiceStatus.CREDITED
+        await original.save(update_fields=["status"])
+        await record(actor, "invoice_credited", original, f"creditnota {document.number}")
+    documents.wake([credit.id])
+    return credit

@@ -1,0 +1,88 @@
+"""Invoice numbers: one sequence per year from a locked counter row, shared by invoices and credit notes.
+
+Issuing takes the next number of the year from a counter row locked in the same transaction as the
+status change (a unique index on the number backs it up): no gaps, no duplicates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from tortoise import connections
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from invoicing.models import InvoiceCounter
+
+#: A number format holds {year} and then {number} (numbers restart each year), e.g. "F{year}-{number:05d}".
+NUMBER_FORMAT = re.compile(r"^[A-Za-z0-9/_.-]*\{year\}[A-Za-z0-9/_.-]*\{number(:0[2-8]d)?\}[A-Za-z0-9/_.-]*$")
+
+
+def format_number(number_format: str, year: int, number: int) -> str:
+    return number_format.format(year=year, number=number)
+
+
+#: Per event loop (one per process in production): the line for the invoice counter.
+_numbering_lines: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+@asynccontextmanager
+async def numbering_turn() -> AsyncIterator[None]:
+    """Wait in line, in this process, before a transaction that takes invoice numbers.
+
+    The counter's row lock alone keeps the numbers right across processes. But PostgreSQL does not
+    hand a contended row lock on in order of arrival: with many issues at once, a few waited six
+    times as long as the rest (p99 300 ms at a p50 of 50 ms in bench.load), each holding a pooled
+    connection meanwhile. Queuing here first, first come first served, keeps one transaction per
+    process at the counter.
+    """
+    loop = asyncio.get_running_loop()
+    line = _numbering_lines.get(loop)
+    if line is None:
+        line = _numbering_lines[loop] = asyncio.Lock()
+    async with line:
+        yield
+
+
+async def take_numbers(year: int, number_format: str, count: int) -> list[str]:
+    """The next `count` numbers of the year, consecutive; call inside the issuing transaction, which
+    runs in its `numbering_turn`.
+
+    The counter row stays locked until that transaction ends, so numbers are handed out one
+    transaction at a time, and a rollback gives them back: no gaps, no duplicates. The number is
+    taken with one statement (UPDATE … RETURNING), as the lock is held from there until the commit.
+    """
+    last_number = await _advance_counter(year, count)
+    if last_number is None:
+        try:
+            async with in_transaction():  # a savepoint: losing the race to create the row is fine
+                await InvoiceCounter.create(year=year)
+        except IntegrityError:
+            pass
+        last_number = await _advance_counter(year, count)
+    assert last_number is not None  # the row exists now
+    first = last_number - count + 1
+    return [format_number(number_format, year, number) for number in range(first, first + count)]
+
+
+#: Adds to a year's counter and returns its new value, per database dialect.
+_ADVANCE_COUNTER = {
+    "sqlite": "UPDATE invoice_counter SET last_number = last_number + ? WHERE year = ? RETURNING last_number",
+    "postgres": (
+        "UPDATE invoice_counter SET last_number = last_number + $1 WHERE year = $2 RETURNING last_number"
+    ),
+}
+
+
+async def _advance_counter(year: int, count: int) -> int | None:
+    """Add `count` to the year's counter and return its new value (None: no counter for the year)."""
+    connection = connections.get("default")
+    sql = _ADVANCE_COUNTER[connection.capabilities.dialect]
+    rows = await connection.execute_query_dict(sql, [count, year])
+    return rows[0]["last_number"] if rows else None
