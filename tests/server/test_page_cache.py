@@ -16,6 +16,7 @@ from starlette.responses import Response
 from invoicing import batch
 from server import organisation_routes, page_cache
 from server.change_mark import Kept
+from server.clock import Clock
 from server.models import Organisation, Role, User
 from server.sessions import SESSION_COOKIE, end_session
 from tests.factories import make_organisation, make_user, sign_in
@@ -121,17 +122,18 @@ async def test_a_kept_session_serves_reads_and_writes_read_it_afresh(client: htt
 
 @pytest.mark.parametrize("after", [timedelta(minutes=31), timedelta(hours=12, seconds=1)])
 async def test_a_session_past_its_time_ends_even_with_its_page_kept(
-    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, after: timedelta
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, fixed_clock: Clock, after: timedelta
 ) -> None:
+    start = fixed_clock.now()
     _, path = await _clerk_page(client)
     assert (await client.get(path)).status_code == 200
     monkeypatch.setattr(page_cache, "_minute", lambda: datetime(2040, 1, 1, 12, 0))
     assert (await client.get(path)).status_code == 200  # kept under this minute
-    later = datetime.now().astimezone() + after
-    monkeypatch.setattr("server.sessions.timezone.now", lambda: later)
+    fixed_clock.advance(after)
     assert (await client.get(path)).headers["location"].startswith("/inloggen")
 
     monkeypatch.undo()
+    fixed_clock.set(start)
     await _clerk_page(client)
     feedback_path = f"/f/{(await make_session()).code}"
     public_page = await client.get(feedback_path)
@@ -139,7 +141,7 @@ async def test_a_session_past_its_time_ends_even_with_its_page_kept(
     assert "Uitloggen" in public_page.text
     monkeypatch.setattr(page_cache, "_minute", lambda: datetime(2040, 1, 1, 12, 0))
     await client.get(feedback_path)
-    monkeypatch.setattr("server.sessions.timezone.now", lambda: later)
+    fixed_clock.advance(after)
     assert "Uitloggen" not in (await client.get(feedback_path)).text
 
 
