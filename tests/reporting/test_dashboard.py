@@ -10,15 +10,14 @@ from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
-from tortoise import timezone
 
 from bookings.models import BookingStatus, OfferingRole, Stage, TourInvitation, TrainerKind
 from feedback.models import FeedbackForm, Response, SessionFeedback
 from invoicing.models import Invoice, InvoiceStatus
 from reporting.models import HistoryEntry, HistoryStep, TourTarget
+from server import clock
 from server.mail import OutboxMessage, OutboxStatus
 from server.models import AuditEntry, Organisation, Role
-from server.templating import AMSTERDAM
 from tests.bookings.factories import make_booking, make_offering
 from tests.factories import make_organisation, make_province, make_user, post, sign_in
 from tests.query_counter import count_queries
@@ -61,8 +60,8 @@ async def _add_organisations(
             booking=booking,
             form=form,
             code=f"F{number:05d}",
-            opens_at=datetime.now(UTC) - timedelta(days=12),
-            closes_at=datetime.now(UTC) + timedelta(days=2),
+            opens_at=clock.now() - timedelta(days=12),
+            closes_at=clock.now() + timedelta(days=2),
         )
         for _ in range(2):
             await Response.create(session=feedback, token_hash=f"{next(_tokens):064d}")
@@ -92,7 +91,7 @@ async def test_the_dashboard_shows_stages_map_and_progress(coordinator_client: h
 
 
 async def test_needs_action_lists_what_the_team_should_pick_up(coordinator_client: httpx.AsyncClient) -> None:
-    now = datetime.now(UTC)
+    now = clock.now()
     stale = await make_organisation(name="Stilzwijgend")
     await TourInvitation.create(organisation=stale, recipients=1)
     await TourInvitation.filter(organisation=stale).update(invited_at=now - timedelta(weeks=6))
@@ -126,8 +125,8 @@ async def test_needs_action_lists_what_the_team_should_pick_up(coordinator_clien
         organisation=late,
         status=InvoiceStatus.SENT,
         number="2026-0007",
-        issue_date=date.today() - timedelta(days=45),
-        due_date=date.today() - timedelta(days=15),
+        issue_date=clock.local_today() - timedelta(days=45),
+        due_date=clock.local_today() - timedelta(days=15),
         gross_cents=121000,
     )
 
@@ -210,7 +209,7 @@ async def test_the_table_filters_and_sorts_organisations(coordinator_client: htt
     assert rows[0][:4] == ["CBS-code", "Organisatie", "Provincie", "Verste stap"]
     assert [row[1] for row in rows[1:]] == ["Zeist", "Utrecht", "Utrecht (gemeente)"]
     planned_column = rows[0].index("Raadsbrede sessie gepland")
-    assert rows[1][planned_column] == datetime.now(AMSTERDAM).date().isoformat()
+    assert rows[1][planned_column] == clock.local_today().isoformat()
     assert rows[2][planned_column] == ""
 
 
@@ -249,7 +248,7 @@ async def test_failed_and_queued_mail_are_counted_afresh_while_the_figures_are_r
             body_text="t",
             body_html="h",
             status=status,
-            next_attempt_at=timezone.now(),
+            next_attempt_at=clock.now(),
             message_id=f"<dashboard{number}@weerbaar>",
         )
 
