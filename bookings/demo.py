@@ -9,6 +9,7 @@ from tortoise import timezone
 from tortoise.transactions import in_transaction
 
 from bookings.availability import WEEKDAYS
+from bookings.contacts_demo import load_demo_contacts
 from bookings.models import (
     Audience,
     Booking,
@@ -233,6 +234,7 @@ async def load_bookings_demo(now: datetime | None = None) -> None:
         utrecht = await Organisation.get(cbs_code="GM0344")
         amsterdam_clerk = await User.get(email="griffier.amsterdam@weerbaar.example")
         utrecht_clerk = await User.get(email="griffier.utrecht@weerbaar.example")
+        await load_demo_contacts()
         for organisation in (amsterdam, utrecht):
             await TourInvitation.create(
                 organisation=organisation, invited_by=coordinator, recipients=1, booked_at=now

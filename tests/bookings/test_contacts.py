@@ -228,3 +228,15 @@ async def test_a_coordinator_uploads_a_contacts_file_and_sees_the_report(client:
     assert wrong.status_code == 400 and "UTF-8" in wrong.text
     none = await client.post("/contactpersonen/importeren", data={"csrf_token": CSRF_TOKEN})
     assert none.status_code == 400 and "Kies een CSV-bestand" in none.text
+
+
+async def test_the_demo_has_a_griffier_for_every_demo_organisation() -> None:
+    from bookings.contacts_demo import DEMO_CONTACTS
+    from bookings.demo import load_bookings_demo
+    from server.demo import load_demo
+
+    await load_demo()
+    await load_bookings_demo()
+    assert await Contact.all().count() == len(DEMO_CONTACTS)
+    with_griffier = set(await Contact.filter(function="griffier").values_list("organisation_id", flat=True))
+    assert len(with_griffier) == await Organisation.all().count()
