@@ -21,13 +21,15 @@ from tests.e2e.test_staffing_journey import next_weekday
 
 FOLDER = os.environ.get("WEERBAAR_SCREENSHOTS", "")
 DESKTOP = {"width": 1280, "height": 800}
+#: Milliseconds to wait for a page: generous, as a busy machine is no reason to go without pictures.
+WAIT = 30_000
 
 pytestmark = pytest.mark.skipif(not FOLDER, reason="WEERBAAR_SCREENSHOTS=docs/img makes the screenshots")
 
 
 async def save(page: Page, name: str) -> None:
     """The visible part of the page as `<name>.png`, once its heading is there."""
-    await expect(page.get_by_role("heading", level=1)).to_be_visible()
+    await expect(page.get_by_role("heading", level=1)).to_be_visible(timeout=WAIT)
     folder = Path(FOLDER)
     folder.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=folder / f"{name}.png", animations="disabled")
@@ -35,7 +37,7 @@ async def save(page: Page, name: str) -> None:
 
 async def new_page(browser: Browser, viewport: dict[str, int] = DESKTOP) -> Page:
     context = await browser.new_context(locale="nl-NL", viewport=viewport)  # type: ignore[arg-type]
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(WAIT)
     return await context.new_page()
 
 
@@ -61,12 +63,16 @@ async def test_screenshots_of_each_role(browser: Browser, live_server: LiveServe
     await coordinator.locator("#field-schedule-date").fill(next_weekday(33).isoformat())
     await coordinator.locator("#field-schedule-time").fill("19:30")
     await coordinator.get_by_role("button", name="Datum vastleggen").click()
-    await expect(coordinator.get_by_role("status").first).to_contain_text("De datum is vastgelegd")
+    await expect(coordinator.get_by_role("status").first).to_contain_text(
+        "De datum is vastgelegd", timeout=WAIT
+    )
     await save(coordinator, "coordinator-boeking")
     await coordinator.goto(f"{url}/boekingen/WB-DEMO02/trainers")
     await save(coordinator, "coordinator-trainers-regelen")
     await coordinator.get_by_role("button", name="Automatisch toewijzen").click()  # the trainer's request
-    await expect(coordinator.get_by_role("status").first).to_contain_text("beste kandidaat gevraagd")
+    await expect(coordinator.get_by_role("status").first).to_contain_text(
+        "beste kandidaat gevraagd", timeout=WAIT
+    )
     await coordinator.context.close()
 
     trainer = await new_page(browser)
