@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from tortoise import timezone
 from tortoise.expressions import Q
 
 from bookings.contacts_models import Contact, OutreachRecipient
@@ -180,7 +179,7 @@ async def _erase_request_reasons(user: User) -> int:
 
 async def _upcoming_sessions(user: User) -> list[str]:
     count = await AssignmentRequest.filter(
-        trainer_id=user.id, status__in=HOLDING, starts_at__gt=timezone.now()
+        trainer_id=user.id, status__in=HOLDING, starts_at__gt=clock.now()
     ).count()
     if not count:
         return []

@@ -7,8 +7,9 @@ import hashlib
 import hmac
 import secrets
 import struct
-import time
 from urllib.parse import quote, urlencode
+
+from server import clock
 
 STEP_SECONDS = 30
 DIGITS = 6
@@ -28,7 +29,7 @@ def _code_at(secret: str, step: int) -> str:
 
 
 def current_step(at: float | None = None) -> int:
-    return int((time.time() if at is None else at) // STEP_SECONDS)
+    return int((clock.now().timestamp() if at is None else at) // STEP_SECONDS)
 
 
 def code_for(secret: str, at: float | None = None) -> str:

@@ -18,6 +18,7 @@ import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page, async_playwright
 
+from server.clock import Clock, clock
 from tests.databases import running_in_ci, throwaway_database
 from tests.smtp import SmtpSink, free_port
 
@@ -47,6 +48,13 @@ async def browser() -> AsyncIterator[Browser]:
             yield launched
         finally:
             await launched.close()
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock() -> Clock:
+    """The browser tests' server is another process on the real clock, so the test reads the real
+    clock too (a TOTP code or a date typed into a form must match the server's time)."""
+    return clock
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from tests.smtp import SmtpSink
 LINK = re.compile(r"http://127\.0\.0\.1:\d+/inloggen/link/[\w-]+")
 
 
-async def mailed_link(smtp: SmtpSink, to: str, *, after: int = 0, timeout: float = 15) -> str:
+async def mailed_link(smtp: SmtpSink, to: str, *, after: int = 0, timeout: float = 60) -> str:
     """Wait for the app's mail sender to deliver a login mail (beyond the first `after` mails to this
     address), and take the link from it."""
     for _ in range(int(timeout * 10)):

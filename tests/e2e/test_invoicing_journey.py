@@ -6,11 +6,12 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from datetime import date, timedelta
+from datetime import timedelta
 
 from playwright.async_api import Page, expect
 from pypdf import PdfReader
 
+from server import clock
 from server.demo import DEMO_TOTP_SECRET
 from tests.e2e.conftest import LiveServer, assert_accessible
 from tests.e2e.login import log_in
@@ -38,7 +39,8 @@ async def test_finance_issues_a_draft_and_downloads_the_pdf(page: Page, live_ser
     text = " ".join(PdfReader(io.BytesIO(await pdf.body())).pages[0].extract_text().split())
     assert number.group(0) in text and "Utrecht" in text
 
-    first, last = date.today() - timedelta(days=120), date.today() + timedelta(days=1)
+    today = clock.local_today()
+    first, last = today - timedelta(days=120), today + timedelta(days=1)
     archive = await page.request.get(f"{live_server.url}/financien/export.zip?van={first}&tot={last}")
     assert archive.ok
     names = zipfile.ZipFile(io.BytesIO(await archive.body())).namelist()

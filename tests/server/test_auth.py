@@ -8,10 +8,11 @@ from datetime import timedelta
 import pytest
 
 from server import auth, clock, totp
+from server.clock import Clock
 from server.errors import DomainError, RateLimited
 from server.mail import OutboxMessage
 from server.models import LoginToken, RecoveryCode, Role, User, UserSession
-from server.sessions import ABSOLUTE_TIMEOUT, IDLE_TIMEOUT, load_session, start_session
+from server.sessions import ABSOLUTE_TIMEOUT, IDLE_TIMEOUT, TOUCH_INTERVAL, load_session, start_session
 from tests.factories import link_in, make_user
 
 BASE = "http://testserver"
@@ -136,6 +137,18 @@ async def test_sessions_end_when_idle_or_too_old() -> None:
     assert session.expires_at - session.created_at <= ABSOLUTE_TIMEOUT
 
 
+async def test_last_seen_is_written_once_a_minute_at_most(fixed_clock: Clock) -> None:
+    user = await make_user()
+    key = await start_session(user, second_factor_done=True)
+    started = fixed_clock.now()
+    fixed_clock.advance(TOUCH_INTERVAL - timedelta(microseconds=1))
+    assert (await load_session(key)).last_seen_at == started
+    assert (await UserSession.get(user=user)).last_seen_at == started
+    fixed_clock.advance(timedelta(microseconds=1))
+    assert (await load_session(key)).last_seen_at == fixed_clock.now()
+    assert (await UserSession.get(user=user)).last_seen_at == fixed_clock.now()
+
+
 async def enrolled_coordinator() -> tuple[User, UserSession, list[str]]:
     user = await make_user(Role.COORDINATOR)
     key = await start_session(user, second_factor_done=False)
@@ -163,16 +176,19 @@ async def test_enrolment_refuses_a_wrong_code() -> None:
     assert not (await User.get(id=user.id)).has_second_factor
 
 
-async def test_a_totp_code_works_once_and_recovery_codes_once_each() -> None:
+async def test_a_totp_code_works_once_and_recovery_codes_once_each(fixed_clock: Clock) -> None:
     user, _, codes = await enrolled_coordinator()
     session = await load_session(await start_session(user, second_factor_done=False))
-    later = totp.code_for(user.totp_secret, at=(user.totp_last_step + 1) * totp.STEP_SECONDS)
     with pytest.raises(auth.CodeInvalid):  # the enrolment code's step is used up
         await auth.verify_second_factor(user, session, totp.code_for(user.totp_secret))
+    fixed_clock.advance(timedelta(seconds=totp.STEP_SECONDS))
+    next_code = totp.code_for(user.totp_secret)
+    await auth.verify_second_factor(await User.get(id=user.id), session, next_code)
+    with pytest.raises(auth.CodeInvalid):
+        await auth.verify_second_factor(await User.get(id=user.id), session, next_code)
     await auth.verify_second_factor(user, session, codes[0].upper())
     with pytest.raises(auth.CodeInvalid):
         await auth.verify_second_factor(await User.get(id=user.id), session, codes[0])
-    assert later  # a code of a later step is a different code
     assert (await UserSession.get(id=session.id)).second_factor_at is not None
 
 
