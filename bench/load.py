@@ -1,4 +1,6 @@
-"""The load test (`make bench`): the main pages and writes of a seeded Weerbaar under 32 connections.
+"""The load test (`make bench`): the realistic mix as the headline (bench/realistic.py); with
+`--single-url`, the table of the main pages and writes of a seeded Weerbaar one URL at a time under
+32 connections, described below.
 
 For each database (PostgreSQL, then SQLite): a throwaway database, migrated and seeded with the full
 volume (bench/seed.py); `weerbaar serve --workers 2` and the bare baseline app (bench/baseline_app.py,
@@ -310,7 +312,9 @@ async def issue_lines(actors: Actors) -> list[Line]:
 
 
 @contextmanager
-def server(command: list[str], env: dict[str, str], log: Path, port: int) -> Iterator[None]:
+def server(
+    command: list[str], env: dict[str, str], log: Path, port: int
+) -> Iterator[subprocess.Popen[bytes]]:
     with log.open("w") as output:
         process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT, cwd=PROJECT_DIR)  # noqa: S603
     try:
@@ -320,7 +324,7 @@ def server(command: list[str], env: dict[str, str], log: Path, port: int) -> Ite
                 tail = "\n".join(log.read_text().splitlines()[-20:])
                 raise RuntimeError(f"server op poort {port} start niet:\n{tail}")
             time.sleep(0.3)
-        yield
+        yield process
     finally:
         process.terminate()
         try:
@@ -548,6 +552,16 @@ def print_table(
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The realistic mix (bench/realistic.py), or with `--single-url` the table of single pages and writes."""
+    argv = sys.argv[1:] if argv is None else argv
+    if "--single-url" not in argv:
+        from bench import realistic  # the headline; it uses this module's servers and databases
+
+        return realistic.main(argv)
+    return single_url_main([arg for arg in argv if arg != "--single-url"])
+
+
+def single_url_main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=["postgres", "sqlite", "both"], default="both")
     parser.add_argument("--seconds", type=float, default=6.0, help="per page and per write")
