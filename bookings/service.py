@@ -35,6 +35,7 @@ from server import clock
 from server.audit import record
 from server.errors import ValidationFailed
 from server.i18n import _
+from server.mergers import ensure_open
 from server.models import Organisation, User
 from server.settings import Settings
 from server.unique_codes import new_code, with_free_code
@@ -117,11 +118,12 @@ async def create_booking(
     offering: Offering | None = None,
 ) -> Booking:
     """A clerk (or a coordinator on their behalf) books an offering; raises ValidationFailed,
-    BookingRuleBroken, NotFound, Forbidden.
+    BookingRuleBroken, NotFound, Forbidden, OrganisationEnded (merged into another).
 
     `offering` is the draft's offering when the caller has just read it (active): then it is not
     read again."""
     require_own_organisation(actor, organisation)
+    await ensure_open(organisation)
     policy = BookingPolicy.from_settings(settings)
     now = now or clock.now()
     if offering is None or offering.id != draft.offering_id or not offering.is_active:

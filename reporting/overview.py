@@ -19,6 +19,7 @@ from reporting.dashboard import (
     summarise,
 )
 from reporting.freshness import FigureCache, tour_fingerprint, tour_state
+from reporting.mergers import bookings_to_move
 from reporting.models import TourTarget
 from reporting.stages import (
     STEPS,
@@ -97,7 +98,11 @@ async def _overview(
         await actions.unconfirmed_soon(now),
         await actions.feedback_closing(now),
         await actions.overdue_invoices(today),
+        await actions.open_leads(today),
     ]
+    to_move = await bookings_to_move()
+    if to_move.total:
+        lists.append(to_move)
     return TourOverview(
         country=country,
         provinces=provinces,

@@ -39,6 +39,7 @@ from invoicing import drafts as invoicing_drafts
 from invoicing import payments as invoicing_payments
 from invoicing import personal_data as invoicing_personal_data
 from invoicing import routes as invoicing_routes
+from reporting import history as reporting_history
 from reporting import ministry_routes as reporting_ministry_routes
 from reporting import personal_data as reporting_personal_data
 from reporting import routes as reporting_routes
@@ -207,7 +208,7 @@ def create_app(settings: Settings) -> Starlette:
     app.state.personal_data = personal_data_register()
     app.state.page_cache = PageCache(settings.page_cache_entries)
     #: The domains' parts of an organisation's page (server/organisation_routes.py).
-    app.state.organisation_sections = (contacts.organisation_section,)
+    app.state.organisation_sections = (contacts.organisation_section, reporting_history.organisation_section)
     return app
 
 

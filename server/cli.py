@@ -96,12 +96,14 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from bookings.demo import load_bookings_demo
     from feedback.demo import load_feedback_demo
     from invoicing.demo import load_invoicing_demo
+    from reporting.demo import load_reporting_demo
 
     async def work() -> int:
         if await demo.load_demo():
             await load_bookings_demo()
             await load_feedback_demo()
             await load_invoicing_demo()
+            await load_reporting_demo()
             print("Demogegevens geladen.")
         else:
             print("De database heeft al gebruikers: demogegevens niet opnieuw geladen.")
@@ -119,17 +121,15 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_orgs_import(settings: Settings, args: argparse.Namespace) -> int:
-    from server.organisations import import_organisations
+    from server.mergers import run_import
 
-    async def work() -> int:
-        report = await import_organisations(Path(args.file))
-        print(f"{args.file}: {report.summary()}")
-        for label, codes in (("nieuw", report.created), ("bijgewerkt", report.updated)):
-            if codes:
-                print(f"  {label}: {', '.join(codes)}")
-        return 0
+    return asyncio.run(_with_orm(settings, lambda: run_import(Path(args.file), args.mergers)))
 
-    return asyncio.run(_with_orm(settings, work))
+
+def cmd_history_import(settings: Settings, args: argparse.Namespace) -> int:
+    from reporting.history import run_import
+
+    return asyncio.run(_with_orm(settings, lambda: run_import(Path(args.file))))
 
 
 def cmd_contacts_import(settings: Settings, args: argparse.Namespace) -> int:
@@ -311,7 +311,12 @@ def build_parser() -> argparse.ArgumentParser:
     orgs = commands.add_parser("orgs", help="organisaties").add_subparsers(dest="orgs_command", required=True)
     orgs_import = orgs.add_parser("import", help="gemeenten of provincies importeren (CBS-formaat)")
     orgs_import.add_argument("file")
+    orgs_import.add_argument("--mergers", help="CSV met old_cbs_code,new_cbs_code,effective_on")
     orgs_import.set_defaults(handler=cmd_orgs_import)
+    history = commands.add_parser("history", help="vóór de app").add_subparsers(dest="h", required=True)
+    history_import = history.add_parser("import", help="CSV met cbs_code,step,held_on,participants,note")
+    history_import.add_argument("file")
+    history_import.set_defaults(handler=cmd_history_import)
     contacts = commands.add_parser("contacts", help="contactpersonen").add_subparsers(dest="c", required=True)
     contacts_import = contacts.add_parser("import", help="CSV met cbs_code,function,name,email,phone")
     contacts_import.add_argument("file")
