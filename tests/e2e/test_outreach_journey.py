@@ -13,6 +13,7 @@ from playwright.async_api import Browser, Page, expect
 from server.demo import DEMO_TOTP_SECRET
 from tests.e2e.conftest import LiveServer, assert_accessible
 from tests.e2e.login import log_in
+from tests.e2e.test_booking_journey import fill_booking
 from tests.smtp import SmtpSink
 
 TOUR_LINK = re.compile(r"http://127\.0\.0\.1:\d+/tour/link/[\w-]+")
@@ -73,6 +74,14 @@ async def test_a_griffier_without_an_account_joins_through_the_tour_mail(
         await griffier.get_by_role("button", name="Verder naar de intake").click()
         await expect(griffier.get_by_role("heading", level=1)).to_contain_text("boeken voor Zeist")
         await expect(griffier.get_by_role("navigation", name="Hoofdmenu")).to_be_visible()
+        await assert_accessible(griffier)
+        await fill_booking(
+            griffier, participants="3", situation="Bedreigingen na het besluit over de opvang."
+        )
+        await griffier.locator("#field-location_address").fill("Raadhuis, Het Rond 1, Zeist")
+        await griffier.locator("#field-contact_name").fill("Nina Nieuw")
+        await griffier.get_by_role("button", name="Aanvraag versturen").click()
+        await expect(griffier.get_by_role("status").first).to_contain_text("Uw aanvraag is ontvangen")
         await assert_accessible(griffier)
 
         await griffier.goto(link)
