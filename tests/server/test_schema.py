@@ -19,6 +19,8 @@ UNIQUE = {
     "user_session": [("key_hash",)],
     "recovery_code": [("user_id", "code_hash")],
     "outbox_message": [("message_id",)],
+    "contact": [("organisation_id", "email")],
+    "outreach_recipient": [("token_hash",)],
 }
 #: table -> column lists that must lead an index (for the queries that filter on them)
 INDEXED = {
