@@ -73,6 +73,7 @@ def test_every_documented_number_is_read_from_the_environment(tmp_path: Path) ->
             "WEERBAAR_FEEDBACK_CONTACT_RETENTION_MONTHS": "6",
             "WEERBAAR_PAYMENT_REMINDER_DAYS": "7,21",
             "WEERBAAR_INVITATION_FOLLOW_UP_WEEKS": "6",
+            "WEERBAAR_OUTREACH_REMINDER_WEEKS": "3",
             "WEERBAAR_PAGE_CACHE_ENTRIES": "0",
         },
         var_dir=tmp_path,
@@ -83,4 +84,5 @@ def test_every_documented_number_is_read_from_the_environment(tmp_path: Path) ->
     assert settings.feedback_contact_retention_months == 6
     assert settings.payment_reminder_days == (7, 21)
     assert settings.invitation_follow_up_weeks == 6
+    assert settings.outreach_reminder_weeks == 3
     assert settings.page_cache_entries == 0
