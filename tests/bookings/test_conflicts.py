@@ -9,10 +9,10 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from tortoise import timezone
 
 from bookings import lifecycle
 from bookings.models import Booking, BookingStatus, PriceModel, Stage
+from server import clock
 from server.errors import EditConflict
 from server.models import AuditEntry, Role, User
 from server.settings import Settings
@@ -69,7 +69,7 @@ async def test_every_step_moves_the_version_on(settings: Settings) -> None:
         versions.append(latest.updated_at)
         return latest
 
-    start = timezone.now() + timedelta(days=30)
+    start = clock.now() + timedelta(days=30)
     await lifecycle.schedule_booking(
         booking.id, start, actor=coordinator, settings=settings, expected_version=versions[-1]
     )
@@ -188,12 +188,12 @@ async def test_a_stale_intake_form_gets_409_with_the_saved_report_and_the_typed_
 
 async def test_a_stale_reschedule_is_refused_and_the_other_date_stays(client: httpx.AsyncClient) -> None:
     coordinator = await make_user(Role.COORDINATOR)
-    starts_at = timezone.now() + timedelta(days=30)
+    starts_at = clock.now() + timedelta(days=30)
     booking = await make_booking(status=BookingStatus.SCHEDULED, starts_at=starts_at)
     await sign_in(client, coordinator)
     page = f"/boekingen/{booking.reference}"
     stale = version_on(await client.get(page))
-    await Booking.filter(id=booking.id).update(updated_at=timezone.now() + timedelta(seconds=1))
+    await Booking.filter(id=booking.id).update(updated_at=clock.now() + timedelta(seconds=1))
 
     refused = await post(
         client, f"{page}/verzetten", {"date": days_ahead(45), "time": "14:00", "version": stale}
@@ -238,14 +238,14 @@ async def test_a_stale_cancellation_shows_the_current_fee_and_cancels_nothing(
     await clerk.fetch_related("organisation")
     booking = await make_paid_booking(clerk)
     await Booking.filter(id=booking.id).update(
-        status=BookingStatus.SCHEDULED, starts_at=timezone.now() + timedelta(days=60)
+        status=BookingStatus.SCHEDULED, starts_at=clock.now() + timedelta(days=60)
     )
     await sign_in(client, clerk)
     form = await client.get(f"/boekingen/{booking.reference}/annuleren")
     assert "kosteloos" in form.text
     await lifecycle.reschedule_booking(
         booking.id,
-        timezone.now() + timedelta(days=5),
+        clock.now() + timedelta(days=5),
         actor=await make_user(Role.COORDINATOR),
         settings=settings,
     )

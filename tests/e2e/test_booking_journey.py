@@ -9,10 +9,9 @@ from datetime import timedelta
 
 from playwright.async_api import Page, expect
 from pypdf import PdfReader
-from tortoise import timezone
 
+from server import clock
 from server.demo import DEMO_TOTP_SECRET
-from server.templating import AMSTERDAM
 from tests.e2e.conftest import LiveServer, assert_accessible
 from tests.e2e.login import log_in
 
@@ -20,7 +19,7 @@ CLERK = "griffier.utrecht@weerbaar.example"
 
 
 def in_days(days: int) -> str:
-    return (timezone.now().astimezone(AMSTERDAM) + timedelta(days=days)).date().isoformat()
+    return (clock.local_today() + timedelta(days=days)).isoformat()
 
 
 async def fill_booking(page: Page, *, participants: str, situation: str) -> None:

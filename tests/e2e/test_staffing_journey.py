@@ -8,10 +8,9 @@ import re
 from datetime import date, timedelta
 
 from playwright.async_api import Page, expect
-from tortoise import timezone
 
+from server import clock
 from server.demo import DEMO_TOTP_SECRET
-from server.templating import AMSTERDAM
 from tests.e2e.conftest import LiveServer, assert_accessible
 from tests.e2e.login import log_in
 from tests.smtp import SmtpSink
@@ -20,7 +19,7 @@ REQUEST_LINK = re.compile(r"http://127\.0\.0\.1:\d+/verzoeken/[\w-]+")
 
 
 def next_weekday(days_ahead: int) -> date:
-    day = (timezone.now().astimezone(AMSTERDAM) + timedelta(days=days_ahead)).date()
+    day = clock.local_today() + timedelta(days=days_ahead)
     while day.weekday() >= 5:
         day += timedelta(days=1)
     return day

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 
 import httpx
 import pytest
-from tortoise import timezone
 
 from bookings.models import Booking, BookingStatus
 from feedback import collect
@@ -24,6 +23,7 @@ from feedback.models import (
     SessionFeedback,
 )
 from feedback.policy import FeedbackPolicy
+from server import clock
 from server.errors import ValidationFailed
 from server.mail import OutboxMessage
 from server.models import Role
@@ -58,7 +58,7 @@ async def make_session(
     offering = await make_offering()
     await OfferingForm.create(offering=offering, form=await make_form())
     booking = await make_booking(
-        offering=offering, starts_at=starts_at or timezone.now() - timedelta(hours=1), status=status
+        offering=offering, starts_at=starts_at or clock.now() - timedelta(hours=1), status=status
     )
     session = await collect.open_feedback(booking, FeedbackPolicy())
     assert session is not None
@@ -94,7 +94,7 @@ async def stored(session: SessionFeedback) -> dict[str, list[int | str]]:
 
 
 async def test_the_form_opens_at_the_start_of_the_session(settings: Settings) -> None:
-    session = await make_session(starts_at=timezone.now() + timedelta(days=2), status=BookingStatus.CONFIRMED)
+    session = await make_session(starts_at=clock.now() + timedelta(days=2), status=BookingStatus.CONFIRMED)
     opened = await collect.form_for_code(session.code.lower())
     assert opened.state == "not_yet"
     with pytest.raises(FeedbackClosed):
@@ -118,7 +118,7 @@ async def test_the_form_is_open_for_the_window_then_closes(settings: Settings) -
 
 
 async def test_a_closed_form_refuses_a_submission_with_410(client: httpx.AsyncClient) -> None:
-    session = await make_session(starts_at=timezone.now() - timedelta(days=20))
+    session = await make_session(starts_at=clock.now() - timedelta(days=20))
     page = await client.get(f"/f/{session.code}")
     assert page.status_code == 200
     assert "gesloten" in page.text and '<form class="form"' not in page.text
@@ -131,7 +131,7 @@ async def test_a_closed_form_refuses_a_submission_with_410(client: httpx.AsyncCl
 
 
 async def test_a_form_not_yet_open_says_when_it_opens(client: httpx.AsyncClient) -> None:
-    session = await make_session(starts_at=timezone.now() + timedelta(days=2), status=BookingStatus.CONFIRMED)
+    session = await make_session(starts_at=clock.now() + timedelta(days=2), status=BookingStatus.CONFIRMED)
     page = await client.get(f"/f/{session.code}")
     assert page.status_code == 200
     assert "gaat open bij het begin van de sessie" in page.text
@@ -341,7 +341,7 @@ async def test_started_sessions_get_their_link_and_the_clerk_one_mail(settings: 
     offering = await make_offering(name="Omgaan met agressie en intimidatie")
     await OfferingForm.create(offering=offering, form=await make_form())
     booking = await make_booking(
-        offering=offering, starts_at=timezone.now() - timedelta(minutes=5), status=BookingStatus.CONFIRMED
+        offering=offering, starts_at=clock.now() - timedelta(minutes=5), status=BookingStatus.CONFIRMED
     )
     clerk = await make_user(Role.CLERK, organisation=booking.organisation, name="Gijs Griffier")
     await make_user(Role.CLERK, organisation=booking.organisation, is_active=False)
@@ -349,7 +349,7 @@ async def test_started_sessions_get_their_link_and_the_clerk_one_mail(settings: 
     later = await make_booking(
         offering=offering,
         organisation=booking.organisation,
-        starts_at=timezone.now() + timedelta(days=3),
+        starts_at=clock.now() + timedelta(days=3),
         status=BookingStatus.CONFIRMED,
     )
 
@@ -375,7 +375,7 @@ async def test_runs_at_the_same_time_make_one_link_and_one_mail(settings: Settin
     offering = await make_offering()
     await OfferingForm.create(offering=offering, form=await make_form())
     booking = await make_booking(
-        offering=offering, starts_at=timezone.now() - timedelta(minutes=5), status=BookingStatus.CONFIRMED
+        offering=offering, starts_at=clock.now() - timedelta(minutes=5), status=BookingStatus.CONFIRMED
     )
     await make_user(Role.CLERK, organisation=booking.organisation)
     results = await asyncio.gather(*(collect.open_started_sessions(settings) for _ in range(5)))
@@ -387,7 +387,7 @@ async def test_runs_at_the_same_time_make_one_link_and_one_mail(settings: Settin
 async def test_cancelled_sessions_and_offerings_without_a_form_get_no_link(settings: Settings) -> None:
     offering = await make_offering()
     await OfferingForm.create(offering=offering, form=await make_form())
-    started = timezone.now() - timedelta(minutes=5)
+    started = clock.now() - timedelta(minutes=5)
     await make_booking(offering=offering, starts_at=started, status=BookingStatus.CANCELLED)
     await make_booking(starts_at=started, status=BookingStatus.CONFIRMED)  # offering without a form
     assert await collect.open_started_sessions(settings) == 0

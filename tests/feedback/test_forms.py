@@ -8,13 +8,13 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from tortoise import timezone
 
 from bookings.models import Offering, Stage
 from feedback import forms_service
 from feedback.demo import load_feedback_demo
 from feedback.forms_service import FormLocked
 from feedback.models import FeedbackForm, OfferingForm, Question, QuestionKind, Response, SessionFeedback
+from server import clock
 from server.errors import Forbidden, NotFound, ValidationFailed
 from server.models import AuditEntry, Role, User
 from tests.bookings.factories import make_booking, make_offering
@@ -52,7 +52,7 @@ async def texts_of(form: FeedbackForm) -> list[tuple[int, str]]:
 
 async def answer(form: FeedbackForm) -> Response:
     """A participant's response to a session that used `form`."""
-    now = timezone.now()
+    now = clock.now()
     session = await SessionFeedback.create(
         booking=await make_booking(),
         form=form,

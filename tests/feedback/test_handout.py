@@ -8,13 +8,13 @@ from datetime import timedelta
 import httpx
 import pytest
 from pypdf import PdfReader
-from tortoise import timezone
 
 from bookings.models import Booking, BookingStatus, TrainerKind
 from bookings.staffing_models import RequestStatus
 from feedback import collect, handout
 from feedback.models import OfferingForm, SessionFeedback
 from feedback.policy import FeedbackPolicy
+from server import clock
 from server.models import Role, User
 from server.settings import Settings
 from tests.bookings.factories import make_booking, make_offering, make_request, make_trainer
@@ -28,7 +28,7 @@ async def confirmed_booking(days: int = 3) -> Booking:
     offering = await make_offering(name="Omgaan met agressie en intimidatie")
     await OfferingForm.create(offering=offering, form=await make_form())
     return await make_booking(
-        offering=offering, starts_at=timezone.now() + timedelta(days=days), status=BookingStatus.CONFIRMED
+        offering=offering, starts_at=clock.now() + timedelta(days=days), status=BookingStatus.CONFIRMED
     )
 
 
@@ -126,7 +126,7 @@ async def test_no_handout_for_a_request_or_an_offering_without_a_form(client: ht
     await sign_in(client, await make_user(Role.COORDINATOR))
     requested = await make_booking()
     without_form = await make_booking(
-        starts_at=timezone.now() + timedelta(days=3), status=BookingStatus.CONFIRMED
+        starts_at=clock.now() + timedelta(days=3), status=BookingStatus.CONFIRMED
     )
     for booking in (requested, without_form):
         assert (await client.get(PATH.format(reference=booking.reference))).status_code == 404

@@ -13,7 +13,6 @@ from datetime import date, datetime, timedelta
 import httpx
 import pytest
 from pypdf import PdfReader
-from tortoise import timezone
 
 from bookings.models import Booking, BookingStatus, TrainerKind
 from bookings.staffing_models import RequestStatus
@@ -29,9 +28,9 @@ from feedback.models import (
 )
 from feedback.policy import FeedbackPolicy
 from feedback.report import session_report_pdf
+from server import clock
 from server.models import AuditEntry, Role, User
 from server.spreadsheet import neutralise
-from server.templating import AMSTERDAM
 from tests.bookings.factories import make_booking, make_offering, make_request, make_trainer
 from tests.factories import make_organisation, make_user, sign_in
 
@@ -74,7 +73,7 @@ async def make_session(
     booking: Booking | None = None, *, opens_at: datetime | None = None, **booking_overrides: object
 ) -> SessionFeedback:
     """A feedback session (with a form of its own) for a delivered booking, held `opens_at`."""
-    opens_at = opens_at or timezone.now() - timedelta(days=1)
+    opens_at = opens_at or clock.now() - timedelta(days=1)
     if booking is None:
         booking = await make_booking(status=BookingStatus.DELIVERED, starts_at=opens_at, **booking_overrides)
     session = await SessionFeedback.create(
@@ -279,7 +278,7 @@ async def test_the_session_csv_is_neutralised_dutch_excel_csv(client: httpx.Asyn
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
     assert rows[0] == ["Ingevuld op", *(text for _kind, text, _options, _follow_up in QUESTIONS)]
     assert len(rows) == 6
-    today = timezone.now().astimezone(AMSTERDAM).date().isoformat()
+    today = clock.local_today().isoformat()
     assert {row[0] for row in rows[1:]} == {today}  # the day only, no time
     assert rows[1][1:5] == ["4", "8", "Nee", "Online haat; Privé"]
     assert [row[5] for row in rows[1:]] == ["'" + HOSTILE_FORMULA] * 3 + ["'@SUM(A1)", "'-2+3"]
@@ -360,7 +359,7 @@ async def test_trends_hide_small_groups() -> None:
     small = await make_session(offering=small_offering)
     await add_responses(small, 3, scale=2)
     await make_request(small.booking, trainer, TrainerKind.TRAINER, RequestStatus.ACCEPTED)
-    old = await make_session(offering=big_offering, opens_at=timezone.now() - timedelta(days=800))
+    old = await make_session(offering=big_offering, opens_at=clock.now() - timedelta(days=800))
     await add_responses(old, 5)
 
     by_offering = {row.group_label: row for row in await trends.trends(POLICY, group="offering")}
@@ -425,10 +424,10 @@ async def test_the_period_export(client: httpx.AsyncClient) -> None:
     await add_responses(inside, 5, text=HOSTILE_TEXT)
     too_small = await make_session()
     await add_responses(too_small, 2)
-    outside = await make_session(opens_at=timezone.now() - timedelta(days=90))
+    outside = await make_session(opens_at=clock.now() - timedelta(days=90))
     await add_responses(outside, 5)
     coordinator = await make_user(Role.COORDINATOR)
-    today = timezone.now().astimezone(AMSTERDAM).date()
+    today = clock.local_today()
     content = await export.period_csv(POLICY, today - timedelta(days=30), today, actor=coordinator)
     rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=";"))
     assert rows[0][:5] == ["Referentie", "Organisatie", "Aanbod", "Sessiedatum", "Ingevuld op"]
@@ -454,7 +453,7 @@ def test_period_bounds_are_inclusive_days_in_amsterdam() -> None:
 
 
 async def test_retention_removes_old_texts_and_contacts_but_keeps_numbers() -> None:
-    now = timezone.now()
+    now = clock.now()
     old = await make_session(opens_at=now - timedelta(days=800))
     await add_responses(old, 5, text="Oud commentaar")
     recent = await make_session(opens_at=now - timedelta(days=30))
@@ -491,7 +490,7 @@ async def test_contact_requests_are_listed_for_coordinators_and_marked_done(clie
     booking = await make_booking()
     form = await FeedbackForm.create(name="F")
     session = await SessionFeedback.create(
-        booking=booking, form=form, code="CNT123", opens_at=timezone.now(), closes_at=timezone.now()
+        booking=booking, form=form, code="CNT123", opens_at=clock.now(), closes_at=clock.now()
     )
     contact = await ContactRequest.create(session=session, email="deelnemer@example.org")
     await sign_in(client, await make_user(Role.COORDINATOR))

@@ -17,11 +17,11 @@ import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tortoise import timezone
 from tortoise.contrib.test import truncate_all_models
 from tortoise.transactions import in_transaction
 
 from feedback.models import SessionFeedback
+from server import clock
 from server.models import Organisation
 from tests.hostile.routes import (
     act_as,
@@ -96,7 +96,7 @@ async def test_any_input_gives_a_page_or_a_4xx_with_a_message_and_a_refusal_stor
         async with in_transaction():
             world = await make_world()
             await SessionFeedback.filter(id=world.contact.session_id).update(  # type: ignore[attr-defined]
-                opens_at=timezone.now() - timedelta(days=1)
+                opens_at=clock.now() - timedelta(days=1)
             )
             fields = await discover_fields(client, world, path)
             loop = asyncio.get_running_loop()
