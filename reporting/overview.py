@@ -92,7 +92,7 @@ async def _overview(
     goal_text = _("Aandeel organisaties met ‘{stage}’").format(stage=goal.label)
     map_title = _("Dekking per provincie: {text}").format(text=goal_text.lower())
     lists = [
-        actions.stale_invitations(organisations, now, follow_up_weeks),
+        actions.stale_invitations(present, now, follow_up_weeks),
         await actions.waiting_for_scheduling(),
         await actions.roles_without_trainer(now),
         await actions.unconfirmed_soon(now),

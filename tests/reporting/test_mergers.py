@@ -173,3 +173,5 @@ async def test_an_ended_organisation_takes_no_new_bookings_and_its_open_ones_are
     assert "opgegaan in" in page and 'href="/organisaties/GM1999"' in page
     successor = (await client.get("/organisaties/GM1999")).text
     assert "Haaren" in successor and "Boxtel" in successor
+    listed = (await client.get("/organisaties?zoek=Haaren")).text
+    assert "opgeheven per 1 januari 2027" in listed
