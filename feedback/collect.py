@@ -7,6 +7,7 @@ Rules:
 - Nothing identifying is stored with a response. A random token in a cookie (stored hashed) lets a
   participant change their answers while the form is open and keeps one device at one response.
 - Submissions are rate limited per session; an e-mail address for contact is stored apart.
+- A request to be contacted, or a wish for a follow-up, makes a lead (feedback/leads.py).
 
 Errors: NotFound (unknown code), FeedbackClosed (410), ValidationFailed (per question), RateLimited.
 """
@@ -21,6 +22,7 @@ from tortoise import timezone
 from tortoise.transactions import in_transaction
 
 from bookings.models import Booking, BookingStatus
+from feedback import leads
 from feedback.models import (
     Answer,
     ContactRequest,
@@ -263,8 +265,11 @@ async def submit(
                 )
         if rows:
             await Answer.bulk_create(rows)
-        if email:
-            await ContactRequest.create(session=session, email=email)
+        contact = await ContactRequest.create(session=session, email=email) if email else None
+        wants_follow_up = any(q.marks_follow_up_interest and answers.get(q.id) == ["0"] for q in questions)
+        await leads.note_signals(
+            session, contact_request=contact, wants_follow_up=wants_follow_up, settings=settings
+        )
     assert token
     return Submitted(token, session.closes_at)
 

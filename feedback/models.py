@@ -14,6 +14,7 @@ from tortoise.indexes import Index
 from tortoise.models import Model
 
 from bookings.models import Booking, Offering
+from server.models import Organisation, User
 
 
 class QuestionKind(StrEnum):
@@ -154,3 +155,50 @@ class ContactRequest(Model):
 
     class Meta:
         table = "feedback_contact_request"
+
+
+class LeadSource(StrEnum):
+    CONTACT_REQUEST = "contact_request"
+    FOLLOW_UP_INTEREST = "follow_up_interest"
+
+
+class LeadStatus(StrEnum):
+    """Where the team is with a lead. BOOKED is never stored: it is read from the organisation's
+    follow-up bookings made after the lead (see feedback/leads.py), so bookings need not know leads."""
+
+    NEW = "new"
+    CONTACTED = "contacted"
+    BOOKED = "booked"
+    NOT_NOW = "not_now"
+
+
+class Lead(Model):
+    """A chance of a follow-up training: a participant asked to be contacted, or participants of a
+    session said they want a follow-up. Coordinators follow it up: status, owner and next date."""
+
+    id = fields.IntField(primary_key=True)
+    organisation: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
+        "core.Organisation", related_name="leads", on_delete=fields.CASCADE
+    )
+    session: fields.ForeignKeyRelation[SessionFeedback] = fields.ForeignKeyField(
+        "feedback.SessionFeedback", related_name="leads", on_delete=fields.CASCADE
+    )
+    source = fields.CharEnumField(LeadSource, max_length=32)
+    #: One lead per contact request, and one per session for its follow-up answers: the unique key
+    #: lets exactly one of two simultaneous submissions make it.
+    key = fields.CharField(max_length=64, unique=True)
+    contact_request: fields.ForeignKeyNullableRelation[ContactRequest] = fields.ForeignKeyField(
+        "feedback.ContactRequest", related_name="leads", null=True, on_delete=fields.SET_NULL
+    )
+    status = fields.CharEnumField(LeadStatus, max_length=16, default=LeadStatus.NEW)
+    owner: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "core.User", related_name="owned_leads", null=True, on_delete=fields.SET_NULL
+    )
+    next_on = fields.DateField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "feedback_lead"
+        ordering = ["-created_at", "-id"]
+        indexes = (Index(fields=("status", "created_at")),)

@@ -15,7 +15,8 @@ from tortoise.functions import Count
 
 from bookings.models import Booking, BookingStatus, OfferingRole, TrainerKind
 from bookings.staffing_models import AssignmentRequest, RequestStatus
-from feedback.models import Response, SessionFeedback
+from feedback.leads import lead_views
+from feedback.models import LeadStatus, Response, SessionFeedback
 from invoicing.models import Invoice, InvoiceStatus
 from reporting.stages import OrganisationProgress, TourStage
 from server.i18n import TRANSLATIONS, _
@@ -251,4 +252,34 @@ async def overdue_invoices(today: date) -> ActionList:
         _("Verstuurde facturen die na de vervaldatum nog niet betaald zijn; financiën maant aan."),
         items,
         total,
+    )
+
+
+async def open_leads(today: date) -> ActionList:
+    """Leads nobody has picked up yet, and contacted leads whose next date has come; oldest first."""
+    waiting = [
+        lead
+        for lead in reversed(await lead_views(open_only=True))
+        if lead.status is LeadStatus.NEW or (lead.next_on is not None and lead.next_on <= today)
+    ]
+    items = tuple(
+        ActionItem(
+            lead.organisation_name,
+            _("{source}; volgende stap {day}").format(
+                source=lead.source_label, day=f"{lead.next_on:%d-%m-%Y}"
+            )
+            if lead.next_on
+            else lead.source_label,
+            f"/feedback/leads#lead-{lead.id}",
+            lead.created_at,
+        )
+        for lead in waiting[:LIST_SIZE]
+    )
+    return ActionList(
+        "leads",
+        _("Leads om op te pakken"),
+        _("Deelnemers die contact of een vervolg willen, en leads met een volgende stap tot en met vandaag."),
+        items,
+        len(waiting),
+        "/feedback/leads",
     )

@@ -34,6 +34,7 @@ SELECT * FROM
     (SELECT COUNT(*) AS requests, MAX(answered_at) AS answered FROM assignment_request) r,
     (SELECT COUNT(*) AS feedback_sessions FROM session_feedback) s,
     (SELECT MAX(id) AS last_response FROM feedback_response) f,
+    (SELECT COUNT(*) AS leads, MAX(updated_at) AS leads_changed FROM feedback_lead) l,
     (
         SELECT COUNT(*) AS invoices, MAX(issued_at) AS issued, MAX(sent_at) AS sent, MAX(paid_on) AS paid
         FROM invoice

@@ -31,7 +31,15 @@ from bookings import calendar_routes as booking_calendar_routes
 from bookings import personal_data as booking_personal_data
 from bookings import routes as booking_routes
 from bookings.policy import BookingPolicy
-from feedback import collect, collect_routes, form_routes, handout_routes, result_routes, retention
+from feedback import (
+    collect,
+    collect_routes,
+    form_routes,
+    handout_routes,
+    lead_routes,
+    result_routes,
+    retention,
+)
 from feedback import personal_data as feedback_personal_data
 from feedback.policy import FeedbackPolicy
 from invoicing import documents as invoicing_documents
@@ -180,6 +188,7 @@ def create_app(settings: Settings) -> Starlette:
         *form_routes.routes,
         *result_routes.routes,
         *handout_routes.routes,
+        *lead_routes.routes,
         *invoicing_routes.routes,
         *reporting_routes.routes,
         *reporting_ministry_routes.routes,

@@ -161,6 +161,8 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ),
     ("GET", "/feedback"): STAFF,
     ("POST", "/feedback/contact/{contact_id}/afgehandeld"): STAFF,
+    ("GET", "/feedback/leads"): STAFF,
+    ("POST", "/feedback/leads"): STAFF,
     ("GET", "/feedback/export.csv"): STAFF,
     ("GET", "/financien"): only("coordinator", "finance"),
     ("POST", "/financien/concepten"): only("finance"),
