@@ -6,6 +6,7 @@ from feedback.models import (
     Answer,
     ContactRequest,
     FeedbackForm,
+    Lead,
     OfferingForm,
     Question,
     Response,
@@ -40,6 +41,14 @@ ENTRIES: list[Entry] = [
         "open antwoorden",
         ("text",),
         _("Open antwoorden: 24 maanden na de sessie verwijderd (WEERBAAR_FEEDBACK_TEXT_RETENTION_MONTHS)."),
+    ),
+    NoPersonalData(
+        Lead,
+        _(
+            "Een lead van een organisatie; de coördinator die hem oppakt is een teamlid (leeg als het "
+            "account verdwijnt), het adres van een contactverzoek staat alleen bij dat verzoek."
+        ),
+        reviewed=("owner", "contact_request_id"),
     ),
     PersonalData(
         ContactRequest,
