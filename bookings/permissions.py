@@ -5,6 +5,9 @@ from __future__ import annotations
 from server.errors import Forbidden, NotFound
 from server.models import Organisation, Role, User
 
+CLERK_STAFF = (Role.CLERK, Role.COORDINATOR)
+ANY_STAFF = (Role.CLERK, Role.COORDINATOR, Role.FINANCE)
+
 
 def require_own_organisation(actor: User, organisation: Organisation) -> None:
     if actor.role is Role.CLERK and actor.organisation_id != organisation.id:  # type: ignore[attr-defined]

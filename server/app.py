@@ -18,6 +18,7 @@ from tortoise.exceptions import OperationalError, ValidationError
 from bookings import admin_routes as booking_admin_routes
 from bookings import (
     assignment,
+    booking_routes,
     contacts,
     contacts_routes,
     outreach,
@@ -29,7 +30,7 @@ from bookings import (
 )
 from bookings import calendar_routes as booking_calendar_routes
 from bookings import personal_data as booking_personal_data
-from bookings import routes as booking_routes
+from bookings import request_routes as booking_request_routes
 from bookings.policy import BookingPolicy
 from feedback import (
     collect,
@@ -176,6 +177,7 @@ def create_app(settings: Settings) -> Starlette:
         *auth_routes.routes,
         *organisation_routes.routes,
         *admin_routes.routes,
+        *booking_request_routes.routes,
         *booking_routes.routes,
         *booking_admin_routes.routes,
         *contacts_routes.routes,
