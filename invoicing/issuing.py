@@ -19,7 +19,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from tortoise import timezone
 from tortoise.transactions import in_transaction
 
 from bookings.models import Booking
@@ -30,11 +29,11 @@ from invoicing.models import Invoice, InvoiceLine, InvoiceStatus, SellerSettings
 from invoicing.numbering import numbering_turn, take_numbers
 from invoicing.permissions import require_finance
 from invoicing.seller import seller_of, seller_settings
+from server import clock
 from server.audit import record
 from server.errors import NotFound
 from server.i18n import _
 from server.models import Organisation, User
-from server.templating import local_time
 
 
 def _buyer(organisation: Organisation) -> Buyer:
@@ -83,7 +82,7 @@ def store_issued(invoice: Invoice, document: InvoiceDocument, actor: User | None
     invoice.number = document.number
     invoice.issue_date, invoice.due_date = document.issue_date, document.due_date
     invoice.status = InvoiceStatus.ISSUED
-    invoice.issued_at = timezone.now()
+    invoice.issued_at = clock.now()
     invoice.issued_by = actor
 
 
@@ -174,7 +173,7 @@ async def issue_invoice(invoice_id: int, *, actor: User | None, today: date | No
     locked before the counter, the same order as a batch (invoicing.batch), so they never deadlock.
     """
     require_finance(actor)
-    today = today or local_time(timezone.now()).date()
+    today = today or clock.local_today()
     async with numbering_turn(), in_transaction():
         invoice = await Invoice.select_for_update().get_or_none(id=invoice_id)
         if invoice is None:
@@ -202,7 +201,7 @@ async def credit_invoice(
 ) -> Invoice:
     """A credit note for the whole invoice or the chosen lines; an invoice is credited once."""
     require_finance(actor)
-    today = today or local_time(timezone.now()).date()
+    today = today or clock.local_today()
     async with numbering_turn(), in_transaction():
         original = await Invoice.select_for_update().get_or_none(id=invoice_id, kind=DocumentKind.INVOICE)
         if original is None:
