@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
 
-from server.mail import run_sender
+from server.mail_sender import run_sender
 from server.periodic import Job, run_periodically
 from server.settings import Settings
 

@@ -1,17 +1,8 @@
 """Mail outbox: every mail is first a row, written in the transaction of the change that causes it.
 
-A sender delivers due rows afterwards with aiosmtplib, in-process or as `weerbaar worker` processes.
-Rows are claimed in a short transaction (`FOR UPDATE SKIP LOCKED` on PostgreSQL; on SQLite the
-transaction's write lock does the same), marked `sending` with a lease, delivered outside any
-transaction, then marked sent. A claim whose lease ran out (the sender died) is claimed again. The lease
-is also the claim's token: a sender that lost its claim cannot overwrite the outcome of the new owner.
-Delivery is at least once: a sender that dies between the server's OK and marking the row sent, sends
-that mail again after the lease.
-
-Temporary failures (connection refused, time-out, a 4xx reply, a server refusing the connection or the
-login) are retried with growing delays; a permanent refusal of the mail (5xx), or a mail no server can
-take (a control character or line break in the address, a non-ASCII address without SMTPUTF8), marks
-the row failed, for coordinators to see and resend.
+`queue_mail` (or `compose_mails` then `store_mails`) renders a mail from its templates and stores it;
+the sender (server.mail_sender) delivers due rows afterwards. A coordinator may `resend` a failed or
+sent mail.
 
 No header carries a control character or a line or paragraph separator: subjects and attachment names
 (which quote names typed by users) are made one plain line, and an address holding one is refused.
@@ -19,35 +10,22 @@ No header carries a control character or a line or paragraph separator: subjects
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import make_msgid
 from enum import StrEnum
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
-import aiosmtplib
-from tortoise import fields, timezone
+from tortoise import fields
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
+from server import clock
 from server.audit import record
 from server.errors import NotFound
 from server.models import User
 from server.templating import render_text
-
-log = logging.getLogger("weerbaar.mail")
-
-MAX_ATTEMPTS = 12
-LEASE = timedelta(minutes=5)
-SMTP_TIMEOUT_SECONDS = 20
-POLL_SECONDS = 2.0
 
 
 class OutboxStatus(StrEnum):
@@ -127,11 +105,6 @@ def checked_address(address: str) -> str:
     return address
 
 
-def retry_delay(attempts: int) -> timedelta:
-    """30 s, 1 min, 2 min, ... capped at one hour: with MAX_ATTEMPTS 12, about 5 hours of retries."""
-    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
-
-
 def _rendered(template: str, context: dict[str, Any]) -> tuple[str, str, str]:
     """Subject, text body and HTML body of `templates/emails/<template>.{txt,html}`.
 
@@ -181,7 +154,7 @@ def _outbox_row(to_address: str, subject: str, body_text: str, body_html: str) -
         subject=subject,
         body_text=body_text,
         body_html=body_html,
-        next_attempt_at=timezone.now(),
+        next_attempt_at=clock.now(),
         message_id=make_msgid(domain="weerbaar"),
     )
 
@@ -194,210 +167,6 @@ async def _store_attachments(message: OutboxMessage, attachments: Sequence[Attac
             content_type=attachment.content_type,
             content=attachment.content,
         )
-
-
-@dataclass(frozen=True)
-class SmtpTarget:
-    hostname: str
-    port: int
-    username: str | None
-    password: str | None
-    use_tls: bool
-    start_tls: bool
-
-    @classmethod
-    def from_url(cls, url: str) -> SmtpTarget:
-        """smtp://host:25 (STARTTLS when offered), smtp+starttls://… (required), smtps://host:465."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("smtp", "smtp+starttls", "smtps"):
-            raise ValueError(f"WEERBAAR_SMTP_URL: onbekend schema {parts.scheme!r}")
-        default_port = 465 if parts.scheme == "smtps" else 25
-        return cls(
-            hostname=parts.hostname or "localhost",
-            port=parts.port or default_port,
-            username=unquote(parts.username) if parts.username else None,
-            password=unquote(parts.password) if parts.password else None,
-            use_tls=parts.scheme == "smtps",
-            start_tls=parts.scheme == "smtp+starttls",
-        )
-
-
-def build_email(
-    message: OutboxMessage, mail_from: str, attachments: Sequence[OutboxAttachment] = ()
-) -> EmailMessage:
-    """Raises ValueError for an address no server can take (a line break in it: header injection).
-
-    Date is required by RFC 5322, and spam filters count it against a mail that has none.
-    """
-    email = EmailMessage()
-    email["From"] = mail_from
-    email["To"] = checked_address(message.to_address)
-    email["Subject"] = header_text(message.subject)
-    email["Date"] = format_datetime(timezone.now())
-    email["Message-ID"] = message.message_id
-    email.set_content(message.body_text)
-    email.add_alternative(message.body_html, subtype="html")
-    for attachment in attachments:
-        mime_type, *parameters = (part.strip() for part in attachment.content_type.split(";"))
-        maintype, _, subtype = mime_type.partition("/")
-        params = dict(p.partition("=")[::2] for p in parameters)
-        email.add_attachment(
-            bytes(attachment.content),
-            maintype=maintype,
-            subtype=subtype,
-            filename=header_text(attachment.filename),
-            params=params,
-        )
-    return email
-
-
-async def claim_due(limit: int = 20) -> list[OutboxMessage]:
-    """Take up to `limit` due rows, longest due first: queued ones and claims whose lease ran out.
-
-    The rows become `sending` until the lease ends. The returned instances carry that lease, which
-    `_record_outcome` checks, so that only the current owner of a row writes how its attempt went.
-    """
-    now = timezone.now()
-    lease_until = now + LEASE
-    async with in_transaction():
-        claimed = (
-            await OutboxMessage.filter(
-                status__in=[OutboxStatus.QUEUED, OutboxStatus.SENDING], next_attempt_at__lte=now
-            )
-            .order_by("next_attempt_at", "id")
-            .limit(limit)
-            .select_for_update(skip_locked=True)
-        )
-        if claimed:
-            await OutboxMessage.filter(id__in=[m.id for m in claimed]).update(
-                status=OutboxStatus.SENDING, next_attempt_at=lease_until
-            )
-    for message in claimed:
-        message.status = OutboxStatus.SENDING
-        message.next_attempt_at = lease_until
-    return claimed
-
-
-def _is_permanent(exc: Exception) -> bool:
-    """The server refused this mail for good (5xx), or no server can take it: retrying will not help."""
-    if isinstance(exc, ValueError | aiosmtplib.SMTPNotSupported):
-        return True
-    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
-        return bool(exc.recipients) and all(500 <= e.code < 600 for e in exc.recipients)
-    return isinstance(exc, aiosmtplib.SMTPResponseException) and 500 <= exc.code < 600
-
-
-def _describe(error: Exception) -> str:
-    """For coordinators: the server's reply, or at least the kind of failure when it says nothing."""
-    return (str(error) or type(error).__name__)[:2000]
-
-
-async def _record_outcome(
-    message: OutboxMessage, error: Exception | None, *, permanent: bool = False
-) -> None:
-    """Write how the attempt on a claimed row went, as long as the claim is still ours.
-
-    After our lease ran out another sender may have claimed the row (it then carries that sender's
-    lease); a late outcome from us must not overwrite its result.
-    """
-    now = timezone.now()
-    attempts = message.attempts + 1
-    if error is None:
-        update: dict[str, Any] = {"status": OutboxStatus.SENT, "sent_at": now, "last_error": ""}
-    elif permanent or attempts >= MAX_ATTEMPTS:
-        update = {"status": OutboxStatus.FAILED, "last_error": _describe(error)}
-    else:
-        update = {
-            "status": OutboxStatus.QUEUED,
-            "next_attempt_at": now + retry_delay(attempts),
-            "last_error": _describe(error),
-        }
-    await OutboxMessage.filter(
-        id=message.id, status=OutboxStatus.SENDING, next_attempt_at=message.next_attempt_at
-    ).update(attempts=attempts, **update)
-
-
-async def _release_untried(claimed: list[OutboxMessage]) -> None:
-    """Claimed rows that were not tried (the connection dropped, the round broke off) are due again at
-    once, without counting an attempt, instead of waiting for the lease to run out."""
-    await OutboxMessage.filter(
-        id__in=[m.id for m in claimed],
-        status=OutboxStatus.SENDING,
-        next_attempt_at=claimed[0].next_attempt_at,
-    ).update(status=OutboxStatus.QUEUED, next_attempt_at=timezone.now())
-
-
-def _client_for(target: SmtpTarget) -> aiosmtplib.SMTP:
-    return aiosmtplib.SMTP(
-        hostname=target.hostname,
-        port=target.port,
-        username=target.username,
-        password=target.password,
-        use_tls=target.use_tls,
-        start_tls=True if target.start_tls else None,
-        timeout=SMTP_TIMEOUT_SECONDS,
-    )
-
-
-async def _send_one(
-    client: aiosmtplib.SMTP, message: OutboxMessage, mail_from: str, attachments: Sequence[OutboxAttachment]
-) -> Exception | None:
-    """None when the server took the mail, else why not (a ValueError: the mail cannot be built)."""
-    try:
-        await client.send_message(build_email(message, mail_from, attachments))
-    except (aiosmtplib.SMTPException, OSError, ValueError) as exc:
-        log.warning("mail %s not delivered: %s", message.id, _describe(exc))
-        return exc
-    return None
-
-
-async def _close(client: aiosmtplib.SMTP) -> None:
-    """QUIT politely; a server that has gone away must not turn a delivered round into an error."""
-    if client.is_connected:
-        with contextlib.suppress(aiosmtplib.SMTPException, OSError):
-            await client.quit()
-    client.close()
-
-
-async def _attachments_of(messages: list[OutboxMessage]) -> dict[int, list[OutboxAttachment]]:
-    by_message: dict[int, list[OutboxAttachment]] = {}
-    for attachment in await OutboxAttachment.filter(message_id__in=[m.id for m in messages]).order_by("id"):
-        by_message.setdefault(attachment.message_id, []).append(attachment)  # type: ignore[attr-defined]
-    return by_message
-
-
-async def deliver_due(smtp_url: str, mail_from: str, limit: int = 20) -> int:
-    """Send what is due over one SMTP connection; return how many were sent.
-
-    The URL is read before anything is claimed: a bad setting raises ValueError and leaves the rows as
-    they are. A server that cannot be reached, or refuses the connection or our login (even with a
-    5xx), is an outage: it says nothing about the mail, so every claimed mail is retried later.
-    """
-    target = SmtpTarget.from_url(smtp_url)
-    claimed = await claim_due(limit)
-    if not claimed:
-        return 0
-    client = _client_for(target)
-    try:
-        try:
-            await client.connect()
-        except (aiosmtplib.SMTPException, OSError) as exc:
-            log.warning("SMTP not reachable: %s", _describe(exc))
-            for message in claimed:
-                await _record_outcome(message, exc)
-            return 0
-        attachments = await _attachments_of(claimed)
-        sent = 0
-        for message in claimed:
-            if not client.is_connected:
-                break
-            error = await _send_one(client, message, mail_from, attachments.get(message.id, []))
-            await _record_outcome(message, error, permanent=error is not None and _is_permanent(error))
-            sent += error is None
-        return sent
-    finally:
-        await _release_untried(claimed)
-        await _close(client)
 
 
 async def resend(message_id: int, *, actor: User) -> OutboxMessage:
@@ -414,22 +183,10 @@ async def resend(message_id: int, *, actor: User) -> OutboxMessage:
         if not message.can_resend:
             return message
         message.status = OutboxStatus.QUEUED
-        message.next_attempt_at = timezone.now()
+        message.next_attempt_at = clock.now()
         message.attempts = 0
         message.sent_at = None
         message.message_id = make_msgid(domain="weerbaar")
         await message.save(update_fields=["status", "next_attempt_at", "attempts", "sent_at", "message_id"])
         await record(actor, "mail_resent", message, message.to_address)
     return message
-
-
-async def run_sender(smtp_url: str, mail_from: str, stop: asyncio.Event) -> None:
-    """Deliver due mail until `stop` is set; database or SMTP trouble is logged, never fatal."""
-    while not stop.is_set():
-        try:
-            while await deliver_due(smtp_url, mail_from):
-                pass
-        except Exception:
-            log.exception("mail sender round failed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=POLL_SECONDS)

@@ -11,7 +11,8 @@ from icalendar import Calendar, Event
 from bookings import calendar
 from bookings.models import Booking, BookingStatus
 from server import clock
-from server.mail import OutboxMessage, build_email
+from server.mail import OutboxMessage
+from server.mail_sender import build_email
 from tests.bookings.factories import make_booking, make_offering
 from tests.factories import make_organisation
 

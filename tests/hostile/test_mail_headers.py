@@ -15,18 +15,10 @@ from types import SimpleNamespace
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tortoise import timezone
 
-from server.mail import (
-    Attachment,
-    OutboxAttachment,
-    OutboxMessage,
-    OutboxStatus,
-    build_email,
-    deliver_due,
-    header_text,
-    queue_mail,
-)
+from server import clock
+from server.mail import Attachment, OutboxAttachment, OutboxMessage, OutboxStatus, header_text, queue_mail
+from server.mail_sender import build_email, deliver_due
 from tests.hostile.strategies import CONTROL_CHARACTERS
 from tests.smtp import SmtpSink
 
@@ -60,7 +52,7 @@ def outbox_row(to_address: str = "griffier@zeist.nl", subject: str = "Onderwerp"
         subject=subject,
         body_text="tekst",
         body_html="<p>tekst</p>",
-        next_attempt_at=timezone.now(),
+        next_attempt_at=clock.now(),
         message_id=make_msgid(domain="weerbaar"),
     )
 

@@ -14,25 +14,28 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from tortoise import timezone
 from tortoise.transactions import in_transaction
 
+from server import clock
+from server.clock import Clock
 from server.mail import (
-    LEASE,
-    MAX_ATTEMPTS,
     Attachment,
     OutboxAttachment,
     OutboxMessage,
     OutboxStatus,
-    _record_outcome,
-    claim_due,
     compose_mails,
-    deliver_due,
     queue_mail,
     resend,
+    store_mails,
+)
+from server.mail_sender import (
+    LEASE,
+    MAX_ATTEMPTS,
+    _record_outcome,
+    claim_due,
+    deliver_due,
     retry_delay,
     run_sender,
-    store_mails,
 )
 from server.models import AuditEntry, Role
 from tests.factories import make_user
@@ -48,7 +51,7 @@ async def make_message(to_address: str = "griffier@zeist.nl", **overrides: Any) 
         "subject": "Uw inloglink voor Weerbaar",
         "body_text": "Hallo,\n\nKlik op de link.\n",
         "body_html": "<p>Hallo,</p><p>Klik op de link.</p>",
-        "next_attempt_at": timezone.now(),
+        "next_attempt_at": clock.now(),
         "message_id": make_msgid(domain="weerbaar"),
     }
     values.update(overrides)
@@ -56,7 +59,7 @@ async def make_message(to_address: str = "griffier@zeist.nl", **overrides: Any) 
 
 
 async def make_messages(count: int) -> list[OutboxMessage]:
-    now = timezone.now()
+    now = clock.now()
     rows = [
         OutboxMessage(
             to_address=f"ontvanger{n}@example.org",
@@ -74,7 +77,7 @@ async def make_messages(count: int) -> list[OutboxMessage]:
 
 async def is_anything_due() -> bool:
     return await OutboxMessage.filter(
-        status__in=[OutboxStatus.QUEUED, OutboxStatus.SENDING], next_attempt_at__lte=timezone.now()
+        status__in=[OutboxStatus.QUEUED, OutboxStatus.SENDING], next_attempt_at__lte=clock.now()
     ).exists()
 
 
@@ -89,7 +92,7 @@ async def deliver_until_nothing_due(smtp_url: str, limit: int = 20) -> int:
 
 
 async def make_all_due() -> None:
-    await OutboxMessage.filter(status=OutboxStatus.QUEUED).update(next_attempt_at=timezone.now())
+    await OutboxMessage.filter(status=OutboxStatus.QUEUED).update(next_attempt_at=clock.now())
 
 
 def message_ids(sink: SmtpSink) -> Counter[str]:
@@ -215,7 +218,7 @@ async def test_outage_keeps_mail_queued_and_delivers_each_exactly_once_afterward
     assert {row.status for row in rows} == {OutboxStatus.QUEUED}
     assert {row.attempts for row in rows} == {1}
     assert all(row.last_error for row in rows)
-    assert all(row.next_attempt_at > timezone.now() + retry_delay(1) / 2 for row in rows)
+    assert all(row.next_attempt_at > clock.now() + retry_delay(1) / 2 for row in rows)
 
     smtp_sink.start()
     await make_all_due()
@@ -237,7 +240,7 @@ async def test_temporary_refusal_is_retried_later(smtp_sink: SmtpSink) -> None:
     row = await OutboxMessage.get(id=message.id)
     assert (row.status, row.attempts) == (OutboxStatus.QUEUED, 1)
     assert "451" in row.last_error
-    assert row.next_attempt_at > timezone.now()
+    assert row.next_attempt_at > clock.now()
 
     smtp_sink.reply = None
     await make_all_due()
@@ -259,7 +262,7 @@ async def test_permanent_refusal_fails_the_mail_until_a_coordinator_resends_it(
     assert (row.status, row.attempts) == (OutboxStatus.FAILED, 1)
     assert "550" in row.last_error
     assert row.can_resend
-    await OutboxMessage.filter(id=message.id).update(next_attempt_at=timezone.now() - timedelta(days=1))
+    await OutboxMessage.filter(id=message.id).update(next_attempt_at=clock.now() - timedelta(days=1))
     assert await deliver_due(smtp_sink.url, MAIL_FROM) == 0
     assert (await OutboxMessage.get(id=message.id)).attempts == 1
 
@@ -399,10 +402,10 @@ async def test_a_connection_lost_mid_batch_requeues_what_was_not_tried(
     assert (await OutboxMessage.get(id=first.id)).status is OutboxStatus.SENT
     row = await OutboxMessage.get(id=in_flight.id)
     assert (row.status, row.attempts) == (OutboxStatus.QUEUED, 1)
-    assert row.next_attempt_at > timezone.now()
+    assert row.next_attempt_at > clock.now()
     row = await OutboxMessage.get(id=untried.id)
     assert (row.status, row.attempts) == (OutboxStatus.QUEUED, 0)
-    assert row.next_attempt_at <= timezone.now()
+    assert row.next_attempt_at <= clock.now()
 
     assert await deliver_due(url, MAIL_FROM) == 1
     assert (await OutboxMessage.get(id=untried.id)).status is OutboxStatus.SENT
@@ -438,9 +441,7 @@ async def test_a_non_ascii_address_the_server_cannot_take_fails_at_once(
     assert "SMTPUTF8" in row.last_error
     assert handler.received == []
 
-    await OutboxMessage.filter(id=message.id).update(
-        status=OutboxStatus.QUEUED, next_attempt_at=timezone.now()
-    )
+    await OutboxMessage.filter(id=message.id).update(status=OutboxStatus.QUEUED, next_attempt_at=clock.now())
     assert await deliver_due(smtp_sink.url, MAIL_FROM) == 1
     assert smtp_sink.messages[0]["To"] == "jösé@zeist.nl"
 
@@ -450,7 +451,7 @@ async def test_a_non_ascii_address_the_server_cannot_take_fails_at_once(
 
 async def test_a_claim_whose_lease_ran_out_is_delivered_by_the_next_round(smtp_sink: SmtpSink) -> None:
     """The sender that claimed it died; a live sender's claim is left alone."""
-    now = timezone.now()
+    now = clock.now()
     orphan = await make_message(status=OutboxStatus.SENDING, next_attempt_at=now - timedelta(seconds=1))
     held = await make_message(status=OutboxStatus.SENDING, next_attempt_at=now + LEASE)
 
@@ -461,12 +462,12 @@ async def test_a_claim_whose_lease_ran_out_is_delivered_by_the_next_round(smtp_s
     assert [m["Message-ID"] for m in smtp_sink.messages] == [orphan.message_id]
 
 
-async def test_a_late_outcome_from_a_sender_that_lost_its_lease_is_ignored() -> None:
+async def test_a_late_outcome_from_a_sender_that_lost_its_lease_is_ignored(fixed_clock: Clock) -> None:
     """A slow sender outlives its lease; a second sender takes the row over. The slow one's late
     failure must not put the row back in the queue, or the second one's success would be lost."""
     message = await make_message()
     [slow_claim] = await claim_due()
-    await OutboxMessage.filter(id=message.id).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+    fixed_clock.advance(LEASE + timedelta(seconds=1))
     [new_claim] = await claim_due()
 
     await _record_outcome(slow_claim, TimeoutError("the slow sender finally gives up"))
@@ -509,7 +510,7 @@ async def test_after_max_attempts_temporary_failures_the_mail_fails(smtp_sink: S
         expected = OutboxStatus.FAILED if attempt == MAX_ATTEMPTS else OutboxStatus.QUEUED
         assert row.status is expected
 
-    await OutboxMessage.filter(id=message.id).update(next_attempt_at=timezone.now())
+    await OutboxMessage.filter(id=message.id).update(next_attempt_at=clock.now())
     assert not await claim_due()
 
 
