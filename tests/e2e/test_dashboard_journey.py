@@ -46,10 +46,17 @@ async def test_a_coordinator_follows_the_tour_on_the_dashboard(page: Page, live_
     await expect(page.get_by_role("heading", level=1)).to_contain_text("Noord-Holland")
     await expect(page.get_by_role("link", name="Amsterdam", exact=True)).to_be_visible()
     await assert_accessible(page)
-    await page.get_by_role("link", name="Stap (sorteer oplopend)").click()
-    await expect(page.get_by_role("columnheader", name=re.compile("^Stap"))).to_have_attribute(
+    await page.get_by_role("link", name="Verste stap (sorteer oplopend)").click()
+    await expect(page.get_by_role("columnheader", name=re.compile("^Verste stap"))).to_have_attribute(
         "aria-sort", "ascending"
     )
     await assert_accessible(page)
     await page.get_by_role("link", name="Amsterdam", exact=True).click()
     await expect(page).to_have_url(f"{live_server.url}/organisaties/GM0363")
+    # Weesp merged into Amsterdam (demo): its page keeps its history before the app.
+    await expect(page.get_by_role("heading", name="Geschiedenis")).to_be_visible()
+    await assert_accessible(page)
+    await page.get_by_role("link", name="Weesp", exact=True).click()
+    await expect(page.get_by_text("opgegaan in")).to_be_visible()
+    await expect(page.get_by_role("heading", name="Voor de app")).to_be_visible()
+    await assert_accessible(page)
