@@ -34,7 +34,7 @@ from server import clock
 from server.audit import record
 from server.errors import DomainError, Forbidden, ValidationFailed
 from server.i18n import _
-from server.mail import queue_mail
+from server.mail import OutboxStatus, queue_mail
 from server.models import Organisation, Role, User
 from server.sessions import hash_secret, start_session
 from server.settings import Settings
@@ -275,7 +275,7 @@ async def send_due_reminders(settings: Settings) -> int:
             invitation__booked_at__isnull=True,
         )
         .filter(Q(contact_id__isnull=False) | Q(user_id__isnull=False))
-        .exclude(mail__status="failed")
+        .filter(Q(mail_id__isnull=True) | Q(mail__status__not=OutboxStatus.FAILED))
         .select_related("invitation__organisation")
         .order_by("id")
     )

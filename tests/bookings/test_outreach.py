@@ -234,3 +234,13 @@ async def test_the_tour_page_invites_with_the_chosen_function(client: httpx.Asyn
     assert "Koos Klaver &lt;koos@zeist.nl&gt;" in response.text
     assert "Houten" in response.text and "geen contactpersoon met de functie burgemeester" in response.text
     assert await OutboxMessage.filter(to_address="koos@zeist.nl").count() == 1
+
+
+async def test_a_recipient_whose_mail_row_is_gone_is_still_reminded(
+    settings: Settings, fixed_clock: Clock
+) -> None:
+    await _invite_petra(settings)
+    await OutboxMessage.filter(to_address="petra@zeist.nl").delete()
+    assert (await OutreachRecipient.get(email="petra@zeist.nl")).mail_id is None  # type: ignore[attr-defined]
+    fixed_clock.advance(timedelta(weeks=settings.outreach_reminder_weeks))
+    assert await outreach.send_due_reminders(settings) == 1
