@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from feedback import forms_service
+from feedback import form_questions, forms_service
 from feedback.forms_service import FormLocked
 from feedback.models import QuestionKind
 from server.access import requires
@@ -86,7 +86,7 @@ async def _form_page(
     """The form page; after a failed POST, `section` ("vraag", "wijzig", "naam", "aanbod") says which
     form on the page the `values` and `errors` belong to."""
     detail = await forms_service.form_detail(form_id)
-    edit_values = {q.id: forms_service.question_values(q) for q in detail.questions}
+    edit_values = {q.id: form_questions.question_values(q) for q in detail.questions}
     if section == "wijzig" and question_id in edit_values and values is not None:
         edit_values[question_id] = values
     status_code = 200
@@ -122,9 +122,9 @@ async def form_page(request: Request) -> Response:
 @requires(Role.COORDINATOR)
 async def add_question(request: Request) -> Response:
     form_id = _id(request, "form_id")
-    values = values_of(await read_form(request), *forms_service.QUESTION_FIELDS)
+    values = values_of(await read_form(request), *form_questions.QUESTION_FIELDS)
     try:
-        await forms_service.add_question(form_id, values, actor=request.state.user)
+        await form_questions.add_question(form_id, values, actor=request.state.user)
     except ValidationFailed as error:
         return await _form_page(request, form_id, section="vraag", values=values, errors=error.errors)
     except FormLocked as error:
@@ -135,9 +135,9 @@ async def add_question(request: Request) -> Response:
 @requires(Role.COORDINATOR)
 async def update_question(request: Request) -> Response:
     form_id, question_id = _id(request, "form_id"), _id(request, "question_id")
-    values = values_of(await read_form(request), *forms_service.QUESTION_FIELDS)
+    values = values_of(await read_form(request), *form_questions.QUESTION_FIELDS)
     try:
-        await forms_service.update_question(question_id, values, actor=request.state.user, form_id=form_id)
+        await form_questions.update_question(question_id, values, actor=request.state.user, form_id=form_id)
     except ValidationFailed as error:
         return await _form_page(
             request, form_id, section="wijzig", question_id=question_id, values=values, errors=error.errors
@@ -152,7 +152,7 @@ async def remove_question(request: Request) -> Response:
     form_id, question_id = _id(request, "form_id"), _id(request, "question_id")
     await read_form(request)
     try:
-        await forms_service.remove_question(question_id, actor=request.state.user, form_id=form_id)
+        await form_questions.remove_question(question_id, actor=request.state.user, form_id=form_id)
     except FormLocked as error:
         return await _form_page(request, form_id, locked_message=error.message)
     return RedirectResponse(_form_url(form_id, "verwijderd") + "#vragen", status_code=303)
@@ -162,7 +162,7 @@ async def _move(request: Request, direction: str) -> Response:
     form_id, question_id = _id(request, "form_id"), _id(request, "question_id")
     await read_form(request)
     try:
-        await forms_service.move_question(question_id, direction, actor=request.state.user, form_id=form_id)
+        await form_questions.move_question(question_id, direction, actor=request.state.user, form_id=form_id)
     except FormLocked as error:
         return await _form_page(request, form_id, locked_message=error.message)
     return RedirectResponse(_form_url(form_id, "verplaatst") + f"#vraag-{question_id}", status_code=303)

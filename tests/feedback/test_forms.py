@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from bookings.models import Offering, Stage
-from feedback import forms_service
+from feedback import form_questions, forms_service
 from feedback.demo import load_feedback_demo
 from feedback.forms_service import FormLocked
 from feedback.models import FeedbackForm, OfferingForm, Question, QuestionKind, Response, SessionFeedback
@@ -42,7 +42,7 @@ async def coordinator() -> User:
 async def form_with(actor: User, *texts: str) -> FeedbackForm:
     form = await forms_service.create_form("Raadsbrede sessie", actor=actor)
     for text in texts:
-        await forms_service.add_question(form.id, question(text=text), actor=actor)
+        await form_questions.add_question(form.id, question(text=text), actor=actor)
     return form
 
 
@@ -70,24 +70,24 @@ async def test_each_kind_is_stored_with_its_options() -> None:
     actor = await coordinator()
     form = await forms_service.create_form("  Raadsbrede   sessie ", actor=actor)
     assert form.name == "Raadsbrede sessie"
-    scale = await forms_service.add_question(
+    scale = await form_questions.add_question(
         form.id,
         question(kind="scale", text="Hoe nuttig?", options="1 = helemaal niet nuttig\r\n5 = heel nuttig\n"),
         actor=actor,
     )
-    grade = await forms_service.add_question(
+    grade = await form_questions.add_question(
         form.id, question(kind="grade", text="Cijfer voor de trainers", options="blijft niet"), actor=actor
     )
-    multiple = await forms_service.add_question(
+    multiple = await form_questions.add_question(
         form.id,
         question(kind="multiple", text="Welke thema's?", options="Online\n\nThuis\nIn de raad"),
         actor=actor,
     )
-    text = await forms_service.add_question(
+    text = await form_questions.add_question(
         form.id, question(kind="text", text="Opmerkingen", is_required=""), actor=actor
     )
     assert scale.options == ["helemaal niet nuttig", "heel nuttig"]
-    assert forms_service.question_values(scale)["options"] == "1 = helemaal niet nuttig\n5 = heel nuttig"
+    assert form_questions.question_values(scale)["options"] == "1 = helemaal niet nuttig\n5 = heel nuttig"
     assert grade.options == [] and grade.kind is QuestionKind.GRADE
     assert multiple.options == ["Online", "Thuis", "In de raad"]
     assert text.is_required is False and text.options == []
@@ -115,7 +115,7 @@ async def test_a_wrong_question_is_refused_per_field(overrides: dict[str, str], 
     actor = await coordinator()
     form = await forms_service.create_form("Training", actor=actor)
     with pytest.raises(ValidationFailed) as refused:
-        await forms_service.add_question(form.id, question(**overrides), actor=actor)
+        await form_questions.add_question(form.id, question(**overrides), actor=actor)
     assert field in refused.value.errors
     assert not await Question.exists()
 
@@ -124,21 +124,21 @@ async def test_the_text_may_be_500_characters_and_12_choices() -> None:
     actor = await coordinator()
     form = await forms_service.create_form("Training", actor=actor)
     options = "\n".join(f"Keuze {n}" for n in range(12))
-    saved = await forms_service.add_question(form.id, question(text="x" * 500, options=options), actor=actor)
+    saved = await form_questions.add_question(form.id, question(text="x" * 500, options=options), actor=actor)
     assert len(saved.text) == 500 and len(saved.options) == 12
 
 
 async def test_only_one_question_marks_follow_up_interest() -> None:
     actor = await coordinator()
     form = await forms_service.create_form("Raadsbrede sessie", actor=actor)
-    first = await forms_service.add_question(
+    first = await form_questions.add_question(
         form.id, question(options="Ja\nMisschien\nNee", marks_follow_up_interest="on"), actor=actor
     )
     assert first.marks_follow_up_interest is True
     with pytest.raises(ValidationFailed) as refused:
-        await forms_service.add_question(form.id, question(marks_follow_up_interest="on"), actor=actor)
+        await form_questions.add_question(form.id, question(marks_follow_up_interest="on"), actor=actor)
     assert "marks_follow_up_interest" in refused.value.errors
-    changed = await forms_service.update_question(
+    changed = await form_questions.update_question(
         first.id, question(text="Vervolg?", options="Ja\nNee", marks_follow_up_interest="on"), actor=actor
     )
     assert changed.text == "Vervolg?" and changed.options == ["Ja", "Nee"]
@@ -165,21 +165,21 @@ async def test_moving_and_removing_keep_positions_without_gaps() -> None:
     actor = await coordinator()
     form = await form_with(actor, "A", "B", "C", "D")
     a, b, c, d = await Question.filter(form=form).order_by("position")
-    await forms_service.move_question(c.id, "up", actor=actor)
+    await form_questions.move_question(c.id, "up", actor=actor)
     assert await texts_of(form) == [(1, "A"), (2, "C"), (3, "B"), (4, "D")]
-    await forms_service.move_question(a.id, "down", actor=actor)
+    await form_questions.move_question(a.id, "down", actor=actor)
     assert await texts_of(form) == [(1, "C"), (2, "A"), (3, "B"), (4, "D")]
-    await forms_service.move_question(c.id, "up", actor=actor)
-    await forms_service.move_question(d.id, "down", actor=actor)
+    await form_questions.move_question(c.id, "up", actor=actor)
+    await form_questions.move_question(d.id, "down", actor=actor)
     assert await texts_of(form) == [(1, "C"), (2, "A"), (3, "B"), (4, "D")]
-    await forms_service.remove_question(a.id, actor=actor)
+    await form_questions.remove_question(a.id, actor=actor)
     assert await texts_of(form) == [(1, "C"), (2, "B"), (3, "D")]
-    added = await forms_service.add_question(form.id, question(text="E"), actor=actor)
+    added = await form_questions.add_question(form.id, question(text="E"), actor=actor)
     assert added.position == 4
-    await forms_service.remove_question(c.id, actor=actor)
+    await form_questions.remove_question(c.id, actor=actor)
     assert await texts_of(form) == [(1, "B"), (2, "D"), (3, "E")]
     with pytest.raises(ValidationFailed):
-        await forms_service.move_question(b.id, "sideways", actor=actor)
+        await form_questions.move_question(b.id, "sideways", actor=actor)
 
 
 async def test_a_question_of_another_form_is_not_found() -> None:
@@ -188,9 +188,9 @@ async def test_a_question_of_another_form_is_not_found() -> None:
     other = await forms_service.create_form("Training", actor=actor)
     (only,) = await Question.filter(form=form)
     with pytest.raises(NotFound):
-        await forms_service.remove_question(only.id, actor=actor, form_id=other.id)
+        await form_questions.remove_question(only.id, actor=actor, form_id=other.id)
     with pytest.raises(NotFound):
-        await forms_service.move_question(only.id + 1000, "up", actor=actor)
+        await form_questions.move_question(only.id + 1000, "up", actor=actor)
 
 
 # --- Roles --------------------------------------------------------------------------------------------
@@ -206,10 +206,10 @@ async def test_only_coordinators_manage_forms(role: Role) -> None:
     attempts = [
         forms_service.create_form("Nieuw", actor=someone),
         forms_service.rename_form(form.id, "Nieuw", actor=someone),
-        forms_service.add_question(form.id, question(), actor=someone),
-        forms_service.update_question(only.id, question(), actor=someone),
-        forms_service.remove_question(only.id, actor=someone),
-        forms_service.move_question(only.id, "down", actor=someone),
+        form_questions.add_question(form.id, question(), actor=someone),
+        form_questions.update_question(only.id, question(), actor=someone),
+        form_questions.remove_question(only.id, actor=someone),
+        form_questions.move_question(only.id, "down", actor=someone),
         forms_service.new_version(form.id, actor=someone),
         forms_service.set_offering_form(offering.id, form.id, actor=someone),
     ]
@@ -258,10 +258,10 @@ async def test_a_form_with_responses_cannot_change() -> None:
     await answer(form)
     assert await forms_service.has_responses(form) is True
     attempts = [
-        forms_service.add_question(form.id, question(text="C"), actor=actor),
-        forms_service.update_question(a.id, question(text="Anders"), actor=actor),
-        forms_service.remove_question(b.id, actor=actor),
-        forms_service.move_question(b.id, "up", actor=actor),
+        form_questions.add_question(form.id, question(text="C"), actor=actor),
+        form_questions.update_question(a.id, question(text="Anders"), actor=actor),
+        form_questions.remove_question(b.id, actor=actor),
+        form_questions.move_question(b.id, "up", actor=actor),
         forms_service.rename_form(form.id, "Andere naam", actor=actor),
     ]
     for attempt in attempts:
@@ -275,7 +275,7 @@ async def test_a_form_with_responses_cannot_change() -> None:
 async def test_a_new_version_copies_the_questions_and_takes_over_the_offerings() -> None:
     actor = await coordinator()
     old = await form_with(actor, "A", "B")
-    await forms_service.add_question(
+    await form_questions.add_question(
         old.id,
         question(text="Vervolg?", options="Ja\nMisschien\nNee", marks_follow_up_interest="on"),
         actor=actor,
@@ -302,14 +302,14 @@ async def test_a_new_version_copies_the_questions_and_takes_over_the_offerings()
     assert await AuditEntry.filter(action="feedback_form_new_version").exists()
 
     # The new version has no responses: it can change; the old one stays as it was.
-    await forms_service.add_question(new.id, question(text="C"), actor=actor)
+    await form_questions.add_question(new.id, question(text="C"), actor=actor)
     assert [t for _, t in await texts_of(new)] == ["A", "B", "Vervolg?", "C"]
     assert len(await texts_of(old)) == 3
     with pytest.raises(FormLocked):
         await forms_service.new_version(old.id, actor=actor)
     (a_old,) = await Question.filter(form=old, position=1)
     with pytest.raises(FormLocked):
-        await forms_service.update_question(a_old.id, question(), actor=actor)
+        await form_questions.update_question(a_old.id, question(), actor=actor)
     with pytest.raises(FormLocked):
         await forms_service.set_offering_form(one.id, old.id, actor=actor)
     detail = await forms_service.form_detail(old.id)
@@ -331,8 +331,8 @@ async def test_the_demo_forms_are_valid_and_linked_by_stage() -> None:
     assert 7 <= len(questions) <= 9
     assert [q.marks_follow_up_interest for q in questions].count(True) == 1
     for q in questions + list(await Question.filter(form=forms["Training"])):
-        values = forms_service.question_values(q)
-        parsed, errors = forms_service.parse_question(values)
+        values = form_questions.question_values(q)
+        parsed, errors = form_questions.parse_question(values)
         assert not errors, (q.text, errors)
         assert parsed["options"] == q.options
     links = {link.offering_id: link.form_id for link in await OfferingForm.all()}  # type: ignore[attr-defined]
