@@ -314,12 +314,15 @@ class OutreachRow:
     organisation: Organisation
     people: int
     invitation: TourInvitation | None
+    #: A mail of the latest invitation was refused by the receiving server.
+    has_bounce: bool = False
 
 
 async def outreach_overview(
     province: str, function: ContactFunction = ContactFunction.GRIFFIER
 ) -> list[OutreachRow]:
-    """Each organisation (of a province) with its number of people to invite and its latest invitation."""
+    """Each organisation (of a province) with its number of people to invite and its latest invitation
+    (and whether a mail of it was refused)."""
     organisations = Organisation.all().select_related("province").order_by("name")
     if province:
         organisations = organisations.filter(Q(province__cbs_code=province) | Q(cbs_code=province))
@@ -329,7 +332,17 @@ async def outreach_overview(
     latest: dict[int, TourInvitation] = {}
     for invitation in await TourInvitation.filter(organisation_id__in=ids).order_by("invited_at", "id"):
         latest[invitation.organisation_id] = invitation  # type: ignore[attr-defined]
-    return [OutreachRow(o, len(people.get(o.id, [])), latest.get(o.id)) for o in rows]
+    bounced = set(
+        await OutreachRecipient.filter(
+            invitation_id__in=[i.id for i in latest.values()], mail__status=OutboxStatus.FAILED
+        ).values_list("invitation_id", flat=True)
+    )
+    return [
+        OutreachRow(o, len(people.get(o.id, [])), latest.get(o.id), has_bounce=latest[o.id].id in bounced)
+        if o.id in latest
+        else OutreachRow(o, len(people.get(o.id, [])), None)
+        for o in rows
+    ]
 
 
 async def outreach_of(organisation: Organisation) -> list[OutreachRecipient]:

@@ -217,6 +217,8 @@ async def test_a_refused_mail_shows_on_the_organisation_page(
     assert page.status_code == 200
     assert "Uitnodigingen voor de tour" in page.text
     assert "e-mail geweigerd" in page.text and "550 5.1.1 mailbox unavailable" in page.text
+    tour = await client.get("/tour?provincie=PV26")
+    assert 'href="/organisaties/GM0355#tour-mails">e-mail geweigerd' in tour.text
 
 
 async def test_the_tour_page_invites_with_the_chosen_function(client: httpx.AsyncClient) -> None:
