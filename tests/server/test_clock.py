@@ -1,0 +1,88 @@
+"""The application reads time from one clock, which tests fix and move."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from server import clock
+from server.clock import Clock, FixedTimeError
+from server.settings import PROJECT_DIR
+
+#: Reading the wall clock anywhere but server/clock.py.
+WALL_CLOCK = re.compile(r"timezone\.now\(\)|datetime\.now\(|date\.today\(\)|time\.time\(\)|utcnow\(")
+APPLICATION = ("server", "bookings", "feedback", "invoicing", "reporting")
+#: Modules that still read the wall clock (issue 19): remove each entry when its module uses server.clock.
+NOT_YET_ON_THE_CLOCK = {
+    "server/page_cache.py",
+    "bookings/demo.py",
+    "bookings/lifecycle.py",
+    "bookings/reminders.py",
+    "bookings/suggestions.py",
+    "bookings/trainer_routes.py",
+    "bookings/contacts.py",
+    "bookings/outreach.py",
+    "feedback/collect.py",
+    "feedback/contacts.py",
+    "feedback/retention.py",
+    "feedback/trends.py",
+    "invoicing/batch.py",
+    "invoicing/demo.py",
+    "invoicing/documents.py",
+    "invoicing/payments.py",
+    "invoicing/routes.py",
+    "reporting/history.py",
+    "reporting/ministry.py",
+    "reporting/ministry_routes.py",
+}
+
+
+def test_a_test_runs_on_a_fixed_clock_that_it_can_move(fixed_clock: Clock) -> None:
+    start = clock.now()
+    assert clock.now() == start and start.tzinfo is not None
+    fixed_clock.advance(timedelta(minutes=1))
+    assert clock.now() == start + timedelta(minutes=1)
+    fixed_clock.set(datetime(2026, 3, 1, 12, tzinfo=ZoneInfo("Europe/Amsterdam")))
+    assert clock.now() == datetime(2026, 3, 1, 11, tzinfo=UTC)
+    assert clock.now().utcoffset() == timedelta(0)
+
+
+def test_without_a_fixed_moment_the_clock_is_the_real_time() -> None:
+    free = Clock()
+    before = datetime.now(UTC)
+    assert before <= free.now() <= datetime.now(UTC)
+    free.set(before)
+    free.reset()
+    assert not free.is_fixed and free.now() >= before
+
+
+def test_a_fixed_moment_needs_a_time_zone(fixed_clock: Clock) -> None:
+    with pytest.raises(FixedTimeError):
+        fixed_clock.set(datetime(2026, 3, 1, 12))
+
+
+@pytest.mark.parametrize(
+    ("moment", "today"),
+    [
+        (datetime(2026, 12, 31, 22, 59, tzinfo=UTC), date(2026, 12, 31)),
+        (datetime(2026, 12, 31, 23, 0, tzinfo=UTC), date(2027, 1, 1)),  # midnight in Amsterdam (CET)
+        (datetime(2026, 6, 30, 22, 0, tzinfo=UTC), date(2026, 7, 1)),  # midnight in Amsterdam (CEST)
+    ],
+)
+def test_today_is_the_day_in_amsterdam(fixed_clock: Clock, moment: datetime, today: date) -> None:
+    fixed_clock.set(moment)
+    assert clock.local_today() == today
+
+
+def test_the_application_reads_time_only_from_the_clock() -> None:
+    readers = {
+        path.relative_to(PROJECT_DIR).as_posix()
+        for folder in APPLICATION
+        for path in (PROJECT_DIR / folder).rglob("*.py")
+        if "migrations" not in path.parts and WALL_CLOCK.search(path.read_text(encoding="utf-8"))
+    }
+    stray = sorted(readers - NOT_YET_ON_THE_CLOCK - {"server/clock.py"})
+    assert not stray, f"read the time with server.clock (now(), local_today()) instead: {stray}"
