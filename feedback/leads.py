@@ -10,6 +10,8 @@ Rules:
   organisation has a follow-up training booked (not cancelled) after the lead was made. Bookings
   know nothing of leads; this module reads them.
 - **Owner and next date**: a coordinator (or nobody) and a day to pick the lead up again.
+- **Contacted ends a contact request**: it is marked done, so that its address is deleted by the
+  feedback retention, as when it is marked done on the feedback page.
 
 Errors: Forbidden (not a coordinator), NotFound (unknown lead), ValidationFailed (per field),
 LeadTransitionRefused (409).
@@ -22,6 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from tortoise import timezone
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -72,8 +75,9 @@ class LeadView:
     offering_name: str
     created_at: datetime
     owner_id: int | None
-    owner_name: str
     next_on: date | None
+    #: The participant's address, for a contact request not yet removed by retention.
+    contact_email: str
 
     @property
     def status_label(self) -> str:
@@ -168,7 +172,7 @@ LEAD_FIELDS = (
     "created_at",
     "next_on",
     "owner_id",
-    "owner__name",
+    "contact_request__email",
     "organisation_id",
     "organisation__name",
     "organisation__cbs_code",
@@ -211,8 +215,8 @@ def _view(row: dict, booked: dict[int, list[datetime]]) -> LeadView:
         offering_name=row["session__booking__offering__name"],
         created_at=row["created_at"],
         owner_id=row["owner_id"],
-        owner_name=row["owner__name"] or "",
         next_on=row["next_on"],
+        contact_email=row["contact_request__email"] or "",
     )
 
 
@@ -279,6 +283,11 @@ async def change_lead(lead_id: int, values: dict[str, str], *, actor: User) -> L
             )
         if status is not LeadStatus.BOOKED:
             lead.status = status
+        if status is LeadStatus.CONTACTED and lead.contact_request_id is not None:  # type: ignore[attr-defined]
+            # The contact took place: the address now goes by the contact requests' retention.
+            await ContactRequest.filter(id=lead.contact_request_id, done_at__isnull=True).update(  # type: ignore[attr-defined]
+                done_at=timezone.now()
+            )
         lead.owner = owner  # type: ignore[assignment]
         lead.next_on = next_on  # type: ignore[assignment]
         await lead.save(update_fields=["status", "owner_id", "next_on", "updated_at"])

@@ -13,7 +13,15 @@ import pytest
 from bookings.models import Booking, BookingStatus, Stage
 from feedback import collect, leads
 from feedback.leads import LeadTransitionRefused
-from feedback.models import Lead, LeadSource, LeadStatus, Question, QuestionKind, SessionFeedback
+from feedback.models import (
+    ContactRequest,
+    Lead,
+    LeadSource,
+    LeadStatus,
+    Question,
+    QuestionKind,
+    SessionFeedback,
+)
 from reporting import actions
 from server.errors import Forbidden, ValidationFailed
 from server.mail import OutboxMessage
@@ -82,6 +90,8 @@ async def test_follow_up_answers_make_one_lead_per_session_and_one_mail(settings
     await collect.submit(session.code, None, {**given, field: ["1"]}, settings=settings)
 
     assert [lead.source for lead in await Lead.all()] == [LeadSource.FOLLOW_UP_INTEREST]
+    (view,) = await leads.lead_views(open_only=True)
+    assert (view.source_label, view.contact_email) == ("Deelnemers willen een vervolg", "")
     assert len(await mails_to([user.email for user in staff])) == len(staff)
 
 
@@ -135,6 +145,8 @@ async def test_coordinators_move_a_lead_only_along_the_allowed_transitions(setti
     )
     await lead.refresh_from_db()
     assert (lead.status, lead.owner_id, lead.next_on) == (LeadStatus.CONTACTED, owner.id, date(2027, 1, 15))  # type: ignore[attr-defined]
+    # Contacted: the contact request is done, its address goes by the retention of done requests.
+    assert (await ContactRequest.get(id=lead.contact_request_id)).done_at is not None  # type: ignore[attr-defined]
 
     with pytest.raises(LeadTransitionRefused):
         await leads.change_lead(lead.id, {"status": "new"}, actor=owner)
@@ -228,6 +240,7 @@ async def test_the_leads_page_changes_a_lead_and_shows_errors_at_the_field(
     page = await client.get("/feedback/leads")
     assert page.status_code == 200
     assert lead.organisation.name in page.text and "Deelnemer wil contact" in page.text
+    assert 'href="mailto:raadslid@example.org"' in page.text
 
     bad = await post(
         client, "/feedback/leads", {"lead_id": str(lead.id), "status": "contacted", "next_on": "morgen"}
