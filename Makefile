@@ -3,9 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+LOCK := requirements.lock
 PG_VERSION = $(shell ls /etc/postgresql 2>/dev/null | head -n 1)
 
-.PHONY: run test install system-deps pdf-deps postgres lint messages clean bench drills
+.PHONY: run test install lock system-deps pdf-deps postgres lint messages clean bench drills
 
 run: install pdf-deps
 	$(BIN)/weerbaar migrate
@@ -18,12 +19,23 @@ test: install system-deps postgres lint
 
 install: $(INSTALLED)
 
-$(INSTALLED): pyproject.toml
+# Everything is installed from requirements.lock (every package pinned, with its hashes); the project
+# itself then without dependencies. `pip check` catches a lock that lags behind pyproject.toml.
+$(INSTALLED): $(LOCK) pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps -e .
+	@$(BIN)/pip check || { echo "pyproject.toml and $(LOCK) disagree: run make lock"; exit 1; }
 	$(BIN)/pybabel compile --use-fuzzy -d locale -D messages
 	touch $(INSTALLED)
+
+# The one command to update requirements.lock, after changing a dependency in pyproject.toml. It keeps
+# the pins that still fit; LOCK_ARGS="--upgrade-package NAME" (or "--upgrade") moves them on.
+lock:
+	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	@[ -x $(BIN)/pip-compile ] || $(BIN)/pip install --quiet --require-hashes -r $(LOCK)
+	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe \
+		--strip-extras --no-emit-index-url --no-emit-find-links --extra dev $(LOCK_ARGS) -o $(LOCK) pyproject.toml
 
 # Debian packages, installed when missing (as root): the fonts WeasyPrint needs and HarfBuzz's subsetter
 # (without it a PDF takes three times as long), and for the tests also Chromium.
