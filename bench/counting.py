@@ -7,9 +7,8 @@ Tortoise logs each statement at DEBUG on `tortoise.db_client` (tests/query_count
 a handler counts them into a box the request's context holds. This costs a few microseconds per
 statement, the same in every variant measured.
 
-`WEERBAAR_BENCH_OFF` (comma-separated) switches pieces of speed machinery off for a comparison on
-the same machine in the same run: `pages` (the page cache), `sessions` (the session cache),
-`figures` (the dashboard's figure cache).
+`WEERBAAR_BENCH_OFF=figures` switches the dashboard's figure cache off, for a comparison on the
+same machine in the same run.
 """
 
 from __future__ import annotations
@@ -18,14 +17,12 @@ import logging
 import os
 from collections.abc import Awaitable, Callable, Hashable
 from contextvars import ContextVar
-from dataclasses import replace
 from typing import TypeVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reporting.freshness import FigureCache
 from server.app import create_app as create_weerbaar_app
-from server.page_cache import PageCache
 from server.settings import load_settings
 
 T = TypeVar("T")
@@ -82,12 +79,7 @@ async def _always_compute(
 
 
 def create_app() -> ASGIApp:
-    off = set(filter(None, os.environ.get("WEERBAAR_BENCH_OFF", "").split(",")))
-    settings = load_settings()
-    if "sessions" in off:
-        settings = replace(settings, page_cache_entries=0)
-    app = create_weerbaar_app(settings)
-    app.state.page_cache = PageCache(0 if "pages" in off else 256)
-    if "figures" in off:
+    app = create_weerbaar_app(load_settings())
+    if os.environ.get("WEERBAAR_BENCH_OFF") == "figures":
         FigureCache.get = _always_compute  # type: ignore[method-assign]
     return counted(app)

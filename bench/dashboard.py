@@ -2,8 +2,7 @@
 
 Seeds a throwaway database with the full volume (bench/seed.py: 354 organisations, 5,000 bookings,
 50,000 feedback responses, 2,000 invoices), then requests the dashboard and the organisations table
-one at a time, in process (httpx over ASGI, no network), both computed afresh and with the figures
-reused while the data is unchanged (reporting/freshness.py), and prints the median and 90th percentile,
+one at a time, in process (httpx over ASGI, no network), and prints the median and 90th percentile,
 the number of SQL statements per request, and the ratio to a baseline measured in the same run: one
 indexed SELECT and a small Jinja page, the least any page of the app does.
 
@@ -102,24 +101,18 @@ async def measure(kind: str, runs: int) -> None:
                 print(f"{'baseline (1 SELECT + Jinja)':<58} median {base:7.1f} ms")
                 for path in PAGES:
 
-                    async def warm(path: str = path) -> None:
+                    async def page(path: str = path) -> None:
                         response = await client.get(path)
                         assert response.status_code == 200, (path, response.status_code)
 
-                    async def cold(path: str = path) -> None:
-                        if hasattr(app.state, "tour_figures"):
-                            del app.state.tour_figures
-                        await warm(path)
-
-                    for label, action in (("computed", cold), ("unchanged data", warm)):
-                        values = await timings(runs, action)
-                        median = statistics.median(values)
-                        p90 = statistics.quantiles(values, n=10)[-1]
-                        statements = await count_statements(action)
-                        print(
-                            f"{path + ' (' + label + ')':<58} median {median:7.1f} ms  p90 {p90:7.1f} ms  "
-                            f"{statements:3d} statements  ratio {median / base:6.1f}× baseline"
-                        )
+                    values = await timings(runs, page)
+                    median = statistics.median(values)
+                    p90 = statistics.quantiles(values, n=10)[-1]
+                    statements = await count_statements(page)
+                    print(
+                        f"{path:<58} median {median:7.1f} ms  p90 {p90:7.1f} ms  "
+                        f"{statements:3d} statements  ratio {median / base:6.1f}× baseline"
+                    )
         finally:
             await Tortoise.close_connections()
 

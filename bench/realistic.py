@@ -322,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
         "--variants",
         type=lambda text: text.split(","),
         default=["on"],
-        help="on, and pieces switched off: pages, sessions, figures, or pages+sessions (default: on)",
+        help="on, and pieces switched off (figures; default: on)",
     )
     parser.add_argument("--logs", default="", help="folder for the servers' logs (default: thrown away)")
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432")

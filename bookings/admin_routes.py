@@ -13,13 +13,11 @@ from server.errors import NotFound, ValidationFailed
 from server.forms import page_number, values_of
 from server.models import Role
 from server.organisations import province_choices
-from server.page_cache import cached_page
 from server.security import read_form
 from server.templating import render
 
 
 @requires(Role.COORDINATOR)
-@cached_page
 async def board(request: Request) -> Response:
     filters = queries.BoardFilters.from_query(dict(request.query_params))
     page = page_number(request)

@@ -20,7 +20,6 @@ from server.forms import values_of
 from server.i18n import _
 from server.models import Organisation, Role
 from server.organisations import organisation_for
-from server.page_cache import cached_page
 from server.security import read_form
 from server.templating import render
 
@@ -164,7 +163,6 @@ async def _bookable(request: Request) -> tuple[Organisation, Offering]:
 
 
 @requires(*CLERK_STAFF)
-@cached_page
 async def booking_form(request: Request) -> Response:
     organisation, offering = await _bookable(request)
     values = dict.fromkeys(BOOKING_FIELDS, "")

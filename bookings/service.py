@@ -118,14 +118,14 @@ async def create_booking(
     offering: Offering | None = None,
 ) -> Booking:
     """A clerk (or a coordinator on their behalf) books an offering; raises ValidationFailed,
-    BookingRuleBroken, NotFound, Forbidden, OrganisationEnded (merged into another).
+    BookingRuleBroken, NotFound, Forbidden, OrganisationEnded (merged into another by a preferred date).
 
     `offering` is the draft's offering when the caller has just read it (active): then it is not
     read again."""
     require_own_organisation(actor, organisation)
-    await ensure_open(organisation)
     policy = BookingPolicy.from_settings(settings)
     now = now or clock.now()
+    await ensure_open(organisation, max([now, *draft.preferred.values()]))
     if offering is None or offering.id != draft.offering_id or not offering.is_active:
         offering = await Offering.get_or_none(id=draft.offering_id, is_active=True)
     if offering is None:

@@ -14,7 +14,6 @@ from server.errors import DomainError, NotFound
 from server.forms import values_of
 from server.i18n import _
 from server.models import Role
-from server.page_cache import cached_page
 from server.security import read_form
 from server.templating import render
 
@@ -52,7 +51,6 @@ async def _portal_page(
 
 
 @requires(Role.TRAINER)
-@cached_page
 async def trainer_home(request: Request) -> Response:
     return await _portal_page(request)
 

@@ -11,7 +11,6 @@ from starlette.routing import Route
 from feedback import collect
 from server.access import public
 from server.errors import ValidationFailed
-from server.page_cache import cached_page
 from server.security import read_form
 from server.templating import render
 
@@ -55,7 +54,6 @@ async def enter_code(request: Request) -> Response:
 
 
 @public
-@cached_page
 async def feedback_form(request: Request) -> Response:
     return await _form_page(request)
 

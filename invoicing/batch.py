@@ -104,11 +104,6 @@ class BatchProgress:
 _current: BatchProgress | None = None
 
 
-def is_running() -> bool:
-    """Whether this process runs a batch now."""
-    return _current is not None and _current.is_running
-
-
 def current_batch() -> BatchProgress | None:
     """The batch this process runs or ran last (started from the web), if any."""
     return _current

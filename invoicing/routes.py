@@ -22,7 +22,6 @@ from server.forms import page_number, values_of
 from server.i18n import _
 from server.models import Organisation, Role
 from server.organisations import organisation_for, province_choices
-from server.page_cache import cached_page
 from server.security import read_form
 from server.templating import local_time, render
 
@@ -49,7 +48,6 @@ def _invoice_id(request: Request) -> int:
 
 
 @requires(*READERS)
-@cached_page(unless=batch.is_running)
 async def invoice_list(request: Request) -> Response:
     filters = queries.InvoiceFilters.from_query(dict(request.query_params))
     page = page_number(request)

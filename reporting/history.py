@@ -22,7 +22,6 @@ from datetime import date
 from enum import StrEnum
 from pathlib import Path
 
-from tortoise import timezone
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
@@ -174,15 +173,9 @@ async def import_history(path: Path) -> HistoryImport:
             (entry.organisation_id, entry.step.value, entry.held_on): entry  # type: ignore[attr-defined]
             for entry in await HistoryEntry.filter(organisation_id__in={row.organisation_id for row in valid})
         }
-        changed: set[int] = set()
         for row in valid:
             outcome = await _upsert(row, existing.get(row.key))
-            if outcome is not Outcome.UNCHANGED:
-                changed.add(row.organisation_id)
             report.rows.append(RowResult(row.line, row.cbs_code, outcome))
-        if changed:
-            # The dashboard's figures are kept while the organisations are unchanged (freshness).
-            await Organisation.filter(id__in=changed).update(updated_at=timezone.now())
         await record(None, "history_imported", None, f"{path.name}: {report.summary()}")
     report.rows.sort(key=lambda row: row.line)
     return report

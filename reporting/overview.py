@@ -1,12 +1,14 @@
 """What the coordinators' dashboard and the organisations-by-stage table show, in a fixed number
-of queries (three for the stages, one for the target, about ten for the lists, one for the
-fingerprint with the mail counts); while the data is unchanged, only the fingerprint."""
+of queries (three for the stages, one for the target, about ten for the lists, one for the mail
+counts)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+
+from tortoise.functions import Count
 
 from reporting import actions
 from reporting.charts import progress_chart, stage_chart, tile_map
@@ -18,7 +20,6 @@ from reporting.dashboard import (
     province_summaries,
     summarise,
 )
-from reporting.freshness import FigureCache, tour_fingerprint, tour_state
 from reporting.mergers import bookings_to_move
 from reporting.models import TourTarget
 from reporting.stages import (
@@ -31,6 +32,7 @@ from reporting.stages import (
 )
 from reporting.targets import current_target
 from server.i18n import _
+from server.mail import OutboxMessage, OutboxStatus
 from server.spreadsheet import to_csv
 from server.templating import AMSTERDAM
 
@@ -53,31 +55,24 @@ class TourOverview:
     mail_queued: int = 0
 
 
-async def _progress_and_target(
-    cache: FigureCache, fingerprint: tuple[object, ...]
-) -> tuple[list[OrganisationProgress], TourTarget | None]:
-    async def load() -> tuple[list[OrganisationProgress], TourTarget | None]:
-        return await organisation_progress(), await current_target()
+async def _mail_counts() -> tuple[int, int]:
+    """The outbox's failed and queued mail, in one query."""
+    rows = (
+        await OutboxMessage.filter(status__in=(OutboxStatus.FAILED, OutboxStatus.QUEUED))
+        .group_by("status")
+        .annotate(count=Count("id"))
+        .values("status", "count")
+    )
+    counts = {row["status"]: row["count"] for row in rows}
+    return counts.get(OutboxStatus.FAILED, 0), counts.get(OutboxStatus.QUEUED, 0)
 
-    return await cache.get("progress", fingerprint, load)
 
-
-async def tour_overview(now: datetime, follow_up_weeks: int, cache: FigureCache) -> TourOverview:
-    """The whole dashboard; `follow_up_weeks` is when an unanswered invitation needs action.
-
-    The figures come from `cache` while the tour's data is unchanged (see reporting/freshness.py);
-    the mail counts are always read.
-    """
+async def tour_overview(now: datetime, follow_up_weeks: int) -> TourOverview:
+    """The whole dashboard; `follow_up_weeks` is when an unanswered invitation needs action."""
     follow_up_weeks = min(max(follow_up_weeks, 1), MAX_FOLLOW_UP_WEEKS)
-    state = await tour_state(now)
-    fingerprint = state.fingerprint
-
-    async def compute() -> TourOverview:
-        organisations, target = await _progress_and_target(cache, fingerprint)
-        return await _overview(organisations, target, now, follow_up_weeks)
-
-    overview = await cache.get(("overview", follow_up_weeks), fingerprint, compute)
-    return replace(overview, mail_failed=state.mail_failed, mail_queued=state.mail_queued)
+    overview = await _overview(await organisation_progress(), await current_target(), now, follow_up_weeks)
+    failed, queued = await _mail_counts()
+    return replace(overview, mail_failed=failed, mail_queued=queued)
 
 
 async def _overview(
@@ -159,11 +154,11 @@ def _sort_key(sort: str) -> Callable[[OrganisationProgress], object]:
     return lambda o: o.name.casefold()
 
 
-async def organisation_table(filters: TableFilters, now: datetime, cache: FigureCache) -> OrganisationTable:
+async def organisation_table(filters: TableFilters, now: datetime) -> OrganisationTable:
     """Each organisation (of a province) that exists today, with its steps, filtered on one step
     and sorted; the area's summary."""
-    organisations, target = await _progress_and_target(cache, await tour_fingerprint(now))
-    organisations = existing_on(organisations, local_day(now))
+    organisations = existing_on(await organisation_progress(), local_day(now))
+    target = await current_target()
     goal = TourStage(target.stage) if target else DEFAULT_GOAL
     provinces = sorted(
         {(o.province_code, o.province_name) for o in organisations if o.province_code}, key=lambda p: p[1]

@@ -8,7 +8,6 @@ from starlette.routing import Route
 
 from reporting import targets
 from reporting.charts import band_labels, month_label
-from reporting.freshness import FigureCache
 from reporting.overview import TableFilters, organisation_csv, organisation_table, tour_overview
 from reporting.stages import STAGE_ORDER
 from server import clock
@@ -22,14 +21,6 @@ from server.security import read_form
 from server.templating import render
 
 TARGET_FIELDS = ("stage", "percent", "starts_on", "deadline")
-
-
-def _cache(request: Request) -> FigureCache:
-    """The app's cache of the dashboard's figures (one per app, so per process)."""
-    state = request.app.state
-    if not hasattr(state, "tour_figures"):
-        state.tour_figures = FigureCache()
-    return state.tour_figures
 
 
 def _target_values(target: object | None) -> dict[str, str]:
@@ -48,7 +39,7 @@ async def _dashboard(
     raw_weeks = request.query_params.get("weken", "")
     weeks = int(raw_weeks) if raw_weeks.isdigit() and len(raw_weeks) < 4 else 0
     overview = await tour_overview(
-        clock.now(), weeks or request.app.state.settings.invitation_follow_up_weeks, _cache(request)
+        clock.now(), weeks or request.app.state.settings.invitation_follow_up_weeks
     )
     return render(
         request,
@@ -85,17 +76,13 @@ async def save_target(request: Request) -> Response:
 
 @requires(Role.COORDINATOR)
 async def organisations(request: Request) -> Response:
-    table = await organisation_table(
-        TableFilters.from_query(dict(request.query_params)), clock.now(), _cache(request)
-    )
+    table = await organisation_table(TableFilters.from_query(dict(request.query_params)), clock.now())
     return render(request, "reporting/organisations.html", {"table": table, "stages": STAGE_ORDER})
 
 
 @requires(Role.COORDINATOR)
 async def organisations_csv(request: Request) -> Response:
-    table = await organisation_table(
-        TableFilters.from_query(dict(request.query_params)), clock.now(), _cache(request)
-    )
+    table = await organisation_table(TableFilters.from_query(dict(request.query_params)), clock.now())
     name = f"organisaties-per-stap-{table.summary.code.lower()}.csv"
     return download(organisation_csv(table), "text/csv; charset=utf-8", name)
 

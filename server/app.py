@@ -64,7 +64,6 @@ from server.errors import (
     handle_http_exception,
     handle_server_error,
 )
-from server.page_cache import PageCache
 from server.periodic import Job
 from server.privacy import Register
 from server.security import (
@@ -217,7 +216,6 @@ def create_app(settings: Settings) -> Starlette:
     )
     app.state.settings = settings
     app.state.personal_data = personal_data_register()
-    app.state.page_cache = PageCache(settings.page_cache_entries)
     #: The domains' parts of an organisation's page (server/organisation_routes.py).
     app.state.organisation_sections = (contacts.organisation_section, reporting_history.organisation_section)
     return app

@@ -7,8 +7,8 @@ nothing. Per row:
 - the old organisation must exist, the new one must exist or be in the list; an old code appears
   once, and is not also a new code in the same file (merge in date order, one file per year);
 - the old organisation ends on `effective_on`: `ended_on` is the first day it no longer exists. It
-  is kept with its bookings, invoices, feedback and history, but takes no new bookings
-  (`ensure_open`);
+  is kept with its bookings, invoices, feedback and history, but takes no new bookings for a day
+  from then on (`ensure_open`);
 - its `successor` is the new organisation; a successor that this import created exists from
   `effective_on` (`started_on`), one that already existed keeps its start;
 - rerunning the same files changes nothing.
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from tortoise.transactions import in_transaction
@@ -32,7 +32,7 @@ from server.errors import DomainError
 from server.i18n import _
 from server.models import Organisation
 from server.organisations import CODE_PATTERN, ImportFailed, ImportReport, import_organisations
-from server.templating import format_local_date
+from server.templating import AMSTERDAM, format_local_date
 
 COLUMNS = ("old_cbs_code", "new_cbs_code", "effective_on")
 
@@ -55,9 +55,10 @@ class OrganisationEnded(DomainError):
         )
 
 
-async def ensure_open(organisation: Organisation) -> None:
-    """Raises OrganisationEnded when the organisation merged into another."""
-    if organisation.ended_on is None:
+async def ensure_open(organisation: Organisation, until: datetime) -> None:
+    """Raises OrganisationEnded when the organisation no longer exists at `until` (the last moment
+    something is booked for, e.g. the latest preferred date): merged into another by then."""
+    if organisation.ended_on is None or until.astimezone(AMSTERDAM).date() < organisation.ended_on:
         return
     successor = await Organisation.get_or_none(id=organisation.successor_id)  # type: ignore[attr-defined]
     raise OrganisationEnded(organisation, successor.name if successor else "")

@@ -13,7 +13,6 @@ from server.errors import DomainError, ValidationFailed
 from server.forms import values_of
 from server.i18n import _
 from server.models import Organisation, Role
-from server.page_cache import cached_page
 from server.security import read_form
 from server.templating import render
 
@@ -98,7 +97,6 @@ async def _organisation(request: Request) -> Organisation:
 
 
 @requires(Role.CLERK, Role.COORDINATOR, Role.FINANCE)
-@cached_page
 async def organisation_detail(request: Request) -> Response:
     organisation = await _organisation(request)
     return await _detail(request, organisation)

@@ -16,7 +16,6 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import clock
-from server.change_mark import Kept, change_mark
 from server.models import User, UserSession
 from server.security import CSRF_COOKIE, csrf_token_for, new_csrf_cookie
 from server.settings import Settings
@@ -26,8 +25,6 @@ IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
 #: last_seen_at is written at most this often, so reading pages does not mean a write per request.
 TOUCH_INTERVAL = timedelta(seconds=60)
-#: Requests that read: their session may come from the process's session cache.
-READ_METHODS = ("GET", "HEAD")
 
 
 def hash_secret(value: str) -> str:
@@ -75,33 +72,6 @@ async def load_session(key: str) -> UserSession | None:
     return session
 
 
-class SessionCache:
-    """Sessions this process read, reused while the database's change mark is the same.
-
-    As for cached pages (server/change_mark.py): an unchanged mark means that nothing was committed
-    since the session and its user were read, so ending a session, deactivating a user or changing a
-    role still counts from the very next request. The clock is checked every time. One session object
-    serves the requests of that browser at once: treat it as read-only.
-    """
-
-    def __init__(self, entries: int) -> None:
-        self.sessions: Kept[UserSession] = Kept(entries)
-
-    async def load(self, key: str, mark: str) -> UserSession | None:
-        key_hash = hash_secret(key)
-        session = self.sessions.get(key_hash, mark)
-        if session is not None:
-            now = clock.now()
-            if _is_live(session, now) and now - session.last_seen_at < TOUCH_INTERVAL:
-                return session
-        session = await load_session(key)
-        if session is None:
-            self.sessions.discard(key_hash)
-        else:
-            self.sessions.put(key_hash, mark, session)
-        return session
-
-
 def set_session_cookie(response: Response, key: str, settings: Settings) -> None:
     response.set_cookie(
         SESSION_COOKIE,
@@ -123,7 +93,6 @@ class SessionMiddleware:
     def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
         self.app = app
         self.settings = settings
-        self.cache = SessionCache(settings.page_cache_entries)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -136,17 +105,12 @@ class SessionMiddleware:
         state = scope.setdefault("state", {})
         session = None
         if SESSION_COOKIE in cookies:
-            key = cookies[SESSION_COOKIE].value
-            if scope["method"] in READ_METHODS and self.cache.sessions.entries:
-                session = await self.cache.load(key, await change_mark(scope))
-            else:
-                session = await load_session(key)
+            session = await load_session(cookies[SESSION_COOKIE].value)
         state["session"] = session
         state["user"] = session.user if session else None
 
         csrf_cookie = cookies[CSRF_COOKIE].value if CSRF_COOKIE in cookies else ""
         is_new_csrf = len(csrf_cookie) < 32
-        state["csrf_cookie_is_new"] = is_new_csrf
         if is_new_csrf:
             csrf_cookie = new_csrf_cookie()
         state["csrf_token"] = csrf_token_for(csrf_cookie, self.settings.secret_key)

