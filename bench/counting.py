@@ -5,27 +5,19 @@ counted into an `x-bench-statements` answer header.
 
 Tortoise logs each statement at DEBUG on `tortoise.db_client` (tests/query_counter.py says which);
 a handler counts them into a box the request's context holds. This costs a few microseconds per
-statement, the same in every variant measured.
-
-`WEERBAAR_BENCH_OFF=figures` switches the dashboard's figure cache off, for a comparison on the
-same machine in the same run.
+statement.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import Awaitable, Callable, Hashable
 from contextvars import ContextVar
-from typing import TypeVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from reporting.freshness import FigureCache
 from server.app import create_app as create_weerbaar_app
 from server.settings import load_settings
 
-T = TypeVar("T")
 HEADER = b"x-bench-statements"
 _CONNECTION_MESSAGES = ("Created connection", "Closed connection")
 _statements: ContextVar[list[int] | None] = ContextVar("bench_statements", default=None)
@@ -72,14 +64,5 @@ def counted(app: ASGIApp) -> ASGIApp:
     return counting_app
 
 
-async def _always_compute(
-    self: FigureCache, key: Hashable, fingerprint: tuple[object, ...], compute: Callable[[], Awaitable[T]]
-) -> T:
-    return await compute()
-
-
 def create_app() -> ASGIApp:
-    app = create_weerbaar_app(load_settings())
-    if os.environ.get("WEERBAAR_BENCH_OFF") == "figures":
-        FigureCache.get = _always_compute  # type: ignore[method-assign]
-    return counted(app)
+    return counted(create_weerbaar_app(load_settings()))

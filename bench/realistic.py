@@ -11,9 +11,8 @@ Per run: the baseline page under wrk; then the app under the mix, closed loop wi
 time). CPU per request is the CPU time the server processes (and on PostgreSQL the database's
 backends) used during the phase, read from /proc, divided by the requests answered.
 
-`--variants on,pages,figures` compares the app with pieces of speed machinery switched off
-(bench/counting.py `WEERBAAR_BENCH_OFF`) in alternating order, `--rounds` times, and prints the
-median of each variant and the gain of each piece.
+`--rounds N` repeats the run on the same database and servers restarted, and prints the median
+of each figure (on this shared machine one run's figures move by a fifth or more).
 """
 
 from __future__ import annotations
@@ -130,7 +129,6 @@ class Meter:
 
 @dataclass
 class Measured:
-    variant: str
     closed: Phase
     open: Phase
     baseline_per_second: float
@@ -203,31 +201,25 @@ def bench(kind: str, args: argparse.Namespace) -> list[Measured]:
         ]
         with load.server(baseline_command, env, folder / "baseline.log", baseline_port) as baseline:
             for number in range(args.rounds):
-                order = args.variants if number % 2 == 0 else list(reversed(args.variants))
-                for variant in order:
-                    base_rate, base_cpu = asyncio.run(
-                        _baseline(baseline_port, baseline.pid, db, args.seconds / 2, args.connections)
-                    )
-                    port = load.free_port()
-                    variant_env = {
-                        **env,
-                        "WEERBAAR_BASE_URL": f"http://127.0.0.1:{port}",
-                        "WEERBAAR_BENCH_OFF": "" if variant == "on" else variant,
-                    }
-                    command = [
-                        *(str(BIN / "uvicorn"), "bench.counting:create_app", "--factory", "--proxy-headers"),
-                        *("--workers", "2", "--port", str(port), "--log-level", "info"),
-                    ]
-                    with load.server(command, variant_env, folder / f"app-{variant}.log", port) as app:
-                        base = f"http://127.0.0.1:{port}"
-                        closed, opened = asyncio.run(_run_app(base, mix, app.pid, db, args))
-                    measured.append(Measured(variant, closed, opened, base_rate, base_cpu))
-                    print(
-                        f"  round {number + 1}, {variant}: {closed.per_second:.0f}/s, "
-                        f"{closed.per_request_ms(closed.app_cpu):.1f} ms CPU per request, "
-                        f"{closed.errors} errors; baseline {base_rate:.0f}/s",
-                        flush=True,
-                    )
+                base_rate, base_cpu = asyncio.run(
+                    _baseline(baseline_port, baseline.pid, db, args.seconds / 2, args.connections)
+                )
+                port = load.free_port()
+                command = [
+                    *(str(BIN / "uvicorn"), "bench.counting:create_app", "--factory", "--proxy-headers"),
+                    *("--workers", "2", "--port", str(port), "--log-level", "info"),
+                ]
+                app_env = {**env, "WEERBAAR_BASE_URL": f"http://127.0.0.1:{port}"}
+                with load.server(command, app_env, folder / f"app-{number + 1}.log", port) as app:
+                    base = f"http://127.0.0.1:{port}"
+                    closed, opened = asyncio.run(_run_app(base, mix, app.pid, db, args))
+                measured.append(Measured(closed, opened, base_rate, base_cpu))
+                print(
+                    f"  run {number + 1}: {closed.per_second:.0f}/s, "
+                    f"{closed.per_request_ms(closed.app_cpu):.1f} ms CPU per request, "
+                    f"{closed.errors} errors; baseline {base_rate:.0f}/s",
+                    flush=True,
+                )
     return measured
 
 
@@ -255,8 +247,8 @@ def _by_kind(answers: list[Answer]) -> dict[str, list[Answer]]:
     return dict(sorted(kinds.items()))
 
 
-def print_variant(label: str, runs: list[Measured], args: argparse.Namespace) -> None:
-    """The median run of a variant (by closed-loop throughput), with the medians of the summary figures."""
+def print_runs(label: str, runs: list[Measured], args: argparse.Namespace) -> None:
+    """The median run (by closed-loop throughput) per request type, and the medians of the summary figures."""
     closed = sorted(runs, key=lambda m: m.closed.per_second)[len(runs) // 2]
     rate = statistics.median(m.closed.per_second for m in runs)
     app_cpu = statistics.median(m.closed.per_request_ms(m.closed.app_cpu) for m in runs)
@@ -295,50 +287,23 @@ def print_variant(label: str, runs: list[Measured], args: argparse.Namespace) ->
         print("errors: " + ", ".join(f"{kind} {status} x{n}" for (kind, status), n in failed.items()))
 
 
-def print_gains(measured: list[Measured]) -> None:
-    on = [m for m in measured if m.variant == "on"]
-    if not on:
-        return
-    rate_on = statistics.median(m.closed.per_second / m.baseline_per_second for m in on)
-    cpu_on = statistics.median(m.closed.per_request_ms(m.closed.app_cpu + m.closed.db_cpu) for m in on)
-    for variant in sorted({m.variant for m in measured} - {"on"}):
-        off = [m for m in measured if m.variant == variant]
-        rate_off = statistics.median(m.closed.per_second / m.baseline_per_second for m in off)
-        cpu_off = statistics.median(m.closed.per_request_ms(m.closed.app_cpu + m.closed.db_cpu) for m in off)
-        print(
-            f"gain of {variant}: throughput (against the baseline) {rate_on / rate_off - 1:+.0%}, "
-            f"CPU per request (app + database) {cpu_off / cpu_on - 1:+.0%} more without it"
-        )
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
     parser.add_argument("--seconds", type=float, default=15.0, help="per phase (default: %(default)s)")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rate", type=float, default=50.0, help="open loop: requests per second")
-    parser.add_argument("--rounds", type=int, default=1)
-    parser.add_argument(
-        "--variants",
-        type=lambda text: text.split(","),
-        default=["on"],
-        help="on, and pieces switched off (figures; default: on)",
-    )
+    parser.add_argument("--rounds", type=int, default=1, help="runs, for the medians (default: 1)")
     parser.add_argument("--logs", default="", help="folder for the servers' logs (default: thrown away)")
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--postgres-socket", default=load.default_socket_dir())
     parser.add_argument("--pool", type=int, default=POOL, help="PostgreSQL connections per server process")
     args = parser.parse_args(argv)
-    args.variants = [variant.replace("+", ",") for variant in args.variants]
     if not wrk.available():
         print("wrk ontbreekt: apt-get install wrk (make bench doet dat als root).", file=sys.stderr)
         return 2
     label = "PostgreSQL" if args.db == "postgres" else "SQLite"
     print(f"{label}: seeding and signing in", flush=True)
     measured = bench(args.db, args)
-    for variant in args.variants:
-        runs = [m for m in measured if m.variant == variant]
-        name = "everything on" if variant == "on" else f"without {variant}"
-        print_variant(f"{label}, realistic mix, {name}", runs, args)
-    print_gains(measured)
+    print_runs(f"{label}, realistic mix", measured, args)
     return 0

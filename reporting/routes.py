@@ -16,7 +16,6 @@ from server.downloads import download
 from server.errors import ValidationFailed
 from server.forms import values_of
 from server.models import Role
-from server.page_cache import cached_page
 from server.security import read_form
 from server.templating import render
 
@@ -59,7 +58,6 @@ async def _dashboard(
 
 
 @requires(Role.COORDINATOR)
-@cached_page
 async def dashboard(request: Request) -> Response:
     return await _dashboard(request)
 
