@@ -9,18 +9,17 @@ from datetime import timedelta
 
 import httpx
 from pypdf import PdfReader
-from tortoise import timezone
 
 from bookings.models import Booking, BookingStatus, Offering, PriceModel, Stage, TourInvitation, VatTreatment
+from server import clock
 from server.mail import OutboxMessage
 from server.models import Organisation, Role
-from server.templating import AMSTERDAM
 from tests.bookings.factories import make_booking, make_offering
 from tests.factories import make_organisation, make_user, post, sign_in
 
 
 def days_ahead(days: int) -> str:
-    return (timezone.now().astimezone(AMSTERDAM) + timedelta(days=days)).date().isoformat()
+    return (clock.local_today() + timedelta(days=days)).isoformat()
 
 
 def booking_form(**overrides: str) -> dict[str, str]:
@@ -129,7 +128,7 @@ async def test_a_clerk_sees_the_cost_before_cancelling(client: httpx.AsyncClient
         organisation=organisation,
         offering=paid,
         status=BookingStatus.CONFIRMED,
-        starts_at=timezone.now() + timedelta(days=5),
+        starts_at=clock.now() + timedelta(days=5),
         requested_by=clerk,
     )
     page = await client.get(f"/boekingen/{booking.reference}/annuleren")
@@ -148,7 +147,7 @@ async def test_the_board_filters_and_puts_requests_first(client: httpx.AsyncClie
     zeist = await make_organisation(name="Zeist", province=province)
     delft = await make_organisation(name="Delft")
     confirmed = await make_booking(
-        organisation=zeist, status=BookingStatus.CONFIRMED, starts_at=timezone.now() + timedelta(days=3)
+        organisation=zeist, status=BookingStatus.CONFIRMED, starts_at=clock.now() + timedelta(days=3)
     )
     requested = await make_booking(organisation=zeist)
     elsewhere = await make_booking(organisation=delft)

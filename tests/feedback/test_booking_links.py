@@ -8,12 +8,12 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from tortoise import timezone
 
 from bookings.models import Audience, Booking, BookingStatus, Stage
 from feedback import collect
 from feedback.models import OfferingForm
 from feedback.policy import FeedbackPolicy
+from server import clock
 from server.models import Role, User
 from tests.bookings.factories import make_booking, make_offering
 from tests.factories import make_user, sign_in
@@ -28,9 +28,9 @@ async def delivered(stage: Stage) -> Booking:
     return await make_booking(
         offering=offering,
         status=BookingStatus.DELIVERED,
-        starts_at=timezone.now() - timedelta(days=2),
+        starts_at=clock.now() - timedelta(days=2),
         participants_count=6,
-        delivered_at=timezone.now() - timedelta(days=1),
+        delivered_at=clock.now() - timedelta(days=1),
     )
 
 

@@ -22,7 +22,6 @@ from typing import Any
 import httpx
 import pytest
 from pypdf import PdfReader
-from tortoise import timezone
 
 from bookings.models import Offering
 from feedback.models import Answer
@@ -30,6 +29,7 @@ from invoicing import documents
 from invoicing.drafts import create_draft_for_booking
 from invoicing.issuing import credit_invoice, issue_invoice
 from invoicing.models import Invoice
+from server import clock
 from server.models import Organisation, Role
 from server.pdf import render_pdf
 from server.templating import environment
@@ -130,7 +130,7 @@ async def test_every_pdf_kind_keeps_hostile_names_and_answers_inert(
     client: httpx.AsyncClient, canary: Canary
 ) -> None:
     organisation = await billed_organisation()
-    booking = await delivered_training(organisation, starts_at=timezone.now() - timedelta(days=1))
+    booking = await delivered_training(organisation, starts_at=clock.now() - timedelta(days=1))
     session = await make_session(booking)
     await add_responses(session, 5)
     finance = await make_user(Role.FINANCE)

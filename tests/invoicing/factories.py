@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from tortoise import timezone
-
 from bookings.models import Booking, BookingStatus, PriceModel, Stage, VatTreatment
 from invoicing.models import SellerSettings
+from server import clock
 from server.models import Organisation
 from tests.bookings.factories import make_booking, make_offering
 from tests.factories import make_organisation
@@ -40,7 +39,7 @@ async def delivered_training(organisation: Organisation | None = None, **overrid
         "organisation": organisation or await billed_organisation(),
         "offering": offering,
         "status": BookingStatus.DELIVERED,
-        "starts_at": timezone.now() - timedelta(days=3),
+        "starts_at": clock.now() - timedelta(days=3),
         "participants_count": 12,
         "po_number": "4500012345",
     }

@@ -9,12 +9,12 @@ from datetime import timedelta
 
 import pytest
 from pypdf import PdfReader
-from tortoise import timezone
 
 from invoicing import documents
 from invoicing.drafts import create_draft_for_booking
 from invoicing.issuing import document_json, issue_invoice
 from invoicing.models import Invoice
+from server import clock
 from server.models import User
 from tests.invoicing.factories import TODAY, delivered_training
 
@@ -53,7 +53,7 @@ async def test_documents_of_another_process_are_rendered_once_they_are_stale(fin
     documents._woken.clear()  # issued by a process that died before rendering
     assert await documents.render_pending() == 0
 
-    await Invoice.filter(id=invoice.id).update(issued_at=timezone.now() - documents.STALE_AFTER)
+    await Invoice.filter(id=invoice.id).update(issued_at=clock.now() - documents.STALE_AFTER)
     assert await documents.render_pending() == 1
     assert (await Invoice.get(id=invoice.id)).pdf is not None
 

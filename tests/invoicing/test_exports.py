@@ -7,7 +7,7 @@ import io
 import sys
 import zipfile
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -19,6 +19,7 @@ from invoicing import costs, exports
 from invoicing.drafts import create_draft_for_booking
 from invoicing.issuing import credit_invoice, issue_invoice
 from invoicing.models import Invoice
+from server import clock
 from server.models import Organisation, Role, User
 from server.spreadsheet import neutralise
 from server.templating import AMSTERDAM
@@ -240,7 +241,7 @@ async def test_the_cli_writes_the_period_files(fresh_url: str, tmp_path: Path) -
     assert weerbaar(fresh_url, "migrate").returncode == 0
     demo = weerbaar(fresh_url, "demo", "--no-links")
     assert demo.returncode == 0, demo.stderr
-    today = date.today()
+    today = clock.local_today()
     out = tmp_path / "export"
     result = weerbaar(
         fresh_url,

@@ -10,7 +10,6 @@ from datetime import timedelta
 
 import pytest
 from pypdf import PdfReader
-from tortoise import timezone
 
 from bookings.models import BookingStatus
 from invoicing import documents, issuing
@@ -18,6 +17,7 @@ from invoicing.drafts import create_draft_for_booking, create_missing_drafts
 from invoicing.errors import InvoiceLocked, InvoiceRuleBroken
 from invoicing.issuing import credit_invoice, issue_invoice
 from invoicing.models import Invoice, InvoiceCounter, InvoiceLine, InvoiceStatus, SellerSettings
+from server import clock
 from server.errors import Forbidden
 from server.models import Organisation, Role, User
 from tests.bookings.factories import make_booking
@@ -42,7 +42,7 @@ async def test_free_and_undelivered_bookings_are_not_invoiced_but_cancellation_f
     with pytest.raises(InvoiceRuleBroken):
         await create_draft_for_booking(free.id, actor=finance)
     cancelled = await delivered_training(
-        status=BookingStatus.CANCELLED, cancellation_fee_cents=111000, cancelled_at=timezone.now()
+        status=BookingStatus.CANCELLED, cancellation_fee_cents=111000, cancelled_at=clock.now()
     )
     assert await create_missing_drafts() == 1
     [line] = await InvoiceLine.filter(invoice__booking=cancelled)

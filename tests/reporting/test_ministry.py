@@ -13,7 +13,6 @@ from datetime import date, datetime
 import httpx
 import pytest
 from pypdf import PdfReader
-from tortoise import timezone
 
 from bookings.models import Booking, BookingStatus, PriceModel, Stage, TrainerKind, VatTreatment
 from bookings.staffing_models import RequestStatus, TrainerProfile
@@ -26,9 +25,10 @@ from invoicing.models import Invoice
 from reporting import ministry_exports
 from reporting.ministry import ministry_report
 from reporting.ministry_period import Period, UnknownPeriod, period_from_choice
+from server import clock
 from server.errors import ValidationFailed
 from server.models import AuditEntry, Role, User
-from server.templating import AMSTERDAM, local_time
+from server.templating import AMSTERDAM
 from tests.bookings.factories import make_booking, make_offering, make_request, make_trainer
 from tests.factories import make_organisation, make_province, make_user, sign_in
 from tests.invoicing.factories import billed_organisation, complete_seller_settings
@@ -432,7 +432,7 @@ async def test_the_page_shows_the_chosen_period(client: httpx.AsyncClient) -> No
     assert 'href="/coordinatie/rapportage/2026.csv"' in whole.text
 
     default = await client.get("/coordinatie/rapportage")
-    expected = Period.last_complete_quarter(local_time(timezone.now()).date())
+    expected = Period.last_complete_quarter(clock.local_today())
     assert f'href="/coordinatie/rapportage/{expected.slug}.pdf"' in default.text
 
     bad = await client.get("/coordinatie/rapportage", params={"jaar": "twintig", "kwartaal": "9"})
