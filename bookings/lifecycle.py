@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from tortoise import timezone
 from tortoise.transactions import in_transaction
 
 from bookings import staffing
@@ -30,6 +29,7 @@ from bookings.notify import notify
 from bookings.permissions import require_coordinator, require_own_organisation
 from bookings.policy import BookingPolicy
 from bookings.pricing import booking_price
+from server import clock
 from server.audit import record
 from server.errors import EditConflict, NotFound, ValidationFailed
 from server.i18n import _
@@ -77,7 +77,7 @@ async def schedule_booking(
     Raises Forbidden, BookingRuleBroken (a moment in the past), EditConflict, IllegalTransition.
     """
     require_coordinator(actor)
-    if starts_at <= (now or timezone.now()):
+    if starts_at <= (now or clock.now()):
         raise BookingRuleBroken(_("Kies een moment in de toekomst."), field="date")
     async with in_transaction():
         booking = await _locked_booking(booking_id, expected_version)
@@ -130,7 +130,7 @@ async def reschedule_booking(
     A clerk keeps to the lead time; a coordinator may move a session at shorter notice.
     Raises NotFound, EditConflict, IllegalTransition, BookingRuleBroken.
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     policy = BookingPolicy.from_settings(settings)
     async with in_transaction():
         booking = await _locked_booking(booking_id, expected_version)
@@ -186,7 +186,7 @@ async def cancel_booking(
 
     A stale page (EditConflict) may have shown another fee, e.g. before the session was moved.
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     reason = reason.strip()
     if actor.role is Role.CLERK and not reason:
         raise BookingRuleBroken(_("Vertel ons kort waarom u annuleert."), field="reason")
@@ -245,12 +245,12 @@ async def mark_delivered(
         booking = await _locked_booking(booking_id, expected_version)
         if not booking.can_deliver:
             raise IllegalTransition()
-        if booking.starts_at is None or booking.starts_at > (now or timezone.now()):
+        if booking.starts_at is None or booking.starts_at > (now or clock.now()):
             raise IllegalTransition(_("De sessie is nog niet begonnen."))
         if participants < 1 or participants > 10_000:
             raise BookingRuleBroken(_("Vul het aantal deelnemers in."), field="participants")
         booking.status = BookingStatus.DELIVERED
-        booking.delivered_at = now or timezone.now()
+        booking.delivered_at = now or clock.now()
         booking.participants_count = participants
         await booking.save(update_fields=["status", "delivered_at", "participants_count", "updated_at"])
         await record(actor, "booking_delivered", booking, f"gegeven met {participants} deelnemers")
@@ -265,7 +265,7 @@ async def close_booking(booking_id: int, *, actor: User) -> Booking:
         if not booking.can_close:
             raise IllegalTransition()
         booking.status = BookingStatus.CLOSED
-        booking.closed_at = timezone.now()
+        booking.closed_at = clock.now()
         await booking.save(update_fields=["status", "closed_at", "updated_at"])
         await record(actor, "booking_closed", booking, "afgesloten")
     return booking

@@ -23,13 +23,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from tortoise import timezone
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from bookings.models import Booking, BookingReminder, BookingStatus
 from bookings.policy import BookingPolicy
 from bookings.staffing_models import AssignmentRequest, RequestStatus
+from server import clock
 from server.mail import queue_mail
 from server.models import Role, User
 
@@ -142,7 +142,7 @@ async def send_due_reminders(policy: BookingPolicy, *, base_url: str, now: datet
     sessions within the longest reminder period, their recorded reminders and, when needed, the
     colleagues of requesters that left; then per due booking its own transaction.
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     days = sorted(set(policy.reminder_days))
     if not days:
         return 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from tortoise.expressions import Q
 from tortoise.query_utils import Prefetch
@@ -28,6 +28,7 @@ from bookings.staffing_models import (
     RequestStatus,
     TrainerProfile,
 )
+from server import clock
 from server.models import Organisation, OrganisationKind, Role, User
 from server.templating import AMSTERDAM
 
@@ -163,7 +164,7 @@ async def _suggest(
     ends_at: datetime,
     now: datetime | None,
 ) -> list[RoleSuggestions]:
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     buffer = policy.travel_buffer
     day = starts_at.astimezone(AMSTERDAM).date()
     province = await _province_of(await booking.organisation)

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from tortoise import timezone
 from tortoise.transactions import in_transaction
 
 from feedback.models import ContactRequest
+from server import clock
 from server.audit import record
 from server.errors import Forbidden, NotFound
 from server.models import Role, User
@@ -62,7 +62,7 @@ async def mark_done(request_id: int, *, actor: User) -> ContactRequest:
         contact = await ContactRequest.select_for_update().get_or_none(id=request_id, done_at__isnull=True)
         if contact is None:
             raise NotFound()
-        contact.done_at = timezone.now()
+        contact.done_at = clock.now()
         await contact.save(update_fields=["done_at"])
         await record(actor, "feedback_contact_done", contact, "contactverzoek afgehandeld")
     return contact

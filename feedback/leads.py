@@ -24,12 +24,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from tortoise import timezone
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from bookings.models import Booking, BookingStatus, Stage
 from feedback.models import ContactRequest, Lead, LeadSource, LeadStatus, SessionFeedback
+from server import clock
 from server.audit import record
 from server.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from server.i18n import _
@@ -286,7 +286,7 @@ async def change_lead(lead_id: int, values: dict[str, str], *, actor: User) -> L
         if status is LeadStatus.CONTACTED and lead.contact_request_id is not None:  # type: ignore[attr-defined]
             # The contact took place: the address now goes by the contact requests' retention.
             await ContactRequest.filter(id=lead.contact_request_id, done_at__isnull=True).update(  # type: ignore[attr-defined]
-                done_at=timezone.now()
+                done_at=clock.now()
             )
         lead.owner = owner  # type: ignore[assignment]
         lead.next_on = next_on  # type: ignore[assignment]

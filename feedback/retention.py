@@ -14,12 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from tortoise import timezone
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from feedback.models import Answer, ContactRequest
 from feedback.policy import FeedbackPolicy
+from server import clock
 from server.audit import record
 from server.i18n import _
 
@@ -50,7 +50,7 @@ async def _remove_old_texts(cutoff: datetime) -> int:
 async def apply_retention(policy: FeedbackPolicy, now: datetime | None = None) -> RetentionReport:
     """Delete open answers older than the text retention and contact requests that are done or older
     than the contact retention; audit the counts (actor None, action "feedback_retention")."""
-    now = now or timezone.now()
+    now = now or clock.now()
     async with in_transaction():
         texts = await _remove_old_texts(now - policy.text_retention)
         contacts = await ContactRequest.filter(

@@ -11,13 +11,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from tortoise import timezone
 from tortoise.functions import Count
 
 from bookings.staffing_models import AssignmentRequest, RequestStatus
 from feedback.models import Answer, QuestionKind, Response, SessionFeedback
 from feedback.policy import FeedbackPolicy
 from feedback.results import GROUPS, Group, format_mean
+from server import clock
 from server.errors import NotFound
 from server.i18n import _
 from server.templating import AMSTERDAM, local_time
@@ -105,7 +105,7 @@ async def trends(
     """
     if group not in GROUPS:
         raise NotFound()
-    since_day = _months_back(local_time(now or timezone.now()).date(), max(months, 1))
+    since_day = _months_back(local_time(now or clock.now()).date(), max(months, 1))
     since = datetime(since_day.year, since_day.month, 1, tzinfo=AMSTERDAM)
     sessions, responses, scale = await _trend_inputs(since)
     groups = await _groups_of(group, sessions)

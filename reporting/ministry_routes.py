@@ -6,12 +6,12 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from tortoise import timezone
 
 from feedback.policy import FeedbackPolicy
 from reporting import ministry_exports
 from reporting.ministry import ministry_report
 from reporting.ministry_period import Period, period_from_choice
+from server import clock
 from server.access import requires
 from server.downloads import download
 from server.errors import ValidationFailed
@@ -37,7 +37,7 @@ def _policy(request: Request) -> FeedbackPolicy:
 @requires(*READERS)
 async def report_page(request: Request) -> Response:
     """Without a choice: the last quarter that has ended."""
-    this_year = local_time(timezone.now()).year
+    this_year = local_time(clock.now()).year
     params = request.query_params
     chosen = {"jaar": params.get("jaar", ""), "kwartaal": params.get("kwartaal", "")}
     errors: dict[str, str] = {}
@@ -48,7 +48,7 @@ async def report_page(request: Request) -> Response:
         except ValidationFailed as error:
             errors = error.errors
     else:
-        period = Period.last_complete_quarter(local_time(timezone.now()).date())
+        period = Period.last_complete_quarter(clock.local_today())
         chosen = {"jaar": str(period.year), "kwartaal": str(period.quarter)}
     years = sorted({*range(this_year - YEARS_BACK, this_year + 1), *([period.year] if period else [])})
     return render(
