@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from tortoise import timezone
 from tortoise.transactions import in_transaction
 
 from bookings.availability import WEEKDAYS
@@ -31,6 +30,7 @@ from bookings.staffing_models import (
     Specialty,
     TrainerProfile,
 )
+from server import clock
 from server.audit import record
 from server.models import Organisation, Role, User
 from server.templating import AMSTERDAM
@@ -220,7 +220,7 @@ async def load_bookings_demo(now: datetime | None = None) -> None:
     Does nothing when offerings exist."""
     if await Offering.exists():
         return
-    now = now or timezone.now()
+    now = now or clock.now()
     async with in_transaction():
         offerings = {}
         for entry in CATALOGUE:

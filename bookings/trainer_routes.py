@@ -5,10 +5,10 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
-from tortoise import timezone
 
 from bookings import assignment, portal
 from bookings.forms import PARTS_OF_DAY, THEMES
+from server import clock
 from server.access import public, requires
 from server.errors import DomainError, NotFound
 from server.forms import values_of
@@ -42,7 +42,7 @@ async def _portal_page(
         request,
         "bookings/trainer/portal.html",
         {
-            "portal": await portal.portal_for(trainer, timezone.now()),
+            "portal": await portal.portal_for(trainer, clock.now()),
             "errors": errors or {},
             "notice": NOTICES.get(request.query_params.get("melding", "")),
         },
@@ -108,7 +108,7 @@ async def _link_page(
     request: Request, *, errors: dict[str, str] | None = None, status_code: int = 200
 ) -> Response:
     found = await assignment.find_request(request.path_params["token"])
-    is_open = found.is_pending and (found.expires_at is None or found.expires_at > timezone.now())
+    is_open = found.is_pending and (found.expires_at is None or found.expires_at > clock.now())
     return render(
         request,
         "bookings/trainer/request_link.html",

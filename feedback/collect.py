@@ -18,7 +18,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from tortoise import timezone
 from tortoise.transactions import in_transaction
 
 from bookings.models import Booking, BookingStatus
@@ -34,7 +33,7 @@ from feedback.models import (
     SessionFeedback,
 )
 from feedback.policy import FeedbackPolicy
-from server import ratelimit
+from server import clock, ratelimit
 from server.errors import DomainError, NotFound, RateLimited, ValidationFailed
 from server.i18n import _
 from server.mail import queue_mail
@@ -77,7 +76,7 @@ async def open_feedback(booking: Booking, policy: FeedbackPolicy) -> SessionFeed
 
 async def open_started_sessions(settings: Settings, now: datetime | None = None) -> int:
     """Periodic job: sessions that started get their link, and their clerks a mail to forward it."""
-    now = now or timezone.now()
+    now = now or clock.now()
     policy = FeedbackPolicy.from_settings(settings)
     with_form = await OfferingForm.all().values_list("offering_id", flat=True)
     started = await Booking.filter(
@@ -169,7 +168,7 @@ FORM_COLUMNS = (
 
 async def form_for_code(code: str, now: datetime | None = None) -> OpenForm:
     session = _found(await SessionFeedback.get_or_none(code=code.upper()).only(*FORM_COLUMNS))
-    return OpenForm(session, await _questions(session), _state(session, now or timezone.now()))
+    return OpenForm(session, await _questions(session), _state(session, now or clock.now()))
 
 
 def parse_answers(
@@ -221,7 +220,7 @@ async def submit(
     now: datetime | None = None,
 ) -> Submitted:
     """Store (or replace) one participant's answers; returns the token for their cookie."""
-    now = now or timezone.now()
+    now = now or clock.now()
     policy = FeedbackPolicy.from_settings(settings)
     session = _found(await SessionFeedback.get_or_none(code=code.upper()))
     if _state(session, now) != "open":

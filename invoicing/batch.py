@@ -40,7 +40,6 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from tortoise import timezone
 from tortoise.transactions import in_transaction
 
 from invoicing import documents
@@ -51,12 +50,12 @@ from invoicing.models import Invoice, InvoiceStatus
 from invoicing.numbering import numbering_turn, take_numbers
 from invoicing.permissions import require_finance
 from invoicing.seller import seller_of, seller_settings
+from server import clock
 from server.audit import record
 from server.errors import DomainError
 from server.i18n import _
 from server.models import User
 from server.pdf import pdf_process_pool
-from server.templating import local_time
 
 log = logging.getLogger("weerbaar.invoicing.batch")
 
@@ -140,12 +139,12 @@ async def issue_drafts(
     progress = progress or BatchProgress(total=len(chosen))
     try:
         with pdf_process_pool(workers) as pool:
-            await _issue_in_chunks(chosen, pool, actor, today or local_time(timezone.now()).date(), progress)
+            await _issue_in_chunks(chosen, pool, actor, today or clock.local_today(), progress)
     except Exception as error:
         progress.error = str(getattr(error, "message", "")) or type(error).__name__
         raise
     finally:
-        progress.finished_at = timezone.now()
+        progress.finished_at = clock.now()
     return progress
 
 

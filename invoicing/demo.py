@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from tortoise import timezone
-
 from bookings.models import Booking, BookingStatus, Offering, PartOfDay
 from invoicing import drafts, issuing
 from invoicing.models import Invoice, InvoiceStatus, SellerSettings
+from server import clock
 from server.models import Organisation
 from server.templating import AMSTERDAM
 
@@ -29,7 +28,7 @@ SELLER = {
 async def _delivered(code: str, offering_name: str, days_ago: int, participants: int, number: int) -> Booking:
     organisation = await Organisation.get(cbs_code=code)
     offering = await Offering.get(name=offering_name)
-    day = (timezone.now().astimezone(AMSTERDAM) - timedelta(days=days_ago)).date()
+    day = clock.local_today() - timedelta(days=days_ago)
     starts_at = datetime.combine(day, time(19, 30), tzinfo=AMSTERDAM)
     return await Booking.create(
         reference=f"WB-FACT{number:02d}",
@@ -66,7 +65,7 @@ async def load_invoicing_demo() -> None:
         invoice_email="facturen@utrecht.example",
         oin="00000001002220647000",
     )
-    today = timezone.now().astimezone(AMSTERDAM).date()
+    today = clock.local_today()
     cases = [
         ("GM0363", "Omgaan met online haat", 75, 38, "paid"),  # 21 %, paid
         ("GM0344", "Persoonlijke weerbaarheid", 60, 9, "overdue"),  # exempt, past its due date

@@ -29,11 +29,10 @@ from contextlib import ExitStack
 from datetime import date, timedelta
 from typing import Any
 
-from tortoise import timezone
-
 from invoicing import pdf
 from invoicing.document import Buyer, DocumentKind, InvoiceDocument, Line, Seller, VatCategory
 from invoicing.models import Invoice, InvoiceStatus
+from server import clock
 from server.pdf import pdf_process_pool, run_in_render_thread
 
 log = logging.getLogger("weerbaar.invoicing.documents")
@@ -143,7 +142,7 @@ def wake(invoice_ids: Sequence[int]) -> None:
 
 async def pending(stale_after: timedelta = STALE_AFTER) -> list[Invoice]:
     """One round's documents: those this process was woken for, then stale ones of any process."""
-    now = timezone.now()
+    now = clock.now()
     woken = list(_woken)[:ROUND]
     invoices = await _without_files().filter(id__in=woken) if woken else []
     _woken.difference_update(woken)

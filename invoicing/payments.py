@@ -22,7 +22,6 @@ import logging
 from datetime import date, timedelta
 from typing import Any
 
-from tortoise import timezone
 from tortoise.transactions import in_transaction
 
 from bookings.models import Booking
@@ -32,12 +31,12 @@ from invoicing.errors import InvoiceLocked, InvoiceRuleBroken
 from invoicing.models import Invoice, InvoiceStatus
 from invoicing.permissions import require_finance
 from invoicing.seller import seller_settings
+from server import clock
 from server.audit import record
 from server.errors import NotFound
 from server.i18n import _
 from server.mail import Attachment, queue_mail
 from server.models import AuditEntry, Organisation, Role, User
-from server.templating import local_time
 
 log = logging.getLogger("weerbaar.invoicing")
 
@@ -47,7 +46,7 @@ REMINDER_COVERED = "invoice_reminder_covered"
 
 
 def _today() -> date:
-    return local_time(timezone.now()).date()
+    return clock.local_today()
 
 
 async def _invoice_address(invoice: Invoice) -> tuple[str, Organisation]:
@@ -117,7 +116,7 @@ async def send_invoice(invoice_id: int, *, actor: User | None, base_url: str) ->
         )
         action = "invoice_resent" if invoice.status is InvoiceStatus.SENT else "invoice_sent"
         invoice.status = InvoiceStatus.SENT
-        invoice.sent_at = timezone.now()
+        invoice.sent_at = clock.now()
         await invoice.save(update_fields=["status", "sent_at"])
         await record(actor, action, invoice, f"{invoice.number} aan {address}")
     return invoice

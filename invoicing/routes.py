@@ -11,10 +11,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
-from tortoise import timezone
 
 from invoicing import batch, costs, documents, drafts, exports, issuing, payments, queries, seller
 from invoicing.models import InvoiceStatus, SellerSettings
+from server import clock
 from server.access import requires
 from server.downloads import download
 from server.errors import DomainError, NotFound, ValidationFailed
@@ -51,7 +51,7 @@ def _invoice_id(request: Request) -> int:
 async def invoice_list(request: Request) -> Response:
     filters = queries.InvoiceFilters.from_query(dict(request.query_params))
     page = page_number(request)
-    listing = await queries.invoice_list(filters, page, local_time(timezone.now()).date())
+    listing = await queries.invoice_list(filters, page, clock.local_today())
     return render(
         request,
         "invoicing/list.html",
@@ -229,7 +229,7 @@ def _paid_on(raw: str) -> date | None:
     """YYYY-MM-DD (what a date field sends); empty is today; anything else None."""
     raw = raw.strip()
     if not raw:
-        return local_time(timezone.now()).date()
+        return clock.local_today()
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
         return None
     try:
@@ -274,7 +274,7 @@ async def period_journal(request: Request) -> Response:
 
 @requires(*READERS)
 async def free_session_costs(request: Request) -> Response:
-    this_year = local_time(timezone.now()).year
+    this_year = local_time(clock.now()).year
     raw = request.query_params.get("jaar", "")
     year = int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2999 else this_year
     return render(

@@ -33,7 +33,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from tortoise import timezone
 from tortoise.expressions import Q
 from tortoise.functions import Count, Sum
 
@@ -58,6 +57,7 @@ from reporting.ministry_figures import (
 from reporting.ministry_period import Period
 from reporting.models import HistoryEntry, HistoryStep
 from reporting.stages import HELD, HISTORY_STAGES, local_day, organisation_progress
+from server import clock
 from server.i18n import _
 from server.models import Organisation, OrganisationKind
 
@@ -388,7 +388,7 @@ async def ministry_report(
 
     Feedback means respect `policy.threshold`. Read only; about twenty queries in all.
     """
-    generated_at = now or timezone.now()
+    generated_at = now or clock.now()
     cost_cache: dict[int, costs.CostOverview] = {}
     figures = await _figures(period, policy.threshold, cost_cache)
     before = await _figures(period.previous, policy.threshold, cost_cache, per_province=False)

@@ -15,18 +15,6 @@ from server.settings import PROJECT_DIR
 #: Reading the wall clock anywhere but server/clock.py.
 WALL_CLOCK = re.compile(r"timezone\.now\(\)|datetime\.now\(|date\.today\(\)|time\.time\(\)|utcnow\(")
 APPLICATION = ("server", "bookings", "feedback", "invoicing", "reporting")
-#: Modules that still read the wall clock (issue 19): remove each entry when its module uses server.clock.
-NOT_YET_ON_THE_CLOCK = {
-    "bookings/demo.py",
-    "bookings/trainer_routes.py",
-    "feedback/collect.py",
-    "invoicing/batch.py",
-    "invoicing/demo.py",
-    "invoicing/documents.py",
-    "invoicing/payments.py",
-    "invoicing/routes.py",
-    "reporting/ministry.py",
-}
 
 
 def test_a_test_runs_on_a_fixed_clock_that_it_can_move(fixed_clock: Clock) -> None:
@@ -73,5 +61,5 @@ def test_the_application_reads_time_only_from_the_clock() -> None:
         for path in (PROJECT_DIR / folder).rglob("*.py")
         if "migrations" not in path.parts and WALL_CLOCK.search(path.read_text(encoding="utf-8"))
     }
-    stray = sorted(readers - NOT_YET_ON_THE_CLOCK - {"server/clock.py"})
+    stray = sorted(readers - {"server/clock.py"})
     assert not stray, f"read the time with server.clock (now(), local_today()) instead: {stray}"
