@@ -37,6 +37,8 @@ WEIGHTS: dict[str, float] = {
     "issue an invoice": 0.007,
 }
 WRITES = ("submit a booking", "submit feedback", "accept a request", "issue an invoice")
+#: The pages of the mix alone, for the CPU of a GET.
+READ_WEIGHTS = {kind: weight for kind, weight in WEIGHTS.items() if kind not in WRITES}
 #: The write that stands in for one whose list ran out (a list is sized for the run, with room).
 SPARE_WRITE = "submit a booking"
 

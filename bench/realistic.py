@@ -8,8 +8,9 @@ baseline app (bench/baseline_app.py, also 2 workers).
 
 Per run: the baseline page under wrk; then the app under the mix, closed loop with 32 connections
 (throughput), then open loop at a fixed arrival rate (latency, measured from each request's send
-time). CPU per request is the CPU time the server processes (and on PostgreSQL the database's
-backends) used during the phase, read from /proc, divided by the requests answered.
+time), then the mix's pages without its writes, closed loop (the CPU of a GET). CPU per request is
+the CPU time the server processes (and on PostgreSQL the database's backends) used during the
+phase, read from /proc, divided by the requests answered.
 
 `--rounds N` repeats the run on the same database and servers restarted, and prints the median
 of each figure (on this shared machine one run's figures move by a fifth or more).
@@ -35,7 +36,7 @@ import asyncpg
 from tortoise import connections
 
 from bench import load, visitors, wrk
-from bench.mix import Mix, percentile
+from bench.mix import READ_WEIGHTS, Mix, percentile
 from bench.seed import FULL, seed
 from bench.traffic import Answer, closed_loop, open_loop
 from server.db import apply_migrations
@@ -131,6 +132,8 @@ class Meter:
 class Measured:
     closed: Phase
     open: Phase
+    #: The pages of the mix without its writes, closed loop: the CPU of a GET.
+    pages: Phase
     baseline_per_second: float
     baseline_cpu_ms: float
 
@@ -151,8 +154,9 @@ async def metered(server_pid: int, postgres: str, database: str) -> AsyncIterato
 
 
 async def _run_app(
-    base: str, mix: Mix, pid: int, db: tuple[str, str], args: argparse.Namespace
-) -> tuple[Phase, Phase]:
+    base: str, mixes: tuple[Mix, Mix], pid: int, db: tuple[str, str], args: argparse.Namespace
+) -> tuple[Phase, Phase, Phase]:
+    mix, reads = mixes
     await closed_loop(base, mix, connections=args.connections, seconds=WARM_UP_SECONDS)
     async with metered(pid, *db) as meter:
         closed, took = await meter.phase(
@@ -161,7 +165,11 @@ async def _run_app(
         closed.seconds = took
         opened, lag = await meter.phase(open_loop(base, mix, rate=args.rate, seconds=args.seconds))
         opened.seconds, opened.lag_ms = args.seconds, lag
-    return closed, opened
+        pages, took = await meter.phase(
+            closed_loop(base, reads, connections=args.connections, seconds=args.seconds)
+        )
+        pages.seconds = took
+    return closed, opened, pages
 
 
 async def _baseline(
@@ -186,7 +194,7 @@ def bench(kind: str, args: argparse.Namespace) -> list[Measured]:
     ):
         folder = Path(args.logs or temp)
         folder.mkdir(parents=True, exist_ok=True)
-        mix = asyncio.run(_prepare(database_url, secret_key))
+        mixes = asyncio.run(_prepare(database_url, secret_key))
         db = (args.postgres, _database_name(database_url))
         env = {
             **os.environ,
@@ -212,8 +220,8 @@ def bench(kind: str, args: argparse.Namespace) -> list[Measured]:
                 app_env = {**env, "WEERBAAR_BASE_URL": f"http://127.0.0.1:{port}"}
                 with load.server(command, app_env, folder / f"app-{number + 1}.log", port) as app:
                     base = f"http://127.0.0.1:{port}"
-                    closed, opened = asyncio.run(_run_app(base, mix, app.pid, db, args))
-                measured.append(Measured(closed, opened, base_rate, base_cpu))
+                    closed, opened, pages = asyncio.run(_run_app(base, mixes, app.pid, db, args))
+                measured.append(Measured(closed, opened, pages, base_rate, base_cpu))
                 print(
                     f"  run {number + 1}: {closed.per_second:.0f}/s, "
                     f"{closed.per_request_ms(closed.app_cpu):.1f} ms CPU per request, "
@@ -223,7 +231,8 @@ def bench(kind: str, args: argparse.Namespace) -> list[Measured]:
     return measured
 
 
-async def _prepare(database_url: str, secret_key: str) -> Mix:
+async def _prepare(database_url: str, secret_key: str) -> tuple[Mix, Mix]:
+    """The mix, and its pages without the writes."""
     await apply_migrations(database_url)
     async with load.orm(database_url):
         seeded = await seed(FULL)
@@ -237,7 +246,7 @@ async def _prepare(database_url: str, secret_key: str) -> Mix:
             "accept a request": await visitors.accept_writes(people),
             "issue an invoice": await visitors.issue_writes(people),
         }
-    return Mix(people.visitors(), writes)
+    return Mix(people.visitors(), writes), Mix(people.visitors(), {}, weights=READ_WEIGHTS, seed=2)
 
 
 def _by_kind(answers: list[Answer]) -> dict[str, list[Answer]]:
@@ -257,6 +266,10 @@ def print_runs(label: str, runs: list[Measured], args: argparse.Namespace) -> No
     base_cpu = statistics.median(m.baseline_cpu_ms for m in runs)
     open_p50 = statistics.median(percentile([a.latency_ms for a in m.open.answers], 0.5) for m in runs)
     open_p99 = statistics.median(percentile([a.latency_ms for a in m.open.answers], 0.99) for m in runs)
+    pages_rate = statistics.median(m.pages.per_second for m in runs)
+    pages_app = statistics.median(m.pages.per_request_ms(m.pages.app_cpu) for m in runs)
+    pages_db = statistics.median(m.pages.per_request_ms(m.pages.db_cpu) for m in runs)
+    pages_statements = statistics.median(m.pages.statements for m in runs)
     print(
         f"\n{label}: median of {len(runs)} runs, 2 workers, {args.connections} connections, "
         f"{args.seconds:g} s per phase\n"
@@ -264,7 +277,9 @@ def print_runs(label: str, runs: list[Measured], args: argparse.Namespace) -> No
         f"CPU per request {app_cpu:.2f} ms app + {db_cpu:.2f} ms database "
         f"({app_cpu / base_cpu if base_cpu else 0:.0f} x the baseline's {base_cpu:.2f} ms), "
         f"errors {sum(m.closed.errors + m.open.errors for m in runs)}\n"
-        f"open loop at {args.rate:g}/s: p50 {open_p50:.0f} ms, p99 {open_p99:.0f} ms"
+        f"open loop at {args.rate:g}/s: p50 {open_p50:.0f} ms, p99 {open_p99:.0f} ms\n"
+        f"pages only (the mix without its writes, closed loop): {pages_rate:.0f} requests/s, CPU per GET "
+        f"{pages_app:.2f} ms app + {pages_db:.2f} ms database, {pages_statements:.1f} statements per GET"
     )
     print(
         f"{'request type':24} {'share':>6} {'closed p50':>10} {'p99 ms':>7} {'open p50':>9} {'p99 ms':>7} "

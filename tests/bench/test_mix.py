@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from bench import realistic
-from bench.mix import WEIGHTS, WRITES, Mix, Request, Visitor, percentile, schedule
+from bench.mix import READ_WEIGHTS, WEIGHTS, WRITES, Mix, Request, Visitor, percentile, schedule
 from bench.traffic import Answer
 
 
@@ -42,6 +42,8 @@ WEIGHTS_OF_TEST = {
 def test_the_default_mix_has_five_percent_writes() -> None:
     assert sum(WEIGHTS.values()) == pytest.approx(1.0)
     assert sum(WEIGHTS[kind] for kind in WRITES) == pytest.approx(0.05)
+    assert not set(READ_WEIGHTS) & set(WRITES)
+    assert sum(READ_WEIGHTS.values()) == pytest.approx(0.95)
 
 
 def test_each_visitor_asks_for_its_own_pages_at_the_weights() -> None:
