@@ -14,6 +14,7 @@ from server.models import AuditEntry, Organisation, Role, User
 from server.templating import AMSTERDAM
 
 PAGE_SIZE = 50
+CBS_CODE_LENGTH: int = Organisation._meta.fields_map["cbs_code"].max_length  # type: ignore[attr-defined]
 #: Audit actions a clerk sees on their booking's timeline (not the team's internal steps).
 PUBLIC_ACTIONS = (
     "booking_requested",
@@ -85,6 +86,17 @@ async def timeline(booking: Booking, *, for_staff: bool) -> list[AuditEntry]:
     return await entries.order_by("created_at", "id")
 
 
+def organisation_search(text: str, prefix: str = "") -> Q:
+    """Organisations whose name contains the text, or whose CBS code it is.
+
+    The code is compared only when the text fits in it: Tortoise validates a filter value against the
+    field's max_length, and a longer name would otherwise fail the whole search (a 400)."""
+    condition = Q(**{f"{prefix}name__icontains": text})
+    if len(text) <= CBS_CODE_LENGTH:
+        condition |= Q(**{f"{prefix}cbs_code": text.upper()})
+    return condition
+
+
 @dataclass(frozen=True)
 class BoardFilters:
     status: str = ""
@@ -130,10 +142,7 @@ async def board(filters: BoardFilters, page: int) -> tuple[list[dict[str, Any]],
             Q(organisation__province__cbs_code=filters.province) | Q(organisation__cbs_code=filters.province)
         )
     if filters.organisation:
-        query = query.filter(
-            Q(organisation__name__icontains=filters.organisation)
-            | Q(organisation__cbs_code=filters.organisation.upper())
-        )
+        query = query.filter(organisation_search(filters.organisation, "organisation__"))
     if filters.date_from:
         query = query.filter(starts_at__gte=datetime.combine(filters.date_from, time.min, tzinfo=AMSTERDAM))
     if filters.date_to:

@@ -11,6 +11,7 @@ from tortoise.functions import Sum
 from tortoise.models import Model
 
 from bookings.models import Booking
+from bookings.queries import organisation_search
 from invoicing.document import DocumentKind
 from invoicing.models import Invoice, InvoiceLine, InvoiceStatus
 from server.errors import NotFound
@@ -60,12 +61,12 @@ async def invoice_list(filters: InvoiceFilters, page: int, today: date) -> Invoi
     elif filters.status:
         query = query.filter(status=filters.status)
     if filters.year:
-        query = query.filter(Q(issue_date__year=filters.year) | Q(issue_date__isnull=True))
+        # A date range, not `issue_date__year`: that becomes EXTRACT(YEAR ...), which SQLite does not
+        # know, and a range can use an index on the issue date.
+        in_year = Q(issue_date__gte=date(filters.year, 1, 1), issue_date__lt=date(filters.year + 1, 1, 1))
+        query = query.filter(in_year | Q(issue_date__isnull=True))
     if filters.organisation:
-        query = query.filter(
-            Q(organisation__name__icontains=filters.organisation)
-            | Q(organisation__cbs_code=filters.organisation.upper())
-        )
+        query = query.filter(organisation_search(filters.organisation, "organisation__"))
     if filters.province:
         query = query.filter(
             Q(organisation__province__cbs_code=filters.province) | Q(organisation__cbs_code=filters.province)

@@ -1,0 +1,99 @@
+"""Every filter of the finance list, alone and combined, answers on both databases and finds the
+right invoices."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import httpx
+import pytest
+
+from invoicing.document import DocumentKind
+from invoicing.models import Invoice, InvoiceStatus
+from server.models import Organisation, User
+from tests.factories import make_organisation, make_province, sign_in
+
+FILTERS: dict[str, dict[str, str]] = {
+    "nothing": {},
+    **{
+        f"status {status}": {"status": status}
+        for status in ("draft", "issued", "sent", "paid", "overdue", "credited")
+    },
+    "year": {"jaar": "2025"},
+    "organisation by code": {"organisatie": "gm0339"},
+    "organisation by a long name": {"organisatie": "Utrechtse Heuvelrug"},
+    "province": {"provincie": "PV0026"},
+    "second page": {"pagina": "2"},
+    "all together": {
+        "status": "issued",
+        "jaar": "2025",
+        "organisatie": "Utrechtse Heuvelrug",
+        "provincie": "PV0026",
+        "pagina": "1",
+    },
+    "year and status": {"jaar": "2026", "status": "overdue"},
+    "year and organisation": {"jaar": "2025", "organisatie": "gm0339"},
+    "unknown values": {"status": "weg", "jaar": "twintig", "provincie": "XXXXXXXXXX", "pagina": "x"},
+}
+
+
+async def _invoice(organisation: Organisation, issue_date: date | None, **overrides: object) -> Invoice:
+    issued = issue_date is not None
+    values: dict[str, object] = {
+        "organisation": organisation,
+        "kind": DocumentKind.INVOICE,
+        "status": InvoiceStatus.ISSUED if issued else InvoiceStatus.DRAFT,
+        "number": f"{issue_date:%Y}-{issue_date:%m%d}" if issue_date else None,
+        "issue_date": issue_date,
+        "due_date": issue_date,
+        "net_cents": 1000,
+        "vat_cents": 210,
+        "gross_cents": 1210,
+    }
+    values.update(overrides)
+    return await Invoice.create(**values)
+
+
+@pytest.mark.parametrize("params", FILTERS.values(), ids=FILTERS.keys())
+async def test_each_filter_answers(client: httpx.AsyncClient, finance: User, params: dict[str, str]) -> None:
+    await sign_in(client, finance)
+    province = await make_province(cbs_code="PV0026", name="Utrecht")
+    heuvelrug = await make_organisation(cbs_code="GM0339", name="Utrechtse Heuvelrug", province=province)
+    delft = await make_organisation(cbs_code="GM0503", name="Delft")
+    await _invoice(heuvelrug, date(2025, 3, 1))
+    await _invoice(delft, date(2026, 1, 10))
+    await _invoice(heuvelrug, None)
+
+    response = await client.get("/financien", params=params)
+
+    assert response.status_code == 200
+
+
+async def test_the_year_holds_its_invoices_and_the_drafts(client: httpx.AsyncClient, finance: User) -> None:
+    await sign_in(client, finance)
+    zeist = await make_organisation(cbs_code="GM0355", name="Zeist")
+    await _invoice(zeist, date(2025, 1, 1), number="2025-0001")
+    await _invoice(zeist, date(2025, 12, 31), number="2025-0002")
+    await _invoice(zeist, date(2024, 12, 31), number="2024-0009")
+    await _invoice(zeist, date(2026, 1, 1), number="2026-0001")
+    draft = await _invoice(zeist, None)
+
+    response = await client.get("/financien", params={"jaar": "2025"})
+
+    assert response.status_code == 200
+    assert "2025-0001" in response.text and "2025-0002" in response.text
+    assert "2024-0009" not in response.text and "2026-0001" not in response.text
+    assert f'/financien/facturen/{draft.id}"' in response.text
+
+
+async def test_a_long_organisation_name_finds_its_invoices(client: httpx.AsyncClient, finance: User) -> None:
+    await sign_in(client, finance)
+    heuvelrug = await make_organisation(cbs_code="GM0339", name="Utrechtse Heuvelrug")
+    delft = await make_organisation(cbs_code="GM0503", name="Delft")
+    await _invoice(heuvelrug, date(2025, 3, 1), number="2025-0001")
+    await _invoice(delft, date(2025, 3, 2), number="2025-0002")
+
+    response = await client.get("/financien", params={"organisatie": "utrechtse heuvelrug"})
+
+    assert response.status_code == 200
+    assert "2025-0001" in response.text and "2025-0002" not in response.text
