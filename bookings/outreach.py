@@ -11,6 +11,8 @@ Rules:
   `LINK_VALIDITY`, works once, and a reminder replaces it. Using it signs the person in as a clerk of
   the organisation: the account is made then, with the contact's name and address, if there is none.
   An address that belongs to another account (another organisation or role, or deactivated) is refused.
+- Organisations that no longer exist (`ended_on` today or earlier, after a merger) are not offered,
+  not invited and not reminded.
 - Reminders go out `Settings.outreach_reminder_weeks` after the last mail, at most `MAX_REMINDERS`
   times, while nobody of the invitation used their link and the organisation booked nothing, and
   never to an address whose last mail was refused.
@@ -96,6 +98,11 @@ def running_span(settings: Settings) -> timedelta:
     return timedelta(weeks=settings.outreach_reminder_weeks * (MAX_REMINDERS + 1))
 
 
+def _existing(prefix: str = "") -> Q:
+    """Organisations that still exist today (a merged one ends on its `ended_on`)."""
+    return Q(**{f"{prefix}ended_on__isnull": True}) | Q(**{f"{prefix}ended_on__gt": clock.local_today()})
+
+
 def _selection(codes: list[str], province: str) -> Q:
     conditions = []
     if codes:
@@ -171,7 +178,7 @@ async def invite_organisations(
         raise Forbidden()
     now = clock.now()
     selection = _selection(codes, province)
-    ids = await Organisation.filter(selection).values_list("id", flat=True)
+    ids = await Organisation.filter(selection).filter(_existing()).values_list("id", flat=True)
     if not ids:
         raise ValidationFailed({"organisations": _("Geen organisaties gevonden voor deze keuze.")})
     report = InviteReport(function=function)
@@ -274,6 +281,7 @@ async def send_due_reminders(settings: Settings) -> int:
             mailed_at__lte=now - timedelta(weeks=settings.outreach_reminder_weeks),
             invitation__booked_at__isnull=True,
         )
+        .filter(_existing("invitation__organisation__"))
         .filter(Q(contact_id__isnull=False) | Q(user_id__isnull=False))
         .filter(Q(mail_id__isnull=True) | Q(mail__status__not=OutboxStatus.FAILED))
         .select_related("invitation__organisation")
@@ -323,7 +331,7 @@ async def outreach_overview(
 ) -> list[OutreachRow]:
     """Each organisation (of a province) with its number of people to invite and its latest invitation
     (and whether a mail of it was refused)."""
-    organisations = Organisation.all().select_related("province").order_by("name")
+    organisations = Organisation.filter(_existing()).select_related("province").order_by("name")
     if province:
         organisations = organisations.filter(Q(province__cbs_code=province) | Q(cbs_code=province))
     rows = await organisations
