@@ -6,15 +6,15 @@ number of queries whatever the size of the tour: each list is one or two grouped
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from tortoise.expressions import Q
 from tortoise.functions import Count
 
 from bookings.models import Booking, BookingStatus, OfferingRole, TrainerKind
-from bookings.staffing_models import AssignmentRequest, RequestStatus
+from bookings.staffing_models import RequestStatus
 from feedback.leads import lead_views
 from feedback.models import LeadStatus, Response, SessionFeedback
 from invoicing.models import Invoice, InvoiceStatus
@@ -112,51 +112,69 @@ async def waiting_for_scheduling() -> ActionList:
     )
 
 
+def _request_counts(kinds: set[TrainerKind]) -> dict[str, Count]:
+    """Per booking, its accepted and its pending requests of each kind, counted in the database."""
+    counts = {}
+    for kind in kinds:
+        for status in (RequestStatus.ACCEPTED, RequestStatus.PENDING):
+            only = Q(assignment_requests__kind=kind, assignment_requests__status=status)
+            counts[f"{status.value}_{kind.value}"] = Count("assignment_requests__id", _filter=only)
+    return counts
+
+
 async def roles_without_trainer(now: datetime) -> ActionList:
     """Planned sessions from now on where a role has fewer accepted trainers than it needs."""
+    needs: dict[int, list[tuple[TrainerKind, int]]] = {}
+    for role in await OfferingRole.filter(min_count__gt=0).values("offering_id", "kind", "min_count"):
+        needs.setdefault(role["offering_id"], []).append((TrainerKind(role["kind"]), role["min_count"]))
+    counts = _request_counts({kind for roles in needs.values() for kind, _count in roles})
     bookings = (
         await Booking.filter(
-            status__in=(BookingStatus.SCHEDULED, BookingStatus.CONFIRMED), starts_at__gte=now
+            status__in=(BookingStatus.SCHEDULED, BookingStatus.CONFIRMED),
+            starts_at__gte=now,
+            offering_id__in=list(needs),
         )
+        .annotate(**counts)
+        .group_by("id", "offering_id", "starts_at")
         .order_by("starts_at", "id")
-        .values(*BOOKING_FIELDS, "offering_id")
-    )
-    needs: dict[int, list[tuple[TrainerKind, int]]] = {}
-    for role in await OfferingRole.all().values("offering_id", "kind", "min_count"):
-        needs.setdefault(role["offering_id"], []).append((TrainerKind(role["kind"]), role["min_count"]))
-    counts: Counter[tuple[int, str, str]] = Counter()
-    requests = (
-        await AssignmentRequest.filter(
-            booking_id__in=[row["id"] for row in bookings],
-            status__in=(RequestStatus.ACCEPTED, RequestStatus.PENDING),
-        )
-        .annotate(n=Count("id"))
-        .group_by("booking_id", "kind", "status")
-        .values("booking_id", "kind", "status", "n")
-        if bookings
+        .values("id", "offering_id", *counts)
+        if needs
         else []
     )
-    for row in requests:
-        counts[(row["booking_id"], row["kind"], row["status"])] = row["n"]
-    short = []
+    short: list[tuple[int, tuple[dict[str, object], ...], int]] = []
     for row in bookings:
         missing = {
-            kind: needed - counts[(row["id"], kind.value, RequestStatus.ACCEPTED.value)]
-            for kind, needed in needs.get(row["offering_id"], [])
-            if counts[(row["id"], kind.value, RequestStatus.ACCEPTED.value)] < needed
+            kind: needed - row[f"accepted_{kind.value}"]
+            for kind, needed in needs[row["offering_id"]]
+            if row[f"accepted_{kind.value}"] < needed
         }
         if missing:
-            asked = sum(counts[(row["id"], kind.value, RequestStatus.PENDING.value)] for kind in missing)
+            asked = sum(row[f"pending_{kind.value}"] for kind in missing)
             roles = tuple(
                 {"kind": kind.value, "min_count": count, "max_count": count}
                 for kind, count in missing.items()
             )
-            short.append(_booking_item(row, "", row["starts_at"], missing_roles=roles, asked=asked))
+            short.append((row["id"], roles, asked))
+    first = short[:LIST_SIZE]
+    details = {
+        row["id"]: row
+        for row in (
+            await Booking.filter(id__in=[booking_id for booking_id, _r, _a in first]).values(*BOOKING_FIELDS)
+            if first
+            else []
+        )
+    }
+    items = tuple(
+        _booking_item(
+            details[booking_id], "", details[booking_id]["starts_at"], missing_roles=roles, asked=asked
+        )
+        for booking_id, roles, asked in first
+    )
     return ActionList(
         "trainers",
         _("Rollen zonder trainer"),
         _("Geplande sessies waarvoor nog niet genoeg trainers hebben toegezegd, de eerste eerst."),
-        tuple(short[:LIST_SIZE]),
+        items,
         len(short),
         "/boekingen?status=scheduled" if len(short) > LIST_SIZE else "",
     )

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+from tortoise.expressions import Q
 from tortoise.functions import Max, Min
 
 from bookings.models import Booking, BookingStatus, Stage, TourInvitation
@@ -211,29 +212,41 @@ async def _add_invitations(progress: dict[int, OrganisationProgress]) -> None:
 
 
 async def _add_bookings(progress: dict[int, OrganisationProgress]) -> None:
+    """One row per organisation and offering stage: the aggregates give the earliest days, so no
+    booking row (and no datetime per booking) reaches Python."""
+    live = Booking.exclude(status=BookingStatus.CANCELLED)
+    held, planned = Q(status__in=HELD), ~Q(status__in=HELD)
     rows = (
-        await Booking.exclude(status=BookingStatus.CANCELLED)
-        .annotate(
-            first_created_at=Min("created_at"), first_starts_at=Min("starts_at"), last_at=Max("updated_at")
+        await live.annotate(
+            planned_created_at=Min("created_at", _filter=planned),
+            held_created_at=Min("created_at", _filter=held),
+            held_starts_at=Min("starts_at", _filter=held),
+            last_at=Max("updated_at"),
         )
-        .group_by("organisation_id", "offering__stage", "status")
+        .group_by("organisation_id", "offering__stage")
         .values(
-            "organisation_id", "offering__stage", "status", "first_created_at", "first_starts_at", "last_at"
+            "organisation_id",
+            "offering__stage",
+            "planned_created_at",
+            "held_created_at",
+            "held_starts_at",
+            "last_at",
         )
     )
     for row in rows:
         organisation = progress.get(row["organisation_id"])
         if organisation is None:
             continue
-        planned, held = BOOKING_STEPS[Stage(row["offering__stage"])]
-        booked_on = local_day(row["first_created_at"])
-        organisation.note(planned, booked_on, organisation.first_booked_on)
-        if row["status"] in HELD:
-            organisation.note(held, local_day(row["first_starts_at"] or row["first_created_at"]))
-            organisation.touch(row["first_starts_at"])
-        else:
-            organisation.note(planned, booked_on)
-        organisation.touch(row["first_created_at"])
+        planned_step, held_step = BOOKING_STEPS[Stage(row["offering__stage"])]
+        planned_at, held_at = row["planned_created_at"], row["held_created_at"]
+        first_created_at = min(moment for moment in (planned_at, held_at) if moment is not None)
+        organisation.note(planned_step, local_day(first_created_at), organisation.first_booked_on)
+        if planned_at is not None:
+            organisation.note(planned_step, local_day(planned_at))
+        if held_at is not None:
+            organisation.note(held_step, local_day(row["held_starts_at"] or held_at))
+            organisation.touch(row["held_starts_at"])
+        organisation.touch(first_created_at)
         organisation.touch(row["last_at"])
 
 
