@@ -32,6 +32,7 @@ from tortoise.transactions import in_transaction
 
 from bookings.contacts_models import FUNCTION_LABELS, Contact, ContactFunction, OutreachRecipient
 from bookings.models import Offering, Stage, TourInvitation
+from bookings.queries import CBS_CODE_LENGTH
 from server import clock
 from server.audit import record
 from server.errors import DomainError, Forbidden, ValidationFailed
@@ -103,15 +104,18 @@ def _existing(prefix: str = "") -> Q:
     return Q(**{f"{prefix}ended_on__isnull": True}) | Q(**{f"{prefix}ended_on__gt": clock.local_today()})
 
 
-def _selection(codes: list[str], province: str) -> Q:
-    conditions = []
-    if codes:
-        conditions.append(Q(cbs_code__in=[c.upper() for c in codes]))
-    if province:
-        conditions.extend([Q(province__cbs_code=province), Q(cbs_code=province)])
-    if not conditions:
+def _selection(codes: list[str], province: str) -> Q | None:
+    """The chosen organisations, or None when no code could be one: a code longer than a CBS code
+    would fail Tortoise's length check (a bare 400) instead of finding nothing."""
+    if not codes and not province:
         raise ValidationFailed({"organisations": _("Kies een of meer organisaties, of een provincie.")})
-    return Q(*conditions, join_type="OR")
+    conditions = []
+    fitting = [code.upper() for code in codes if len(code) <= CBS_CODE_LENGTH]
+    if fitting:
+        conditions.append(Q(cbs_code__in=fitting))
+    if province and len(province) <= CBS_CODE_LENGTH:
+        conditions.extend([Q(province__cbs_code=province), Q(cbs_code=province)])
+    return Q(*conditions, join_type="OR") if conditions else None
 
 
 async def _people_by_organisation(ids: list[int], function: ContactFunction) -> dict[int, list[Person]]:
@@ -178,7 +182,11 @@ async def invite_organisations(
         raise Forbidden()
     now = clock.now()
     selection = _selection(codes, province)
-    ids = await Organisation.filter(selection).filter(_existing()).values_list("id", flat=True)
+    ids = (
+        await Organisation.filter(selection).filter(_existing()).values_list("id", flat=True)
+        if selection
+        else []
+    )
     if not ids:
         raise ValidationFailed({"organisations": _("Geen organisaties gevonden voor deze keuze.")})
     report = InviteReport(function=function)
@@ -331,6 +339,8 @@ async def outreach_overview(
 ) -> list[OutreachRow]:
     """Each organisation (of a province) with its number of people to invite and its latest invitation
     (and whether a mail of it was refused)."""
+    if len(province) > CBS_CODE_LENGTH:
+        return []  # no province has such a code (and comparing it would fail Tortoise's length check)
     organisations = Organisation.filter(_existing()).select_related("province").order_by("name")
     if province:
         organisations = organisations.filter(Q(province__cbs_code=province) | Q(cbs_code=province))

@@ -1,9 +1,11 @@
-"""Tour outreach leaves out organisations that no longer exist (merged away: `ended_on` today or earlier)."""
+"""Tour outreach leaves out organisations that no longer exist (merged away: `ended_on` today or earlier),
+and a code that cannot exist finds nothing (a clear message, not a bare 400)."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import httpx
 import pytest
 
 from bookings import outreach
@@ -14,7 +16,7 @@ from server.errors import ValidationFailed
 from server.mail import OutboxMessage
 from server.models import Organisation, Role
 from server.settings import Settings
-from tests.factories import make_organisation, make_province, make_user
+from tests.factories import make_organisation, make_province, make_user, post, sign_in
 
 TODAY = date(2027, 3, 1)
 
@@ -105,3 +107,13 @@ async def test_an_organisation_that_ends_after_its_invitation_gets_no_reminder(
         "to_address", flat=True
     )
     assert reminded == ["griffie@gm0355.nl"]
+
+
+async def test_a_code_longer_than_a_cbs_code_finds_nothing(client: httpx.AsyncClient) -> None:
+    await _utrecht()
+    await sign_in(client, await make_user(Role.COORDINATOR))
+
+    for form in ({"organisations": "GEMEENTE123"}, {"province": "PROVINCIE"}):
+        response = await post(client, "/tour/uitnodigen", form)
+        assert response.status_code == 400 and "Geen organisaties gevonden voor deze keuze." in response.text
+    assert await TourInvitation.all().count() == 0
