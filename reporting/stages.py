@@ -211,43 +211,49 @@ async def _add_invitations(progress: dict[int, OrganisationProgress]) -> None:
             organisation.last_invited_at = row["last_invited_at"]
 
 
-async def _add_bookings(progress: dict[int, OrganisationProgress]) -> None:
-    """One row per organisation and offering stage: the aggregates give the earliest days, so no
-    booking row (and no datetime per booking) reaches Python."""
-    live = Booking.exclude(status=BookingStatus.CANCELLED)
+def _booking_aggregates() -> dict[str, Min | Max]:
+    """Per offering stage: when the first live booking not yet held was made, when the first held
+    one was made and its first start; and the last change of any booking (never before it was
+    made, so it is the last activity the bookings show)."""
     held, planned = Q(status__in=HELD), ~Q(status__in=HELD)
+    aggregates: dict[str, Min | Max] = {"last_at": Max("updated_at")}
+    for stage in BOOKING_STEPS:
+        of_stage = Q(offering__stage=stage)
+        aggregates[f"{stage.value}_planned_at"] = Min("created_at", _filter=of_stage & planned)
+        aggregates[f"{stage.value}_held_created_at"] = Min("created_at", _filter=of_stage & held)
+        aggregates[f"{stage.value}_held_at"] = Min("starts_at", _filter=of_stage & held)
+    return aggregates
+
+
+async def _add_bookings(progress: dict[int, OrganisationProgress]) -> None:
+    """One aggregated row per organisation: no booking row (and no datetime per booking) reaches
+    Python."""
+    aggregates = _booking_aggregates()
     rows = (
-        await live.annotate(
-            planned_created_at=Min("created_at", _filter=planned),
-            held_created_at=Min("created_at", _filter=held),
-            held_starts_at=Min("starts_at", _filter=held),
-            last_at=Max("updated_at"),
-        )
-        .group_by("organisation_id", "offering__stage")
-        .values(
-            "organisation_id",
-            "offering__stage",
-            "planned_created_at",
-            "held_created_at",
-            "held_starts_at",
-            "last_at",
-        )
+        await Booking.exclude(status=BookingStatus.CANCELLED)
+        # Every stage: the filter joins the offering that the aggregates' conditions read.
+        .filter(offering__stage__in=list(BOOKING_STEPS))
+        .annotate(**aggregates)
+        .group_by("organisation_id")
+        .values("organisation_id", *aggregates)
     )
     for row in rows:
         organisation = progress.get(row["organisation_id"])
         if organisation is None:
             continue
-        planned_step, held_step = BOOKING_STEPS[Stage(row["offering__stage"])]
-        planned_at, held_at = row["planned_created_at"], row["held_created_at"]
-        first_created_at = min(moment for moment in (planned_at, held_at) if moment is not None)
-        organisation.note(planned_step, local_day(first_created_at), organisation.first_booked_on)
-        if planned_at is not None:
-            organisation.note(planned_step, local_day(planned_at))
-        if held_at is not None:
-            organisation.note(held_step, local_day(row["held_starts_at"] or held_at))
-            organisation.touch(row["held_starts_at"])
-        organisation.touch(first_created_at)
         organisation.touch(row["last_at"])
+        for stage, (planned_step, held_step) in BOOKING_STEPS.items():
+            planned_at = row[f"{stage.value}_planned_at"]
+            held_created_at = row[f"{stage.value}_held_created_at"]
+            if planned_at is not None:
+                organisation.note(planned_step, local_day(planned_at))
+            if held_created_at is not None:
+                held_at = row[f"{stage.value}_held_at"]
+                organisation.note(held_step, local_day(held_at or held_created_at))
+                organisation.touch(held_at)
+            booked_at = [moment for moment in (planned_at, held_created_at) if moment is not None]
+            if booked_at:
+                organisation.note(planned_step, local_day(min(booked_at)), organisation.first_booked_on)
 
 
 async def _add_history(progress: dict[int, OrganisationProgress]) -> None:
