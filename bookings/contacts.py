@@ -34,6 +34,7 @@ from server.audit import record
 from server.errors import DomainError, NotFound, ValidationFailed
 from server.i18n import _
 from server.models import Organisation, OrganisationKind, Role, User
+from server.organisations import possible_codes
 
 COLUMNS = ("cbs_code", "function", "name", "email", "phone")
 CONTACT_FIELDS = ("name", "function", "email", "phone", "notes")
@@ -251,7 +252,7 @@ async def import_contacts(text: str, *, source: str, actor: User | None = None) 
         require_coordinator(actor)
     rows = _rows_of(text)
     codes = {row.get("cbs_code", "").upper() for row in rows}
-    organisations = {o.cbs_code: o for o in await Organisation.filter(cbs_code__in=codes)}
+    organisations = {o.cbs_code: o for o in await Organisation.filter(cbs_code__in=possible_codes(codes))}
     report = ContactImportReport()
     for line, row in enumerate(rows, start=2):
         report.rows.append(await _import_row(line, row, organisations))

@@ -10,11 +10,10 @@ from tortoise.expressions import Case, Q, Subquery, When
 
 from bookings.models import Booking, BookingStatus, Stage
 from server.errors import NotFound
-from server.models import AuditEntry, Organisation, Role, User
+from server.models import CBS_CODE_LENGTH, AuditEntry, Organisation, Role, User
 from server.templating import AMSTERDAM
 
 PAGE_SIZE = 50
-CBS_CODE_LENGTH: int = Organisation._meta.fields_map["cbs_code"].max_length  # type: ignore[attr-defined]
 #: Audit actions a clerk sees on their booking's timeline (not the team's internal steps).
 PUBLIC_ACTIONS = (
     "booking_requested",

@@ -30,6 +30,7 @@ from server.audit import record
 from server.errors import DomainError
 from server.i18n import _
 from server.models import Organisation, User
+from server.organisations import possible_codes
 
 COLUMNS = ("cbs_code", "step", "held_on", "participants", "note")
 MAX_PARTICIPANTS = 10_000
@@ -154,7 +155,9 @@ async def import_history(path: Path) -> HistoryImport:
     """
     raw_rows = _read(path)
     codes = {raw["cbs_code"].upper() for raw in raw_rows}
-    organisations = dict(await Organisation.filter(cbs_code__in=codes).values_list("cbs_code", "id"))
+    organisations = dict(
+        await Organisation.filter(cbs_code__in=possible_codes(codes)).values_list("cbs_code", "id")
+    )
     report = HistoryImport()
     valid: list[_Row] = []
     seen: set[tuple[int, str, date]] = set()

@@ -20,6 +20,10 @@ class Role(StrEnum):
         return self in (Role.COORDINATOR, Role.FINANCE)
 
 
+#: CBS codes are "GM" or "PV" and four digits.
+CBS_CODE_LENGTH = 6
+
+
 class OrganisationKind(StrEnum):
     MUNICIPALITY = "municipality"
     PROVINCE = "province"
@@ -30,7 +34,7 @@ class Organisation(Model):
 
     id = fields.IntField(primary_key=True)
     kind = fields.CharEnumField(OrganisationKind, max_length=16)
-    cbs_code = fields.CharField(max_length=6, unique=True)
+    cbs_code = fields.CharField(max_length=CBS_CODE_LENGTH, unique=True)
     name = fields.CharField(max_length=200)
     province: fields.ForeignKeyNullableRelation[Organisation] = fields.ForeignKeyField(
         "core.Organisation", related_name="municipalities", null=True, on_delete=fields.RESTRICT

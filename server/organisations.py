@@ -16,7 +16,7 @@ from tortoise.transactions import in_transaction
 from server.audit import record
 from server.errors import DomainError, NotFound, ValidationFailed
 from server.i18n import _
-from server.models import Organisation, OrganisationKind, Role, User
+from server.models import CBS_CODE_LENGTH, Organisation, OrganisationKind, Role, User
 
 MUNICIPALITY_COLUMNS = {"cbs_code", "name", "province_code", "province_name"}
 PROVINCE_COLUMNS = {"cbs_code", "name"}
@@ -113,6 +113,15 @@ async def import_organisations(path: Path) -> ImportReport:
             await _upsert(report, row["cbs_code"], row["name"], kind, provinces[code])
         await record(None, "organisations_imported", None, f"{path.name}: {report.summary()}")
     return report
+
+
+def possible_codes(codes: set[str]) -> set[str]:
+    """The codes that could be a CBS code: a longer text is no organisation's code.
+
+    Tortoise checks the length of every value of a `cbs_code__in` filter and raises on a longer one, so a
+    file with a too-long code would fail as a whole instead of refusing that one row as unknown.
+    """
+    return {code for code in codes if len(code) <= CBS_CODE_LENGTH}
 
 
 async def province_choices() -> list[dict[str, str]]:

@@ -92,6 +92,7 @@ GM9999,griffier,Niemand,niemand@nergens.nl,
 {zeist},griffier,Bert Fout,bert@@zeist.nl,
 {zeist},griffier,,leeg@zeist.nl,
 {province},burgemeester,Bea Verkeerd,bea@provincie.nl,
+GM03550,griffier,Te Lang,telang@zeist.nl,
 """
 
 
@@ -106,13 +107,14 @@ async def test_the_import_reports_every_row_and_a_rerun_changes_nothing() -> Non
     text = CSV.format(zeist=zeist.cbs_code, province=province.cbs_code)
     report = await contacts.import_contacts(text, source="test.csv")
     outcomes = [(row.line, row.outcome, row.reason) for row in report.rows]
-    assert [o[1] for o in outcomes] == ["created"] * 3 + ["refused"] * 5
+    assert [o[1] for o in outcomes] == ["created"] * 3 + ["refused"] * 6
     reasons = [o[2] for o in outcomes[3:]]
     assert reasons[0] == "onbekende CBS-code"
     assert "Onbekende functie" in reasons[1]
     assert "e-mailadres" in reasons[2]
     assert "naam" in reasons[3]
     assert "commissaris van de Koning" in reasons[4]
+    assert reasons[5] == "onbekende CBS-code"
     assert await Contact.all().count() == 3
     assert await Contact.exists(organisation=zeist, email="koos@zeist.nl", function="burgemeester")
     before = {c.id: c.updated_at for c in await Contact.all()}
@@ -216,7 +218,7 @@ async def test_a_coordinator_uploads_a_contacts_file_and_sees_the_report(client:
         files={"file": ("contacten.csv", text.encode(), "text/csv")},
     )
     assert response.status_code == 200
-    assert "3 nieuw, 0 bijgewerkt, 0 ongewijzigd, 5 geweigerd" in response.text
+    assert "3 nieuw, 0 bijgewerkt, 0 ongewijzigd, 6 geweigerd" in response.text
     assert "onbekende CBS-code" in response.text
     assert await Contact.all().count() == 3
 

@@ -61,6 +61,7 @@ async def test_good_rows_are_created_and_a_rerun_changes_nothing(tmp_path: Path)
     ("row", "reason"),
     [
         ("GM9999,intake,2024-03-18,12,", "onbekende CBS-code ‘GM9999’"),
+        ("GM03440,intake,2024-03-18,12,", "onbekende CBS-code ‘GM03440’"),
         ("GM0344,kennismaking,2024-03-18,12,", "onbekende stap ‘kennismaking’"),
         ("GM0344,intake,18-03-2024,12,", "ongeldige datum ‘18-03-2024’"),
         ("GM0344,intake,2024-02-30,12,", "ongeldige datum ‘2024-02-30’"),
