@@ -5,6 +5,7 @@ no queries here. Whoever calls them passes the organisations that exist on the d
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -62,9 +63,10 @@ def summarise(
     code: str, name: str, organisations: Sequence[OrganisationProgress], goal: TourStage
 ) -> AreaSummary:
     total = len(organisations)
-    stages = tuple(
-        StageCount(stage, sum(1 for o in organisations if o.has(stage)), total) for stage in STAGE_ORDER
-    )
+    # One pass over the organisations: each true step counts once, no step is "not yet contacted".
+    counts = Counter(step for o in organisations for step in o.since)
+    counts[TourStage.NOT_CONTACTED] = sum(1 for o in organisations if not o.since)
+    stages = tuple(StageCount(stage, counts[stage], total) for stage in STAGE_ORDER)
     covered = sum(1 for o in organisations if o.has_reached(goal))
     return AreaSummary(code, name, total, stages, covered)
 
@@ -135,13 +137,16 @@ def monthly_progress(
         first, last = min(min(day for _o, day in reached), today), today
     else:
         return []
+    # Only organisations made or ended by a merger exist on some days and not on others.
+    dated = [o for o in organisations if o.started_on is not None or o.ended_on is not None]
+    always = len(organisations) - len(dated)
     points = []
     for month in _months(first, last):
         end = _month_end(month)
         actual = None
         if month <= today:
             day = min(end, today)
-            total = sum(1 for o in organisations if o.exists_on(day))
+            total = always + sum(1 for o in dated if o.exists_on(day))
             count = sum(1 for o, reached_on in reached if reached_on <= day and o.exists_on(day))
             actual = round(100 * count / total, 1) if total else 0.0
         points.append(MonthPoint(month, actual, _target_at(target, end) if target else None))
