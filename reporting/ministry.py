@@ -41,8 +41,6 @@ from bookings.staffing_models import AssignmentRequest, RequestStatus
 from feedback.models import Answer, QuestionKind, Response, SessionFeedback
 from feedback.policy import FeedbackPolicy
 from invoicing import costs
-from invoicing.document import DocumentKind
-from invoicing.models import Invoice, InvoiceStatus
 from reporting.dashboard import steps_on
 from reporting.ministry_figures import (
     STAGE_LABELS,
@@ -54,6 +52,7 @@ from reporting.ministry_figures import (
     Revenue,
     StageFigures,
 )
+from reporting.ministry_money import free_session_costs, revenue
 from reporting.ministry_period import Period
 from reporting.models import HistoryEntry, HistoryStep
 from reporting.stages import HELD, HISTORY_STAGES, local_day, organisation_progress
@@ -289,44 +288,6 @@ def _province_row(label: str, total: int, group: list[_Session]) -> ProvinceRow:
     )
 
 
-async def _free_sessions(period: Period, cache: dict[int, costs.CostOverview]) -> FreeSessionCosts:
-    if period.year not in cache:
-        cache[period.year] = await costs.free_session_costs(period.year)
-    overview = cache[period.year]
-    line = overview.total if period.quarter is None else overview.quarters[period.quarter - 1]
-    return FreeSessionCosts(
-        sessions=line.sessions,
-        minutes=line.minutes,
-        cost_cents=line.cost_cents,
-        trainers_without_rate=overview.trainers_without_rate,
-    )
-
-
-async def _revenue(period: Period) -> Revenue:
-    rows = (
-        await Invoice.filter(issue_date__gte=period.first_day, issue_date__lte=period.last_day)
-        .exclude(status=InvoiceStatus.DRAFT)
-        .annotate(n=Count("id"), net=Sum("net_cents"), vat=Sum("vat_cents"), gross=Sum("gross_cents"))
-        .group_by("kind")
-        .values_list("kind", "n", "net", "vat", "gross")
-    )
-    sums = {
-        DocumentKind(kind): (n, int(net or 0), int(vat or 0), int(gross or 0))
-        for kind, n, net, vat, gross in rows
-    }
-    invoices = sums.get(DocumentKind.INVOICE, (0, 0, 0, 0))
-    credits = sums.get(DocumentKind.CREDIT_NOTE, (0, 0, 0, 0))
-    return Revenue(
-        invoices=invoices[0],
-        credit_notes=credits[0],
-        invoiced_net_cents=invoices[1],
-        credited_net_cents=credits[1],
-        net_cents=invoices[1] - credits[1],
-        vat_cents=invoices[2] - credits[2],
-        gross_cents=invoices[3] - credits[3],
-    )
-
-
 @dataclass(frozen=True)
 class _Figures:
     stages: tuple[StageFigures, ...]
@@ -365,8 +326,8 @@ async def _figures(
         total=total.freeze(_("Totaal"), threshold),
         provinces=await _provinces(period, all_sessions) if per_province else (),
         questions=_questions(by_question, threshold),
-        free_sessions=await _free_sessions(period, cost_cache),
-        revenue=await _revenue(period),
+        free_sessions=await free_session_costs(period, cost_cache),
+        revenue=await revenue(period),
     )
 
 
