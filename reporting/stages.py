@@ -211,17 +211,24 @@ async def _add_invitations(progress: dict[int, OrganisationProgress]) -> None:
             organisation.last_invited_at = row["last_invited_at"]
 
 
+#: Per offering stage, the names of its aggregates: when the first live booking not yet held was
+#: made, when the first held one was made, and its first start.
+BOOKING_AGGREGATES = {
+    stage: (f"{stage.value}_planned_at", f"{stage.value}_held_created_at", f"{stage.value}_held_at")
+    for stage in BOOKING_STEPS
+}
+
+
 def _booking_aggregates() -> dict[str, Min | Max]:
-    """Per offering stage: when the first live booking not yet held was made, when the first held
-    one was made and its first start; and the last change of any booking (never before it was
-    made, so it is the last activity the bookings show)."""
+    """The aggregates of BOOKING_AGGREGATES; and the last change of any booking (never before it
+    was made, so it is the last activity the bookings show)."""
     held, planned = Q(status__in=HELD), ~Q(status__in=HELD)
     aggregates: dict[str, Min | Max] = {"last_at": Max("updated_at")}
-    for stage in BOOKING_STEPS:
+    for stage, (planned_at, held_created_at, held_at) in BOOKING_AGGREGATES.items():
         of_stage = Q(offering__stage=stage)
-        aggregates[f"{stage.value}_planned_at"] = Min("created_at", _filter=of_stage & planned)
-        aggregates[f"{stage.value}_held_created_at"] = Min("created_at", _filter=of_stage & held)
-        aggregates[f"{stage.value}_held_at"] = Min("starts_at", _filter=of_stage & held)
+        aggregates[planned_at] = Min("created_at", _filter=of_stage & planned)
+        aggregates[held_created_at] = Min("created_at", _filter=of_stage & held)
+        aggregates[held_at] = Min("starts_at", _filter=of_stage & held)
     return aggregates
 
 
@@ -242,13 +249,13 @@ async def _add_bookings(progress: dict[int, OrganisationProgress]) -> None:
         if organisation is None:
             continue
         organisation.touch(row["last_at"])
-        for stage, (planned_step, held_step) in BOOKING_STEPS.items():
-            planned_at = row[f"{stage.value}_planned_at"]
-            held_created_at = row[f"{stage.value}_held_created_at"]
+        for stage, (planned_name, held_created_name, held_name) in BOOKING_AGGREGATES.items():
+            planned_step, held_step = BOOKING_STEPS[stage]
+            planned_at, held_created_at = row[planned_name], row[held_created_name]
             if planned_at is not None:
                 organisation.note(planned_step, local_day(planned_at))
             if held_created_at is not None:
-                held_at = row[f"{stage.value}_held_at"]
+                held_at = row[held_name]
                 organisation.note(held_step, local_day(held_at or held_created_at))
                 organisation.touch(held_at)
             booked_at = [moment for moment in (planned_at, held_created_at) if moment is not None]
