@@ -1,7 +1,8 @@
 """The dashboard's "needs action" lists: what the team should pick up next.
 
 Each list shows the most urgent items (at most `LIST_SIZE`) and how many there are in all. A fixed
-number of queries whatever the size of the tour: each list is one or two grouped queries.
+number of queries whatever the size of the tour: each list is one to three queries, counted and
+grouped in the database, with the details of only the items shown.
 """
 
 from __future__ import annotations

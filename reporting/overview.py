@@ -1,5 +1,5 @@
 """What the coordinators' dashboard and the organisations-by-stage table show, in a fixed number
-of queries (three for the stages, one for the target, about ten for the lists, one for the mail
+of queries (four for the stages, one for the target, about fifteen for the lists, one for the mail
 counts)."""
 
 from __future__ import annotations
