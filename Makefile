@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 LOCK := requirements.lock
 PG_VERSION = $(shell ls /etc/postgresql 2>/dev/null | head -n 1)
 
-.PHONY: run test install lock system-deps pdf-deps postgres lint messages clean bench drills
+.PHONY: run test install lock system-deps pdf-deps postgres lint messages clean bench drills screenshots
 
 run: install pdf-deps
 	$(BIN)/weerbaar migrate
@@ -102,6 +102,10 @@ bench: install postgres
 # DRILLS="restart" or DRILLS="sigkill" runs one.
 drills: install
 	$(BIN)/python -m bench.drills $(DRILLS)
+
+# The user guides' pictures (docs/img), made by the browser tests from the demo data.
+screenshots: install system-deps
+	WEERBAAR_SCREENSHOTS=docs/img $(BIN)/pytest --db sqlite tests/e2e/test_screenshots.py
 
 clean:
 	rm -rf $(VENV) var
