@@ -1,11 +1,11 @@
-"""The personal data of reporting: only who last set the tour's target."""
+"""The personal data of reporting: who last set the tour's target; the history before the app has none."""
 
 from __future__ import annotations
 
-from reporting.models import TourTarget
+from reporting.models import HistoryEntry, TourTarget
 from server.i18n import _
 from server.models import User
-from server.privacy import Entry, PersonalData, Rows, keep_link
+from server.privacy import Entry, NoPersonalData, PersonalData, Rows, keep_link
 
 
 async def _targets(user: User) -> Rows:
@@ -20,5 +20,9 @@ ENTRIES: list[Entry] = [
         _targets,
         keep_link,
         _("Zolang het doel geldt; wie het instelde wordt bij wissen anoniem."),
+    ),
+    NoPersonalData(
+        HistoryEntry,
+        _("Sessies van een organisatie van voor de app: dag, stap en aantal deelnemers, zonder namen."),
     ),
 ]
