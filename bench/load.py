@@ -48,7 +48,6 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -57,6 +56,7 @@ from tortoise import Tortoise, connections, timezone
 
 from bench import seed as seeding
 from bench import wrk
+from bench.mix import booking_request
 from bookings.models import Booking
 from bookings.staffing_models import AssignmentRequest, RequestStatus
 from feedback.models import Question, QuestionKind, Response, SessionFeedback
@@ -251,20 +251,7 @@ def booking_lines(actors: Actors) -> list[Line]:
     lines: list[Line] = []
     for n in range(WARM_UP_LINES + REQUEST_LINES):
         code = codes[n % len(codes)]
-        body = {
-            "csrf_token": actors.csrf_token,
-            "local_situation": f"Online haat na het debat over windmolens ({n}).",
-            "themes": "online",
-            "expected_participants": str(10 + n % 30),
-            "part_of_day": "evening",
-            "location_address": "Raadhuis, Raadhuisplein 1",
-            "contact_name": "Griffie",
-            "contact_phone": "070 123 4567",
-            "po_number": f"PO-BENCH-{n}",
-            "invoice_email": "facturen@gemeente.example",
-            "date_1": (today + timedelta(days=40 + n % 300)).isoformat(),
-            "time_1": "19:30",
-        }
+        body = booking_request(n, actors.csrf_token, today, po_prefix="PO-BENCH")
         lines.append(("POST", f"/organisaties/{code}/boeken/{offering}", actors.clerk_cookies[code], body))
     return lines
 

@@ -14,6 +14,7 @@ import math
 import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from urllib.parse import urlencode
 
 #: Request types and their share of all requests. The pages follow what each role does in a working
@@ -136,3 +137,21 @@ def schedule(rate: float, seconds: float) -> list[float]:
     if rate <= 0:
         raise ValueError("rate must be positive")
     return [n / rate for n in range(int(rate * seconds))]
+
+
+def booking_request(n: int, csrf_token: str, today: date, *, po_prefix: str) -> dict[str, str]:
+    """The booking form's fields for the n-th request of a run: a date of its own, 40 days or more ahead."""
+    return {
+        "csrf_token": csrf_token,
+        "local_situation": f"Online haat na het debat over windmolens ({n}).",
+        "themes": "online",
+        "expected_participants": str(10 + n % 30),
+        "part_of_day": "evening",
+        "location_address": "Raadhuis, Raadhuisplein 1",
+        "contact_name": "Griffie",
+        "contact_phone": "070 123 4567",
+        "po_number": f"{po_prefix}-{n}",
+        "invoice_email": "facturen@gemeente.example",
+        "date_1": (today + timedelta(days=40 + n % 300)).isoformat(),
+        "time_1": "19:30",
+    }

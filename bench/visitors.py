@@ -17,13 +17,12 @@ import itertools
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
 from urllib.parse import urlencode
 
 from tortoise import timezone
 
 from bench import seed as seeding
-from bench.mix import Request, Visitor, form_body
+from bench.mix import Request, Visitor, booking_request, form_body
 from bookings.models import Offering
 from feedback.models import Question, QuestionKind, SessionFeedback
 from server.models import Organisation, OrganisationKind, Role, User
@@ -160,20 +159,7 @@ async def sign_in(secret_key: str, seeded: seeding.Seeded) -> People:
 def booking_writes(people: People) -> Iterator[Request]:
     today = timezone.now().date()
     for n, clerk in enumerate(itertools.cycle(people.clerks)):
-        body = {
-            "csrf_token": clerk.token,
-            "local_situation": f"Online haat na het debat over windmolens ({n}).",
-            "themes": "online",
-            "expected_participants": str(10 + n % 30),
-            "part_of_day": "evening",
-            "location_address": "Raadhuis, Raadhuisplein 1",
-            "contact_name": "Griffie",
-            "contact_phone": "070 123 4567",
-            "po_number": f"PO-MIX-{n}",
-            "invoice_email": "facturen@gemeente.example",
-            "date_1": (today + timedelta(days=40 + n % 300)).isoformat(),
-            "time_1": "19:30",
-        }
+        body = booking_request(n, clerk.token, today, po_prefix="PO-MIX")
         path = f"/organisaties/{clerk.organisation_code}/boeken/{people.offering_ids[0]}"
         yield Request("submit a booking", "POST", path, clerk.visitor.cookie, form_body(body))
 
