@@ -33,6 +33,7 @@ from invoicing import pdf
 from invoicing.document import Buyer, DocumentKind, InvoiceDocument, Line, Seller, VatCategory
 from invoicing.models import Invoice, InvoiceStatus
 from server import clock
+from server.metrics import Reading
 from server.pdf import pdf_process_pool, run_in_render_thread
 
 log = logging.getLogger("weerbaar.invoicing.documents")
@@ -131,6 +132,30 @@ async def render(invoices: Sequence[Invoice], pool: Executor | None = None) -> i
         return True
 
     return sum(await asyncio.gather(*(render_one(invoice) for invoice in invoices)))
+
+
+async def stale_count(stale_after: timedelta = STALE_AFTER) -> int:
+    """Documents still without files `stale_after` after their issue: the renderers are not keeping up
+    (a readiness check, server/health.py)."""
+    return await _without_files().filter(issued_at__lte=clock.now() - stale_after).count()
+
+
+async def metric_readings() -> list[Reading]:
+    """How many issued documents wait for their files, and since when (a metrics source)."""
+    oldest = await _without_files().order_by("issued_at").first().values_list("issued_at", flat=True)
+    age = (clock.now() - oldest).total_seconds() if oldest else 0.0
+    return [
+        Reading(
+            "weerbaar_invoices_waiting_for_documents",
+            "Issued invoices and credit notes whose PDF and UBL file are not rendered yet.",
+            float(await _without_files().count()),
+        ),
+        Reading(
+            "weerbaar_invoices_waiting_oldest_age_seconds",
+            "Seconds since the issue of the oldest document still without its files.",
+            max(age, 0.0),
+        ),
+    ]
 
 
 def wake(invoice_ids: Sequence[int]) -> None:

@@ -52,7 +52,7 @@ from reporting import history as reporting_history
 from reporting import ministry_routes as reporting_ministry_routes
 from reporting import personal_data as reporting_personal_data
 from reporting import routes as reporting_routes
-from server import admin_routes, auth_routes, dev_routes, organisation_routes, pages
+from server import admin_routes, auth_routes, dev_routes, health, organisation_routes, pages
 from server import personal_data as server_personal_data
 from server import retention as server_retention
 from server.background import background_tasks
@@ -64,6 +64,9 @@ from server.errors import (
     handle_http_exception,
     handle_server_error,
 )
+from server.health import Backlog
+from server.logs import configure_logging
+from server.observe import ObservabilityMiddleware, RouteRecorder
 from server.periodic import Job
 from server.privacy import Register
 from server.security import (
@@ -172,6 +175,7 @@ def periodic_jobs(settings: Settings) -> list[Job]:
 
 def create_app(settings: Settings) -> Starlette:
     routes = [
+        *health.routes,
         *pages.routes,
         *auth_routes.routes,
         *organisation_routes.routes,
@@ -199,10 +203,12 @@ def create_app(settings: Settings) -> Starlette:
     app = WeerbaarApp(
         routes=routes,
         middleware=[
+            *([Middleware(ObservabilityMiddleware)] if settings.observability else []),
             Middleware(DatabaseUnavailableMiddleware),
             Middleware(ControlCharactersMiddleware),
             Middleware(SessionMiddleware, settings=settings),
             Middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES),
+            *([Middleware(RouteRecorder)] if settings.observability else []),
         ],
         exception_handlers={
             DomainError: handle_domain_error,
@@ -218,9 +224,16 @@ def create_app(settings: Settings) -> Starlette:
     app.state.personal_data = personal_data_register()
     #: The domains' parts of an organisation's page (server/organisation_routes.py).
     app.state.organisation_sections = (contacts.organisation_section, reporting_history.organisation_section)
+    #: The domains' figures for /metrics and backlogs for /readyz (server/health.py).
+    app.state.metric_sources = (invoicing_documents.metric_readings,)
+    app.state.readiness_backlogs = {
+        "renderer": Backlog(invoicing_documents.stale_count, settings.ready_max_render_backlog)
+    }
     return app
 
 
 def app_from_environment() -> Starlette:
     """Factory for uvicorn (`weerbaar serve`): one app per worker process."""
-    return create_app(load_settings())
+    settings = load_settings()
+    configure_logging(settings.log_format)
+    return create_app(settings)

@@ -24,7 +24,9 @@ from server import clock, ratelimit, totp
 from server.audit import record
 from server.errors import DomainError, RateLimited
 from server.i18n import _
+from server.logs import security_event
 from server.mail import queue_mail
+from server.metrics import count_login_failure
 from server.models import LoginToken, RateLimitHit, RecoveryCode, User, UserSession
 from server.sessions import hash_secret, start_session
 
@@ -50,6 +52,12 @@ class CodeInvalid(DomainError):
         super().__init__(
             _("Deze code klopt niet. Probeer het opnieuw met de code die nu wordt getoond."), field="code"
         )
+
+
+def login_failed(action: str, reason: str, user: User | None = None) -> None:
+    """Count a failed login step in the metrics and log it as a security event (never the link or code)."""
+    count_login_failure(reason)
+    security_event(action, "failure", actor=user, reason=reason)
 
 
 def normalise_email(email: str) -> str:
@@ -84,6 +92,7 @@ async def request_login_link(email: str, *, client: str, base_url: str, next_pat
         allowed_address = await ratelimit.allow(address_key, LINKS_PER_ADDRESS, LINK_WINDOW)
         allowed_client = await ratelimit.allow(client_key, LINKS_PER_CLIENT, LINK_WINDOW)
         if not (allowed_address and allowed_client):
+            login_failed("login_link_requested", "too_many_links")
             raise RateLimited(
                 _("U heeft te vaak een inloglink aangevraagd. Wacht een kwartier en probeer het opnieuw."),
                 field="email",
@@ -143,10 +152,12 @@ async def log_in_with_token(token: str) -> tuple[LoginToken, str]:
             token_hash=hash_secret(token), used_at__isnull=True, expires_at__gt=now
         ).update(used_at=now)
         if used != 1:
+            login_failed("login", "link_invalid")
             raise LinkInvalid()
         login_token = await LoginToken.get(token_hash=hash_secret(token)).select_related("user")
         user = login_token.user
         if not user.is_active:
+            login_failed("login", "user_inactive", user)
             raise LinkInvalid()
         user.last_login_at = now
         await user.save(update_fields=["last_login_at"])
@@ -186,6 +197,7 @@ def rate_limit_keys_of(user: User) -> list[str]:
 
 async def _refuse_when_too_many_wrong_codes(user: User) -> None:
     if await ratelimit.is_exceeded(_code_attempts_key(user), CODE_ATTEMPTS, CODE_WINDOW):
+        login_failed("second_factor", "too_many_codes", user)
         raise RateLimited(
             _("Te veel onjuiste codes. Wacht vijf minuten en probeer het opnieuw."), field="code"
         )
@@ -234,6 +246,7 @@ async def confirm_enrolment(user: User, session: UserSession, code: str) -> list
             await record(user, "second_factor_enrolled", user, "authenticator-app ingesteld")
     except CodeInvalid:
         await ratelimit.count_hit(_code_attempts_key(user))  # after the rollback, so the count stays
+        login_failed("second_factor_enrolment", "code_invalid", user)
         raise
     return [f"{c[:5]}-{c[5:]}" for c in codes]
 
@@ -255,4 +268,5 @@ async def verify_second_factor(user: User, session: UserSession, code: str) -> N
             await record(user, "second_factor_passed", user, f"tweede stap met {how}")
     except CodeInvalid:
         await ratelimit.count_hit(_code_attempts_key(user))
+        login_failed("second_factor", "code_invalid", user)
         raise

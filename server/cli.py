@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable
@@ -16,6 +15,8 @@ from server import demo, totp
 from server.background import background_tasks
 from server.db import apply_migrations, init_orm, make_migrations, pending_model_changes
 from server.errors import DomainError
+from server.logs import configure_logging
+from server.metrics import metrics_folder
 from server.models import User
 from server.settings import Settings, SettingsError, load_settings
 
@@ -41,15 +42,18 @@ async def _user_with_email(email: str, *, active: bool = False) -> User | None:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    uvicorn.run(
-        "server.app:app_from_environment",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        proxy_headers=True,
-        log_level="info",
-    )
+    with metrics_folder(args.workers, settings.metrics_multiprocess_dir):
+        uvicorn.run(
+            "server.app:app_from_environment",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            proxy_headers=True,
+            log_level="info",
+            log_config=None,  # the app's JSON lines (server/logs.py), set up in each worker
+            access_log=False,  # the app logs each request itself, without the path's tokens
+        )
     return 0
 
 
@@ -373,10 +377,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
+        configure_logging(settings.log_format)
         return args.handler(settings, args)
     except SettingsError as error:
         print(f"Configuratiefout: {error}", file=sys.stderr)

@@ -63,6 +63,19 @@ async def init_orm(database_url: str) -> None:
     await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
 
 
+async def pending_migrations(database_url: str) -> list[str]:
+    """Migrations of this code not yet applied to the database (on the ORM's open connection)."""
+    from tortoise import connections
+    from tortoise.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connections.get("default"), tortoise_config(database_url)["apps"])
+    return [
+        f"{step.migration.app_label}.{step.migration.name}"
+        for step in await executor.plan()
+        if not step.backward
+    ]
+
+
 async def pending_model_changes() -> list[str]:
     """Migrations `makemigrations` would write now; empty when models and migrations agree."""
     return [f"{writer.app_label}.{writer.name}" for writer in await _migration_writers()]

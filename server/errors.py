@@ -24,9 +24,11 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from tortoise.exceptions import DBConnectionError
+from tortoise.exceptions import BaseORMException, DBConnectionError
 
 from server.i18n import _
+from server.logs import route_of, security_event
+from server.metrics import count_database_error
 from server.templating import render
 
 log = logging.getLogger("weerbaar")
@@ -109,6 +111,10 @@ def error_page(request: Request, status_code: int, message: str = "") -> Respons
 
 async def handle_domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
+    if isinstance(exc, (Forbidden, CsrfFailed)):
+        security_event(
+            "access", "denied", actor=getattr(request.state, "user", None), reason=type(exc).__name__
+        )
     return error_page(request, exc.status_code, exc.message)
 
 
@@ -182,6 +188,18 @@ def unavailable_page(request: Request) -> Response:
     return response
 
 
+#: Errors of a statement the database refused (a bug or a broken constraint), for the metrics.
+_DATABASE_ERRORS = (BaseORMException, asyncpg.PostgresError, sqlite3.Error)
+
+
+def log_unavailable(request: Request, exc: BaseException) -> None:
+    """One line, no traceback; the route's template, never the path (which may hold a token)."""
+    count_database_error(unavailable=True)
+    log.warning(
+        "database unavailable on %s %s: %s", request.method, route_of(request.scope), type(exc).__name__
+    )
+
+
 class DatabaseUnavailableMiddleware:
     """The 503 page when the database cannot be reached, if the response has not started yet.
 
@@ -210,7 +228,7 @@ class DatabaseUnavailableMiddleware:
             if started or not is_database_unavailable(exc):
                 raise
             request = Request(scope)
-            log.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)
+            log_unavailable(request, exc)
             await unavailable_page(request)(scope, receive, send)
 
 
@@ -218,7 +236,9 @@ async def handle_server_error(request: Request, exc: Exception) -> Response:
     """The 500 page; the 503 page for an outage that reached it (an error raised outside
     DatabaseUnavailableMiddleware, or passed on by another handler)."""
     if is_database_unavailable(exc):
-        log.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)
+        log_unavailable(request, exc)
         return unavailable_page(request)
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    if any(isinstance(cause, _DATABASE_ERRORS) for cause in exception_chain(exc)):
+        count_database_error(unavailable=False)
+    log.exception("unhandled error on %s %s", request.method, route_of(request.scope), exc_info=exc)
     return error_page(request, 500, _("Probeer het later nog eens. Lukt het dan niet, bel ons."))

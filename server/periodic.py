@@ -9,7 +9,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
+
+from server.metrics import job_succeeded
 
 log = logging.getLogger("weerbaar.periodic")
 
@@ -20,9 +23,12 @@ async def run_periodically(jobs: Sequence[Job], interval: float, stop: asyncio.E
     """Run each job, then wait `interval` seconds or until `stop`; a failing job is logged, never fatal."""
     while not stop.is_set():
         for job in jobs:
+            name = getattr(job, "__name__", str(job))
             try:
                 await job()
             except Exception:
-                log.exception("periodic job %s failed", getattr(job, "__name__", job))
+                log.exception("periodic job %s failed", name)
+            else:
+                job_succeeded(name, time.time())
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=interval)

@@ -30,6 +30,7 @@ from server.errors import (
     handle_server_error,
 )
 from server.i18n import _
+from server.logs import route_of
 
 log = logging.getLogger("weerbaar.security")
 
@@ -196,7 +197,7 @@ async def handle_value_not_storable(request: Request, exc: Exception) -> Respons
     instead of failing with a 500. Other database errors go to the server error page."""
     if not is_value_not_storable(exc):
         return await handle_server_error(request, exc)
-    log.info("value refused on %s %s: %s", request.method, request.url.path, exc)
+    log.info("value refused on %s %s: %s", request.method, route_of(request.scope), type(exc).__name__)
     return error_page(
         request, 400, _("Een van de ingevulde waarden is te lang of ongeldig. Controleer wat u invulde.")
     )

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import clock
+from server.logs import bind_user
 from server.models import User, UserSession
 from server.security import CSRF_COOKIE, csrf_token_for, new_csrf_cookie
 from server.settings import Settings
@@ -108,6 +109,7 @@ class SessionMiddleware:
             session = await load_session(cookies[SESSION_COOKIE].value)
         state["session"] = session
         state["user"] = session.user if session else None
+        bind_user(state["user"])
 
         csrf_cookie = cookies[CSRF_COOKIE].value if CSRF_COOKIE in cookies else ""
         is_new_csrf = len(csrf_cookie) < 32

@@ -54,6 +54,18 @@ class Settings:
     invitation_follow_up_weeks: int = 4
     #: Weeks after a tour invitation (or its reminder) without a response before a reminder is mailed.
     outreach_reminder_weeks: int = 2
+    #: Bearer token that /metrics asks for (required in production); None: /metrics is open.
+    metrics_token: str | None = None
+    #: Request metrics and request log lines (off only to measure what they cost, see bench/observability.py).
+    observability: bool = True
+    #: "json" (one JSON object per line, for the log collector) or "text" (for a developer's terminal).
+    log_format: str = "json"
+    #: PROMETHEUS_MULTIPROC_DIR, set by `weerbaar serve`: the worker processes' metrics are added up there.
+    metrics_multiprocess_dir: str | None = None
+    #: /readyz answers 503 from this many mails due for over READY_OUTBOX_OVERDUE (0: not checked).
+    ready_max_outbox_overdue: int = 100
+    #: /readyz answers 503 from this many invoices waiting for their documents (0: not checked).
+    ready_max_render_backlog: int = 200
 
     @property
     def is_production(self) -> bool:
@@ -134,6 +146,24 @@ def _background(env: dict[str, str]) -> bool:
     return value == "inprocess"
 
 
+def _metrics_token(env: dict[str, str], environment: Environment) -> str | None:
+    token = env.get("WEERBAAR_METRICS_TOKEN") or None
+    if token is None and environment is Environment.PRODUCTION:
+        raise SettingsError(
+            "WEERBAAR_METRICS_TOKEN ontbreekt; in productie is /metrics alleen met een token."
+        )
+    if token is not None and len(token) < 32:
+        raise SettingsError("WEERBAAR_METRICS_TOKEN moet minstens 32 tekens lang zijn.")
+    return token
+
+
+def _choice(env: dict[str, str], name: str, choices: tuple[str, ...]) -> str:
+    value = env.get(name) or choices[0]
+    if value not in choices:
+        raise SettingsError(f"{name} moet een van {', '.join(choices)} zijn.")
+    return value
+
+
 def load_settings(environ: dict[str, str] | None = None, var_dir: Path = VAR_DIR) -> Settings:
     """Read the WEERBAAR_* variables; refuse an unsafe production configuration."""
     env = dict(os.environ if environ is None else environ)
@@ -194,5 +224,15 @@ def load_settings(environ: dict[str, str] | None = None, var_dir: Path = VAR_DIR
         ),
         outreach_reminder_weeks=_int(
             env, "WEERBAAR_OUTREACH_REMINDER_WEEKS", Settings.outreach_reminder_weeks
+        ),
+        metrics_token=_metrics_token(env, environment),
+        observability=_choice(env, "WEERBAAR_OBSERVABILITY", ("on", "off")) == "on",
+        log_format=_choice(env, "WEERBAAR_LOG_FORMAT", ("json", "text")),
+        metrics_multiprocess_dir=env.get("PROMETHEUS_MULTIPROC_DIR") or None,
+        ready_max_outbox_overdue=_int(
+            env, "WEERBAAR_READY_MAX_OUTBOX_OVERDUE", Settings.ready_max_outbox_overdue, minimum=0
+        ),
+        ready_max_render_backlog=_int(
+            env, "WEERBAAR_READY_MAX_RENDER_BACKLOG", Settings.ready_max_render_backlog, minimum=0
         ),
     )

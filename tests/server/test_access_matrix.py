@@ -45,6 +45,9 @@ ORG_VIEW = only("coordinator", "finance", "clerk", other_clerk=NOT_FOUND)
 BOOKER = only("coordinator", "clerk", other_clerk=NOT_FOUND)
 
 MATRIX: dict[tuple[str, str], dict[str, str]] = {
+    ("GET", "/healthz"): everyone(),
+    ("GET", "/readyz"): everyone(),
+    ("GET", "/metrics"): everyone(),
     ("GET", "/"): everyone(),
     ("GET", "/bedreigd"): everyone(),
     ("GET", "/toegankelijkheid"): everyone(),

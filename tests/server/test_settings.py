@@ -41,11 +41,42 @@ def test_production_settings(tmp_path: Path) -> None:
             "WEERBAAR_BASE_URL": "https://weerbaar.example/",
             "WEERBAAR_DATABASE_URL": "postgres://weerbaar@db/weerbaar",
             "WEERBAAR_MAIL_FROM": "Weerbaar <noreply@weerbaar.example>",
+            "WEERBAAR_METRICS_TOKEN": "m" * 40,
         },
         var_dir=tmp_path,
     )
     assert settings.is_production and settings.secure_cookies and not settings.dev_mail_page
     assert settings.base_url == "https://weerbaar.example"
+
+
+def test_production_refuses_open_metrics(tmp_path: Path) -> None:
+    production = {
+        "WEERBAAR_ENV": "production",
+        "WEERBAAR_SECRET_KEY": "s" * 40,
+        "WEERBAAR_SMTP_URL": "smtp://mail",
+    }
+    with pytest.raises(SettingsError, match="WEERBAAR_METRICS_TOKEN"):
+        load_settings(production, var_dir=tmp_path)
+    settings = load_settings({**production, "WEERBAAR_METRICS_TOKEN": "t" * 32}, var_dir=tmp_path)
+    assert settings.metrics_token == "t" * 32
+
+
+def test_observability_settings(tmp_path: Path) -> None:
+    defaults = load_settings({}, var_dir=tmp_path)
+    assert defaults.observability and defaults.log_format == "json" and defaults.metrics_token is None
+    settings = load_settings(
+        {
+            "WEERBAAR_OBSERVABILITY": "off",
+            "WEERBAAR_LOG_FORMAT": "text",
+            "WEERBAAR_READY_MAX_OUTBOX_OVERDUE": "0",
+            "WEERBAAR_READY_MAX_RENDER_BACKLOG": "50",
+            "PROMETHEUS_MULTIPROC_DIR": "/run/weerbaar/metrics",
+        },
+        var_dir=tmp_path,
+    )
+    assert not settings.observability and settings.log_format == "text"
+    assert settings.ready_max_outbox_overdue == 0 and settings.ready_max_render_backlog == 50
+    assert settings.metrics_multiprocess_dir == "/run/weerbaar/metrics"
 
 
 @pytest.mark.parametrize(
@@ -56,6 +87,9 @@ def test_production_settings(tmp_path: Path) -> None:
         {"WEERBAAR_SMTP_URL": "mail.example:25"},
         {"WEERBAAR_FEEDBACK_THRESHOLD": "0"},
         {"WEERBAAR_INVITATION_FOLLOW_UP_WEEKS": "vier"},
+        {"WEERBAAR_METRICS_TOKEN": "kort"},
+        {"WEERBAAR_LOG_FORMAT": "xml"},
+        {"WEERBAAR_OBSERVABILITY": "uit"},
     ],
 )
 def test_wrong_values_are_named(tmp_path: Path, environ: dict[str, str]) -> None:
