@@ -29,8 +29,18 @@ from starlette.types import Scope
 from structlog.contextvars import bind_contextvars, bound_contextvars, merge_contextvars
 
 #: Loggers that are quiet below WARNING: their debug and info lines hold SQL and its parameters, or
-#: repeat what the request line says (uvicorn's access log also holds the raw path, with tokens).
-QUIET_LOGGERS = ("tortoise", "aiosqlite", "asyncpg", "uvicorn.access", "weasyprint", "fontTools", "multipart")
+#: repeat what the request line says (uvicorn's access log and httpx hold the raw URL, with tokens).
+QUIET_LOGGERS = (
+    "tortoise",
+    "aiosqlite",
+    "asyncpg",
+    "uvicorn.access",
+    "httpx",
+    "httpcore",
+    "weasyprint",
+    "fontTools",
+    "multipart",
+)
 #: Field names whose value is a secret or an answer, blanked in every line whatever logged it.
 SECRET_FIELDS = frozenset(
     {"token", "code", "password", "secret", "cookie", "authorization", "answer", "answers", "body", "key"}
