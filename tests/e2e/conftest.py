@@ -130,7 +130,8 @@ async def live_server(db_kind: str, smtp_server: SmtpSink) -> AsyncIterator[Live
             [sys.executable, "-m", "server.cli", "serve", "--port", str(port)],
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            # Not a pipe nobody reads: a JSON line per request would fill it and stall the server.
+            stderr=subprocess.DEVNULL,
         )
         try:
             _wait_until_up(url, process)
