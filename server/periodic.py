@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Awaitable, Callable, Sequence
 
+from server import clock
 from server.metrics import job_succeeded
 
 log = logging.getLogger("weerbaar.periodic")
@@ -29,6 +29,6 @@ async def run_periodically(jobs: Sequence[Job], interval: float, stop: asyncio.E
             except Exception:
                 log.exception("periodic job %s failed", name)
             else:
-                job_succeeded(name, time.time())
+                job_succeeded(name, clock.now().timestamp())
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=interval)

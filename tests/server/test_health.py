@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import httpx
@@ -14,7 +15,9 @@ from server import health
 from server.app import create_app
 from server.clock import Clock
 from server.mail import OutboxMessage, OutboxStatus
+from server.metrics import REGISTRY
 from server.models import Role
+from server.periodic import run_periodically
 from server.settings import Settings
 from tests.conftest import make_settings
 from tests.factories import make_user, post
@@ -126,7 +129,7 @@ async def test_metrics_parse_and_count_requests_per_route_template(
     assert found[("weerbaar_invoices_waiting_for_documents", ())] == 1
     assert found[("weerbaar_invoices_waiting_oldest_age_seconds", ())] == 300
     assert found[("weerbaar_database_readable", ())] == 1
-    assert "griffier" not in response.text
+    assert "griffier@zeist.nl" not in response.text
 
 
 async def test_login_failures_are_counted(client: httpx.AsyncClient) -> None:
@@ -190,3 +193,19 @@ async def test_observability_off_leaves_no_request_id(database_url: str) -> None
     ) as http:
         response = await http.get("/healthz")
     assert response.status_code == 200 and "x-request-id" not in response.headers
+
+
+async def test_a_periodic_jobs_last_success_is_its_time(fixed_clock: Clock) -> None:
+    stop = asyncio.Event()
+
+    async def failing_job() -> None:
+        raise RuntimeError("kapot")
+
+    async def tidy_up() -> int:
+        stop.set()
+        return 0
+
+    await run_periodically([failing_job, tidy_up], 60.0, stop)
+    name = "weerbaar_periodic_job_last_success_timestamp_seconds"
+    assert REGISTRY.get_sample_value(name, {"job": "tidy_up"}) == fixed_clock.now().timestamp()
+    assert REGISTRY.get_sample_value(name, {"job": "failing_job"}) is None
