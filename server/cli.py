@@ -19,6 +19,7 @@ from server.logs import configure_logging
 from server.metrics import metrics_folder
 from server.models import User
 from server.settings import Settings, SettingsError, load_settings
+from server.users import ROLE_LABELS
 
 
 async def _with_orm(settings: Settings, work: Callable[[], Awaitable[int]]) -> int:
@@ -114,7 +115,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         if args.links:
             print("\nEenmalige inloglinks (15 minuten geldig):")
             for user, link in await demo.demo_login_links(settings.base_url):
-                print(f"  {user.role:<12} {user.name:<28} {link}")
+                print(f"\n  {str(ROLE_LABELS[user.role]).capitalize()}: {user.name} <{user.email}>\n  {link}")
             print(
                 "\nCoördinator en financiën vragen om een tweede stap: de code uit een authenticator-app "
                 f"met sleutel {demo.DEMO_TOTP_SECRET}, of `weerbaar user totp-code EMAIL`."
@@ -232,8 +233,11 @@ def cmd_user_totp_code(settings: Settings, args: argparse.Namespace) -> int:
 
     async def work() -> int:
         user = await User.get_or_none(email=normalise_email(args.email))
-        if user is None or not user.totp_secret:
-            print("Deze gebruiker heeft geen tweede stap ingesteld.", file=sys.stderr)
+        if user is None:
+            print(f"Er is geen gebruiker met het e-mailadres {args.email}.", file=sys.stderr)
+            return 1
+        if not user.totp_secret:
+            print(f"{user.email} heeft (nog) geen tweede stap ingesteld.", file=sys.stderr)
             return 1
         print(totp.code_for(user.totp_secret))
         return 0
@@ -292,6 +296,9 @@ def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="weerbaar", description="Weerbaar: beheer en server.")
+    parser.add_argument(
+        "--verbose", action="store_true", help="ook de informatieregels van ORM en databasedrivers"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="de webserver starten")
@@ -380,7 +387,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
-        configure_logging(settings.log_format)
+        configure_logging(settings.log_format, verbose=args.verbose)
         return args.handler(settings, args)
     except SettingsError as error:
         print(f"Configuratiefout: {error}", file=sys.stderr)

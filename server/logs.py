@@ -66,9 +66,15 @@ def _event_origin(_logger: Any, _method: str, event: MutableMapping[str, Any]) -
 
 
 def configure_logging(
-    log_format: str = "json", stream: IO[str] | None = None, level: int = logging.INFO
+    log_format: str = "json",
+    stream: IO[str] | None = None,
+    level: int = logging.INFO,
+    *,
+    verbose: bool = False,
 ) -> None:
-    """Route structlog and the standard library's loggers to one handler writing `log_format` lines."""
+    """Route structlog and the standard library's loggers to one handler writing `log_format` lines.
+
+    `verbose` (`weerbaar --verbose`, for a developer) lets the quiet loggers speak, SQL included."""
     shared: list[Any] = [
         merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -102,7 +108,7 @@ def configure_logging(
     root.handlers = [handler]
     root.setLevel(level)
     for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
+        logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 def route_of(scope: Scope) -> str:
