@@ -54,6 +54,11 @@ class Settings:
     invitation_follow_up_weeks: int = 4
     #: Weeks after a tour invitation (or its reminder) without a response before a reminder is mailed.
     outreach_reminder_weeks: int = 2
+    #: Seconds per tick of the periodic jobs: each job runs once per tick in the whole cluster.
+    job_interval_seconds: int = 60
+    #: Seconds a claim on a batch issue or a document's render lasts without renewal: work of a host
+    #: that died is taken over by another this long after its last sign of life.
+    lease_seconds: int = 120
 
     @property
     def is_production(self) -> bool:
@@ -195,4 +200,6 @@ def load_settings(environ: dict[str, str] | None = None, var_dir: Path = VAR_DIR
         outreach_reminder_weeks=_int(
             env, "WEERBAAR_OUTREACH_REMINDER_WEEKS", Settings.outreach_reminder_weeks
         ),
+        job_interval_seconds=_int(env, "WEERBAAR_JOB_INTERVAL_SECONDS", Settings.job_interval_seconds),
+        lease_seconds=_int(env, "WEERBAAR_LEASE_SECONDS", Settings.lease_seconds, minimum=5),
     )
