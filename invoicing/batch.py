@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
+from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from invoicing import documents
@@ -227,7 +227,7 @@ async def _run(
             await _issue_in_chunks(remaining, pool, actor, batch.issue_date, progress, batch.id, lease)
     except LeaseLost:
         log.warning("batch %d was taken over by another process; this one stops", batch.id)
-        return
+        progress.finished_at = clock.now()  # here; the batch itself goes on elsewhere
     except Exception as exc:
         error = str(getattr(exc, "message", "")) or type(exc).__name__
         progress.error = error
@@ -379,15 +379,16 @@ async def resume_stalled_batch(lease: timedelta = LEASE) -> int:
     """Take over the running batch whose lease ran out (its host died) and finish it here; returns
     how many drafts it issued (0: none to take over, or another process was first).
 
-    The takeover is a conditional update on the lease as it was read, so of several processes
-    trying at once exactly one gets it.
+    The takeover is a conditional update (the lease still ran out, nobody took it over since it was
+    read), so of several processes trying at once exactly one gets it.
     """
     now = clock.now()
-    stalled = await InvoiceBatch.get_or_none(running=RUNNING, lease_until__lt=now)
+    ran_out = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+    stalled = await InvoiceBatch.get_or_none(ran_out, running=RUNNING)
     if stalled is None:
         return 0
     taken = await InvoiceBatch.filter(
-        id=stalled.id, running=RUNNING, host=stalled.host, lease_until=stalled.lease_until
+        ran_out, id=stalled.id, running=RUNNING, takeovers=stalled.takeovers
     ).update(host=HOST, lease_until=now + lease, takeovers=F("takeovers") + 1)
     if not taken:
         return 0
