@@ -67,6 +67,7 @@ from server.errors import (
     handle_http_exception,
     handle_server_error,
 )
+from server.i18n import _
 from server.privacy import Register
 from server.scheduler import Job
 from server.security import (
@@ -137,6 +138,20 @@ def personal_data_register() -> Register:
             *reporting_personal_data.ENTRIES,
         )
     )
+
+
+#: What coordinators read for each periodic job at /beheer/taken (the name is `periodic_jobs`'s).
+JOB_LABELS = {
+    "purge_expired": _("Verlopen inloglinks, sessies en oude mailteksten opruimen"),
+    "send_booking_reminders": _("Herinneringen voor sessies versturen"),
+    "send_tour_reminders": _("Herinneringen voor de tour versturen"),
+    "expire_trainer_requests": _("Verlopen trainersverzoeken afsluiten"),
+    "open_feedback_links": _("Feedback openen na een sessie"),
+    "apply_feedback_retention": _("Bewaartermijn van feedback toepassen"),
+    "create_invoice_drafts": _("Conceptfacturen maken"),
+    "send_payment_reminders": _("Betalingsherinneringen versturen"),
+    "resume_stalled_batch": _("Vastgelopen reeks uitreiken afmaken"),
+}
 
 
 def periodic_jobs(settings: Settings) -> list[Job]:
@@ -231,6 +246,7 @@ def create_app(settings: Settings) -> Starlette:
     )
     app.state.settings = settings
     app.state.personal_data = personal_data_register()
+    app.state.job_labels = JOB_LABELS
     #: The domains' parts of an organisation's page (server/organisation_routes.py).
     app.state.organisation_sections = (contacts.organisation_section, reporting_history.organisation_section)
     return app

@@ -8,9 +8,13 @@ import itertools
 from collections import Counter
 from datetime import timedelta
 
+import httpx
+
 from server import scheduler
 from server.clock import Clock
+from server.models import Role
 from server.scheduler import JobRun, RunOutcome
+from tests.factories import make_user, sign_in
 
 INTERVAL = 60.0
 
@@ -100,3 +104,24 @@ async def test_the_scheduler_loop_stops_when_asked(fixed_clock: Clock) -> None:
     stop.set()
     await asyncio.wait_for(task, timeout=10)
     assert calls == {"purge_expired": 1, "send_reminders": 1}  # the clock stood still: one tick
+
+
+async def test_coordinators_see_each_jobs_last_run(client: httpx.AsyncClient, fixed_clock: Clock) -> None:
+    async def create_invoice_drafts() -> int:
+        raise ConnectionError("database went away")
+
+    async def purge_expired() -> int:
+        return 4
+
+    await scheduler.run_due([create_invoice_drafts, purge_expired], INTERVAL, {})
+    await sign_in(client, await make_user(Role.COORDINATOR))
+
+    page = await client.get("/beheer/taken")
+
+    assert page.status_code == 200
+    text = " ".join(page.text.split())
+    assert "Conceptfacturen maken" in text and "mislukt" in text
+    assert "ConnectionError: database went away" in text
+    assert "Verlopen inloglinks, sessies en oude mailteksten opruimen" in text and "gelukt" in text
+    assert 'Herinneringen voor sessies versturen</th> <td colspan="4">Nog niet gelopen.' in text
+    assert scheduler.HOST in text
