@@ -26,6 +26,7 @@ import subprocess
 import sys
 from importlib import import_module
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import asyncpg
@@ -281,3 +282,16 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     if missing:
         print(f"De back-up mist {len(missing)} migratie(s) van deze versie: voer nu `weerbaar migrate` uit.")
     return 0
+
+
+def add_backup_commands(commands: Any) -> None:
+    """`weerbaar backup` and `weerbaar restore` on the command line's subparsers."""
+    backup_parser = commands.add_parser("backup", help="de hele database in één bestand (terwijl de app draait)")
+    backup_parser.add_argument("--out", required=True, help="het back-upbestand om te schrijven")
+    backup_parser.set_defaults(handler=cmd_backup)
+    restore_parser = commands.add_parser("restore", help="een back-up terugzetten (stop eerst app en worker)")
+    restore_parser.add_argument("file", help="het back-upbestand")
+    restore_parser.add_argument(
+        "--force", action="store_true", help="ook als de database niet leeg is: alles vervangen"
+    )
+    restore_parser.set_defaults(handler=cmd_restore)

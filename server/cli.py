@@ -14,7 +14,7 @@ from tortoise import Tortoise
 
 from server import demo, totp
 from server.background import background_tasks
-from server.backup import cmd_backup, cmd_restore
+from server.backup import add_backup_commands
 from server.db import apply_migrations, init_orm, make_migrations, pending_model_changes
 from server.errors import DomainError
 from server.models import User
@@ -379,15 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
     erase.add_argument("email")
     erase.add_argument("--ja", dest="confirm", action="store_true", help="bevestigen: niet ongedaan te maken")
     erase.set_defaults(handler=cmd_user_erase)
-    backup = commands.add_parser("backup", help="de hele database in één bestand (terwijl de app draait)")
-    backup.add_argument("--out", required=True, help="het back-upbestand om te schrijven")
-    backup.set_defaults(handler=cmd_backup)
-    restore = commands.add_parser("restore", help="een back-up terugzetten (stop eerst app en worker)")
-    restore.add_argument("file", help="het back-upbestand")
-    restore.add_argument(
-        "--force", action="store_true", help="ook als de database niet leeg is: alles vervangen"
-    )
-    restore.set_defaults(handler=cmd_restore)
+    add_backup_commands(commands)
     commands.add_parser(
         "purge", help="verlopen inloglinks, sessies en pogingen verwijderen; oude mailteksten wissen"
     ).set_defaults(handler=cmd_purge)
