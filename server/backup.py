@@ -286,7 +286,9 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
 
 def add_backup_commands(commands: Any) -> None:
     """`weerbaar backup` and `weerbaar restore` on the command line's subparsers."""
-    backup_parser = commands.add_parser("backup", help="de hele database in één bestand (terwijl de app draait)")
+    backup_parser = commands.add_parser(
+        "backup", help="de hele database in één bestand (terwijl de app draait)"
+    )
     backup_parser.add_argument("--out", required=True, help="het back-upbestand om te schrijven")
     backup_parser.set_defaults(handler=cmd_backup)
     restore_parser = commands.add_parser("restore", help="een back-up terugzetten (stop eerst app en worker)")
