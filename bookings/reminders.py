@@ -1,4 +1,4 @@
-"""Reminder mails before confirmed sessions; a periodic job (see `server.periodic`).
+"""Reminder mails before confirmed sessions; a periodic job (see `server.scheduler`).
 
 Rules:
 - For each `d` in `policy.reminder_days`, a reminder is due once `now >= starts_at - d days`, for a

@@ -17,6 +17,12 @@ issuing is as quick as any other write while the numbering stays gap-free.
 The frozen content never changes, so a render at any moment gives the same invoice. Files are
 stored only where none are (`pdf IS NULL`): two processes rendering the same document store one
 result, and a stored file is never replaced.
+
+In a cluster each document is rendered by one renderer: a renderer first claims a document with a
+conditional update of `render_lease_until` (free, or its lease ran out by `server.clock`), so the
+renderers of several hosts and workers never render the same document at once. A batch issue sets
+that lease on the invoices it issues and renders them itself; when its host dies, the lease runs out
+and any renderer takes them.
 """
 
 from __future__ import annotations
@@ -26,8 +32,10 @@ import logging
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from contextlib import ExitStack
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+
+from tortoise.expressions import Q
 
 from invoicing import pdf
 from invoicing.document import Buyer, DocumentKind, InvoiceDocument, Line, Seller, VatCategory
@@ -42,6 +50,8 @@ log = logging.getLogger("weerbaar.invoicing.documents")
 STALE_AFTER = timedelta(minutes=2)
 #: From this many documents on, rendering uses the process pool (both cores) instead of the thread.
 POOL_FROM = 8
+#: How long a renderer's claim on a document lasts (Settings.lease_seconds in the app).
+RENDER_LEASE = timedelta(minutes=2)
 #: Documents per round of the renderer (a backlog is worked through round after round).
 ROUND = 64
 #: How often the renderer looks for stale documents when nothing wakes it.
@@ -52,6 +62,8 @@ RETRY_SECONDS = 2.0
 RETRY_MAX_SECONDS = 10.0
 
 _woken: set[int] = set()
+#: Documents this process claimed and has not rendered yet -> when the claim ends.
+_held: dict[int, datetime] = {}
 #: The wake-up events of the renderers running in this process, one per renderer (an event belongs
 #: to the event loop that first waits on it).
 _wake_events: set[asyncio.Event] = set()
@@ -126,7 +138,9 @@ async def render(invoices: Sequence[Invoice], pool: Executor | None = None) -> i
             files = await run_in_render_thread(lambda: pdf.render_documents(document))
         else:
             files = await loop.run_in_executor(pool, pdf.render_documents, document)
-        if not await _store(invoice.id, *files):
+        stored = await _store(invoice.id, *files)
+        _held.pop(invoice.id, None)
+        if not stored:
             return False
         invoice.ubl, invoice.pdf = files
         return True
@@ -165,31 +179,51 @@ def wake(invoice_ids: Sequence[int]) -> None:
         event.set()
 
 
-async def pending(stale_after: timedelta = STALE_AFTER) -> list[Invoice]:
-    """One round's documents: those this process was woken for, then stale ones of any process."""
+async def _claim(invoice_id: int, now: datetime, lease: timedelta) -> bool:
+    """This process renders the document for `lease` (False: it has its files, or another has it).
+    A claim this process still holds from a failed round counts as its own."""
+    if _held.get(invoice_id, now) > now:
+        return True
+    free = Q(render_lease_until__isnull=True) | Q(render_lease_until__lt=now)
+    if not await Invoice.filter(free, id=invoice_id, pdf__isnull=True).update(render_lease_until=now + lease):
+        return False
+    _held[invoice_id] = now + lease
+    return True
+
+
+async def pending(stale_after: timedelta = STALE_AFTER, lease: timedelta = RENDER_LEASE) -> list[Invoice]:
+    """One round's documents, claimed: those this process was woken for, then stale ones of any
+    process; without those another renderer (or a batch) holds."""
     now = clock.now()
+    for invoice_id in [key for key, until in _held.items() if until <= now]:
+        del _held[invoice_id]
     woken = list(_woken)[:ROUND]
-    invoices = await _without_files().filter(id__in=woken) if woken else []
+    candidates = await _without_files().filter(id__in=woken) if woken else []
     _woken.difference_update(woken)
-    if len(invoices) < ROUND:
-        invoices += (
+    if len(candidates) < ROUND:
+        candidates += (
             await _without_files()
+            .filter(Q(render_lease_until__isnull=True) | Q(render_lease_until__lt=now))
             .filter(issued_at__lte=now - stale_after)
-            .exclude(id__in=[i.id for i in invoices] or [0])
+            .exclude(id__in=[i.id for i in candidates] or [0])
             .order_by("id")
-            .limit(ROUND - len(invoices))
+            .limit(ROUND - len(candidates))
         )
-    return invoices
+    return [invoice for invoice in candidates if await _claim(invoice.id, now, lease)]
 
 
-async def render_pending(stale_after: timedelta = STALE_AFTER) -> int:
+async def render_pending(stale_after: timedelta = STALE_AFTER, lease: timedelta = RENDER_LEASE) -> int:
     """Render one round of documents (see `pending`); returns how many were stored."""
-    invoices = await pending(stale_after)
+    invoices = await pending(stale_after, lease)
     return await render(invoices) if invoices else 0
 
 
 async def run_renderer(
-    stop: asyncio.Event, *, stale_after: timedelta = STALE_AFTER, idle_seconds: float = IDLE_SECONDS
+    stop: asyncio.Event,
+    *,
+    stale_after: timedelta = STALE_AFTER,
+    idle_seconds: float = IDLE_SECONDS,
+    lease: timedelta = RENDER_LEASE,
 ) -> None:
     """Render documents until `stop`: when woken, else every `idle_seconds`.
 
@@ -207,7 +241,7 @@ async def run_renderer(
             wake_event.clear()
             invoices: list[Invoice] = []
             try:
-                invoices = await pending(stale_after)
+                invoices = await pending(stale_after, lease)
                 if pool is None and len(invoices) >= POOL_FROM:
                     pool = pools.enter_context(pdf_process_pool())
                 if invoices:
@@ -236,6 +270,6 @@ async def _sleep_until_woken(wake_event: asyncio.Event, stop: asyncio.Event, sec
             future.cancel()
 
 
-async def run_worker_renderer(stop: asyncio.Event) -> None:
+async def run_worker_renderer(stop: asyncio.Event, lease: timedelta = RENDER_LEASE) -> None:
     """The renderer of `weerbaar worker`: every document without files, looked for every 5 s."""
-    await run_renderer(stop, stale_after=timedelta(0), idle_seconds=5.0)
+    await run_renderer(stop, stale_after=timedelta(0), idle_seconds=5.0, lease=lease)

@@ -90,6 +90,8 @@ class Invoice(Model):
     )
     sent_at = fields.DatetimeField(null=True)
     paid_on = fields.DateField(null=True)
+    #: Until when one process has the render of this document's files (invoicing.documents).
+    render_lease_until = fields.DatetimeField(null=True)
 
     lines: fields.ReverseRelation[InvoiceLine]
 
@@ -126,3 +128,36 @@ class InvoiceLine(Model):
         table = "invoice_line"
         ordering = ["position", "id"]
         unique_together = (("invoice", "position"),)
+
+
+class InvoiceBatch(Model):
+    """A batch issue (invoicing.batch): its progress, and its guard and lease across the cluster.
+
+    `running` is "yes" while the batch runs and NULL afterwards; being unique it lets one batch run
+    at a time in the whole cluster. Progress is written in the same transaction as each chunk's
+    numbers, so it always says exactly which drafts are done; whoever holds the lease (`host`,
+    `lease_until`) goes on with the rest, and another host takes over when the lease ran out.
+    """
+
+    id = fields.IntField(primary_key=True)
+    started_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "core.User", related_name="invoice_batches", null=True, on_delete=fields.SET_NULL
+    )
+    started_at = fields.DatetimeField()
+    issue_date = fields.DateField()
+    draft_ids = fields.JSONField()
+    total = fields.IntField()
+    issued_ids = fields.JSONField(default=list)
+    issued_numbers = fields.JSONField(default=list)
+    #: Draft id (as text) -> why it was not issued.
+    skipped = fields.JSONField(default=dict)
+    finished_at = fields.DatetimeField(null=True)
+    error = fields.CharField(max_length=300, default="")
+    running = fields.CharField(max_length=3, null=True, unique=True)
+    host = fields.CharField(max_length=100, default="")
+    lease_until = fields.DatetimeField(null=True)
+    takeovers = fields.IntField(default=0)
+
+    class Meta:
+        table = "invoice_batch"
+        ordering = ["-id"]

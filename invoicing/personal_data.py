@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from invoicing.models import Invoice, InvoiceCounter, InvoiceLine, SellerSettings
+from invoicing.models import Invoice, InvoiceBatch, InvoiceCounter, InvoiceLine, SellerSettings
 from server.i18n import _
 from server.models import User
 from server.privacy import Entry, NoPersonalData, PersonalData, Rows, keep_link
@@ -12,7 +12,19 @@ async def _issued_invoices(user: User) -> Rows:
     return await Invoice.filter(issued_by_id=user.id).values("number", "kind", "issue_date", "issued_at")
 
 
+async def _batches(user: User) -> Rows:
+    return await InvoiceBatch.filter(started_by_id=user.id).values("started_at", "issue_date", "total")
+
+
 ENTRIES: list[Entry] = [
+    PersonalData(
+        InvoiceBatch,
+        "facturen in één keer uitgereikt",
+        ("started_by",),
+        _batches,
+        keep_link,
+        _("Zoals de facturen zelf; wie de reeks startte wordt bij wissen anoniem."),
+    ),
     NoPersonalData(
         SellerSettings,
         _("De gegevens van het team als verkoper."),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import date, timedelta
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -63,7 +63,7 @@ async def invoice_list(request: Request) -> Response:
             "provinces": await province_choices(),
             "notice": NOTICES.get(request.query_params.get("melding", "")),
             "may_edit": request.state.user.role is Role.FINANCE,
-            "issuing": batch.current_batch(),
+            "issuing": await batch.latest_batch(),
         },
     )
 
@@ -144,7 +144,7 @@ async def make_drafts(request: Request) -> Response:
 
 @requires(Role.FINANCE)
 async def issue_drafts_form(request: Request) -> Response:
-    running = batch.current_batch()
+    running = await batch.latest_batch()
     return render(
         request,
         "invoicing/issue_drafts.html",
@@ -158,7 +158,8 @@ async def issue_drafts_form(request: Request) -> Response:
 @requires(Role.FINANCE)
 async def issue_drafts(request: Request) -> Response:
     await read_form(request)
-    await batch.start_issuing_drafts(actor=request.state.user)
+    lease = timedelta(seconds=request.app.state.settings.lease_seconds)
+    await batch.start_issuing_drafts(actor=request.state.user, lease=lease)
     return RedirectResponse("/financien?melding=uitreiken", status_code=303)
 
 

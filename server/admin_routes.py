@@ -1,5 +1,5 @@
-"""Coordinators' pages: users (with their personal data's export and erasure), the audit log and the
-mail outbox."""
+"""Coordinators' pages: users (with their personal data's export and erasure), the audit log, the
+mail outbox and the periodic jobs' last runs."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from server import privacy, users
+from server import privacy, scheduler, users
 from server.access import requires
 from server.downloads import download
 from server.errors import NotFound, ValidationFailed
@@ -215,6 +215,16 @@ async def outbox(request: Request) -> Response:
 
 
 @requires(Role.COORDINATOR)
+async def job_runs(request: Request) -> Response:
+    """Each periodic job's last run in the cluster: when, on which server, with what outcome."""
+    labels: dict[str, str] = request.app.state.job_labels
+    runs = {run.job: run for run in await scheduler.last_runs()}
+    jobs = [(labels.get(name, name), name, runs.get(name)) for name in labels]
+    jobs += [(name, name, run) for name, run in runs.items() if name not in labels]
+    return render(request, "admin/jobs.html", {"jobs": jobs})
+
+
+@requires(Role.COORDINATOR)
 async def resend_mail(request: Request) -> Response:
     await read_form(request)
     raw = request.path_params["message_id"]
@@ -237,4 +247,5 @@ routes = [
     Route("/beheer/audit", audit_log, methods=["GET"]),
     Route("/beheer/mail", outbox, methods=["GET"]),
     Route("/beheer/mail/{message_id}/opnieuw", resend_mail, methods=["POST"]),
+    Route("/beheer/taken", job_runs, methods=["GET"]),
 ]

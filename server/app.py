@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -43,6 +45,7 @@ from feedback import (
 )
 from feedback import personal_data as feedback_personal_data
 from feedback.policy import FeedbackPolicy
+from invoicing import batch as invoicing_batch
 from invoicing import documents as invoicing_documents
 from invoicing import drafts as invoicing_drafts
 from invoicing import payments as invoicing_payments
@@ -55,7 +58,7 @@ from reporting import routes as reporting_routes
 from server import admin_routes, auth_routes, dev_routes, health, organisation_routes, pages
 from server import personal_data as server_personal_data
 from server import retention as server_retention
-from server.background import background_tasks
+from server.background import Loop, background_tasks
 from server.db import init_orm
 from server.errors import (
     DatabaseUnavailableMiddleware,
@@ -65,10 +68,11 @@ from server.errors import (
     handle_server_error,
 )
 from server.health import Backlog
+from server.i18n import _
 from server.logs import configure_logging
 from server.observe import ObservabilityMiddleware, RouteRecorder
-from server.periodic import Job
 from server.privacy import Register
+from server.scheduler import Job
 from server.security import (
     BodyLimitMiddleware,
     ControlCharactersMiddleware,
@@ -103,7 +107,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         gc.freeze()
     try:
         if settings.run_background_jobs:
-            async with background_tasks(settings, periodic_jobs(settings), BACKGROUND_LOOPS):
+            async with background_tasks(settings, periodic_jobs(settings), background_loops(settings)):
                 yield
         else:
             yield
@@ -112,10 +116,18 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
             await Tortoise.close_connections()
 
 
-#: The domains' own background loops (see server.background) in an app process, and in `weerbaar
-#: worker` (which also serves app processes that run no background work).
-BACKGROUND_LOOPS = (invoicing_documents.run_renderer,)
-WORKER_LOOPS = (invoicing_documents.run_worker_renderer,)
+def background_loops(settings: Settings, *, worker: bool = False) -> tuple[Loop, ...]:
+    """The domains' own background loops (see server.background) in an app process, and in `weerbaar
+    worker` (which also serves app processes that run no background work)."""
+    lease = timedelta(seconds=settings.lease_seconds)
+
+    async def render_documents(stop: asyncio.Event) -> None:
+        if worker:
+            await invoicing_documents.run_worker_renderer(stop, lease)
+        else:
+            await invoicing_documents.run_renderer(stop, lease=lease)
+
+    return (render_documents,)
 
 
 def personal_data_register() -> Register:
@@ -129,6 +141,20 @@ def personal_data_register() -> Register:
             *reporting_personal_data.ENTRIES,
         )
     )
+
+
+#: What coordinators read for each periodic job at /beheer/taken (the name is `periodic_jobs`'s).
+JOB_LABELS = {
+    "purge_expired": _("Verlopen inloglinks, sessies en oude mailteksten opruimen"),
+    "send_booking_reminders": _("Herinneringen voor sessies versturen"),
+    "send_tour_reminders": _("Herinneringen voor de tour versturen"),
+    "expire_trainer_requests": _("Verlopen trainersverzoeken afsluiten"),
+    "open_feedback_links": _("Feedback openen na een sessie"),
+    "apply_feedback_retention": _("Bewaartermijn van feedback toepassen"),
+    "create_invoice_drafts": _("Conceptfacturen maken"),
+    "send_payment_reminders": _("Betalingsherinneringen versturen"),
+    "resume_stalled_batch": _("Vastgelopen reeks uitreiken afmaken"),
+}
 
 
 def periodic_jobs(settings: Settings) -> list[Job]:
@@ -161,6 +187,9 @@ def periodic_jobs(settings: Settings) -> list[Job]:
     async def purge_expired() -> object:
         return await server_retention.purge_expired()
 
+    async def resume_stalled_batch() -> int:
+        return await invoicing_batch.resume_stalled_batch(timedelta(seconds=settings.lease_seconds))
+
     return [
         purge_expired,
         send_booking_reminders,
@@ -170,6 +199,7 @@ def periodic_jobs(settings: Settings) -> list[Job]:
         apply_feedback_retention,
         create_invoice_drafts,
         send_payment_reminders,
+        resume_stalled_batch,
     ]
 
 
@@ -222,6 +252,7 @@ def create_app(settings: Settings) -> Starlette:
     )
     app.state.settings = settings
     app.state.personal_data = personal_data_register()
+    app.state.job_labels = JOB_LABELS
     #: The domains' parts of an organisation's page (server/organisation_routes.py).
     app.state.organisation_sections = (contacts.organisation_section, reporting_history.organisation_section)
     #: The domains' figures for /metrics and backlogs for /readyz (server/health.py).

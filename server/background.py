@@ -1,8 +1,8 @@
 """What runs in the background: the mail sender, and the periodic jobs and loops of the domains.
 
 They run inside every app process (WEERBAAR_BACKGROUND=inprocess, the default) or only in
-`weerbaar worker` processes (WEERBAAR_BACKGROUND=worker). Every job is safe to run in several
-processes at once.
+`weerbaar worker` processes (WEERBAAR_BACKGROUND=worker). The periodic jobs go through the cluster's
+one scheduler (`server.scheduler`): each runs once per tick however many processes and hosts run it.
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
 
 from server.mail_sender import run_sender
-from server.periodic import Job, run_periodically
+from server.scheduler import Job, run_scheduler
 from server.settings import Settings
 
-JOB_INTERVAL_SECONDS = 60.0
+#: How often a process looks for a job tick nobody ran yet, at most (a quarter tick when shorter).
+POLL_SECONDS = 10.0
 
 
 #: A domain's own loop (e.g. rendering invoice documents when woken); it returns once `stop` is set.
@@ -29,7 +30,9 @@ async def background_tasks(
     """Run the sender (when SMTP is configured), the periodic jobs and the domains' loops until the
     block ends."""
     stop = asyncio.Event()
-    tasks = [asyncio.create_task(run_periodically(jobs, JOB_INTERVAL_SECONDS, stop))]
+    interval = settings.job_interval_seconds
+    poll = min(POLL_SECONDS, interval / 4)
+    tasks = [asyncio.create_task(run_scheduler(jobs, interval, stop, poll))]
     tasks += [asyncio.create_task(loop(stop)) for loop in loops]
     if settings.smtp_url:
         tasks.append(asyncio.create_task(run_sender(settings.smtp_url, settings.mail_from, stop)))

@@ -13,6 +13,7 @@ from tortoise import Tortoise
 
 from server import demo, totp
 from server.background import background_tasks
+from server.backup import add_backup_commands
 from server.db import apply_migrations, init_orm, make_migrations, pending_model_changes
 from server.errors import DomainError
 from server.logs import configure_logging
@@ -77,14 +78,16 @@ def cmd_makemigrations(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     """The mail sender and the periodic jobs as a process of their own (stops on SIGTERM/SIGINT)."""
-    from server.app import WORKER_LOOPS, periodic_jobs
+    from server.app import background_loops, periodic_jobs
 
     if not settings.smtp_url:
         print("Let op: WEERBAAR_SMTP_URL is niet ingesteld; mail blijft in de wachtrij.", file=sys.stderr)
 
     async def work() -> int:
         loop = asyncio.get_running_loop()
-        async with background_tasks(settings, periodic_jobs(settings), WORKER_LOOPS) as stop:
+        async with background_tasks(
+            settings, periodic_jobs(settings), background_loops(settings, worker=True)
+        ) as stop:
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(signum, stop.set)
             await stop.wait()
@@ -166,10 +169,13 @@ def cmd_invoices_export(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_invoices_issue_drafts(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
     from invoicing.batch import issue_drafts
 
     async def work() -> int:
-        progress = await issue_drafts(args.ids or None, actor=None)
+        lease = timedelta(seconds=settings.lease_seconds)
+        progress = await issue_drafts(args.ids or None, actor=None, lease=lease)
         print(f"{len(progress.issued)} van {progress.total} concepten uitgereikt.")
         if progress.issued:
             print(f"Nummers {progress.issued[0]} tot en met {progress.issued[-1]}.")
@@ -377,6 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
     erase.add_argument("email")
     erase.add_argument("--ja", dest="confirm", action="store_true", help="bevestigen: niet ongedaan te maken")
     erase.set_defaults(handler=cmd_user_erase)
+    add_backup_commands(commands)
     commands.add_parser(
         "purge", help="verlopen inloglinks, sessies en pogingen verwijderen; oude mailteksten wissen"
     ).set_defaults(handler=cmd_purge)

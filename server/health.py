@@ -26,7 +26,7 @@ from starlette.routing import Route
 from tortoise import connections
 from tortoise.functions import Count, Min
 
-from server import clock
+from server import clock, scheduler
 from server.access import public
 from server.db import pending_migrations
 from server.errors import is_database_unavailable
@@ -154,6 +154,20 @@ async def outbox_readings() -> list[Reading]:
     return readings
 
 
+async def job_readings() -> list[Reading]:
+    """When each periodic job last finished without an error, from the cluster's run rows (the same on
+    every host, whichever process ran it)."""
+    return [
+        Reading(
+            "weerbaar_periodic_job_last_success_timestamp_seconds",
+            "Unix time at which each periodic job last finished without an error.",
+            finished_at.timestamp(),
+            (("job", job),),
+        )
+        for job, finished_at in (await scheduler.last_success()).items()
+    ]
+
+
 @public
 async def metrics(request: Request) -> Response:
     settings: Settings = request.app.state.settings
@@ -164,7 +178,7 @@ async def metrics(request: Request) -> Response:
             media_type="text/plain",
             headers={**NO_STORE, "WWW-Authenticate": 'Bearer realm="metrics"'},
         )
-    sources: list[ReadingSource] = [outbox_readings, *request.app.state.metric_sources]
+    sources: list[ReadingSource] = [outbox_readings, job_readings, *request.app.state.metric_sources]
     readings: list[Reading] = []
     database_ok = True
     try:

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
@@ -53,14 +53,6 @@ LOGIN_FAILURES = Counter(
     ("reason",),
     registry=REGISTRY,
 )
-JOB_LAST_SUCCESS = Gauge(
-    "weerbaar_periodic_job_last_success_timestamp_seconds",
-    "Unix time at which each periodic job last finished without an error (in this process or worker).",
-    ("job",),
-    multiprocess_mode="max",
-    registry=REGISTRY,
-)
-
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
@@ -128,10 +120,6 @@ def count_database_error(*, unavailable: bool) -> None:
 
 def count_login_failure(reason: str) -> None:
     LOGIN_FAILURES.labels(reason).inc()
-
-
-def job_succeeded(job: str, at: float) -> None:
-    JOB_LAST_SUCCESS.labels(job).set(at)
 
 
 @contextmanager

@@ -18,6 +18,7 @@ from server.models import (
     erased_email,
 )
 from server.privacy import ERASED_NAME, Entry, NoPersonalData, PersonalData, Rows
+from server.scheduler import JobRun
 
 
 async def _account(user: User) -> Rows:
@@ -136,6 +137,7 @@ async def _delete_attachments(user: User) -> int:
 
 
 ENTRIES: list[Entry] = [
+    NoPersonalData(JobRun, _("Wanneer een periodieke taak liep, op welke server, en met welke uitkomst.")),
     NoPersonalData(
         Organisation,
         _("Gemeenten en provincies; het factuuradres is dat van de organisatie."),

@@ -66,6 +66,11 @@ class Settings:
     ready_max_outbox_overdue: int = 100
     #: /readyz answers 503 from this many invoices waiting for their documents (0: not checked).
     ready_max_render_backlog: int = 200
+    #: Seconds per tick of the periodic jobs: each job runs once per tick in the whole cluster.
+    job_interval_seconds: int = 60
+    #: Seconds a claim on a batch issue or a document's render lasts without renewal: work of a host
+    #: that died is taken over by another this long after its last sign of life.
+    lease_seconds: int = 120
 
     @property
     def is_production(self) -> bool:
@@ -235,4 +240,6 @@ def load_settings(environ: dict[str, str] | None = None, var_dir: Path = VAR_DIR
         ready_max_render_backlog=_int(
             env, "WEERBAAR_READY_MAX_RENDER_BACKLOG", Settings.ready_max_render_backlog, minimum=0
         ),
+        job_interval_seconds=_int(env, "WEERBAAR_JOB_INTERVAL_SECONDS", Settings.job_interval_seconds),
+        lease_seconds=_int(env, "WEERBAAR_LEASE_SECONDS", Settings.lease_seconds, minimum=5),
     )

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 
-def weerbaar(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+def cli_environment(url: str) -> dict[str, str]:
     env = {
         **os.environ,
         "WEERBAAR_DATABASE_URL": url,
@@ -15,9 +15,13 @@ def weerbaar(url: str, *args: str) -> subprocess.CompletedProcess[str]:
         "WEERBAAR_BASE_URL": "http://weerbaar.test",
     }
     env.pop("WEERBAAR_SMTP_URL", None)
+    return env
+
+
+def weerbaar(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "server.cli", *args],
-        env=env,
+        env=cli_environment(url),
         capture_output=True,
         text=True,
         timeout=180,

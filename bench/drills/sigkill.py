@@ -33,7 +33,7 @@ from bench.drills.app import Actors, Process, Recorder, environment, prepare, wa
 from bench.drills.cluster import Cluster, free_port
 from bench.drills.invariants import check_database
 from bench.drills.postgres_restart import Result
-from invoicing.models import Invoice, InvoiceStatus
+from invoicing.models import Invoice, InvoiceBatch, InvoiceStatus
 from server.db import init_orm
 from server.mail import OutboxMessage, OutboxStatus
 from server.settings import PROJECT_DIR
@@ -149,13 +149,15 @@ async def _release_orphaned_claims(database_url: str) -> int:
         await Tortoise.close_connections()
 
 
-async def _drained(database_url: str) -> tuple[int, int]:
-    """(mails not sent yet, issued invoices without files yet): the worker's work left."""
+async def _drained(database_url: str) -> tuple[int, int, int]:
+    """(mails not sent yet, issued invoices without files yet, batches not finished): the worker's
+    work left (a killed batch is refused when restarted and taken over by the worker)."""
     await init_orm(database_url)
     try:
         unsent = await OutboxMessage.exclude(status=OutboxStatus.SENT).count()
         without_files = await Invoice.filter(pdf__isnull=True).exclude(status=InvoiceStatus.DRAFT).count()
-        return unsent, without_files
+        running = await InvoiceBatch.filter(finished_at__isnull=True).count()
+        return unsent, without_files, running
     finally:
         await Tortoise.close_connections()
 
@@ -176,7 +178,12 @@ async def run(cluster: Cluster, folder: Path) -> Result:
     batch_available = has_batch_issue()
     lines = [
         "batch issue (weerbaar invoices issue-drafts): "
-        + ("killed and restarted with the others" if batch_available else "not in this version, left out")
+        + (
+            "killed and restarted with the others (refused while the killed one runs; the worker "
+            "takes that over once its lease ran out)"
+            if batch_available
+            else "not in this version, left out"
+        )
     ]
     with Sink() as sink:
         env = environment(
@@ -184,6 +191,9 @@ async def run(cluster: Cluster, folder: Path) -> Result:
             base_url,
             WEERBAAR_BACKGROUND="worker",
             WEERBAAR_SMTP_URL=f"smtp://127.0.0.1:{sink.port}",
+            # A killed batch (and its documents' renders) is taken over by the worker after this.
+            WEERBAAR_LEASE_SECONDS="10",
+            WEERBAAR_JOB_INTERVAL_SECONDS="5",
         )
         server = Process(["serve", "--port", str(port), "--workers", "2"], env, folder / "serve.log")
         worker = Process(["worker"], env, folder / "worker.log")

@@ -51,6 +51,7 @@ async def test_a_coordinator_passes_the_second_factor_and_sees_the_staff_pages(
         "/organisaties/GM0363",
         "/beheer/gebruikers",
         "/beheer/mail",
+        "/beheer/taken",
         "/beheer/audit",
     ):
         await page.goto(live_server.url + path)

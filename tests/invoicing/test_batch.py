@@ -170,7 +170,7 @@ async def test_finance_confirms_then_issues_all_drafts_from_the_list(
     response = await post(client, "/financien/concepten/uitreiken")
     assert response.status_code == 303
     assert response.headers["location"] == "/financien?melding=uitreiken"
-    running = batch.current_batch()
+    running = batch.started_here()
     assert running is not None and running.task is not None
     await running.task
 
@@ -238,12 +238,12 @@ async def test_a_draft_issued_by_hand_between_two_chunks_takes_the_next_number(
     issue_chunk = batch._issue_chunk
     calls = 0
 
-    async def issue_one_by_hand_first(ids, actor, day, progress):  # type: ignore[no-untyped-def]
+    async def issue_one_by_hand_first(ids, actor, day, progress, *rest):  # type: ignore[no-untyped-def]
         nonlocal calls
         calls += 1
         if calls == 2:  # the first chunk is committed (and rendering), the second not yet issued
             await issue_invoice(by_hand[0].id, actor=finance, today=TODAY)
-        return await issue_chunk(ids, actor, day, progress)
+        return await issue_chunk(ids, actor, day, progress, *rest)
 
     monkeypatch.setattr(batch, "_issue_chunk", issue_one_by_hand_first)
     progress = await batch.issue_drafts([d.id for d in drafts], actor=finance, today=TODAY, workers=1)

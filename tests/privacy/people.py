@@ -13,7 +13,7 @@ from bookings.contacts_models import Contact, OutreachRecipient
 from bookings.models import BookingStatus, CalendarFeed, FreeSessionException, TourInvitation, TrainerKind
 from bookings.staffing_models import BlockedPeriod, RequestStatus, TrainerProfile
 from feedback.models import ContactRequest, FeedbackForm, SessionFeedback
-from invoicing.models import Invoice
+from invoicing.models import Invoice, InvoiceBatch
 from reporting.models import TourTarget
 from server import clock, ratelimit
 from server.audit import record
@@ -104,6 +104,9 @@ async def make_person_everywhere() -> Person:
     await ContactRequest.create(session=session, email=email)
     await Invoice.create(
         organisation=organisation, booking=booking, status="issued", number="2026-9001", issued_by=user
+    )
+    await InvoiceBatch.create(
+        started_by=user, started_at=past, issue_date=past.date(), draft_ids=[], total=0, finished_at=past
     )
     await TourTarget.create(
         stage="intake_held",

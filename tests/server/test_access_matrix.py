@@ -85,6 +85,7 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/beheer/audit"): STAFF,
     ("GET", "/beheer/mail"): STAFF,
     ("POST", "/beheer/mail/{message_id}/opnieuw"): STAFF,
+    ("GET", "/beheer/taken"): STAFF,
     ("GET", "/organisatie/boekingen"): only("clerk", "other_clerk"),
     ("GET", "/organisaties/{code}/boekingen"): ORG_VIEW,
     ("POST", "/organisaties/{code}/uitzondering"): STAFF,

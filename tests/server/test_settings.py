@@ -15,6 +15,7 @@ def test_local_defaults_need_nothing_set(tmp_path: Path) -> None:
     assert settings.environment is Environment.DEVELOPMENT
     assert settings.dev_mail_page and not settings.secure_cookies
     assert settings.base_url == "http://127.0.0.1:8000"
+    assert (settings.job_interval_seconds, settings.lease_seconds) == (60, 120)
 
 
 def test_the_development_secret_is_generated_once_and_kept(tmp_path: Path) -> None:
@@ -90,6 +91,8 @@ def test_observability_settings(tmp_path: Path) -> None:
         {"WEERBAAR_METRICS_TOKEN": "kort"},
         {"WEERBAAR_LOG_FORMAT": "xml"},
         {"WEERBAAR_OBSERVABILITY": "uit"},
+        {"WEERBAAR_JOB_INTERVAL_SECONDS": "0"},
+        {"WEERBAAR_LEASE_SECONDS": "4"},
     ],
 )
 def test_wrong_values_are_named(tmp_path: Path, environ: dict[str, str]) -> None:
@@ -107,6 +110,8 @@ def test_every_documented_number_is_read_from_the_environment(tmp_path: Path) ->
             "WEERBAAR_PAYMENT_REMINDER_DAYS": "7,21",
             "WEERBAAR_INVITATION_FOLLOW_UP_WEEKS": "6",
             "WEERBAAR_OUTREACH_REMINDER_WEEKS": "3",
+            "WEERBAAR_JOB_INTERVAL_SECONDS": "5",
+            "WEERBAAR_LEASE_SECONDS": "30",
         },
         var_dir=tmp_path,
     )
@@ -117,3 +122,4 @@ def test_every_documented_number_is_read_from_the_environment(tmp_path: Path) ->
     assert settings.payment_reminder_days == (7, 21)
     assert settings.invitation_follow_up_weeks == 6
     assert settings.outreach_reminder_weeks == 3
+    assert (settings.job_interval_seconds, settings.lease_seconds) == (5, 30)
