@@ -1,7 +1,10 @@
 """Security headers on every response, and CSRF protection for every state-changing form.
 
-CSRF uses a random per-browser cookie and, in each form, an HMAC of it under the secret key. A POST
-whose token does not match is refused before the route does anything (`read_form`).
+CSRF uses a random per-browser cookie and, in each form, an HMAC under the secret key of that cookie
+and of the session key (none before login). A token is only good for the session it was made for: a
+token fetched by someone else, even with the same cookie planted in the victim's browser, fails once
+the victim is signed in. A POST whose token does not match is refused before the route does anything
+(`read_form`).
 """
 
 from __future__ import annotations
@@ -118,8 +121,10 @@ class FormUnreadable(DomainError):
         super().__init__(_("Wat u verstuurde kon niet als formulier worden gelezen. Laad de pagina opnieuw."))
 
 
-def csrf_token_for(cookie_value: str, secret_key: str) -> str:
-    return hmac.new(secret_key.encode(), cookie_value.encode(), hashlib.sha256).hexdigest()
+def csrf_token_for(cookie_value: str, secret_key: str, session_key: str = "") -> str:
+    """The form token for this browser's CSRF cookie and its live session's key ('' before login)."""
+    message = f"{cookie_value}|{session_key}" if session_key else cookie_value
+    return hmac.new(secret_key.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 
 def new_csrf_cookie() -> str:

@@ -152,7 +152,8 @@ async def change_role(user_id: int, role: str, org_code: str, *, actor: User) ->
 
 
 async def reset_second_factor(user_id: int, *, actor: User | None) -> User:
-    """Forget a user's authenticator and recovery codes (a lost phone); they enrol again at next login.
+    """Forget a user's authenticator and recovery codes (a lost phone, or a second factor locked after
+    too many wrong codes); they enrol again at next login. Audited as `second_factor_reset`.
 
     `actor` None is support at the command line; otherwise a coordinator, not for themselves.
     """
@@ -163,10 +164,17 @@ async def reset_second_factor(user_id: int, *, actor: User | None) -> User:
     else:
         user = await _managed_user(user_id, actor)
     async with in_transaction():
-        await User.filter(id=user.id).update(totp_secret=None, totp_confirmed_at=None, totp_last_step=None)
+        await User.filter(id=user.id).update(
+            totp_secret=None,
+            totp_confirmed_at=None,
+            totp_last_step=None,
+            totp_failures=0,
+            totp_locked_at=None,
+        )
         await RecoveryCode.filter(user=user).delete()
         await end_all_sessions(user)
-        await record(actor, "second_factor_reset", user, user.email)
+        summary = f"{user.email} (was geblokkeerd)" if user.is_second_factor_locked else user.email
+        await record(actor, "second_factor_reset", user, summary)
     return await User.get(id=user.id)
 
 
