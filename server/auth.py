@@ -24,6 +24,7 @@ from tortoise.transactions import in_transaction
 from server import clock, ratelimit, totp
 from server.audit import record
 from server.errors import DomainError, RateLimited
+from server.forms import EMAIL_MESSAGE, parse_email
 from server.i18n import _
 from server.mail import queue_mail
 from server.models import LoginToken, RateLimitHit, RecoveryCode, User, UserSession
@@ -64,8 +65,8 @@ def normalise_email(email: str) -> str:
 
 
 def is_plausible_email(email: str) -> bool:
-    local, at, domain = email.partition("@")
-    return bool(at and local and "." in domain and len(email) <= 254 and not any(c.isspace() for c in email))
+    """Exactly one address (`server.forms.parse_email`)."""
+    return parse_email(email) is not None
 
 
 async def issue_login_link(
@@ -88,9 +89,10 @@ async def request_login_link(email: str, *, client: str, base_url: str, next_pat
     day): an error would tell a stranger they can lock someone out, and the person themselves still
     has the newest link mailed to them, which a dropped request does not cancel.
     """
-    email = normalise_email(email)
-    if not is_plausible_email(email):
-        raise DomainError(_("Vul een geldig e-mailadres in, bijvoorbeeld naam@gemeente.nl."), field="email")
+    parsed = parse_email(email)
+    if parsed is None:
+        raise DomainError(EMAIL_MESSAGE, field="email")
+    email = parsed
     async with in_transaction():
         if not await ratelimit.allow(f"login-client:{client}", LINKS_PER_CLIENT, LINK_WINDOW):
             return
@@ -201,9 +203,19 @@ def _login_address_day_key(email: str) -> str:
     return f"login-address-day:{hash_secret(email)}"
 
 
+def invitations_key(user: User) -> str:
+    """The rate-limit key of the invitations a clerk sent (`server.users.invite_user`)."""
+    return f"invitations:{user.id}"
+
+
 def rate_limit_keys_of(user: User) -> list[str]:
     """The rate-limit keys that name this user (the client keys name an address, not a person)."""
-    return [_login_address_key(user.email), _login_address_day_key(user.email), _code_attempts_key(user)]
+    return [
+        _login_address_key(user.email),
+        _login_address_day_key(user.email),
+        _code_attempts_key(user),
+        invitations_key(user),
+    ]
 
 
 class SecondFactorLocked(DomainError):

@@ -133,7 +133,16 @@ def new_csrf_cookie() -> str:
 
 #: Control characters no form field needs (tab, line feed and carriage return stay, for text areas).
 #: NUL cannot be stored in PostgreSQL text, and none of them should reach a page, a file or a mail.
-_CONTROL_CHARACTERS = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+_CONTROL_CHARACTERS: dict[int, str | None] = dict.fromkeys(
+    [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)]
+)
+#: In form values, the line breaks of other kinds (Word's soft break U+000B, form feed, NEL, the
+#: Unicode line and paragraph separators) become a plain line feed: a line break in a text area, and
+#: refused with a message in a single-line field (`server.forms.single_line_errors`).
+_FORM_VALUE_CHARACTERS = {
+    **_CONTROL_CHARACTERS,
+    **dict.fromkeys([0x0B, 0x0C, 0x1C, 0x1D, 0x1E, 0x85, 0x2028, 0x2029], "\n"),
+}
 
 
 class ControlCharactersMiddleware:
@@ -155,13 +164,14 @@ class ControlCharactersMiddleware:
 
 
 def _without_control_characters(value: str | UploadFile) -> str | UploadFile:
-    return value.translate(_CONTROL_CHARACTERS) if isinstance(value, str) else value
+    return value.translate(_FORM_VALUE_CHARACTERS) if isinstance(value, str) else value
 
 
 async def read_form(request: Request, **limits: Any) -> FormData:
     """The posted form, after checking its CSRF token; every POST route reads its form through here.
 
-    Control characters (other than tab and line breaks) are removed from names and values. A body
+    Control characters (other than tab and line breaks) are removed from names and values; line
+    breaks of other kinds become a line feed (`_FORM_VALUE_CHARACTERS`). A body
     that cannot be parsed is refused with a message (`FormUnreadable`, 400).
     """
     try:
