@@ -205,8 +205,9 @@ ENTRIES: list[Entry] = [
         _bookings,
         _erase_from_bookings,
         _(
-            "Zolang de boeking in de administratie nodig is. Bij wissen van een contactpersoon worden "
-            "diens naam en telefoonnummer uit de boekingen verwijderd."
+            "Vrije tekst (lokale situatie, verslag van de intake, contactpersoon op de dag) 24 maanden "
+            "na de sessie gewist (WEERBAAR_BOOKING_TEXT_RETENTION_MONTHS); de boeking zelf blijft voor "
+            "de administratie. Bij wissen van een contactpersoon gaan diens naam en telefoonnummer eruit."
         ),
         reviewed=("location_address",),
     ),
@@ -225,8 +226,8 @@ ENTRIES: list[Entry] = [
         _contacts,
         _delete_contacts,
         _(
-            "Zolang de persoon contactpersoon van de organisatie is; de organisatie of het team "
-            "verwijdert de gegevens, en bij wissen van het account gaan ze mee."
+            "Zolang de persoon contactpersoon van de organisatie is; na 36 maanden zonder wijziging "
+            "verwijderd (WEERBAAR_CONTACT_RETENTION_MONTHS), en bij wissen van het account gaan ze mee."
         ),
     ),
     PersonalData(
@@ -235,7 +236,10 @@ ENTRIES: list[Entry] = [
         ("contact_id", "user", "name", "email"),
         _outreach_received,
         _erase_outreach_received,
-        _("Bewaard voor de voortgang van de tour; bij wissen gaan naam en e-mailadres eruit."),
+        _(
+            "Bewaard voor de voortgang van de tour; naam en e-mailadres 36 maanden na de mail gewist "
+            "(WEERBAAR_CONTACT_RETENTION_MONTHS), en bij wissen."
+        ),
         reviewed=("token_hash",),
     ),
     PersonalData(

@@ -31,6 +31,7 @@ from bookings import (
 from bookings import calendar_routes as booking_calendar_routes
 from bookings import personal_data as booking_personal_data
 from bookings import request_routes as booking_request_routes
+from bookings import retention as booking_retention
 from bookings.policy import BookingPolicy
 from feedback import (
     collect,
@@ -158,6 +159,13 @@ def periodic_jobs(settings: Settings) -> list[Job]:
     async def purge_expired() -> object:
         return await server_retention.purge_expired()
 
+    async def apply_booking_retention() -> object:
+        return await booking_retention.apply_booking_retention(settings)
+
+    async def clear_audit_details() -> int:
+        retention = booking_retention.months(settings.audit_detail_retention_months)
+        return await server_retention.clear_audit_details(retention)
+
     return [
         purge_expired,
         send_booking_reminders,
@@ -165,6 +173,8 @@ def periodic_jobs(settings: Settings) -> list[Job]:
         expire_trainer_requests,
         open_feedback_links,
         apply_feedback_retention,
+        apply_booking_retention,
+        clear_audit_details,
         create_invoice_drafts,
         send_payment_reminders,
     ]

@@ -42,6 +42,8 @@ async def _anonymise_account(user: User) -> int:
         totp_secret=None,
         totp_confirmed_at=None,
         totp_last_step=None,
+        totp_failures=0,
+        totp_locked_at=None,
         last_login_at=None,
     )
 
@@ -144,7 +146,16 @@ ENTRIES: list[Entry] = [
     PersonalData(
         User,
         "account",
-        ("name", "email", "totp_secret", "totp_confirmed_at", "totp_last_step", "last_login_at"),
+        (
+            "name",
+            "email",
+            "totp_secret",
+            "totp_confirmed_at",
+            "totp_last_step",
+            "totp_failures",
+            "totp_locked_at",
+            "last_login_at",
+        ),
         _account,
         _anonymise_account,
         _(
@@ -183,8 +194,9 @@ ENTRIES: list[Entry] = [
         _audit_entries,
         _anonymise_audit_entries,
         _(
-            "Bewaard als verantwoording van wie wat deed. Bij wissen worden naam en e-mailadres in het "
-            "log vervangen."
+            "Bewaard als verantwoording van wie wat deed; namen en toelichtingen 24 maanden na de "
+            "gebeurtenis gewist (WEERBAAR_AUDIT_DETAIL_RETENTION_MONTHS). Bij wissen worden naam en "
+            "e-mailadres in het log vervangen."
         ),
     ),
     PersonalData(
