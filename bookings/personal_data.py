@@ -191,6 +191,38 @@ async def _upcoming_sessions(user: User) -> list[str]:
     ]
 
 
+async def _contacts_at(address: str) -> Rows:
+    return await Contact.filter(email__iexact=address).values(
+        "organisation__name", "name", "function", "email", "phone", "notes", "created_at"
+    )
+
+
+async def _delete_contacts_at(address: str) -> int:
+    return await Contact.filter(email__iexact=address).delete()
+
+
+async def _outreach_to(address: str) -> Rows:
+    return await OutreachRecipient.filter(email__iexact=address).values(
+        "invitation__organisation__name", "name", "email", "mailed_at", "used_at"
+    )
+
+
+async def _erase_outreach_to(address: str) -> int:
+    return await OutreachRecipient.filter(email__iexact=address).update(
+        name=ERASED_CONTACT, email="", contact_id=None, expires_at=clock.now()
+    )
+
+
+async def _bookings_invoiced_to(address: str) -> Rows:
+    return await Booking.filter(invoice_email__iexact=address).values(
+        "reference", "organisation__name", "status", "starts_at", "invoice_email"
+    )
+
+
+async def _erase_invoice_address(address: str) -> int:
+    return await Booking.filter(invoice_email__iexact=address).update(invoice_email="")
+
+
 ENTRIES: list[Entry] = [
     NoPersonalData(Offering, _("Het aanbod van het team."), reviewed=("name",)),
     NoPersonalData(OfferingRole, _("Welke trainers een onderdeel van het aanbod vraagt.")),
@@ -210,6 +242,8 @@ ENTRIES: list[Entry] = [
             "de administratie. Bij wissen van een contactpersoon gaan diens naam en telefoonnummer eruit."
         ),
         reviewed=("location_address",),
+        export_address=_bookings_invoiced_to,
+        erase_address=_erase_invoice_address,
     ),
     PersonalData(
         TourInvitation,
@@ -229,6 +263,8 @@ ENTRIES: list[Entry] = [
             "Zolang de persoon contactpersoon van de organisatie is; na 36 maanden zonder wijziging "
             "verwijderd (WEERBAAR_CONTACT_RETENTION_MONTHS), en bij wissen van het account gaan ze mee."
         ),
+        export_address=_contacts_at,
+        erase_address=_delete_contacts_at,
     ),
     PersonalData(
         OutreachRecipient,
@@ -241,6 +277,8 @@ ENTRIES: list[Entry] = [
             "(WEERBAAR_CONTACT_RETENTION_MONTHS), en bij wissen."
         ),
         reviewed=("token_hash",),
+        export_address=_outreach_to,
+        erase_address=_erase_outreach_to,
     ),
     PersonalData(
         FreeSessionException,

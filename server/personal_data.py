@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from tortoise.expressions import Q
 
 from server.auth import rate_limit_keys_of
@@ -18,6 +20,9 @@ from server.models import (
     erased_email,
 )
 from server.privacy import ERASED_NAME, Entry, NoPersonalData, PersonalData, Rows
+
+#: What an erased e-mail address of someone without an account becomes in the audit log.
+ERASED_ADDRESS = "(gewist adres)"
 
 
 async def _account(user: User) -> Rows:
@@ -137,6 +142,39 @@ async def _delete_attachments(user: User) -> int:
     return await OutboxAttachment.filter(message_id__in=list(ids)).delete()
 
 
+async def _audit_entries_naming(address: str) -> Rows:
+    return await AuditEntry.filter(summary__icontains=address).values("created_at", "action", "summary")
+
+
+async def _erase_address_from_audit(address: str) -> int:
+    changed = 0
+    for entry in await AuditEntry.filter(summary__icontains=address):
+        summary = re.sub(re.escape(address), ERASED_ADDRESS, entry.summary, flags=re.IGNORECASE)
+        changed += await AuditEntry.filter(id=entry.id).update(summary=summary)
+    return changed
+
+
+async def _mails_to(address: str) -> Rows:
+    return await OutboxMessage.filter(to_address__iexact=address).values(
+        "created_at", "sent_at", "status", "to_address", "subject", "body_text"
+    )
+
+
+async def _delete_mails_to(address: str) -> int:
+    return await OutboxMessage.filter(to_address__iexact=address).delete()
+
+
+async def _attachments_to(address: str) -> Rows:
+    return await OutboxAttachment.filter(message__to_address__iexact=address).values(
+        "message__subject", "filename", "content_type"
+    )
+
+
+async def _delete_attachments_to(address: str) -> int:
+    ids = await OutboxMessage.filter(to_address__iexact=address).values_list("id", flat=True)
+    return await OutboxAttachment.filter(message_id__in=list(ids)).delete()
+
+
 ENTRIES: list[Entry] = [
     NoPersonalData(
         Organisation,
@@ -198,6 +236,8 @@ ENTRIES: list[Entry] = [
             "gebeurtenis gewist (WEERBAAR_AUDIT_DETAIL_RETENTION_MONTHS). Bij wissen worden naam en "
             "e-mailadres in het log vervangen."
         ),
+        export_address=_audit_entries_naming,
+        erase_address=_erase_address_from_audit,
     ),
     PersonalData(
         RateLimitHit,
@@ -215,6 +255,8 @@ ENTRIES: list[Entry] = [
         _delete_attachments,
         _("Verwijderd 30 dagen na verzending van de e-mail."),
         reviewed=("filename",),
+        export_address=_attachments_to,
+        erase_address=_delete_attachments_to,
     ),
     PersonalData(
         OutboxMessage,
@@ -226,5 +268,7 @@ ENTRIES: list[Entry] = [
             "De tekst van een verzonden e-mail 30 dagen na verzending; adres, onderwerp en status "
             "blijven als verzendbewijs."
         ),
+        export_address=_mails_to,
+        erase_address=_delete_mails_to,
     ),
 ]
