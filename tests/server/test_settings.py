@@ -56,6 +56,8 @@ def test_production_settings(tmp_path: Path) -> None:
         {"WEERBAAR_SMTP_URL": "mail.example:25"},
         {"WEERBAAR_FEEDBACK_THRESHOLD": "0"},
         {"WEERBAAR_INVITATION_FOLLOW_UP_WEEKS": "vier"},
+        {"WEERBAAR_BOOKING_TEXT_RETENTION_MONTHS": "0"},
+        {"WEERBAAR_AUDIT_DETAIL_RETENTION_MONTHS": "twee jaar"},
     ],
 )
 def test_wrong_values_are_named(tmp_path: Path, environ: dict[str, str]) -> None:
@@ -73,6 +75,9 @@ def test_every_documented_number_is_read_from_the_environment(tmp_path: Path) ->
             "WEERBAAR_PAYMENT_REMINDER_DAYS": "7,21",
             "WEERBAAR_INVITATION_FOLLOW_UP_WEEKS": "6",
             "WEERBAAR_OUTREACH_REMINDER_WEEKS": "3",
+            "WEERBAAR_BOOKING_TEXT_RETENTION_MONTHS": "12",
+            "WEERBAAR_AUDIT_DETAIL_RETENTION_MONTHS": "60",
+            "WEERBAAR_CONTACT_RETENTION_MONTHS": "24",
         },
         var_dir=tmp_path,
     )
@@ -83,3 +88,8 @@ def test_every_documented_number_is_read_from_the_environment(tmp_path: Path) ->
     assert settings.payment_reminder_days == (7, 21)
     assert settings.invitation_follow_up_weeks == 6
     assert settings.outreach_reminder_weeks == 3
+    assert (
+        settings.booking_text_retention_months,
+        settings.audit_detail_retention_months,
+        settings.contact_retention_months,
+    ) == (12, 60, 24)
