@@ -126,6 +126,7 @@ class Actors:
 
     csrf_cookie: str
     csrf_token: str
+    secret_key: str
     cookies: dict[str, str] = field(default_factory=dict)
     clerk_cookies: dict[str, str] = field(default_factory=dict)
     trainer_cookies: dict[int, str] = field(default_factory=dict)
@@ -134,6 +135,11 @@ class Actors:
     def cookie(self, session_key: str | None = None) -> str:
         csrf = f"weerbaar_csrf={self.csrf_cookie}"
         return f"{SESSION_COOKIE}={session_key}; {csrf}" if session_key else csrf
+
+    def token(self, cookie: str) -> str:
+        """The CSRF token for a cookie made by `cookie` (the token is bound to the session)."""
+        session_key = cookie.partition(f"{SESSION_COOKIE}=")[2].partition(";")[0]
+        return csrf_token_for(self.csrf_cookie, self.secret_key, session_key)
 
 
 def autogroup_scheduling(setting: Path = AUTOGROUP_SETTING) -> bool | None:
@@ -213,7 +219,7 @@ async def prepare(database_url: str, secret_key: str) -> Actors:
             await connections.get("default").execute_script("CHECKPOINT")
         print(f"  seeded in {time.perf_counter() - started:.1f} s: {seeded.counts}", flush=True)
         csrf_cookie = secrets.token_urlsafe(32)
-        actors = Actors(csrf_cookie, csrf_token_for(csrf_cookie, secret_key), seeded=seeded)
+        actors = Actors(csrf_cookie, csrf_token_for(csrf_cookie, secret_key), secret_key, seeded=seeded)
         for role, email in (
             ("clerk", seeded.clerk_email),
             ("coordinator", seeded.coordinator_email),
@@ -251,8 +257,9 @@ def booking_lines(actors: Actors) -> list[Line]:
     lines: list[Line] = []
     for n in range(WARM_UP_LINES + REQUEST_LINES):
         code = codes[n % len(codes)]
-        body = booking_request(n, actors.csrf_token, today, po_prefix="PO-BENCH")
-        lines.append(("POST", f"/organisaties/{code}/boeken/{offering}", actors.clerk_cookies[code], body))
+        cookie = actors.clerk_cookies[code]
+        body = booking_request(n, actors.token(cookie), today, po_prefix="PO-BENCH")
+        lines.append(("POST", f"/organisaties/{code}/boeken/{offering}", cookie, body))
     return lines
 
 
@@ -284,18 +291,20 @@ async def feedback_lines(actors: Actors) -> list[Line]:
 async def accept_lines(actors: Actors) -> list[Line]:
     """One line per pending request, made for the run (one pool: no two of them conflict)."""
     pool = await seeding.add_open_requests(WARM_UP_LINES + REQUEST_LINES)
-    body = {"csrf_token": actors.csrf_token, "action": "accept", "reason": ""}
-    return [
-        ("POST", f"/trainer/verzoeken/{request_id}", actors.trainer_cookies[trainer_id], body)
-        for request_id, trainer_id in pool
-    ]
+    lines: list[Line] = []
+    for request_id, trainer_id in pool:
+        cookie = actors.trainer_cookies[trainer_id]
+        body = {"csrf_token": actors.token(cookie), "action": "accept", "reason": ""}
+        lines.append(("POST", f"/trainer/verzoeken/{request_id}", cookie, body))
+    return lines
 
 
 async def issue_lines(actors: Actors) -> list[Line]:
     """One line per draft, made for the run (the seeded 300 would be issued within a second)."""
     drafts = await seeding.add_drafts(WARM_UP_LINES + REQUEST_LINES)
-    body = {"csrf_token": actors.csrf_token}
-    return [("POST", f"/financien/facturen/{i}/uitgeven", actors.cookies["finance"], body) for i in drafts]
+    cookie = actors.cookies["finance"]
+    body = {"csrf_token": actors.token(cookie)}
+    return [("POST", f"/financien/facturen/{i}/uitgeven", cookie, body) for i in drafts]
 
 
 @contextmanager

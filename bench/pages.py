@@ -110,8 +110,12 @@ async def visitor(app: Starlette, email: str | None) -> httpx.AsyncClient:
     return client
 
 
+def csrf_token(client: httpx.AsyncClient) -> str:
+    """The client's CSRF token (bound to its session)."""
+    return csrf_token_for(CSRF_COOKIE_VALUE, SECRET_KEY, client.cookies.get(SESSION_COOKIE) or "")
+
+
 async def measure_writes(app: Starlette, seeded: Seeded, runs: int) -> None:
-    csrf_token = csrf_token_for(CSRF_COOKIE_VALUE, SECRET_KEY)
     days = itertools.count(40)
     url = f"/organisaties/{seeded.organisation_code}/boeken/{seeded.follow_up_offering_id}"
 
@@ -119,7 +123,7 @@ async def measure_writes(app: Starlette, seeded: Seeded, runs: int) -> None:
 
     async def submit_booking() -> None:
         body = {
-            "csrf_token": csrf_token,
+            "csrf_token": csrf_token(clerk),
             "local_situation": "Online haat na het debat over windmolens.",
             "themes": "online",
             "expected_participants": "12",
@@ -145,7 +149,9 @@ async def measure_writes(app: Starlette, seeded: Seeded, runs: int) -> None:
     async def accept() -> None:
         request_id, trainer_id = next(requests)
         path = f"/trainer/verzoeken/{request_id}"
-        response = await clients[trainer_id].post(path, data={"csrf_token": csrf_token, "action": "accept"})
+        response = await clients[trainer_id].post(
+            path, data={"csrf_token": csrf_token(clients[trainer_id]), "action": "accept"}
+        )
         assert response.status_code == 303, (path, response.status_code)
 
     writes: list[tuple[str, Callable[[], Awaitable[None]]]] = [

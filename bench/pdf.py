@@ -223,7 +223,7 @@ async def _work_left(database_url: str) -> int:
 def measure_pages(args: argparse.Namespace, database_url: str) -> dict[str, object]:
     """Page latency without and during a batch started with the button, on `weerbaar serve`."""
     secret_key = secrets.token_urlsafe(48)
-    _key, csrf_cookie, cookie = asyncio.run(_page_setup(database_url, args.batch))
+    key, csrf_cookie, cookie = asyncio.run(_page_setup(database_url, args.batch))
     port = free_port()
     env = {
         **os.environ,
@@ -243,7 +243,7 @@ def measure_pages(args: argparse.Namespace, database_url: str) -> dict[str, obje
             time.sleep(args.page_seconds)
         figures["quiet"] = quiet.seconds
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        body = urlencode({"csrf_token": csrf_token_for(csrf_cookie, secret_key)})
+        body = urlencode({"csrf_token": csrf_token_for(csrf_cookie, secret_key, key)})
         headers = {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}
         started = time.perf_counter()
         connection.request("POST", "/financien/concepten/uitreiken", body=body, headers=headers)

@@ -68,10 +68,11 @@ class People:
 async def _browser(secret_key: str, user: User | None) -> tuple[str, str]:
     """A cookie header (session and CSRF cookie) and the CSRF token that goes with it."""
     csrf = secrets.token_urlsafe(32)
-    cookie = f"{CSRF_COOKIE}={csrf}"
+    cookie, session_key = f"{CSRF_COOKIE}={csrf}", ""
     if user is not None:
-        cookie = f"{SESSION_COOKIE}={await start_session(user, second_factor_done=True)}; {cookie}"
-    return cookie, csrf_token_for(csrf, secret_key)
+        session_key = await start_session(user, second_factor_done=True)
+        cookie = f"{SESSION_COOKIE}={session_key}; {cookie}"
+    return cookie, csrf_token_for(csrf, secret_key, session_key)
 
 
 def _board_filters(number: int, provinces: list[str], codes: list[str]) -> list[str]:

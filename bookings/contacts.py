@@ -32,6 +32,7 @@ from bookings.permissions import require_coordinator, require_own_organisation
 from server import clock
 from server.audit import record
 from server.errors import DomainError, NotFound, ValidationFailed
+from server.forms import single_line_errors
 from server.i18n import _
 from server.models import Organisation, OrganisationKind, Role, User
 from server.organisations import possible_codes
@@ -78,7 +79,7 @@ def _function(raw: str, organisation: Organisation | None) -> ContactFunction:
 
 def validated(values: dict[str, str], organisation: Organisation | None) -> dict[str, object]:
     """The contact's fields, cleaned; `ValidationFailed` names each wrong field."""
-    errors: dict[str, str] = {}
+    errors = single_line_errors(values, "name")
     cleaned: dict[str, object] = {}
     name = values.get("name", "").strip()
     if not name or len(name) > 200:

@@ -11,6 +11,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from bookings.models import PartOfDay
+from server.forms import EMAIL_MESSAGE, parse_email, single_line_errors
 from server.i18n import _
 from server.templating import AMSTERDAM
 
@@ -43,6 +44,10 @@ BOOKING_FIELDS = (
     "invoice_email",
     *(f"{kind}_{n}" for n in range(1, MAX_SLOTS + 1) for kind in ("date", "time")),
 )
+
+
+#: Fields of the booking form that are one line (they reach mails, calendars and the invoice).
+SINGLE_LINE_FIELDS = ("contact_name", "contact_phone", "po_number", "invoice_email")
 
 
 @dataclass(frozen=True)
@@ -150,6 +155,11 @@ def parse_booking_form(
         "po_number": _text(values, "po_number", errors, limit=100),
         "invoice_email": _text(values, "invoice_email", errors, limit=254).lower(),
     }
+    if draft_values["invoice_email"] and "invoice_email" not in errors:
+        draft_values["invoice_email"] = parse_email(draft_values["invoice_email"]) or ""
+        if not draft_values["invoice_email"]:
+            errors["invoice_email"] = EMAIL_MESSAGE
+    errors.update(single_line_errors(values, *SINGLE_LINE_FIELDS))
     preferred, slot_errors = preferred_slots(values)
     errors.update(slot_errors)
     if errors:

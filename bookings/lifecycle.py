@@ -32,6 +32,7 @@ from bookings.pricing import booking_price
 from server import clock
 from server.audit import record
 from server.errors import EditConflict, NotFound, ValidationFailed
+from server.forms import parse_email, single_line_errors
 from server.i18n import _
 from server.models import Role, User
 from server.settings import Settings
@@ -310,12 +311,13 @@ async def update_purchase_order(
 
     Raises ValidationFailed, NotFound, EditConflict, IllegalTransition.
     """
-    po_number, invoice_email = po_number.strip(), invoice_email.strip().lower()
-    errors = {}
+    errors = single_line_errors({"po_number": po_number}, "po_number")
+    po_number, parsed_email = po_number.strip(), parse_email(invoice_email)
     if len(po_number) > 100:
         errors["po_number"] = _("Dit is te lang (maximaal 100 tekens).")
-    if not invoice_email or "@" not in invoice_email or "." not in invoice_email.partition("@")[2]:
-        errors["invoice_email"] = _("Vul het e-mailadres in waar de factuur heen moet.")
+    if parsed_email is None:
+        errors["invoice_email"] = _("Vul het e-mailadres in waar de factuur heen moet (één adres).")
+    invoice_email = parsed_email or ""
     if errors:
         raise ValidationFailed(errors)
     async with in_transaction():

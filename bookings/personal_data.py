@@ -191,6 +191,38 @@ async def _upcoming_sessions(user: User) -> list[str]:
     ]
 
 
+async def _contacts_at(address: str) -> Rows:
+    return await Contact.filter(email__iexact=address).values(
+        "organisation__name", "name", "function", "email", "phone", "notes", "created_at"
+    )
+
+
+async def _delete_contacts_at(address: str) -> int:
+    return await Contact.filter(email__iexact=address).delete()
+
+
+async def _outreach_to(address: str) -> Rows:
+    return await OutreachRecipient.filter(email__iexact=address).values(
+        "invitation__organisation__name", "name", "email", "mailed_at", "used_at"
+    )
+
+
+async def _erase_outreach_to(address: str) -> int:
+    return await OutreachRecipient.filter(email__iexact=address).update(
+        name=ERASED_CONTACT, email="", contact_id=None, expires_at=clock.now()
+    )
+
+
+async def _bookings_invoiced_to(address: str) -> Rows:
+    return await Booking.filter(invoice_email__iexact=address).values(
+        "reference", "organisation__name", "status", "starts_at", "invoice_email"
+    )
+
+
+async def _erase_invoice_address(address: str) -> int:
+    return await Booking.filter(invoice_email__iexact=address).update(invoice_email="")
+
+
 ENTRIES: list[Entry] = [
     NoPersonalData(Offering, _("Het aanbod van het team."), reviewed=("name",)),
     NoPersonalData(OfferingRole, _("Welke trainers een onderdeel van het aanbod vraagt.")),
@@ -205,10 +237,13 @@ ENTRIES: list[Entry] = [
         _bookings,
         _erase_from_bookings,
         _(
-            "Zolang de boeking in de administratie nodig is. Bij wissen van een contactpersoon worden "
-            "diens naam en telefoonnummer uit de boekingen verwijderd."
+            "Vrije tekst (lokale situatie, verslag van de intake, contactpersoon op de dag) 24 maanden "
+            "na de sessie gewist (WEERBAAR_BOOKING_TEXT_RETENTION_MONTHS); de boeking zelf blijft voor "
+            "de administratie. Bij wissen van een contactpersoon gaan diens naam en telefoonnummer eruit."
         ),
         reviewed=("location_address",),
+        export_address=_bookings_invoiced_to,
+        erase_address=_erase_invoice_address,
     ),
     PersonalData(
         TourInvitation,
@@ -225,9 +260,11 @@ ENTRIES: list[Entry] = [
         _contacts,
         _delete_contacts,
         _(
-            "Zolang de persoon contactpersoon van de organisatie is; de organisatie of het team "
-            "verwijdert de gegevens, en bij wissen van het account gaan ze mee."
+            "Zolang de persoon contactpersoon van de organisatie is; na 36 maanden zonder wijziging "
+            "verwijderd (WEERBAAR_CONTACT_RETENTION_MONTHS), en bij wissen van het account gaan ze mee."
         ),
+        export_address=_contacts_at,
+        erase_address=_delete_contacts_at,
     ),
     PersonalData(
         OutreachRecipient,
@@ -235,8 +272,13 @@ ENTRIES: list[Entry] = [
         ("contact_id", "user", "name", "email"),
         _outreach_received,
         _erase_outreach_received,
-        _("Bewaard voor de voortgang van de tour; bij wissen gaan naam en e-mailadres eruit."),
+        _(
+            "Bewaard voor de voortgang van de tour; naam en e-mailadres 36 maanden na de mail gewist "
+            "(WEERBAAR_CONTACT_RETENTION_MONTHS), en bij wissen."
+        ),
         reviewed=("token_hash",),
+        export_address=_outreach_to,
+        erase_address=_erase_outreach_to,
     ),
     PersonalData(
         FreeSessionException,

@@ -35,6 +35,7 @@ from feedback.models import (
 from feedback.policy import FeedbackPolicy
 from server import clock, ratelimit
 from server.errors import DomainError, NotFound, RateLimited, ValidationFailed
+from server.forms import parse_email
 from server.i18n import _
 from server.mail import queue_mail
 from server.models import Role, User
@@ -205,9 +206,11 @@ def parse_answers(
 
 
 def _validated_email(raw: str) -> str:
-    email = raw.strip().lower()
-    if email and ("@" not in email or "." not in email.partition("@")[2] or len(email) > 254 or " " in email):
-        raise ValidationFailed({"contact_email": _("Vul een geldig e-mailadres in, of laat het veld leeg.")})
+    if not raw.strip():
+        return ""
+    email = parse_email(raw)
+    if email is None:
+        raise ValidationFailed({"contact_email": _("Vul één geldig e-mailadres in, of laat het veld leeg.")})
     return email
 
 

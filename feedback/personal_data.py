@@ -27,6 +27,16 @@ async def _delete_contact_requests(user: User) -> int:
     return await ContactRequest.filter(email__iexact=user.email).delete()
 
 
+async def _contact_requests_from(address: str) -> Rows:
+    return await ContactRequest.filter(email__iexact=address).values(
+        "session__booking__reference", "email", "created_at", "done_at"
+    )
+
+
+async def _delete_contact_requests_from(address: str) -> int:
+    return await ContactRequest.filter(email__iexact=address).delete()
+
+
 ENTRIES: list[Entry] = [
     NoPersonalData(FeedbackForm, _("Feedbackformulieren van het team."), reviewed=("name",)),
     NoPersonalData(Question, _("Vragen van een formulier.")),
@@ -60,5 +70,7 @@ ENTRIES: list[Entry] = [
             "Verwijderd zodra het contact heeft plaatsgevonden, uiterlijk na 12 maanden "
             "(WEERBAAR_FEEDBACK_CONTACT_RETENTION_MONTHS)."
         ),
+        export_address=_contact_requests_from,
+        erase_address=_delete_contact_requests_from,
     ),
 ]

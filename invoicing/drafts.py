@@ -22,6 +22,7 @@ from invoicing.models import Invoice, InvoiceLine
 from invoicing.permissions import require_finance
 from server.audit import record
 from server.errors import NotFound, ValidationFailed
+from server.forms import single_line_errors
 from server.i18n import _
 from server.models import User
 from server.templating import format_local_date, local_time
@@ -125,6 +126,7 @@ def _parse_line(values: dict[str, str]) -> dict[str, object]:
     description = values.get("description", "").strip()
     if not description or len(description) > 300:
         errors["description"] = _("Vul een omschrijving in (maximaal 300 tekens).")
+    errors.update(single_line_errors(values, "description"))
     quantity = values.get("quantity", "").strip()
     if not quantity.isdigit() or not 1 <= int(quantity) <= 10_000:
         errors["quantity"] = _("Vul een aantal in van 1 tot 10.000.")

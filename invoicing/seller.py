@@ -16,6 +16,7 @@ from invoicing.numbering import NUMBER_FORMAT
 from invoicing.permissions import require_finance
 from server.audit import record
 from server.errors import ValidationFailed
+from server.forms import EMAIL_MESSAGE, parse_email, single_line_errors
 from server.i18n import _
 from server.models import User
 
@@ -89,7 +90,7 @@ async def save_seller_settings(values: dict[str, str], *, actor: User) -> Seller
     cleaned["postcode"] = cleaned["postcode"].upper()
     cleaned["vat_id"] = cleaned["vat_id"].upper().replace(" ", "")
     cleaned["iban"] = cleaned["iban"].upper().replace(" ", "")
-    cleaned["invoice_email"] = cleaned["invoice_email"].lower()
+    cleaned["invoice_email"] = parse_email(cleaned["invoice_email"]) or ""
     errors: dict[str, str] = {}
     for name in ("legal_name", "street", "city"):
         if not cleaned[name] or len(cleaned[name]) > 200:
@@ -102,13 +103,14 @@ async def save_seller_settings(values: dict[str, str], *, actor: User) -> Seller
         errors["vat_id"] = _("Een btw-id ziet eruit als NL123456789B01.")
     if not _iban_is_valid(cleaned["iban"]):
         errors["iban"] = _("Dit IBAN klopt niet; controleer het nummer.")
-    if "@" not in cleaned["invoice_email"] or "." not in cleaned["invoice_email"].partition("@")[2]:
-        errors["invoice_email"] = _("Vul een geldig e-mailadres in.")
+    if not cleaned["invoice_email"]:
+        errors["invoice_email"] = EMAIL_MESSAGE
     if not NUMBER_FORMAT.match(cleaned["number_format"]) or len(cleaned["number_format"]) > 40:
         errors["number_format"] = _("Gebruik {year} en daarna {number}, bijvoorbeeld {year}-{number:04d}.")
     term = cleaned["payment_term_days"]
     if not term.isdigit() or not 1 <= int(term) <= 90:
         errors["payment_term_days"] = _("Vul een betaaltermijn in van 1 tot 90 dagen.")
+    errors.update(single_line_errors(values, *SELLER_FIELDS))
     if errors:
         raise ValidationFailed(errors)
     async with in_transaction():

@@ -33,6 +33,7 @@ from bookings import (
 from bookings import calendar_routes as booking_calendar_routes
 from bookings import personal_data as booking_personal_data
 from bookings import request_routes as booking_request_routes
+from bookings import retention as booking_retention
 from bookings.policy import BookingPolicy
 from feedback import (
     collect,
@@ -190,6 +191,13 @@ def periodic_jobs(settings: Settings) -> list[Job]:
     async def resume_stalled_batch() -> int:
         return await invoicing_batch.resume_stalled_batch(timedelta(seconds=settings.lease_seconds))
 
+    async def apply_booking_retention() -> object:
+        return await booking_retention.apply_booking_retention(settings)
+
+    async def clear_audit_details() -> int:
+        retention = booking_retention.months(settings.audit_detail_retention_months)
+        return await server_retention.clear_audit_details(retention)
+
     return [
         purge_expired,
         send_booking_reminders,
@@ -197,6 +205,8 @@ def periodic_jobs(settings: Settings) -> list[Job]:
         expire_trainer_requests,
         open_feedback_links,
         apply_feedback_retention,
+        apply_booking_retention,
+        clear_audit_details,
         create_invoice_drafts,
         send_payment_reminders,
         resume_stalled_batch,

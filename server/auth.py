@@ -3,13 +3,14 @@
 Rules:
 - A login link carries a random 32-byte token; only its SHA-256 is stored. It is valid 15 minutes
   (an invitation's 7 days), usable once, and a newer link cancels older ones.
-- Asking for a link answers the same whether or not the address is known; requests are limited
-  per address and per client.
+- Asking for a link answers the same whether or not the address is known; requests over the limits
+  per address and per client are dropped silently (no error that would lock the owner out).
 - Opening a link only shows a button: the POST logs in, so mail scanners do not use links up.
 - Coordinators and finance also enter a code from an authenticator app (enrolled at first login)
-  or one of their ten single-use recovery codes.
+  or one of their ten single-use recovery codes. Wrong codes are counted with the user's row
+  locked: five per five minutes, and ten in a row lock the second factor until a coordinator resets it.
 
-Errors: `LinkInvalid` (400), `RateLimited` (429), `CodeInvalid` (400).
+Errors: `LinkInvalid` (400), `RateLimited` (429), `CodeInvalid` (400), `SecondFactorLocked` (403).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from tortoise.transactions import in_transaction
 from server import clock, ratelimit, totp
 from server.audit import record
 from server.errors import DomainError, RateLimited
+from server.forms import EMAIL_MESSAGE, parse_email
 from server.i18n import _
 from server.logs import security_event
 from server.mail import queue_mail
@@ -32,11 +34,17 @@ from server.sessions import hash_secret, start_session
 
 LOGIN_LINK_VALIDITY = timedelta(minutes=15)
 INVITATION_VALIDITY = timedelta(days=7)
-LINKS_PER_ADDRESS = 5
+#: Login links mailed to one address per `LINK_WINDOW` and per `LINK_DAY`; more requests are dropped.
+LINKS_PER_ADDRESS = 3
+LINKS_PER_ADDRESS_PER_DAY = 10
+#: Requests from one client per `LINK_WINDOW`, whatever the address.
 LINKS_PER_CLIENT = 20
 LINK_WINDOW = timedelta(minutes=15)
+LINK_DAY = timedelta(days=1)
 CODE_ATTEMPTS = 5
 CODE_WINDOW = timedelta(minutes=5)
+#: Wrong second-factor codes in a row after which the second factor locks (a coordinator resets it).
+LOCK_AFTER = 10
 RECOVERY_CODE_COUNT = 10
 
 
@@ -65,8 +73,8 @@ def normalise_email(email: str) -> str:
 
 
 def is_plausible_email(email: str) -> bool:
-    local, at, domain = email.partition("@")
-    return bool(at and local and "." in domain and len(email) <= 254 and not any(c.isspace() for c in email))
+    """Exactly one address (`server.forms.parse_email`)."""
+    return parse_email(email) is not None
 
 
 async def issue_login_link(
@@ -83,20 +91,24 @@ async def issue_login_link(
 
 
 async def request_login_link(email: str, *, client: str, base_url: str, next_path: str = "") -> None:
-    """Mail a login link if the address belongs to an active user; say nothing either way."""
-    email = normalise_email(email)
-    if not is_plausible_email(email):
-        raise DomainError(_("Vul een geldig e-mailadres in, bijvoorbeeld naam@gemeente.nl."), field="email")
-    address_key, client_key = _login_address_key(email), f"login-client:{client}"
+    """Mail a login link if the address belongs to an active user; say nothing either way.
+
+    Past a limit the request is dropped without a word (per client, per address per quarter and per
+    day): an error would tell a stranger they can lock someone out, and the person themselves still
+    has the newest link mailed to them, which a dropped request does not cancel.
+    """
+    parsed = parse_email(email)
+    if parsed is None:
+        raise DomainError(EMAIL_MESSAGE, field="email")
+    email = parsed
     async with in_transaction():
-        allowed_address = await ratelimit.allow(address_key, LINKS_PER_ADDRESS, LINK_WINDOW)
-        allowed_client = await ratelimit.allow(client_key, LINKS_PER_CLIENT, LINK_WINDOW)
-        if not (allowed_address and allowed_client):
+        if not (
+            await ratelimit.allow(f"login-client:{client}", LINKS_PER_CLIENT, LINK_WINDOW)
+            and await ratelimit.allow(_login_address_key(email), LINKS_PER_ADDRESS, LINK_WINDOW)
+            and await ratelimit.allow(_login_address_day_key(email), LINKS_PER_ADDRESS_PER_DAY, LINK_DAY)
+        ):
             login_failed("login_link_requested", "too_many_links")
-            raise RateLimited(
-                _("U heeft te vaak een inloglink aangevraagd. Wacht een kwartier en probeer het opnieuw."),
-                field="email",
-            )
+            return
         user = await User.get_or_none(email=email, is_active=True)
         if user is None:
             await _do_the_same_work_and_keep_nothing(email, base_url)
@@ -172,13 +184,21 @@ class Enrolment:
     uri: str
 
 
-async def start_enrolment(user: User) -> Enrolment:
-    """Give the user a fresh secret to scan, unless one is already confirmed."""
+async def start_enrolment(user: User, *, fresh: bool = True) -> Enrolment:
+    """Give the user a secret to scan, unless one is already confirmed.
+
+    Each enrolment page gets a new secret (`fresh`), so a secret seen once (a shoulder, a screenshot,
+    a shared screen) is worthless after the page is left; only a re-shown page after a wrong code
+    keeps the secret the user just scanned.
+    """
     if user.has_second_factor:
         raise DomainError(_("U heeft de tweede stap al ingesteld."))
-    if not user.totp_secret:
+    if fresh or not user.totp_secret:
         user.totp_secret = totp.new_secret()
-        await user.save(update_fields=["totp_secret"])
+        user.totp_last_step = None
+        await User.filter(id=user.id, totp_confirmed_at__isnull=True).update(
+            totp_secret=user.totp_secret, totp_last_step=None
+        )
     return Enrolment(secret=user.totp_secret, uri=totp.provisioning_uri(user.totp_secret, user.email))
 
 
@@ -190,16 +210,35 @@ def _login_address_key(email: str) -> str:
     return f"login-address:{hash_secret(email)}"
 
 
+def _login_address_day_key(email: str) -> str:
+    return f"login-address-day:{hash_secret(email)}"
+
+
+def invitations_key(user: User) -> str:
+    """The rate-limit key of the invitations a clerk sent (`server.users.invite_user`)."""
+    return f"invitations:{user.id}"
+
+
 def rate_limit_keys_of(user: User) -> list[str]:
     """The rate-limit keys that name this user (the client keys name an address, not a person)."""
-    return [_login_address_key(user.email), _code_attempts_key(user)]
+    return [
+        _login_address_key(user.email),
+        _login_address_day_key(user.email),
+        _code_attempts_key(user),
+        invitations_key(user),
+    ]
 
 
-async def _refuse_when_too_many_wrong_codes(user: User) -> None:
-    if await ratelimit.is_exceeded(_code_attempts_key(user), CODE_ATTEMPTS, CODE_WINDOW):
-        login_failed("second_factor", "too_many_codes", user)
-        raise RateLimited(
-            _("Te veel onjuiste codes. Wacht vijf minuten en probeer het opnieuw."), field="code"
+class SecondFactorLocked(DomainError):
+    status_code = 403
+
+    def __init__(self) -> None:
+        super().__init__(
+            _(
+                "Uw tweede stap is geblokkeerd na te veel onjuiste codes. Vraag een coördinator om "
+                "de tweede stap te herstellen; daarna stelt u die opnieuw in."
+            ),
+            field="code",
         )
 
 
@@ -210,13 +249,8 @@ async def _accept_totp(user: User, code: str) -> bool:
     last = user.totp_last_step
     if step is None or (last is not None and step <= last):
         return False
-    unchanged = User.filter(id=user.id)
-    unchanged = (
-        unchanged.filter(totp_last_step__isnull=True)
-        if last is None
-        else unchanged.filter(totp_last_step=last)
-    )
-    return await unchanged.update(totp_last_step=step) == 1
+    await User.filter(id=user.id).update(totp_last_step=step)
+    return True
 
 
 async def _use_recovery_code(user: User, code: str) -> bool:
@@ -227,46 +261,91 @@ async def _use_recovery_code(user: User, code: str) -> bool:
     return used == 1
 
 
+async def _count_wrong_code(user: User) -> DomainError:
+    """One more wrong code: counted against the rate limit and towards the lock (audited)."""
+    await ratelimit.count_hit(_code_attempts_key(user))
+    failures = user.totp_failures + 1
+    if failures < LOCK_AFTER:
+        await User.filter(id=user.id).update(totp_failures=failures)
+        return CodeInvalid()
+    await User.filter(id=user.id).update(totp_failures=failures, totp_locked_at=clock.now())
+    await record(user, "second_factor_locked", user, f"na {failures} onjuiste codes")
+    return SecondFactorLocked()
+
+
+async def _check_code(user_id: int, code: str, *, enrolling: bool) -> tuple[User, str]:
+    """Check a code with the user's row locked, so concurrent guesses are counted one by one: at
+    most `CODE_ATTEMPTS` per `CODE_WINDOW` are even looked at, and `LOCK_AFTER` wrong ones in a row
+    lock the second factor. Returns the user and how they passed; raises `CodeInvalid`,
+    `RateLimited`, `SecondFactorLocked` once the count is committed."""
+    async with in_transaction():
+        user = await User.select_for_update().get(id=user_id)
+        how, refusal = await _judge_code(user, code, enrolling=enrolling)
+    if refusal is not None:
+        login_failed("second_factor_enrolment" if enrolling else "second_factor", _reason(refusal), user)
+        raise refusal
+    return user, how
+
+
+def _reason(refusal: DomainError) -> str:
+    """The metrics' and security log's name for why a code was refused."""
+    if isinstance(refusal, CodeInvalid):
+        return "code_invalid"
+    if isinstance(refusal, RateLimited):
+        return "too_many_codes"
+    if isinstance(refusal, SecondFactorLocked):
+        return "second_factor_locked"
+    return "not_ready"
+
+
+async def _judge_code(user: User, code: str, *, enrolling: bool) -> tuple[str, DomainError | None]:
+    """How the code passed, or why not (a wrong code is counted here, in the caller's transaction)."""
+    if user.is_second_factor_locked:
+        return "", SecondFactorLocked()
+    if enrolling and (user.has_second_factor or not user.totp_secret):
+        return "", DomainError(_("Start het instellen opnieuw."))
+    if not enrolling and not user.has_second_factor:
+        return "", DomainError(_("Stel eerst de authenticator-app in."))
+    if await ratelimit.is_exceeded(_code_attempts_key(user), CODE_ATTEMPTS, CODE_WINDOW):
+        message = _("Te veel onjuiste codes. Wacht vijf minuten en probeer het opnieuw.")
+        return "", RateLimited(message, field="code")
+    if await _accept_totp(user, code):
+        how = "authenticator-app"
+    elif not enrolling and await _use_recovery_code(user, code):
+        how = "herstelcode"
+    else:
+        return "", await _count_wrong_code(user)
+    if user.totp_failures:
+        await User.filter(id=user.id).update(totp_failures=0)
+    return how, None
+
+
 async def confirm_enrolment(user: User, session: UserSession, code: str) -> list[str]:
     """Confirm the authenticator with a first code; return the recovery codes (shown once)."""
-    await _refuse_when_too_many_wrong_codes(user)
-    if user.has_second_factor or not user.totp_secret:
-        raise DomainError(_("Start het instellen opnieuw."))
-    try:
-        async with in_transaction():
-            if not await _accept_totp(user, code):
-                raise CodeInvalid()
-            now = clock.now()
-            await User.filter(id=user.id).update(totp_confirmed_at=now)
-            await RecoveryCode.filter(user=user).delete()
-            codes = [secrets.token_hex(5) for _ in range(RECOVERY_CODE_COUNT)]
-            for plain in codes:
-                await RecoveryCode.create(user=user, code_hash=hash_secret(plain))
-            await UserSession.filter(id=session.id).update(second_factor_at=now)
-            await record(user, "second_factor_enrolled", user, "authenticator-app ingesteld")
-    except CodeInvalid:
-        await ratelimit.count_hit(_code_attempts_key(user))  # after the rollback, so the count stays
-        login_failed("second_factor_enrolment", "code_invalid", user)
-        raise
+    user, _how = await _check_code(user.id, code, enrolling=True)
+    async with in_transaction():
+        now = clock.now()
+        confirmed = await User.filter(id=user.id, totp_confirmed_at__isnull=True).update(
+            totp_confirmed_at=now
+        )
+        if not confirmed:
+            raise DomainError(_("U heeft de tweede stap al ingesteld."))
+        await RecoveryCode.filter(user=user).delete()
+        codes = [secrets.token_hex(5) for _ in range(RECOVERY_CODE_COUNT)]
+        for plain in codes:
+            await RecoveryCode.create(user=user, code_hash=hash_secret(plain))
+        await UserSession.filter(id=session.id).update(second_factor_at=now)
+        await record(user, "second_factor_enrolled", user, "authenticator-app ingesteld")
     return [f"{c[:5]}-{c[5:]}" for c in codes]
 
 
 async def verify_second_factor(user: User, session: UserSession, code: str) -> None:
-    """Finish login with an authenticator code or a recovery code (each recovery code works once)."""
-    await _refuse_when_too_many_wrong_codes(user)
-    if not user.has_second_factor:
-        raise DomainError(_("Stel eerst de authenticator-app in."))
-    try:
-        async with in_transaction():
-            if await _accept_totp(user, code):
-                how = "authenticator-app"
-            elif await _use_recovery_code(user, code):
-                how = "herstelcode"
-            else:
-                raise CodeInvalid()
-            await UserSession.filter(id=session.id).update(second_factor_at=clock.now())
-            await record(user, "second_factor_passed", user, f"tweede stap met {how}")
-    except CodeInvalid:
-        await ratelimit.count_hit(_code_attempts_key(user))
-        login_failed("second_factor", "code_invalid", user)
-        raise
+    """Finish login with an authenticator code or a recovery code (each recovery code works once).
+
+    Wrong codes are limited (`CODE_ATTEMPTS` per `CODE_WINDOW`) and `LOCK_AFTER` in a row lock the
+    second factor until a coordinator resets it (`server.users.reset_second_factor`).
+    """
+    user, how = await _check_code(user.id, code, enrolling=False)
+    async with in_transaction():
+        await UserSession.filter(id=session.id).update(second_factor_at=clock.now())
+        await record(user, "second_factor_passed", user, f"tweede stap met {how}")

@@ -85,11 +85,15 @@ def _qr_svg(uri: str) -> str:
     return segno.make(uri, error="m").svg_inline(scale=4, title="QR-code voor de authenticator-app")
 
 
-async def _second_factor_page(request: Request, errors: dict[str, str], status_code: int = 200) -> Response:
+async def _second_factor_page(
+    request: Request, errors: dict[str, str], status_code: int = 200, *, fresh: bool = True
+) -> Response:
     user = request.state.user
-    if user.has_second_factor:
+    if user.is_second_factor_locked and not errors:
+        errors = {"code": auth.SecondFactorLocked().message}
+    if user.has_second_factor or user.is_second_factor_locked:
         return render(request, "auth/second_factor.html", {"errors": errors}, status_code=status_code)
-    enrolment = await auth.start_enrolment(user)
+    enrolment = await auth.start_enrolment(user, fresh=fresh)
     return render(
         request,
         "auth/enrol.html",
@@ -121,7 +125,9 @@ async def second_factor_submit(request: Request) -> Response:
             codes = await auth.confirm_enrolment(user, session, code)
             return render(request, "auth/recovery_codes.html", {"codes": codes, "next": home_path(user)})
     except DomainError as error:
-        return await _second_factor_page(request, {"code": error.message}, status_code=error.status_code)
+        return await _second_factor_page(
+            request, {"code": error.message}, status_code=error.status_code, fresh=False
+        )
     return RedirectResponse(home_path(user), status_code=303)
 
 

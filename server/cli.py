@@ -286,6 +286,35 @@ def cmd_user_erase(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_with_orm(settings, work))
 
 
+def cmd_address_export(settings: Settings, args: argparse.Namespace) -> int:
+    from server.app import personal_data_register
+    from server.privacy import export_address
+
+    async def work() -> int:
+        content = await export_address(args.email, personal_data_register(), actor=None)
+        await asyncio.to_thread(Path(args.out).write_bytes, content)
+        print(f"Persoonsgegevens bij dit adres geschreven naar {args.out}.")
+        return 0
+
+    return asyncio.run(_with_orm(settings, work))
+
+
+def cmd_address_erase(settings: Settings, args: argparse.Namespace) -> int:
+    from server.app import personal_data_register
+    from server.privacy import erase_address
+
+    if not args.confirm:
+        print("Wissen kan niet ongedaan worden gemaakt; herhaal met --ja.", file=sys.stderr)
+        return 2
+
+    async def work() -> int:
+        changed = await erase_address(args.email, personal_data_register(), actor=None)
+        print(f"Persoonsgegevens bij dit adres gewist ({sum(changed.values())} rijen).")
+        return 0
+
+    return asyncio.run(_with_orm(settings, work))
+
+
 def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
     from server.retention import purge_expired
 
@@ -384,6 +413,20 @@ def build_parser() -> argparse.ArgumentParser:
     erase.add_argument("--ja", dest="confirm", action="store_true", help="bevestigen: niet ongedaan te maken")
     erase.set_defaults(handler=cmd_user_erase)
     add_backup_commands(commands)
+    address_export = user.add_parser(
+        "export-address", help="inzage voor iemand zonder account (contactpersoon, deelnemer) op e-mailadres"
+    )
+    address_export.add_argument("email")
+    address_export.add_argument("--out", required=True, help="het JSON-bestand om te schrijven")
+    address_export.set_defaults(handler=cmd_address_export)
+    address_erase = user.add_parser(
+        "erase-address", help="gegevens van iemand zonder account wissen op e-mailadres"
+    )
+    address_erase.add_argument("email")
+    address_erase.add_argument(
+        "--ja", dest="confirm", action="store_true", help="bevestigen: niet ongedaan te maken"
+    )
+    address_erase.set_defaults(handler=cmd_address_erase)
     commands.add_parser(
         "purge", help="verlopen inloglinks, sessies en pogingen verwijderen; oude mailteksten wissen"
     ).set_defaults(handler=cmd_purge)

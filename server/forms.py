@@ -1,9 +1,29 @@
-"""Small helpers shared by the form-handling routes."""
+"""Small helpers shared by the form-handling routes, and the rules every form applies to text:
+
+- a single-line field (a name, an address line, a phone or purchase-order number, a line of an
+  invoice) refuses line breaks and control characters with a message at the field: pasted into a
+  mail header, a UBL element or a PDF they break it (an empty mandatory element, BR-25; a missing
+  glyph). `read_form` already turns the line breaks of other kinds (Word's U+000B, U+2028) into
+  plain ones and drops the other control characters, so what is left here is seen and refused;
+- an e-mail field takes exactly one address, checked by `email-validator` (no lists, no display
+  names, no comments), lower-cased.
+"""
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Mapping
+
+from email_validator import EmailNotValidError, validate_email
 from starlette.datastructures import FormData
 from starlette.requests import Request
+
+from server.i18n import _
+
+#: Unicode categories no single-line value may hold: control characters and line/paragraph separators.
+_NOT_ON_ONE_LINE = frozenset({"Cc", "Zl", "Zp"})
+SINGLE_LINE_MESSAGE = _("Vul dit op één regel in, zonder regeleinden of andere stuurtekens.")
+EMAIL_MESSAGE = _("Vul één geldig e-mailadres in, bijvoorbeeld naam@gemeente.nl.")
 
 
 def values_of(form: FormData, *names: str) -> dict[str, str]:
@@ -29,3 +49,30 @@ def client_address(request: Request) -> str:
 def page_number(request: Request) -> int:
     raw = request.query_params.get("pagina", "1")
     return max(int(raw), 1) if raw.isdigit() and len(raw) < 6 else 1
+
+
+def is_single_line(value: str) -> bool:
+    """No line break, tab or other control character (what a one-line input should hold)."""
+    return not any(unicodedata.category(character) in _NOT_ON_ONE_LINE for character in value)
+
+
+def single_line_errors(values: Mapping[str, object], *names: str) -> dict[str, str]:
+    """A message for each named field whose value is not a single line."""
+    return {
+        name: SINGLE_LINE_MESSAGE
+        for name in names
+        if isinstance(values.get(name), str) and not is_single_line(str(values[name]))
+    }
+
+
+def parse_email(raw: str) -> str | None:
+    """Exactly one e-mail address, trimmed and lower-cased; None when it is not one (a list, a
+    display name, a line break, no domain with a dot, longer than 254 characters)."""
+    candidate = raw.strip()
+    if not candidate or len(candidate) > 254 or not is_single_line(candidate):
+        return None
+    try:
+        checked = validate_email(candidate, check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError:
+        return None
+    return checked.normalized.lower()

@@ -84,6 +84,9 @@ class User(Model):
     totp_secret = fields.CharField(max_length=64, null=True)
     totp_confirmed_at = fields.DatetimeField(null=True)
     totp_last_step = fields.BigIntField(null=True)
+    # Wrong second-factor codes since the last right one (at auth.LOCK_AFTER the factor locks).
+    totp_failures = fields.IntField(default=0, db_default=0)
+    totp_locked_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     last_login_at = fields.DatetimeField(null=True)
 
@@ -97,6 +100,11 @@ class User(Model):
     @property
     def has_second_factor(self) -> bool:
         return self.totp_confirmed_at is not None
+
+    @property
+    def is_second_factor_locked(self) -> bool:
+        """Too many wrong codes: no code is accepted until a coordinator resets the second factor."""
+        return self.totp_locked_at is not None
 
     @property
     def is_erased(self) -> bool:

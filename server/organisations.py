@@ -15,6 +15,7 @@ from tortoise.transactions import in_transaction
 
 from server.audit import record
 from server.errors import DomainError, NotFound, ValidationFailed
+from server.forms import parse_email, single_line_errors
 from server.i18n import _
 from server.models import CBS_CODE_LENGTH, Organisation, OrganisationKind, Role, User
 
@@ -152,7 +153,7 @@ def validate_billing(data: dict[str, str]) -> dict[str, object]:
     street = data.get("invoice_street", "").strip()
     postcode = data.get("invoice_postcode", "").strip().upper()
     city = data.get("invoice_city", "").strip()
-    email = data.get("invoice_email", "").strip().lower()
+    email = data.get("invoice_email", "").strip()
     oin = data.get("oin", "").strip()
     if len(street) > 200:
         errors["invoice_street"] = _("Het adres is te lang (maximaal 200 tekens).")
@@ -160,8 +161,13 @@ def validate_billing(data: dict[str, str]) -> dict[str, object]:
         errors["invoice_postcode"] = _("Vul een postcode in als 1234 AB.")
     if len(city) > 100:
         errors["invoice_city"] = _("De plaatsnaam is te lang (maximaal 100 tekens).")
-    if email and ("@" not in email or "." not in email.partition("@")[2] or len(email) > 254):
-        errors["invoice_email"] = _("Vul een geldig e-mailadres in, bijvoorbeeld facturen@gemeente.nl.")
+    if email:
+        email = parse_email(email) or ""
+        if not email:
+            errors["invoice_email"] = _(
+                "Vul één geldig e-mailadres in, bijvoorbeeld facturen@gemeente.nl, of laat het leeg."
+            )
+    errors.update(single_line_errors(data, "invoice_street", "invoice_postcode", "invoice_city", "oin"))
     if oin and not OIN_PATTERN.match(oin):
         errors["oin"] = _("Een OIN bestaat uit 20 cijfers.")
     if errors:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from tortoise.expressions import Q
 
 from server.auth import rate_limit_keys_of
@@ -19,6 +21,9 @@ from server.models import (
 )
 from server.privacy import ERASED_NAME, Entry, NoPersonalData, PersonalData, Rows
 from server.scheduler import JobRun
+
+#: What an erased e-mail address of someone without an account becomes in the audit log.
+ERASED_ADDRESS = "(gewist adres)"
 
 
 async def _account(user: User) -> Rows:
@@ -43,6 +48,8 @@ async def _anonymise_account(user: User) -> int:
         totp_secret=None,
         totp_confirmed_at=None,
         totp_last_step=None,
+        totp_failures=0,
+        totp_locked_at=None,
         last_login_at=None,
     )
 
@@ -136,6 +143,39 @@ async def _delete_attachments(user: User) -> int:
     return await OutboxAttachment.filter(message_id__in=list(ids)).delete()
 
 
+async def _audit_entries_naming(address: str) -> Rows:
+    return await AuditEntry.filter(summary__icontains=address).values("created_at", "action", "summary")
+
+
+async def _erase_address_from_audit(address: str) -> int:
+    changed = 0
+    for entry in await AuditEntry.filter(summary__icontains=address):
+        summary = re.sub(re.escape(address), ERASED_ADDRESS, entry.summary, flags=re.IGNORECASE)
+        changed += await AuditEntry.filter(id=entry.id).update(summary=summary)
+    return changed
+
+
+async def _mails_to(address: str) -> Rows:
+    return await OutboxMessage.filter(to_address__iexact=address).values(
+        "created_at", "sent_at", "status", "to_address", "subject", "body_text"
+    )
+
+
+async def _delete_mails_to(address: str) -> int:
+    return await OutboxMessage.filter(to_address__iexact=address).delete()
+
+
+async def _attachments_to(address: str) -> Rows:
+    return await OutboxAttachment.filter(message__to_address__iexact=address).values(
+        "message__subject", "filename", "content_type"
+    )
+
+
+async def _delete_attachments_to(address: str) -> int:
+    ids = await OutboxMessage.filter(to_address__iexact=address).values_list("id", flat=True)
+    return await OutboxAttachment.filter(message_id__in=list(ids)).delete()
+
+
 ENTRIES: list[Entry] = [
     NoPersonalData(JobRun, _("Wanneer een periodieke taak liep, op welke server, en met welke uitkomst.")),
     NoPersonalData(
@@ -146,7 +186,16 @@ ENTRIES: list[Entry] = [
     PersonalData(
         User,
         "account",
-        ("name", "email", "totp_secret", "totp_confirmed_at", "totp_last_step", "last_login_at"),
+        (
+            "name",
+            "email",
+            "totp_secret",
+            "totp_confirmed_at",
+            "totp_last_step",
+            "totp_failures",
+            "totp_locked_at",
+            "last_login_at",
+        ),
         _account,
         _anonymise_account,
         _(
@@ -185,9 +234,12 @@ ENTRIES: list[Entry] = [
         _audit_entries,
         _anonymise_audit_entries,
         _(
-            "Bewaard als verantwoording van wie wat deed. Bij wissen worden naam en e-mailadres in het "
-            "log vervangen."
+            "Bewaard als verantwoording van wie wat deed; namen en toelichtingen 24 maanden na de "
+            "gebeurtenis gewist (WEERBAAR_AUDIT_DETAIL_RETENTION_MONTHS). Bij wissen worden naam en "
+            "e-mailadres in het log vervangen."
         ),
+        export_address=_audit_entries_naming,
+        erase_address=_erase_address_from_audit,
     ),
     PersonalData(
         RateLimitHit,
@@ -205,6 +257,8 @@ ENTRIES: list[Entry] = [
         _delete_attachments,
         _("Verwijderd 30 dagen na verzending van de e-mail."),
         reviewed=("filename",),
+        export_address=_attachments_to,
+        erase_address=_delete_attachments_to,
     ),
     PersonalData(
         OutboxMessage,
@@ -216,5 +270,7 @@ ENTRIES: list[Entry] = [
             "De tekst van een verzonden e-mail 30 dagen na verzending; adres, onderwerp en status "
             "blijven als verzendbewijs."
         ),
+        export_address=_mails_to,
+        erase_address=_delete_mails_to,
     ),
 ]

@@ -15,6 +15,7 @@ tests/privacy checks that no model holding personal data is missing from the reg
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -55,6 +56,10 @@ class PersonalData:
     retention: str
     blockers: Callable[[User], Awaitable[list[str]]] | None = None
     reviewed: tuple[str, ...] = ()
+    #: For people without an account (a contact, a participant who left an address): the rows
+    #: about an e-mail address, and their erasure. Required when `fields` hold an address.
+    export_address: Callable[[str], Awaitable[Rows]] | None = None
+    erase_address: Callable[[str], Awaitable[int]] | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,11 @@ class Register:
     @property
     def personal(self) -> list[PersonalData]:
         return [entry for entry in self.entries if isinstance(entry, PersonalData)]
+
+    @property
+    def by_address(self) -> list[PersonalData]:
+        """The entries that find a person without an account by their e-mail address."""
+        return [entry for entry in self.personal if entry.export_address and entry.erase_address]
 
     def retention_rules(self) -> list[tuple[str, str]]:
         """(section, rule) for every model with personal data, for the privacy statement."""
@@ -199,6 +209,71 @@ async def erase_person(user_id: int, register: Register, *, actor: User | None) 
             "personal_data_erased",
             user,
             f"gebruiker #{user.id}: "
+            + ", ".join(f"{section} {count}" for section, count in changed.items() if count),
+        )
+    return changed
+
+
+class AddressHasAccount(DomainError):
+    status_code = 409
+
+    def __init__(self) -> None:
+        super().__init__(
+            _("Dit adres hoort bij een account: gebruik de inzage en het wissen van die gebruiker.")
+        )
+
+
+async def _address_subject(email: str, actor: User | None) -> str:
+    if actor is not None and actor.role is not Role.COORDINATOR:
+        raise Forbidden()
+    address = email.strip().lower()
+    if not address or "@" not in address:
+        raise NotFound()
+    if await User.exists(email=address):
+        raise AddressHasAccount()
+    return address
+
+
+def _address_label(address: str) -> str:
+    """How the audit log names an address without holding it: a short hash."""
+    return "adres " + hashlib.sha256(address.encode()).hexdigest()[:12]
+
+
+async def export_address(email: str, register: Register, *, actor: User | None) -> bytes:
+    """Everything held about a person without an account (a contact, a participant's contact
+    request), found by their e-mail address, as a JSON file; audited. Raises `AddressHasAccount`
+    (use the account's export), `Forbidden`, `NotFound`."""
+    address = await _address_subject(email, actor)
+    sections = {}
+    for entry in register.by_address:
+        assert entry.export_address is not None
+        sections[entry.section] = plain_rows(await entry.export_address(address))
+    document = {
+        "export_van": address,
+        "gemaakt_op": clock.now().isoformat(),
+        "bewaartermijnen": {entry.section: entry.retention for entry in register.by_address},
+        "onderdelen": sections,
+    }
+    async with in_transaction():
+        await record(actor, "personal_data_exported", None, _address_label(address))
+    return json.dumps(document, ensure_ascii=False, indent=2).encode()
+
+
+async def erase_address(email: str, register: Register, *, actor: User | None) -> dict[str, int]:
+    """Remove or anonymise everything held about an e-mail address without an account, in one
+    transaction; the audit entry names only a hash of the address. Raises `AddressHasAccount`,
+    `Forbidden`, `NotFound`."""
+    address = await _address_subject(email, actor)
+    async with in_transaction():
+        changed = {}
+        for entry in register.by_address:
+            assert entry.erase_address is not None
+            changed[entry.section] = await entry.erase_address(address)
+        await record(
+            actor,
+            "personal_data_erased",
+            None,
+            f"{_address_label(address)}: "
             + ", ".join(f"{section} {count}" for section, count in changed.items() if count),
         )
     return changed

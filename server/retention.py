@@ -1,5 +1,7 @@
 """The scheduled purge of what has expired: login links, sessions, rate-limit hits, and the text of
 mail sent more than `MAIL_BODY_RETENTION` ago (address, subject and status stay as proof of sending).
+`clear_audit_details` clears the names and summaries of audit entries older than the setting
+`audit_detail_retention_months`: the event (when, what, on which object, by which account id) stays.
 
 Runs as a periodic job in every process that runs jobs; each step is idempotent, so processes
 running it at the same time do no harm.
@@ -12,10 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
 
 from server import clock, ratelimit
+from server.audit import record
 from server.mail import OutboxAttachment, OutboxMessage, OutboxStatus
-from server.models import LoginToken, UserSession
+from server.models import AuditEntry, LoginToken, UserSession
 from server.sessions import IDLE_TIMEOUT
 
 MAIL_BODY_RETENTION = timedelta(days=30)
@@ -60,3 +64,29 @@ async def purge_expired(now: datetime | None = None) -> PurgeReport:
     if report.removed_anything:
         logger.info("Opgeschoond: %s", report)
     return report
+
+
+#: What an audit entry's actor label becomes once its details are cleared (the actor id stays).
+CLEARED_ACTOR = "(gewist)"
+SYSTEM_ACTOR = "systeem"
+
+
+async def clear_audit_details(retention: timedelta, now: datetime | None = None) -> int:
+    """Clear the summary and the actor's name of audit entries older than `retention`; the clearing
+    itself is audited with the count (actor None, action "audit_details_cleared")."""
+    cutoff = (now or clock.now()) - retention
+    old = AuditEntry.filter(created_at__lt=cutoff).filter(
+        Q(summary__not="") | ~Q(actor_label__in=(CLEARED_ACTOR, SYSTEM_ACTOR))
+    )
+    cleared = 0
+    async with in_transaction():
+        while ids := list(await old.limit(BATCH).values_list("id", flat=True)):
+            cleared += await AuditEntry.filter(id__in=ids).update(summary="")
+            await (
+                AuditEntry.filter(id__in=ids)
+                .exclude(actor_label=SYSTEM_ACTOR)
+                .update(actor_label=CLEARED_ACTOR)
+            )
+        if cleared:
+            await record(None, "audit_details_cleared", None, f"{cleared} oude auditregels ingekort")
+    return cleared

@@ -1,7 +1,10 @@
 """Security headers on every response, and CSRF protection for every state-changing form.
 
-CSRF uses a random per-browser cookie and, in each form, an HMAC of it under the secret key. A POST
-whose token does not match is refused before the route does anything (`read_form`).
+CSRF uses a random per-browser cookie and, in each form, an HMAC under the secret key of that cookie
+and of the session key (none before login). A token is only good for the session it was made for: a
+token fetched by someone else, even with the same cookie planted in the victim's browser, fails once
+the victim is signed in. A POST whose token does not match is refused before the route does anything
+(`read_form`).
 """
 
 from __future__ import annotations
@@ -119,8 +122,10 @@ class FormUnreadable(DomainError):
         super().__init__(_("Wat u verstuurde kon niet als formulier worden gelezen. Laad de pagina opnieuw."))
 
 
-def csrf_token_for(cookie_value: str, secret_key: str) -> str:
-    return hmac.new(secret_key.encode(), cookie_value.encode(), hashlib.sha256).hexdigest()
+def csrf_token_for(cookie_value: str, secret_key: str, session_key: str = "") -> str:
+    """The form token for this browser's CSRF cookie and its live session's key ('' before login)."""
+    message = f"{cookie_value}|{session_key}" if session_key else cookie_value
+    return hmac.new(secret_key.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 
 def new_csrf_cookie() -> str:
@@ -129,7 +134,16 @@ def new_csrf_cookie() -> str:
 
 #: Control characters no form field needs (tab, line feed and carriage return stay, for text areas).
 #: NUL cannot be stored in PostgreSQL text, and none of them should reach a page, a file or a mail.
-_CONTROL_CHARACTERS = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+_CONTROL_CHARACTERS: dict[int, str | None] = dict.fromkeys(
+    [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)]
+)
+#: In form values, the line breaks of other kinds (Word's soft break U+000B, form feed, NEL, the
+#: Unicode line and paragraph separators) become a plain line feed: a line break in a text area, and
+#: refused with a message in a single-line field (`server.forms.single_line_errors`).
+_FORM_VALUE_CHARACTERS = {
+    **_CONTROL_CHARACTERS,
+    **dict.fromkeys([0x0B, 0x0C, 0x1C, 0x1D, 0x1E, 0x85, 0x2028, 0x2029], "\n"),
+}
 
 
 class ControlCharactersMiddleware:
@@ -151,13 +165,14 @@ class ControlCharactersMiddleware:
 
 
 def _without_control_characters(value: str | UploadFile) -> str | UploadFile:
-    return value.translate(_CONTROL_CHARACTERS) if isinstance(value, str) else value
+    return value.translate(_FORM_VALUE_CHARACTERS) if isinstance(value, str) else value
 
 
 async def read_form(request: Request, **limits: Any) -> FormData:
     """The posted form, after checking its CSRF token; every POST route reads its form through here.
 
-    Control characters (other than tab and line breaks) are removed from names and values. A body
+    Control characters (other than tab and line breaks) are removed from names and values; line
+    breaks of other kinds become a line feed (`_FORM_VALUE_CHARACTERS`). A body
     that cannot be parsed is refused with a message (`FormUnreadable`, 400).
     """
     try:

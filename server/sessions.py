@@ -89,7 +89,8 @@ def clear_session_cookie(response: Response, settings: Settings) -> None:
 
 
 class SessionMiddleware:
-    """Puts `user`, `session` and `csrf_token` on request.state; hands out the CSRF cookie."""
+    """Puts `user`, `session` and `csrf_token` (bound to the CSRF cookie and the live session) on
+    request.state; hands out the CSRF cookie."""
 
     def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
         self.app = app
@@ -105,8 +106,9 @@ class SessionMiddleware:
                 cookies.load(value.decode("latin-1"))
         state = scope.setdefault("state", {})
         session = None
-        if SESSION_COOKIE in cookies:
-            session = await load_session(cookies[SESSION_COOKIE].value)
+        session_key = cookies[SESSION_COOKIE].value if SESSION_COOKIE in cookies else ""
+        if session_key:
+            session = await load_session(session_key)
         state["session"] = session
         state["user"] = session.user if session else None
         bind_user(state["user"])
@@ -115,7 +117,9 @@ class SessionMiddleware:
         is_new_csrf = len(csrf_cookie) < 32
         if is_new_csrf:
             csrf_cookie = new_csrf_cookie()
-        state["csrf_token"] = csrf_token_for(csrf_cookie, self.settings.secret_key)
+        state["csrf_token"] = csrf_token_for(
+            csrf_cookie, self.settings.secret_key, session_key if session else ""
+        )
 
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start" and is_new_csrf:

@@ -50,6 +50,12 @@ class Settings:
     feedback_threshold: int = 5
     feedback_text_retention_months: int = 24
     feedback_contact_retention_months: int = 12
+    #: Free text of a booking (intake notes, local situation, contact on the day) this long after the session.
+    booking_text_retention_months: int = 24
+    #: Names and summaries in the audit log this long after the event (the event itself stays).
+    audit_detail_retention_months: int = 24
+    #: Contacts not updated, and tour mail recipients' names and addresses, this long after.
+    contact_retention_months: int = 36
     #: An invitation without a booking after this many weeks is on the dashboard's "needs action".
     invitation_follow_up_weeks: int = 4
     #: Weeks after a tour invitation (or its reminder) without a response before a reminder is mailed.
@@ -223,6 +229,15 @@ def load_settings(environ: dict[str, str] | None = None, var_dir: Path = VAR_DIR
         ),
         feedback_contact_retention_months=_int(
             env, "WEERBAAR_FEEDBACK_CONTACT_RETENTION_MONTHS", Settings.feedback_contact_retention_months
+        ),
+        booking_text_retention_months=_int(
+            env, "WEERBAAR_BOOKING_TEXT_RETENTION_MONTHS", Settings.booking_text_retention_months
+        ),
+        audit_detail_retention_months=_int(
+            env, "WEERBAAR_AUDIT_DETAIL_RETENTION_MONTHS", Settings.audit_detail_retention_months
+        ),
+        contact_retention_months=_int(
+            env, "WEERBAAR_CONTACT_RETENTION_MONTHS", Settings.contact_retention_months
         ),
         invitation_follow_up_weeks=_int(
             env, "WEERBAAR_INVITATION_FOLLOW_UP_WEEKS", Settings.invitation_follow_up_weeks

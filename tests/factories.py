@@ -13,6 +13,7 @@ from server.sessions import SESSION_COOKIE, start_session
 
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-for-the-settings"
 TEST_CSRF_COOKIE = "c" * 43
+#: The token of a client without a session (before login); signed in, use `csrf_token(client)`.
 CSRF_TOKEN = csrf_token_for(TEST_CSRF_COOKIE, TEST_SECRET_KEY)
 _numbers = itertools.count(1)
 
@@ -68,10 +69,15 @@ async def sign_in(client: httpx.AsyncClient, user: User, *, second_factor_done: 
     with_csrf(client)
 
 
+def csrf_token(client: httpx.AsyncClient) -> str:
+    """The CSRF token of the client's cookie and session (the session is assumed live)."""
+    with_csrf(client)
+    return csrf_token_for(TEST_CSRF_COOKIE, TEST_SECRET_KEY, client.cookies.get(SESSION_COOKIE) or "")
+
+
 async def post(client: httpx.AsyncClient, url: str, data: dict[str, str] | None = None) -> httpx.Response:
     """POST a form with a valid CSRF token."""
-    with_csrf(client)
-    return await client.post(url, data={"csrf_token": CSRF_TOKEN, **(data or {})})
+    return await client.post(url, data={"csrf_token": csrf_token(client), **(data or {})})
 
 
 def link_in(text: str) -> str:

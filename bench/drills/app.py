@@ -56,6 +56,8 @@ class Actors:
 
     @property
     def csrf_token(self) -> str:
+        """A placeholder: `Recorder.send` swaps in the token of the cookie it sends (tokens are
+        bound to the session)."""
         return csrf_token_for(self.csrf_cookie, SECRET_KEY)
 
     def cookie(self, session_key: str) -> str:
@@ -189,6 +191,8 @@ class Recorder:
         data: dict[str, str] | None,
     ) -> Outcome:
         started = self.now()
+        if data is not None and "csrf_token" in data:
+            data = {**data, "csrf_token": token_for_cookie(cookie)}
         try:
             response = await http.request(method, path, headers={"Cookie": cookie}, data=data)
             outcome = Outcome(
@@ -201,6 +205,12 @@ class Recorder:
 
     def statuses(self) -> Counter[str]:
         return Counter(f"{o.kind} {o.status}" for o in self.outcomes)
+
+
+def token_for_cookie(cookie: str) -> str:
+    """The CSRF token for a Cookie header with the CSRF cookie and perhaps a session."""
+    values = dict(part.strip().partition("=")[::2] for part in cookie.split(";"))
+    return csrf_token_for(values.get("weerbaar_csrf", ""), SECRET_KEY, values.get(SESSION_COOKIE, ""))
 
 
 def booking_form(actors: Actors, number: int) -> dict[str, str]:

@@ -12,7 +12,7 @@ from bookings.contacts_models import Contact, ContactFunction
 from server.errors import Forbidden, NotFound, ValidationFailed
 from server.models import AuditEntry, Organisation, Role
 from tests.cli import weerbaar
-from tests.factories import CSRF_TOKEN, make_organisation, make_province, make_user, post, sign_in
+from tests.factories import csrf_token, make_organisation, make_province, make_user, post, sign_in
 
 GOOD = {
     "name": "Petra Jansen",
@@ -214,7 +214,7 @@ async def test_a_coordinator_uploads_a_contacts_file_and_sees_the_report(client:
     text = CSV.format(zeist=zeist.cbs_code, province=province.cbs_code)
     response = await client.post(
         "/contactpersonen/importeren",
-        data={"csrf_token": CSRF_TOKEN},
+        data={"csrf_token": csrf_token(client)},
         files={"file": ("contacten.csv", text.encode(), "text/csv")},
     )
     assert response.status_code == 200
@@ -224,11 +224,11 @@ async def test_a_coordinator_uploads_a_contacts_file_and_sees_the_report(client:
 
     wrong = await client.post(
         "/contactpersonen/importeren",
-        data={"csrf_token": CSRF_TOKEN},
+        data={"csrf_token": csrf_token(client)},
         files={"file": ("contacten.csv", b"\xff\xfe\x00", "text/csv")},
     )
     assert wrong.status_code == 400 and "UTF-8" in wrong.text
-    none = await client.post("/contactpersonen/importeren", data={"csrf_token": CSRF_TOKEN})
+    none = await client.post("/contactpersonen/importeren", data={"csrf_token": csrf_token(client)})
     assert none.status_code == 400 and "Kies een CSV-bestand" in none.text
 
 

@@ -13,7 +13,7 @@ from bookings.models import TrainerKind
 from bookings.staffing_models import BlockedPeriod, Specialty, TrainerProfile
 from server.errors import Forbidden, NotFound, ValidationFailed
 from server.models import AuditEntry, Organisation, Role, User
-from tests.factories import CSRF_TOKEN, make_province, make_user, post, sign_in, with_csrf
+from tests.factories import csrf_token, make_province, make_user, post, sign_in, with_csrf
 
 
 def day(offset: int) -> str:
@@ -374,7 +374,7 @@ async def test_a_coordinator_edits_a_profile_and_it_is_stored(client: httpx.Asyn
     response = await with_csrf(client).post(
         url,
         data={
-            "csrf_token": CSRF_TOKEN,
+            "csrf_token": csrf_token(client),
             **profile_form(kind="peer"),
             "specialties": [str(specialty.id)],
             "provinces": ["PV26"],

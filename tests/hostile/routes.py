@@ -17,7 +17,7 @@ from server.app import create_app
 from server.models import UserSession
 from server.sessions import SESSION_COOKIE, hash_secret
 from tests.conftest import make_settings
-from tests.factories import CSRF_TOKEN, sign_in, with_csrf
+from tests.factories import csrf_token, sign_in, with_csrf
 from tests.hostile.strategies import encode
 from tests.server.test_access_matrix import ACTORS, ALLOW, MATRIX, World
 
@@ -120,5 +120,5 @@ async def stay_as(client: httpx.AsyncClient, world: World, actor: str) -> None:
 async def post_form(
     client: httpx.AsyncClient, url: str, pairs: list[tuple[str, str]], *, multipart: bool = False
 ) -> httpx.Response:
-    body, content_type = encode([("csrf_token", CSRF_TOKEN), *pairs], multipart)
+    body, content_type = encode([("csrf_token", csrf_token(client)), *pairs], multipart)
     return await client.post(url, content=body, headers={"content-type": content_type})

@@ -14,7 +14,7 @@ import pytest
 from bookings.models import TrainerKind
 from bookings.staffing_models import TrainerProfile
 from server.models import Role, User
-from tests.factories import CSRF_TOKEN, make_user, sign_in
+from tests.factories import csrf_token, make_user, sign_in
 from tests.server.test_access_matrix import World, app_routes, concrete_path, make_world
 
 ID_PARAMETERS = ("{reference}", "{invoice_id}", "{code}")
@@ -34,7 +34,7 @@ def missing_path(path: str, world: World) -> str:
 async def answer(client: httpx.AsyncClient, method: str, url: str) -> int:
     if method == "GET":
         return (await client.get(url)).status_code
-    return (await client.request(method, url, data={"csrf_token": CSRF_TOKEN})).status_code
+    return (await client.request(method, url, data={"csrf_token": csrf_token(client)})).status_code
 
 
 async def stranger_trainer() -> User:

@@ -30,9 +30,7 @@ async def test_fifty_requests_at_once_for_one_address_queue_at_most_the_limit() 
         return_exceptions=True,
     )
 
-    unexpected = [r for r in results if r is not None and not isinstance(r, auth.RateLimited)]
-    assert not unexpected, unexpected
-    assert sum(r is None for r in results) == auth.LINKS_PER_ADDRESS
+    assert results == [None] * 50  # over the limit: dropped without a word
     assert await OutboxMessage.all().count() == auth.LINKS_PER_ADDRESS
 
 
@@ -45,8 +43,7 @@ async def test_fifty_requests_at_once_from_one_client_count_at_most_the_limit() 
         return_exceptions=True,
     )
 
-    assert sum(r is None for r in results) == auth.LINKS_PER_CLIENT
-    assert all(isinstance(r, auth.RateLimited) for r in results if r is not None)
+    assert results == [None] * 50
     assert await RateLimitHit.filter(key="login-client:10.9.9.9").count() == auth.LINKS_PER_CLIENT
 
 

@@ -87,3 +87,18 @@ async def test_declared_columns_exist_and_every_entry_has_its_rules() -> None:
             assert callable(entry.export) and callable(entry.erase)
         if isinstance(entry, NoPersonalData):
             assert entry.reason.strip()
+
+
+#: Columns that hold an e-mail address: someone without an account is found by it.
+ADDRESS_COLUMNS = re.compile(r"email|to_address", re.IGNORECASE)
+
+
+async def test_every_entry_with_an_address_exports_and_erases_by_address() -> None:
+    missing = [
+        entry.model.__name__
+        for entry in personal_data_register().personal
+        if entry.model is not User  # an account's address is the account: its own export and erasure
+        and any(ADDRESS_COLUMNS.search(name) for name in entry.fields)
+        and entry not in personal_data_register().by_address
+    ]
+    assert missing == []

@@ -22,7 +22,7 @@ from server.mail import OutboxMessage
 from server.models import Organisation, Role, User
 from server.settings import Settings
 from tests.bookings.factories import make_booking, make_offering
-from tests.factories import CSRF_TOKEN, make_organisation, make_user, sign_in, with_csrf
+from tests.factories import csrf_token, make_organisation, make_user, sign_in, with_csrf
 
 ACTORS = ("anonymous", "coordinator", "clerk", "other_clerk", "trainer", "finance")
 ALLOW, LOGIN, FORBIDDEN, NOT_FOUND = "allow", "login", "403", "404"
@@ -355,7 +355,7 @@ async def test_each_route_allows_redirects_or_refuses_as_the_matrix_says(
         if method == "GET":
             response = await client.get(url)
         else:
-            response = await client.request(method, url, data={"csrf_token": CSRF_TOKEN})
+            response = await client.request(method, url, data={"csrf_token": csrf_token(client)})
         expected = MATRIX[(method, path)][actor]
         if outcome_of(response) != expected:
             failures.append(f"{method} {path}: expected {expected}, got {response.status_code}")

@@ -93,6 +93,8 @@ def test_observability_settings(tmp_path: Path) -> None:
         {"WEERBAAR_OBSERVABILITY": "uit"},
         {"WEERBAAR_JOB_INTERVAL_SECONDS": "0"},
         {"WEERBAAR_LEASE_SECONDS": "4"},
+        {"WEERBAAR_BOOKING_TEXT_RETENTION_MONTHS": "0"},
+        {"WEERBAAR_AUDIT_DETAIL_RETENTION_MONTHS": "twee jaar"},
     ],
 )
 def test_wrong_values_are_named(tmp_path: Path, environ: dict[str, str]) -> None:
@@ -112,6 +114,9 @@ def test_every_documented_number_is_read_from_the_environment(tmp_path: Path) ->
             "WEERBAAR_OUTREACH_REMINDER_WEEKS": "3",
             "WEERBAAR_JOB_INTERVAL_SECONDS": "5",
             "WEERBAAR_LEASE_SECONDS": "30",
+            "WEERBAAR_BOOKING_TEXT_RETENTION_MONTHS": "12",
+            "WEERBAAR_AUDIT_DETAIL_RETENTION_MONTHS": "60",
+            "WEERBAAR_CONTACT_RETENTION_MONTHS": "24",
         },
         var_dir=tmp_path,
     )
@@ -123,3 +128,8 @@ def test_every_documented_number_is_read_from_the_environment(tmp_path: Path) ->
     assert settings.invitation_follow_up_weeks == 6
     assert settings.outreach_reminder_weeks == 3
     assert (settings.job_interval_seconds, settings.lease_seconds) == (5, 30)
+    assert (
+        settings.booking_text_retention_months,
+        settings.audit_detail_retention_months,
+        settings.contact_retention_months,
+    ) == (12, 60, 24)
