@@ -193,7 +193,7 @@ FORM_COLUMNS = (
 
 
 async def _resolve(
-    code: str, client: str, policy: FeedbackPolicy
+    code: str, client: str, policy: FeedbackPolicy, columns: tuple[str, ...] = FORM_COLUMNS
 ) -> tuple[SessionFeedback, ParticipantCode | None]:
     """The session a participant code (or, while the open link is on, a session code) belongs to.
 
@@ -211,11 +211,11 @@ async def _resolve(
     if len(normalised) == codes.CODE_LENGTH:
         participant_code = await ParticipantCode.get_or_none(code=normalised)
         if participant_code is not None:
-            session = await SessionFeedback.get_or_none(id=participant_code.session_id).only(*FORM_COLUMNS)  # type: ignore[attr-defined]
+            found = SessionFeedback.filter(id=participant_code.session_id)  # type: ignore[attr-defined]
+            session = await (found.only(*columns) if columns else found).first()
     elif 0 < len(normalised) <= codes.OPEN_LINK_LENGTH:
-        session = await SessionFeedback.get_or_none(code=normalised, is_open_link=True).only(
-            *FORM_COLUMNS, "is_open_link"
-        )
+        found = SessionFeedback.filter(code=normalised, is_open_link=True)
+        session = await (found.only(*columns) if columns else found).first()
     if session is None:
         await ratelimit.count_hit(key)
         raise NotFound(_("Deze code bestaat niet. Controleer de code op uw kaartje."))
@@ -288,7 +288,7 @@ async def submit(
     """
     now = now or clock.now()
     policy = FeedbackPolicy.from_settings(settings)
-    session, participant_code = await _resolve(code, client, policy)
+    session, participant_code = await _resolve(code, client, policy, columns=())
     if _state(session, now) != "open":
         raise FeedbackClosed(_("Dit formulier is nu niet open."))
     if viewer is not None and await results.may_see(viewer, session):

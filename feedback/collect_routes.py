@@ -53,9 +53,11 @@ async def _form_page(
 
 @public
 async def enter_code(request: Request) -> Response:
-    code = codes.normalise(request.query_params.get("code", ""))
-    if code and len(code) <= codes.CODE_LENGTH:
+    typed = request.query_params.get("code", "").strip()
+    code = codes.normalise(typed)
+    if code and len(code) <= codes.CODE_LENGTH and all(ch.isalnum() or ch in " -" for ch in typed):
         return RedirectResponse(f"/f/{code}", status_code=303)
+    code = typed
     return render(request, "feedback/enter_code.html", {"code": code})
 
 
