@@ -84,10 +84,10 @@ async def issue_more(user: User, reference: str, raw_count: str) -> int:
 
     Raises NotFound (not visible), ValidationFailed (count not 1..200, or over 1,000 in all).
     """
+    session = await results.session_for(user, reference)
     count = int(raw_count) if raw_count.strip().isdigit() and len(raw_count.strip()) < 5 else 0
     if not 1 <= count <= MAX_PER_ISSUE:
         raise ValidationFailed({"count": _("Vul een aantal van 1 tot 200 in.")})
-    session = await results.session_for(user, reference)
     async with in_transaction():
         locked = await SessionFeedback.select_for_update().get(id=session.id)
         if await ParticipantCode.filter(session=locked).count() + count > MAX_CODES:
