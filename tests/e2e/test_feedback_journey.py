@@ -14,13 +14,14 @@ from tests.e2e.conftest import LiveServer, assert_accessible
 
 PHONE = {"width": 375, "height": 740}
 
-#: Gives the demo intake WB-DEMO01 (delivered in the past) a form and a feedback link open now.
+#: Gives the demo intake WB-DEMO01 (delivered in the past) a form open now and one participant code.
 PREPARE = """
 import asyncio, os
 from datetime import timedelta
 from tortoise import Tortoise, timezone
 from bookings.models import Booking
-from feedback.models import FeedbackForm, OfferingForm, Question, QuestionKind, SessionFeedback
+from feedback.models import FeedbackForm, OfferingForm, ParticipantCode, Question, QuestionKind
+from feedback.models import SessionFeedback
 from server.db import init_orm
 
 async def main():
@@ -42,7 +43,8 @@ async def main():
     session = await SessionFeedback.create(booking=booking, form=form, code="K7MX3P",
                                            opens_at=now - timedelta(hours=1),
                                            closes_at=now + timedelta(days=14))
-    print(session.code)
+    code = await ParticipantCode.create(session=session, code="K7MX3PACDEFGHJKL")
+    print(code.code)
     await Tortoise.close_connections()
 
 asyncio.run(main())
@@ -72,7 +74,7 @@ async def test_a_participant_gives_feedback_on_a_phone(page: Page, live_server: 
 
     await page.goto(f"{live_server.url}/f")
     await assert_accessible(page)
-    await page.get_by_label("Code van de sessie").fill(code.lower())
+    await page.get_by_label("Uw code").fill("k7mx-3pac-defg-hjkl")  # as printed on a slip, typed in lower case
     await page.get_by_role("button", name="Naar het formulier").click()
     await expect(page).to_have_url(f"{live_server.url}/f/{code}")
     await expect(page.get_by_role("heading", level=1)).to_contain_text("Uw mening over")
