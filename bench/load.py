@@ -59,7 +59,7 @@ from bench import wrk
 from bench.mix import booking_request
 from bookings.models import Booking
 from bookings.staffing_models import AssignmentRequest, RequestStatus
-from feedback.models import Question, QuestionKind, Response, SessionFeedback
+from feedback.models import ParticipantCode, Question, QuestionKind, Response
 from invoicing.models import Invoice, InvoiceStatus
 from server.db import apply_migrations, init_orm
 from server.models import Organisation, OrganisationKind, User
@@ -265,15 +265,19 @@ def booking_lines(actors: Actors) -> list[Line]:
 
 async def feedback_lines(actors: Actors) -> list[Line]:
     assert actors.seeded
-    sessions = await SessionFeedback.filter(code__in=actors.seeded.open_feedback_codes).values(
-        "code", "form_id"
+    # One fresh participant code per line: a code admits one response (feedback/codes.py).
+    sessions = (
+        await ParticipantCode.filter(code__in=actors.seeded.open_feedback_codes[1:], is_used=False)
+        .order_by("id")
+        .limit(WARM_UP_LINES + REQUEST_LINES)
+        .values("code", form_id="session__form_id")
     )
     questions: dict[int, list[Question]] = {}
     for question in await Question.filter(form_id__in={s["form_id"] for s in sessions}):
         questions.setdefault(question.form_id, []).append(question)  # type: ignore[attr-defined]
     lines: list[Line] = []
-    for n in range(WARM_UP_LINES + REQUEST_LINES):
-        session = sessions[n % len(sessions)]
+    for n in range(min(len(sessions), WARM_UP_LINES + REQUEST_LINES)):
+        session = sessions[n]
         body = [("csrf_token", actors.csrf_token)]
         for question in questions[session["form_id"]]:
             if question.kind is QuestionKind.TEXT:

@@ -18,6 +18,7 @@ from feedback.models import (
     Answer,
     FeedbackForm,
     OfferingForm,
+    ParticipantCode,
     Question,
     QuestionKind,
     Response,
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
     from bench.seed import Volume
 
 MODELS = [SessionFeedback, Response, Answer, Invoice, InvoiceLine]
+#: Enough for every participant's page and every feedback write of a run (each uses a fresh code).
+CODES_PER_OPEN_SESSION = 300
 BATCH = 5000
 PLACEHOLDER_PDF = b"%PDF-1.7\n% bench placeholder: the real PDF is rendered when a draft is issued\n%%EOF\n"
 PLACEHOLDER_UBL = b'<?xml version="1.0" encoding="UTF-8"?><Invoice><!-- bench placeholder --></Invoice>'
@@ -109,7 +112,15 @@ async def _feedback(volume: Volume, bookings: list[Booking], now: datetime, resu
         )
         session_id += 1
     await _insert(sessions)
-    result.open_codes = [s.code for s in sessions if s.opens_at <= now < s.closes_at]
+    # Participant codes of the open sessions, unused: the benchmark's participants submit with them.
+    open_sessions = [s for s in sessions if s.opens_at <= now < s.closes_at]
+    codes = [
+        ParticipantCode(session_id=s.id, code=f"B{s.id:07d}{n:08d}")
+        for s in open_sessions
+        for n in range(CODES_PER_OPEN_SESSION)
+    ]
+    await ParticipantCode.bulk_create(codes, batch_size=1000)
+    result.open_codes = [c.code for c in codes]
     weights = [b.participants_count or 1 for b in given]
     per_session = [0] * len(sessions)
     for index in rng.choices(range(len(sessions)), weights=weights, k=volume.responses) if sessions else []:

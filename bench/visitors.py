@@ -24,7 +24,7 @@ from tortoise import timezone
 from bench import seed as seeding
 from bench.mix import Request, Visitor, booking_request, form_body
 from bookings.models import Offering
-from feedback.models import Question, QuestionKind, SessionFeedback
+from feedback.models import ParticipantCode, Question, QuestionKind
 from server.models import Organisation, OrganisationKind, Role, User
 from server.security import CSRF_COOKIE, csrf_token_for
 from server.sessions import SESSION_COOKIE, start_session
@@ -148,6 +148,7 @@ async def sign_in(secret_key: str, seeded: seeding.Seeded) -> People:
         people.trainers[trainer.id] = Browser(
             Visitor(cookie, {"trainer requests": ["/trainer"]}), token, trainer.id
         )
+    # Each participant's page is their own code; the writes use the codes after these (fresh ones).
     codes = seeded.open_feedback_codes
     for number in range(PARTICIPANTS):
         cookie, token = await _browser(secret_key, None)
@@ -166,19 +167,22 @@ def booking_writes(people: People) -> Iterator[Request]:
 
 
 async def feedback_writes(people: People) -> Iterator[Request]:
-    sessions = dict(
-        await SessionFeedback.filter(code__in={p.feedback_code for p in people.participants}).values_list(
-            "code", "form_id"
-        )
+    """Each write uses a fresh participant code (one response per code), in a participant's browser."""
+    taken = {p.feedback_code for p in people.participants}
+    fresh = dict(
+        await ParticipantCode.filter(is_used=False)
+        .exclude(code__in=taken)
+        .order_by("id")
+        .values_list("code", "session__form_id")
     )
     questions: dict[int, list[Question]] = {}
-    for question in await Question.filter(form_id__in=set(sessions.values())).order_by("id"):
+    for question in await Question.filter(form_id__in=set(fresh.values())).order_by("id"):
         questions.setdefault(question.form_id, []).append(question)  # type: ignore[attr-defined]
 
     def lines() -> Iterator[Request]:
-        for n, participant in enumerate(itertools.cycle(people.participants)):
+        for n, (participant, code) in enumerate(zip(itertools.cycle(people.participants), fresh)):
             body = [("csrf_token", participant.token)]
-            for question in questions[sessions[participant.feedback_code]]:
+            for question in questions[fresh[code]]:
                 if question.kind is QuestionKind.TEXT:
                     body.append((f"q{question.id}", f"Nuttige middag, deelnemer {n}."))
                 elif question.kind is QuestionKind.GRADE:
@@ -187,7 +191,7 @@ async def feedback_writes(people: People) -> Iterator[Request]:
                     body.append((f"q{question.id}", str(1 + n % 5)))
                 else:
                     body.append((f"q{question.id}", str(n % len(question.options))))
-            path = f"/f/{participant.feedback_code}"
+            path = f"/f/{code}"
             yield Request("submit feedback", "POST", path, participant.visitor.cookie, form_body(body))
 
     return lines()

@@ -4,12 +4,17 @@ Rules:
 - A session gets its link (a short code) when it starts, with the current version of its offering's
   form; the clerk gets a mail with the link to forward.
 - The form is open from the session's start until the window closes (default 14 days).
+- A response needs a single-use participant code (feedback/codes.py), or the session's own code
+  while a coordinator has switched on the open link (the fallback: one response per device).
 - Nothing identifying is stored with a response. A random token in a cookie (stored hashed) lets a
-  participant change their answers while the form is open and keeps one device at one response.
-- Submissions are rate limited per session; an e-mail address for contact is stored apart.
+  participant change their answers while the form is open; another device with a used code is refused.
+- Someone signed in who may see the session's results cannot respond to it (planting).
+- Limits are per client, never per session: wrong codes, and responses through the open link.
+- An e-mail address for contact is stored apart.
 - A request to be contacted, or a wish for a follow-up, makes a lead (feedback/leads.py).
 
-Errors: NotFound (unknown code), FeedbackClosed (410), ValidationFailed (per question), RateLimited.
+Errors: NotFound (unknown code), FeedbackClosed (410), CodeUsed (409), ResultsViewerRefused (403),
+ValidationFailed (per question), RateLimited (429).
 """
 
 from __future__ import annotations
@@ -21,12 +26,13 @@ from datetime import datetime
 from tortoise.transactions import in_transaction
 
 from bookings.models import Booking, BookingStatus
-from feedback import leads
+from feedback import codes, leads, results
 from feedback.models import (
     Answer,
     ContactRequest,
     FeedbackForm,
     OfferingForm,
+    ParticipantCode,
     Question,
     QuestionKind,
     Response,
@@ -51,6 +57,16 @@ class FeedbackClosed(DomainError):
     status_code = 410
 
 
+class CodeUsed(DomainError):
+    status_code = 409
+
+
+class ResultsViewerRefused(DomainError):
+    """Someone who may see the session's results tried to respond to it (planting)."""
+
+    status_code = 403
+
+
 async def open_feedback(booking: Booking, policy: FeedbackPolicy) -> SessionFeedback | None:
     """The session's feedback link, made when first needed; None when its offering has no form."""
     existing = await SessionFeedback.get_or_none(booking=booking)
@@ -72,7 +88,9 @@ async def open_feedback(booking: Booking, policy: FeedbackPolicy) -> SessionFeed
                 closes_at=starts_at + policy.window,
             )
 
-    return await with_free_code(create, "session_feedback", "code")
+    session = await with_free_code(create, "session_feedback", "code")
+    await codes.issue(session, codes.codes_for(booking.expected_participants or 0))
+    return session
 
 
 async def open_started_sessions(settings: Settings, now: datetime | None = None) -> int:
@@ -110,7 +128,11 @@ async def open_started_sessions(settings: Settings, now: datetime | None = None)
                     {
                         "booking": booking,
                         "session": session,
-                        "link": feedback_url(settings, session),
+                        "links": [
+                            (codes.grouped(code), code_url(settings, code))
+                            for code in await codes.unused(session)
+                        ],
+                        "enter_url": f"{settings.base_url}/f",
                         "clerk": clerk,
                     },
                 )
@@ -121,7 +143,12 @@ async def open_started_sessions(settings: Settings, now: datetime | None = None)
 
 
 def feedback_url(settings: Settings, session: SessionFeedback) -> str:
-    return f"{settings.base_url}/f/{session.code}"
+    """The open link (it admits responses only while `session.is_open_link` is on)."""
+    return code_url(settings, session.code)
+
+
+def code_url(settings: Settings, code: str) -> str:
+    return f"{settings.base_url}/f/{code}"
 
 
 @dataclass(frozen=True)
@@ -129,6 +156,11 @@ class OpenForm:
     session: SessionFeedback
     questions: list[Question]
     state: str  # "open", "not_yet" or "closed"
+    participant_code: ParticipantCode | None = None
+
+    @property
+    def is_code_used(self) -> bool:
+        return self.participant_code is not None and self.participant_code.is_used
 
 
 @dataclass(frozen=True)
@@ -137,12 +169,6 @@ class Submitted:
 
     token: str
     closes_at: datetime
-
-
-def _found(session: SessionFeedback | None) -> SessionFeedback:
-    if session is None:
-        raise NotFound(_("Deze feedbacklink bestaat niet. Controleer de code."))
-    return session
 
 
 def _state(session: SessionFeedback, now: datetime) -> str:
@@ -167,9 +193,41 @@ FORM_COLUMNS = (
 )
 
 
-async def form_for_code(code: str, now: datetime | None = None) -> OpenForm:
-    session = _found(await SessionFeedback.get_or_none(code=code.upper()).only(*FORM_COLUMNS))
-    return OpenForm(session, await _questions(session), _state(session, now or clock.now()))
+async def _resolve(
+    code: str, client: str, policy: FeedbackPolicy, columns: tuple[str, ...] = FORM_COLUMNS
+) -> tuple[SessionFeedback, ParticipantCode | None]:
+    """The session a participant code (or, while the open link is on, a session code) belongs to.
+
+    A client that gave `policy.wrong_code_limit` wrong codes in the window gets RateLimited for
+    every code, right or wrong, so that guessing stops; a wrong code counts one and raises NotFound.
+    """
+    key = f"feedback-code:{client}"
+    if await ratelimit.is_exceeded(key, policy.wrong_code_limit, policy.rate_window):
+        raise RateLimited(
+            _("Er zijn te veel verkeerde codes ingevuld. Probeer het over tien minuten opnieuw.")
+        )
+    normalised = codes.normalise(code)
+    participant_code = None
+    session = None
+    if len(normalised) == codes.CODE_LENGTH:
+        participant_code = await ParticipantCode.get_or_none(code=normalised)
+        if participant_code is not None:
+            found = SessionFeedback.filter(id=participant_code.session_id)  # type: ignore[attr-defined]
+            session = await (found.only(*columns) if columns else found).first()
+    elif 0 < len(normalised) <= codes.OPEN_LINK_LENGTH:
+        found = SessionFeedback.filter(code=normalised, is_open_link=True)
+        session = await (found.only(*columns) if columns else found).first()
+    if session is None:
+        await ratelimit.count_hit(key)
+        raise NotFound(_("Deze code bestaat niet. Controleer de code op uw kaartje."))
+    return session, participant_code
+
+
+async def form_for_code(
+    code: str, now: datetime | None = None, *, client: str = "", policy: FeedbackPolicy | None = None
+) -> OpenForm:
+    session, participant_code = await _resolve(code, client, policy or FeedbackPolicy())
+    return OpenForm(session, await _questions(session), _state(session, now or clock.now()), participant_code)
 
 
 def parse_answers(
@@ -220,14 +278,29 @@ async def submit(
     form: dict[str, list[str]],
     *,
     settings: Settings,
+    client: str = "",
+    viewer: User | None = None,
     now: datetime | None = None,
 ) -> Submitted:
-    """Store (or replace) one participant's answers; returns the token for their cookie."""
+    """Store (or replace) one participant's answers; returns the token for their cookie.
+
+    A new response uses up its participant code (CodeUsed when it was used already); the device's
+    cookie token replaces its own response instead. Through the open link a client may send
+    `policy.open_link_limit` responses per window. `viewer`, the signed-in user if any, is refused
+    when they may see the session's results: their answers would let them single out others'.
+    """
     now = now or clock.now()
     policy = FeedbackPolicy.from_settings(settings)
-    session = _found(await SessionFeedback.get_or_none(code=code.upper()))
+    session, participant_code = await _resolve(code, client, policy, columns=())
     if _state(session, now) != "open":
         raise FeedbackClosed(_("Dit formulier is nu niet open."))
+    if viewer is not None and await results.may_see(viewer, session):
+        raise ResultsViewerRefused(
+            _(
+                "U bent aangemeld als iemand die de resultaten van deze sessie kan zien. Om de "
+                "anonimiteit van de deelnemers te beschermen telt uw antwoord niet mee."
+            )
+        )
     questions = await _questions(session)
     answers, errors = parse_answers(questions, form)
     wants_contact = "contact" in form and form["contact"][:1] == ["on"]
@@ -237,19 +310,17 @@ async def submit(
     if errors:
         raise ValidationFailed(errors)
     async with in_transaction():
-        # Counted in the answer's own transaction: one commit per submission instead of two.
-        if not await ratelimit.allow(f"feedback:{session.id}", policy.rate_limit, policy.rate_window):
-            raise RateLimited(
-                _("Er komen nu erg veel antwoorden binnen. Probeer het over een paar minuten opnieuw.")
-            )
         response = (
             await Response.select_for_update().get_or_none(token_hash=hash_secret(token), session=session)
             if token
             else None
         )
         if response is None:
+            await _admit(session, participant_code, client, policy)
             token = secrets.token_urlsafe(32)
-            response = await Response.create(session=session, token_hash=hash_secret(token))
+            response = await Response.create(
+                session=session, token_hash=hash_secret(token), via_open_link=participant_code is None
+            )
         else:
             await Answer.filter(response=response).delete()
             await response.save(update_fields=["updated_at"])
@@ -276,11 +347,32 @@ async def submit(
     return Submitted(token, session.closes_at)
 
 
-async def previous_answers(code: str, token: str | None) -> dict[str, list[str]]:
+async def _admit(
+    session: SessionFeedback, participant_code: ParticipantCode | None, client: str, policy: FeedbackPolicy
+) -> None:
+    """Use up the participant code (exactly one of simultaneous submissions with it wins: the
+    conditional update locks the row), or count a response through the open link for the client."""
+    if participant_code is not None:
+        if not await ParticipantCode.filter(id=participant_code.id, is_used=False).update(is_used=True):
+            raise CodeUsed(
+                _(
+                    "Deze code is al gebruikt. Elke code geldt voor één reactie; vraag zo nodig "
+                    "een nieuwe code aan de organisator."
+                )
+            )
+        return
+    # Counted in the answer's own transaction: one commit per submission instead of two.
+    if not await ratelimit.allow(f"feedback-open:{client}", policy.open_link_limit, policy.rate_window):
+        raise RateLimited(
+            _("Er komen nu erg veel antwoorden binnen. Probeer het over een paar minuten opnieuw.")
+        )
+
+
+async def previous_answers(session: SessionFeedback, token: str | None) -> dict[str, list[str]]:
     """What this device answered before, as form values, so the participant can change it."""
     if not token:
         return {}
-    response = await Response.get_or_none(token_hash=hash_secret(token), session__code=code.upper())
+    response = await Response.get_or_none(token_hash=hash_secret(token), session_id=session.id)
     if response is None:
         return {}
     values: dict[str, list[str]] = {}

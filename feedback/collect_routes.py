@@ -8,9 +8,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from feedback import collect
+from feedback import codes, collect
+from feedback.policy import FeedbackPolicy
 from server.access import public
 from server.errors import ValidationFailed
+from server.forms import client_address
 from server.security import read_form
 from server.templating import render
 
@@ -18,7 +20,11 @@ COOKIE_PREFIX = "weerbaar_fb_"
 
 
 def _cookie_name(code: str) -> str:
-    return COOKIE_PREFIX + code.upper()
+    return COOKIE_PREFIX + codes.normalise(code)
+
+
+def _policy(request: Request) -> FeedbackPolicy:
+    return FeedbackPolicy.from_settings(request.app.state.settings)
 
 
 async def _form_page(
@@ -29,9 +35,9 @@ async def _form_page(
     status_code: int = 200,
 ) -> Response:
     code = request.path_params["code"]
-    opened = await collect.form_for_code(code)
+    opened = await collect.form_for_code(code, client=client_address(request), policy=_policy(request))
     token = request.cookies.get(_cookie_name(code))
-    previous = await collect.previous_answers(code, token)
+    previous = await collect.previous_answers(opened.session, token)
     return render(
         request,
         "feedback/form.html",
@@ -47,9 +53,11 @@ async def _form_page(
 
 @public
 async def enter_code(request: Request) -> Response:
-    code = request.query_params.get("code", "").strip().upper()
-    if code.isalnum() and len(code) <= 12:
+    typed = request.query_params.get("code", "").strip()
+    code = codes.normalise(typed)
+    if code and len(code) <= codes.CODE_LENGTH and all(ch.isalnum() or ch in " -" for ch in typed):
         return RedirectResponse(f"/f/{code}", status_code=303)
+    code = typed
     return render(request, "feedback/enter_code.html", {"code": code})
 
 
@@ -67,7 +75,12 @@ async def submit_feedback(request: Request) -> Response:
     }
     try:
         submitted = await collect.submit(
-            code, request.cookies.get(_cookie_name(code)), values, settings=request.app.state.settings
+            code,
+            request.cookies.get(_cookie_name(code)),
+            values,
+            settings=request.app.state.settings,
+            client=client_address(request),
+            viewer=request.state.user,
         )
     except ValidationFailed as error:
         return await _form_page(request, values=values, errors=error.errors, status_code=400)
@@ -86,8 +99,11 @@ async def submit_feedback(request: Request) -> Response:
 
 @public
 async def thanks(request: Request) -> Response:
-    opened = await collect.form_for_code(request.path_params["code"])
-    return render(request, "feedback/thanks.html", {"opened": opened})
+    opened = await collect.form_for_code(
+        request.path_params["code"], client=client_address(request), policy=_policy(request)
+    )
+    code = codes.normalise(request.path_params["code"])
+    return render(request, "feedback/thanks.html", {"opened": opened, "code": code})
 
 
 routes = [

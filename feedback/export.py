@@ -5,8 +5,9 @@
 - Opened by Dutch Excel with a double click: UTF-8 with a byte order mark, semicolon-separated.
 - Cells that start with = + - @ (or a tab or carriage return, or those after spaces) get a leading
   single quote, so a spreadsheet never reads a participant's text as a formula.
-- The anonymity threshold holds: a session below it is refused (`TooFewResponses`), and a period
-  export leaves such sessions out.
+- The anonymity threshold holds: a session below it or still open is refused (`TooFewResponses`),
+  and a period export leaves such sessions out; clerks and trainers get open answers only from the
+  open-answer threshold.
 - Exporting open answers is audited (`feedback_open_answers_viewed`).
 """
 
@@ -21,9 +22,10 @@ from tortoise.functions import Count
 from feedback.models import Answer, Question, QuestionKind, Response, SessionFeedback
 from feedback.policy import FeedbackPolicy
 from feedback.results import TooFewResponses, open_answers_viewed
+from server import clock
 from server.audit import record
 from server.i18n import _
-from server.models import User
+from server.models import Role, User
 from server.spreadsheet import to_csv
 from server.templating import AMSTERDAM, format_local_date
 
@@ -78,15 +80,23 @@ def _has_text(questions: Iterable[Question], answers: Answers) -> set[int]:
     }
 
 
-async def session_csv(session: SessionFeedback, policy: FeedbackPolicy, *, actor: User) -> bytes:
+async def session_csv(
+    session: SessionFeedback, policy: FeedbackPolicy, *, actor: User, now: datetime | None = None
+) -> bytes:
     """One session's responses as CSV: the day of submission and one column per question.
 
-    Raises TooFewResponses below the threshold. Audits the export when it holds open answers.
+    Raises TooFewResponses below the threshold or while the form is open. Open answers are left
+    out for clerks and trainers below the open-answer threshold (as on the results page). Audits
+    the export when it holds open answers.
     """
+    if (now or clock.now()) < session.closes_at:
+        raise TooFewResponses(_("De resultaten zijn pas te zien als het formulier gesloten is."))
     count = await Response.filter(session_id=session.id).count()
     if count < policy.threshold:
         raise TooFewResponses()
     questions = await Question.filter(form_id=session.form_id).order_by("position", "id")  # type: ignore[attr-defined]
+    if actor.role is not Role.COORDINATOR and count < policy.open_answers_threshold:
+        questions = [question for question in questions if question.kind is not QuestionKind.TEXT]
     responses, answers = await _responses_with_answers([session.id])
     rows: list[list[object]] = [[_("Ingevuld op"), *(question.text for question in questions)]]
     for response_id, _session_id, submitted_at in responses:
@@ -122,7 +132,7 @@ async def period_csv(policy: FeedbackPolicy, first_day: date, last_day: date, *,
     """
     start, end = period_bounds(first_day, last_day)
     sessions = (
-        await SessionFeedback.filter(opens_at__gte=start, opens_at__lt=end)
+        await SessionFeedback.filter(opens_at__gte=start, opens_at__lt=end, closes_at__lte=clock.now())
         .select_related("booking__organisation", "booking__offering")
         .order_by("opens_at", "id")
     )

@@ -157,6 +157,7 @@ async def remove_question(question_id: int, *, actor: User, form_id: int | None 
     async with in_transaction():
         question = await _question_of(question_id, form_id)
         form = await changeable_form(question.form_id)  # type: ignore[attr-defined]
+        question = await _question_of(question_id, form.id)  # its position, read under the lock
         await question.delete()
         # One by one, in order, so the unique (form, position) never sees two rows at one position.
         for later in await Question.filter(form=form, position__gt=question.position).order_by("position"):
@@ -179,6 +180,9 @@ async def move_question(
     async with in_transaction():
         question = await _question_of(question_id, form_id)
         form = await changeable_form(question.form_id)  # type: ignore[attr-defined]
+        # Read again under the form's lock: a reorder that ran meanwhile moved it (two at once
+        # would otherwise both pass through position 0 and break the unique position: a 500).
+        question = await _question_of(question_id, form.id)
         target = question.position - 1 if direction == "up" else question.position + 1
         other = await Question.get_or_none(form=form, position=target)
         if other is None:

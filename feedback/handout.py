@@ -1,5 +1,7 @@
-"""The handout (*uitdeelblad*): an A4 page with the session's QR code, link and short code, to print
-or put on the screen at the end of a session so participants can give their opinion on the spot.
+"""The handout (*uitdeelblad*): slips to cut, one per participant, each with a participant code as
+QR code and as text (feedback/codes.py), to hand out at the end of a session so participants give
+their opinion on the spot. It holds the codes not used yet; while a coordinator has switched on the
+open link, its first page shows that link, marked as such.
 
 Who may print it is `results.session_for`'s rule (a coordinator, a clerk of the booking's
 organisation, a trainer with an accepted request on the booking). A session gets its feedback link
@@ -14,7 +16,7 @@ import segno
 from tortoise.transactions import in_transaction
 
 from bookings.models import Booking
-from feedback import collect, results
+from feedback import codes, collect, results
 from feedback.models import SessionFeedback
 from feedback.policy import FeedbackPolicy
 from server.errors import NotFound
@@ -55,20 +57,27 @@ def qr_data_uri(url: str) -> str:
     return segno.make(url, error="m", micro=False).svg_data_uri(scale=10, border=2, dark="#000000")
 
 
-async def handout_pdf(session: SessionFeedback, url: str) -> bytes:
-    """The handout for `session` (with booking, organisation and offering fetched) linking to `url`."""
+def _bare(url: str) -> str:
+    return url.removeprefix("https://").removeprefix("http://")
+
+
+async def handout_pdf(session: SessionFeedback, base_url: str) -> bytes:
+    """The slips for `session` (with booking, organisation and offering fetched): its unused codes."""
     booking = session.booking
+    slips = [
+        {"code": codes.grouped(code), "qr": qr_data_uri(f"{base_url}/f/{code}")}
+        for code in await codes.unused(session)
+    ]
+    open_url = f"{base_url}/f/{session.code}"
     return await render_pdf(
         render_text(
             TEMPLATE,
             {
-                "url": url,
-                "display_url": url.removeprefix("https://").removeprefix("http://"),
-                "enter_url": url.removesuffix("/" + session.code)
-                .removeprefix("https://")
-                .removeprefix("http://"),
-                "code": session.code,
-                "qr": qr_data_uri(url),
+                "slips": slips,
+                "enter_url": _bare(f"{base_url}/f"),
+                "is_open_link": session.is_open_link,
+                "open_url": _bare(open_url),
+                "open_qr": qr_data_uri(open_url) if session.is_open_link else "",
                 "offering_name": booking.offering.name,
                 "organisation_name": booking.organisation.name,
                 "starts_at": booking.starts_at,

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from feedback import collect, handout
+from feedback import handout
 from feedback.policy import FeedbackPolicy
 from server.access import requires
 from server.downloads import download
@@ -20,7 +20,7 @@ async def handout_pdf(request: Request) -> Response:
     session = await handout.session_for_handout(
         request.state.user, request.path_params["reference"], FeedbackPolicy.from_settings(settings)
     )
-    pdf = await handout.handout_pdf(session, collect.feedback_url(settings, session))
+    pdf = await handout.handout_pdf(session, settings.base_url)
     return download(pdf, "application/pdf", handout.handout_filename(session), inline=True)
 
 

@@ -93,7 +93,12 @@ class SessionFeedback(Model):
     form: fields.ForeignKeyRelation[FeedbackForm] = fields.ForeignKeyField(
         "feedback.FeedbackForm", related_name="sessions", on_delete=fields.RESTRICT
     )
+    # Identifies the session; it lets people respond only while `is_open_link` is on (the fallback).
     code = fields.CharField(max_length=12, unique=True)
+    #: The open link (anyone with `code` may respond, one response per device): a fallback a
+    #: coordinator switches on, shown as such on the results. Normally each response needs a
+    #: participant code.
+    is_open_link = fields.BooleanField(default=False, db_default=False)
     opens_at = fields.DatetimeField()
     closes_at = fields.DatetimeField()
     clerk_mailed_at = fields.DatetimeField(null=True)
@@ -101,6 +106,25 @@ class SessionFeedback(Model):
 
     class Meta:
         table = "session_feedback"
+
+
+class ParticipantCode(Model):
+    """A single-use code on a participant's slip or in the clerk's mail: it admits one response.
+
+    On purpose not linked to the response it was used for, and without a time of use: whoever
+    handed out the slips cannot find a participant's answers through their code.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    session: fields.ForeignKeyRelation[SessionFeedback] = fields.ForeignKeyField(
+        "feedback.SessionFeedback", related_name="participant_codes", on_delete=fields.CASCADE
+    )
+    code = fields.CharField(max_length=16, unique=True)
+    is_used = fields.BooleanField(default=False)
+
+    class Meta:
+        table = "feedback_participant_code"
+        indexes = (Index(fields=("session_id", "is_used")),)
 
 
 class Response(Model):
@@ -111,6 +135,8 @@ class Response(Model):
         "feedback.SessionFeedback", related_name="responses", on_delete=fields.CASCADE
     )
     token_hash = fields.CharField(max_length=64, unique=True)
+    #: Came in through the open link rather than with a participant code.
+    via_open_link = fields.BooleanField(default=False, db_default=False)
     submitted_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -8,6 +8,7 @@ from feedback.models import (
     FeedbackForm,
     Lead,
     OfferingForm,
+    ParticipantCode,
     Question,
     Response,
     SessionFeedback,
@@ -42,6 +43,10 @@ ENTRIES: list[Entry] = [
     NoPersonalData(Question, _("Vragen van een formulier.")),
     NoPersonalData(OfferingForm, _("Welk formulier bij welk aanbod hoort.")),
     NoPersonalData(SessionFeedback, _("De feedbacklink van een sessie.")),
+    NoPersonalData(
+        ParticipantCode,
+        _("Een code voor één reactie: aan niemand gekoppeld, ook niet aan de reactie waarvoor hij diende."),
+    ),
     NoPersonalData(
         Response,
         _("Een anonieme inzending: alleen de hash van een willekeurig cookie, geen naam of IP-adres."),

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from feedback import contacts, export, report, results, trends
+from feedback import codes, collect, contacts, export, report, results, trends
 from feedback.policy import FeedbackPolicy
 from server.access import requires
 from server.downloads import download
@@ -38,6 +38,7 @@ async def session_page(request: Request) -> Response:
     session, outcome = await results.view_results(
         request.state.user, request.path_params["reference"], _policy(request)
     )
+    issued, used = await codes.counts(session)
     return render(
         request,
         "feedback/results/session.html",
@@ -46,8 +47,29 @@ async def session_page(request: Request) -> Response:
             "booking": session.booking,
             "results": outcome,
             "may_open_booking": request.state.user.role is not Role.TRAINER,
+            "is_coordinator": request.state.user.role is Role.COORDINATOR,
+            "codes_issued": issued,
+            "codes_used": used,
+            "open_link": collect.feedback_url(request.app.state.settings, session),
+            "open_answers_threshold": _policy(request).open_answers_threshold,
         },
     )
+
+
+@requires(*SESSION_VIEWERS)
+async def issue_codes(request: Request) -> Response:
+    form = await read_form(request)
+    reference = request.path_params["reference"]
+    await codes.issue_more(request.state.user, reference, str(form.get("count", "")))
+    return RedirectResponse(f"/feedback/sessies/{reference}#codes-title", status_code=303)
+
+
+@requires(Role.COORDINATOR)
+async def open_link(request: Request) -> Response:
+    form = await read_form(request)
+    reference = request.path_params["reference"]
+    await codes.set_open_link(request.state.user, reference, on=form.get("aan") == "1")
+    return RedirectResponse(f"/feedback/sessies/{reference}#codes-title", status_code=303)
 
 
 @requires(*SESSION_VIEWERS)
@@ -137,6 +159,8 @@ routes = [
     Route("/feedback/contact/{contact_id}/afgehandeld", contact_done, methods=["POST"]),
     Route("/feedback/export.csv", period_csv, methods=["GET"]),
     Route("/feedback/sessies/{reference}", session_page, methods=["GET"]),
+    Route("/feedback/sessies/{reference}/codes", issue_codes, methods=["POST"]),
+    Route("/feedback/sessies/{reference}/open-link", open_link, methods=["POST"]),
     Route("/feedback/sessies/{reference}/resultaten.csv", session_csv, methods=["GET"]),
     Route("/feedback/sessies/{reference}/rapport.pdf", session_pdf, methods=["GET"]),
 ]

@@ -7,6 +7,8 @@ Rules enforced here:
 - **The anonymity threshold** (`FeedbackPolicy.threshold`, default 5): below it only the number of
   responses is shown, for a session and for every aggregate (a group-month of the trends, the number
   of interested participants of an organisation).
+- **Planting** (docs/developer.md, "Anonymity"): results only once the form has closed; clerks
+  and trainers see open answers only from `FeedbackPolicy.open_answers_threshold` (default 10).
 - **Open answers are audited**: every time they are shown or exported, `open_answers_viewed` writes
   an audit entry.
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
 
 from babel.numbers import format_decimal
@@ -27,6 +30,7 @@ from bookings.staffing_models import AssignmentRequest, RequestStatus
 from feedback import charts
 from feedback.models import Answer, Question, QuestionKind, Response, SessionFeedback
 from feedback.policy import FeedbackPolicy
+from server import clock
 from server.audit import record
 from server.errors import DomainError, NotFound
 from server.i18n import _
@@ -99,10 +103,16 @@ class SessionResults:
     count: int
     threshold: int
     questions: list[QuestionResult] = field(default_factory=list)
+    #: Results exist only once the form has closed (no comparing results before and after one response).
+    is_closed: bool = True
+    #: Open answers held back: fewer responses than the viewer's open-answer threshold.
+    open_answers_hidden: bool = False
+    #: Responses that came in through the open link (the fallback without codes).
+    via_open_link: int = 0
 
     @property
     def is_shown(self) -> bool:
-        return self.count >= self.threshold
+        return self.is_closed and self.count >= self.threshold
 
     @property
     def has_open_answers(self) -> bool:
@@ -122,19 +132,26 @@ async def session_for(user: User, reference: str) -> SessionFeedback:
     )
     if session is None:
         raise NotFound()
-    booking = session.booking
+    if await may_see(user, session):
+        return session
+    raise NotFound()
+
+
+async def may_see(user: User, session: SessionFeedback) -> bool:
+    """Whether `user` may see the results of `session` (see `session_for`)."""
     if user.role is Role.COORDINATOR:
-        return session
-    if user.role is Role.CLERK and booking.organisation_id == user.organisation_id:  # type: ignore[attr-defined]
-        return session
-    if (
+        return True
+    if not isinstance(session.booking, Booking):
+        await session.fetch_related("booking")
+    booking = session.booking
+    if user.role is Role.CLERK:
+        return booking.organisation_id == user.organisation_id  # type: ignore[attr-defined]
+    return (
         user.role is Role.TRAINER
         and await AssignmentRequest.filter(
             booking_id=booking.id, trainer_id=user.id, status=RequestStatus.ACCEPTED
         ).exists()
-    ):
-        return session
-    raise NotFound()
+    )
 
 
 def _labels(question: Question) -> list[tuple[int, str]]:
@@ -173,12 +190,32 @@ def _question_result(question: Question, counts: dict[int, int], texts: list[str
     )
 
 
-async def session_results(session: SessionFeedback, policy: FeedbackPolicy) -> SessionResults:
-    """The count of responses and, from the threshold on, per question its distribution, mean and
-    open answers. Four queries, whatever the number of responses or questions."""
+async def session_results(
+    session: SessionFeedback,
+    policy: FeedbackPolicy,
+    *,
+    viewer: User | None = None,
+    now: datetime | None = None,
+) -> SessionResults:
+    """The count of responses and, once the form has closed and from the threshold on, per question
+    its distribution, mean and open answers. Four queries, whatever the number of responses.
+
+    Open answers go to coordinators (and `viewer=None`, the system) from the threshold, to clerks
+    and trainers only from `policy.open_answers_threshold`: see "Anonymity" in docs/developer.md.
+    """
     count = await Response.filter(session_id=session.id).count()
-    if count < policy.threshold:
-        return SessionResults(session_id=session.id, count=count, threshold=policy.threshold)
+    is_closed = (now or clock.now()) >= session.closes_at
+    if count < policy.threshold or not is_closed:
+        return SessionResults(
+            session_id=session.id, count=count, threshold=policy.threshold, is_closed=is_closed
+        )
+    open_threshold = (
+        policy.threshold
+        if viewer is None or viewer.role is Role.COORDINATOR
+        else max(policy.threshold, policy.open_answers_threshold)
+    )
+    hide_open = count < open_threshold
+    via_open_link = await Response.filter(session_id=session.id, via_open_link=True).count()
 
     questions = await Question.filter(form_id=session.form_id).order_by("position", "id")  # type: ignore[attr-defined]
     counted = (
@@ -199,13 +236,15 @@ async def session_results(session: SessionFeedback, policy: FeedbackPolicy) -> S
     for question_id, number, n in counted:
         counts[question_id][number] = n
     open_answers: dict[int, list[str]] = defaultdict(list)
-    for question_id, text in texts:
+    for question_id, text in [] if hide_open else texts:
         if text and text.strip():
             open_answers[question_id].append(text)
     return SessionResults(
         session_id=session.id,
         count=count,
         threshold=policy.threshold,
+        open_answers_hidden=hide_open,
+        via_open_link=via_open_link,
         questions=[
             _question_result(question, counts[question.id], open_answers[question.id])
             for question in questions
@@ -236,7 +275,7 @@ async def view_results(
     (default: viewed on the page).
     """
     session = await session_for(user, reference)
-    results = await session_results(session, policy)
+    results = await session_results(session, policy, viewer=user)
     if results.has_open_answers:
         await open_answers_viewed(user, session, how or _("bekeken"))
     return session, results

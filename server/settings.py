@@ -48,6 +48,8 @@ class Settings:
     feedback_window_days: int = 14
     payment_reminder_days: tuple[int, ...] = (14, 28)
     feedback_threshold: int = 5
+    #: Clerks and trainers see a session's open answers only from this many responses.
+    feedback_open_answers_threshold: int = 10
     feedback_text_retention_months: int = 24
     feedback_contact_retention_months: int = 12
     #: Free text of a booking (intake notes, local situation, contact on the day) this long after the session.
@@ -224,6 +226,9 @@ def load_settings(environ: dict[str, str] | None = None, var_dir: Path = VAR_DIR
             env, "WEERBAAR_PAYMENT_REMINDER_DAYS", Settings.payment_reminder_days
         ),
         feedback_threshold=_int(env, "WEERBAAR_FEEDBACK_THRESHOLD", Settings.feedback_threshold),
+        feedback_open_answers_threshold=_int(
+            env, "WEERBAAR_FEEDBACK_OPEN_ANSWERS_THRESHOLD", Settings.feedback_open_answers_threshold
+        ),
         feedback_text_retention_months=_int(
             env, "WEERBAAR_FEEDBACK_TEXT_RETENTION_MONTHS", Settings.feedback_text_retention_months
         ),

@@ -7,7 +7,7 @@ from bench.seed import TINY, add_open_requests, reference, seed
 from bookings import assignment
 from bookings.models import Booking, BookingStatus
 from bookings.staffing_models import AssignmentRequest, RequestStatus
-from feedback.models import Response, SessionFeedback
+from feedback.models import ParticipantCode, Response
 from invoicing import documents
 from invoicing.issuing import issue_invoice
 from invoicing.models import Invoice, InvoiceStatus
@@ -30,7 +30,7 @@ async def test_tiny_volume_has_the_asked_counts() -> None:
     trainer = await User.get(email=seeded.trainer_email)
     assert await AssignmentRequest.filter(trainer=trainer, status=RequestStatus.PENDING).exists()
     assert len(seeded.open_feedback_codes) >= TINY.open_feedback_sessions
-    assert await SessionFeedback.filter(code__in=seeded.open_feedback_codes).count() == len(
+    assert await ParticipantCode.filter(code__in=seeded.open_feedback_codes, is_used=False).count() == len(
         seeded.open_feedback_codes
     )
     assert seeded.counts["bookings"] == TINY.bookings

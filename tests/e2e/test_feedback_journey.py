@@ -10,17 +10,20 @@ import sys
 
 from playwright.async_api import Page, expect
 
+from server.demo import DEMO_TOTP_SECRET
 from tests.e2e.conftest import LiveServer, assert_accessible
+from tests.e2e.login import log_in
 
 PHONE = {"width": 375, "height": 740}
 
-#: Gives the demo intake WB-DEMO01 (delivered in the past) a form and a feedback link open now.
+#: Gives the demo intake WB-DEMO01 (delivered in the past) a form open now and one participant code.
 PREPARE = """
 import asyncio, os
 from datetime import timedelta
 from tortoise import Tortoise, timezone
 from bookings.models import Booking
-from feedback.models import FeedbackForm, OfferingForm, Question, QuestionKind, SessionFeedback
+from feedback.models import FeedbackForm, OfferingForm, ParticipantCode, Question, QuestionKind
+from feedback.models import SessionFeedback
 from server.db import init_orm
 
 async def main():
@@ -42,7 +45,8 @@ async def main():
     session = await SessionFeedback.create(booking=booking, form=form, code="K7MX3P",
                                            opens_at=now - timedelta(hours=1),
                                            closes_at=now + timedelta(days=14))
-    print(session.code)
+    code = await ParticipantCode.create(session=session, code="K7MX3PACDEFGHJKL")
+    print(code.code)
     await Tortoise.close_connections()
 
 asyncio.run(main())
@@ -72,7 +76,7 @@ async def test_a_participant_gives_feedback_on_a_phone(page: Page, live_server: 
 
     await page.goto(f"{live_server.url}/f")
     await assert_accessible(page)
-    await page.get_by_label("Code van de sessie").fill(code.lower())
+    await page.get_by_label("Uw code").fill("k7mx-3pac-defg-hjkl")  # as on a slip, in lower case
     await page.get_by_role("button", name="Naar het formulier").click()
     await expect(page).to_have_url(f"{live_server.url}/f/{code}")
     await expect(page.get_by_role("heading", level=1)).to_contain_text("Uw mening over")
@@ -117,4 +121,21 @@ async def test_a_participant_gives_feedback_on_a_phone(page: Page, live_server: 
     await page.get_by_role("link", name="Mijn antwoorden wijzigen").click()
     await expect(page.get_by_role("button", name="Wijzigingen opslaan")).to_be_visible()
     await expect(open_question).to_have_value("Aangifte doen van elke bedreiging.")
+    await assert_accessible(page)
+
+
+async def test_a_coordinator_issues_codes_and_switches_on_the_open_link(
+    page: Page, live_server: LiveServer
+) -> None:
+    prepare_feedback(live_server)
+    await log_in(page, live_server, "coordinator@weerbaar.example", totp_secret=DEMO_TOTP_SECRET)
+    await page.goto(f"{live_server.url}/feedback/sessies/WB-DEMO01")
+    await expect(page.get_by_text("Uitgegeven: 1, gebruikt: 0")).to_be_visible()
+    await expect(page.get_by_text("te zien als het formulier gesloten is")).to_be_visible()
+    await assert_accessible(page)
+    await page.get_by_label("Aantal extra codes").fill("5")
+    await page.get_by_role("button", name="Codes erbij maken").click()
+    await expect(page.get_by_text("Uitgegeven: 6, gebruikt: 0")).to_be_visible()
+    await page.get_by_role("button", name="Open link aanzetten").click()
+    await expect(page.get_by_text("De open link staat aan")).to_be_visible()
     await assert_accessible(page)

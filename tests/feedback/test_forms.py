@@ -3,6 +3,7 @@ responses and their new versions, the demo forms, and the pages."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from datetime import timedelta
 
@@ -159,6 +160,22 @@ async def test_form_names_are_checked() -> None:
 
 
 # --- Order --------------------------------------------------------------------------------------------
+
+
+async def test_concurrent_reorders_serialise_instead_of_failing(db_kind: str) -> None:
+    """Issue 20: two simultaneous moves gave a 500 (both went through position 0)."""
+    if db_kind != "postgres":
+        pytest.skip("concurrency is tested on PostgreSQL")
+    actor = await coordinator()
+    form = await form_with(actor, "A", "B", "C", "D")
+    _a, b, c, _d = await Question.filter(form=form).order_by("position")
+    moves = [form_questions.move_question(b.id, "down", actor=actor) for _ in range(3)]
+    moves += [form_questions.move_question(c.id, "up", actor=actor) for _ in range(3)]
+    moves += [form_questions.remove_question(_d.id, actor=actor)]
+    outcomes = await asyncio.gather(*moves, return_exceptions=True)
+    assert not [o for o in outcomes if isinstance(o, BaseException)], outcomes
+    positions = [position for position, _text in await texts_of(form)]
+    assert positions == [1, 2, 3]
 
 
 async def test_moving_and_removing_keep_positions_without_gaps() -> None:

@@ -11,8 +11,8 @@ from pypdf import PdfReader
 
 from bookings.models import Booking, BookingStatus, TrainerKind
 from bookings.staffing_models import RequestStatus
-from feedback import collect, handout
-from feedback.models import OfferingForm, SessionFeedback
+from feedback import codes, collect, handout
+from feedback.models import OfferingForm, ParticipantCode, SessionFeedback
 from feedback.policy import FeedbackPolicy
 from server import clock
 from server.models import Role, User
@@ -36,27 +36,31 @@ def pdf_text(content: bytes) -> str:
     return " ".join(PdfReader(io.BytesIO(content)).pages[0].extract_text().split())
 
 
-async def test_the_handout_shows_the_link_the_code_and_what_it_is_for(settings: Settings) -> None:
+async def test_the_handout_has_a_slip_per_unused_code_and_says_what_it_is_for(settings: Settings) -> None:
     booking = await confirmed_booking(days=-1)
     session = await collect.open_feedback(booking, FeedbackPolicy())
     assert session is not None
     await session.fetch_related("booking__organisation", "booking__offering")
-    url = collect.feedback_url(settings, session)
-    content = await handout.handout_pdf(session, url)
+    unused = await codes.unused(session)
+    assert len(unused) == codes.codes_for(booking.expected_participants)
+    await ParticipantCode.filter(code=unused[0]).update(is_used=True)
+    content = await handout.handout_pdf(session, settings.base_url)
     reader = PdfReader(io.BytesIO(content))
-    assert len(reader.pages) == 1
     box = reader.pages[0].mediabox
     assert (round(float(box.width) * 25.4 / 72), round(float(box.height) * 25.4 / 72)) == (210, 297)
-    text = pdf_text(content)
+    text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
     for expected in (
-        f"testserver/f/{session.code}",
-        session.code,
+        "testserver/f",
+        codes.grouped(unused[1]),
+        codes.grouped(unused[-1]),
         booking.organisation.name,
         "Omgaan met agressie en intimidatie",
         "Anoniem, ongeveer 2 minuten",
     ):
         assert expected in text
-    assert "data:image/svg+xml" in handout.qr_data_uri(url)
+    assert codes.grouped(unused[0]) not in text  # used: no slip
+    assert "Open link" not in text
+    assert "data:image/svg+xml" in handout.qr_data_uri(f"{settings.base_url}/f/{unused[1]}")
 
 
 async def who(role: str, booking: Booking) -> User:
@@ -100,7 +104,8 @@ async def test_who_may_print_the_handout(client: httpx.AsyncClient, role: str, s
     if status == 200:
         assert response.headers["content-type"] == "application/pdf"
         assert session is not None and session.opens_at == booking.starts_at
-        assert session.code in pdf_text(response.content)
+        first = (await codes.unused(session))[0]
+        assert codes.grouped(first) in pdf_text(response.content)
     else:
         assert session is None, "nothing is made for a user who may not see the session"
 

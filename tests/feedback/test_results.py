@@ -72,8 +72,9 @@ async def make_form() -> FeedbackForm:
 async def make_session(
     booking: Booking | None = None, *, opens_at: datetime | None = None, **booking_overrides: object
 ) -> SessionFeedback:
-    """A feedback session (with a form of its own) for a delivered booking, held `opens_at`."""
-    opens_at = opens_at or clock.now() - timedelta(days=1)
+    """A feedback session (with a form of its own) for a delivered booking, held `opens_at` (by
+    default 15 days ago: its form has closed, so its results show)."""
+    opens_at = opens_at or clock.now() - timedelta(days=15)
     if booking is None:
         booking = await make_booking(status=BookingStatus.DELIVERED, starts_at=opens_at, **booking_overrides)
     session = await SessionFeedback.create(
@@ -232,7 +233,7 @@ async def test_the_overview_and_period_export_are_for_coordinators(client: httpx
 
 async def test_viewing_and_exporting_open_answers_is_audited(client: httpx.AsyncClient) -> None:
     session = await make_session()
-    await add_responses(session, 5)
+    await add_responses(session, 10)  # clerks see open answers from 10 responses
     clerk = await make_user(Role.CLERK, organisation=session.booking.organisation)
     await as_user(client, clerk)
     reference = session.booking.reference
@@ -294,7 +295,7 @@ def test_neutralise() -> None:
 async def test_the_pdf_report_holds_the_text_literally(client: httpx.AsyncClient) -> None:
     session = await make_session()
     await add_responses(session, 3, text=HOSTILE_TEXT)
-    await add_responses(session, 2, text=HOSTILE_FORMULA)
+    await add_responses(session, 7, text=HOSTILE_FORMULA)  # clerks see open answers from 10
     await as_user(client, await make_user(Role.CLERK, organisation=session.booking.organisation))
     response = await client.get(f"/feedback/sessies/{session.booking.reference}/rapport.pdf")
     assert response.status_code == 200

@@ -159,6 +159,10 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/feedbackformulieren/{form_id}/vragen/{question_id}/verwijderen"): STAFF,
     ("GET", "/feedback/sessies/{reference}"): only("coordinator", "clerk", "trainer", other_clerk=NOT_FOUND),
     # Below the anonymity threshold (the world's session has no responses) exports are refused: 403.
+    ("POST", "/feedback/sessies/{reference}/codes"): only(
+        "coordinator", "clerk", "trainer", other_clerk=NOT_FOUND
+    ),
+    ("POST", "/feedback/sessies/{reference}/open-link"): only("coordinator"),
     ("GET", "/feedback/sessies/{reference}/resultaten.csv"): only(other_clerk=NOT_FOUND),
     ("GET", "/feedback/sessies/{reference}/rapport.pdf"): only(other_clerk=NOT_FOUND),
     ("GET", "/feedback/sessies/{reference}/uitdeelblad.pdf"): only(

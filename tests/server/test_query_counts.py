@@ -163,8 +163,14 @@ async def make_world() -> World:
         status=BookingStatus.SCHEDULED,
         starts_at=clock.now() + timedelta(days=40),
     )
+    # Its form has closed (results show only then); the open link admits the form page's visitor.
     session = await SessionFeedback.create(
-        booking=booking, form=form, code="QRYCNT", opens_at=started, closes_at=started + timedelta(days=14)
+        booking=booking,
+        form=form,
+        code="QRYCNT",
+        opens_at=started,
+        closes_at=clock.now() - timedelta(minutes=1),
+        is_open_link=True,
     )
     invoice = await Invoice.create(
         organisation=organisation, booking=booking, status=InvoiceStatus.ISSUED, number="2026-0001"
@@ -173,7 +179,7 @@ async def make_world() -> World:
     world = World(
         users, organisation, province, offering, booking, planned, session, questions, invoice, feeds
     )
-    for _ in range(FeedbackPolicy().threshold):  # the results pages show everything from here on
+    for _ in range(FeedbackPolicy().open_answers_threshold):  # results show everything, to everyone
         await add_response(session, questions)
     return world
 
