@@ -11,6 +11,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from bookings.models import PartOfDay
+from server.auth import is_plausible_email
 from server.i18n import _
 from server.templating import AMSTERDAM
 
@@ -39,6 +40,7 @@ BOOKING_FIELDS = (
     "special_needs",
     "contact_name",
     "contact_phone",
+    "contact_email",
     "po_number",
     "invoice_email",
     *(f"{kind}_{n}" for n in range(1, MAX_SLOTS + 1) for kind in ("date", "time")),
@@ -60,6 +62,8 @@ class BookingDraft:
     invoice_email: str
     #: Form position (1-3) -> start; positions left empty on the form are missing.
     preferred: dict[int, datetime]
+    #: Given only when the contact on the day wants the calendar invitations too.
+    contact_email: str = ""
 
 
 def local_datetime(day: str, clock: str) -> datetime:
@@ -147,9 +151,14 @@ def parse_booking_form(
             limit=40,
             required=_("Vul het telefoonnummer van de contactpersoon in."),
         ),
+        "contact_email": _text(values, "contact_email", errors, limit=254).lower(),
         "po_number": _text(values, "po_number", errors, limit=100),
         "invoice_email": _text(values, "invoice_email", errors, limit=254).lower(),
     }
+    if draft_values["contact_email"] and not is_plausible_email(draft_values["contact_email"]):
+        errors["contact_email"] = _(
+            "Vul een geldig e-mailadres in, zoals naam@gemeente.nl, of laat dit leeg."
+        )
     preferred, slot_errors = preferred_slots(values)
     errors.update(slot_errors)
     if errors:
