@@ -14,9 +14,12 @@ from icalendar import Calendar, Event
 
 from bookings import assignment, lifecycle
 from bookings.calendar import booking_uid
+from bookings.demo import load_bookings_demo
+from bookings.invitations_demo import load_invitations_demo
 from bookings.models import Booking, BookingStatus, CalendarInvitation, TrainerKind
 from bookings.staffing_models import AssignmentRequest, RequestStatus
-from server import clock
+from server import clock, demo
+from server.mail import OutboxAttachment
 from server.mail_sender import deliver_due
 from server.models import Role, User
 from server.settings import Settings
@@ -250,3 +253,29 @@ async def test_a_clerk_without_the_invitation_gets_a_cancellation_mail_without_a
     assert await calendars.deliver() == {}
     [mail] = smtp_sink.to(clerk.email)
     assert "Outlook" not in smtp_sink.text_of(mail)
+
+
+async def test_the_demo_leaves_an_invitation_its_update_and_a_cancellation_in_the_outbox(
+    settings: Settings,
+) -> None:
+    assert await demo.load_demo()
+    await load_bookings_demo()
+    await load_invitations_demo(settings)
+
+    sent: dict[str, list[tuple[str, int, str]]] = defaultdict(list)
+    for attachment in await OutboxAttachment.all().order_by("id").select_related("message"):
+        [event] = Calendar.from_ical(bytes(attachment.content)).walk("VEVENT")
+        method = attachment.content_type.split("method=")[1].split(";")[0]
+        sent[str(event["UID"])].append((attachment.message.to_address, int(event["SEQUENCE"]), method))
+    moved = sent["weerbaar-booking-WB-DEMO04@weerbaar"]
+    cancelled = sent["weerbaar-booking-WB-DEMO05@weerbaar"]
+    clerk, contact = "griffier.utrecht@weerbaar.example", "grietje.vandijk@utrecht.example"
+    for address in (clerk, contact, "trainer@weerbaar.example"):
+        assert [(s, m) for a, s, m in moved if a == address] == [
+            (0, "REQUEST"),
+            (1, "REQUEST"),
+            (2, "REQUEST"),
+        ]
+        assert [(s, m) for a, s, m in cancelled if a == address] == [(0, "REQUEST"), (1, "CANCEL")]
+    await load_invitations_demo(settings)  # once only
+    assert await Booking.filter(reference__startswith="WB-DEMO0").count() == 5
