@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import timedelta
 from email.message import EmailMessage
+from importlib import import_module
 
 from icalendar import Calendar, Event
+from tortoise import Tortoise
 
 from bookings import assignment, lifecycle
 from bookings.calendar import booking_uid
@@ -23,10 +25,12 @@ from server.mail import OutboxAttachment
 from server.mail_sender import deliver_due
 from server.models import Role, User
 from server.settings import Settings
+from tests.bookings.factories import make_request
 from tests.bookings.test_assignment import START, last_mail_to, scheduled_booking, token_from, trainer
 from tests.factories import make_user
 from tests.smtp import SmtpSink
 
+BACKFILL = import_module("bookings.migrations.0003_calendar_invitations").BACKFILL
 MAIL_FROM = "Weerbaar <noreply@weerbaar.example>"
 CONTACT = "petra.contact@zeist.example"
 
@@ -279,3 +283,22 @@ async def test_the_demo_leaves_an_invitation_its_update_and_a_cancellation_in_th
         assert [(s, m) for a, s, m in cancelled if a == address] == [(0, "REQUEST"), (1, "CANCEL")]
     await load_invitations_demo(settings)  # once only
     assert await Booking.filter(reference__startswith="WB-DEMO0").count() == 5
+
+
+async def test_sessions_confirmed_before_the_migration_keep_their_calendars(settings: Settings) -> None:
+    """The migration's backfill: a confirmed session's clerk and accepted trainer hold the invitation,
+    so a later move or cancellation reaches them; a scheduled, never-moved session nobody's."""
+    booking = await scheduled_booking()
+    await Booking.filter(id=booking.id).update(status=BookingStatus.CONFIRMED, calendar_sequence=2)
+    clerk = await User.get(id=booking.requested_by_id)  # type: ignore[attr-defined]
+    anna = await trainer(name="Anna")
+    await make_request(booking, anna, TrainerKind.TRAINER, RequestStatus.ACCEPTED)
+    await scheduled_booking()
+    connection = Tortoise.get_connection("default")
+    for statement in BACKFILL:
+        await connection.execute_query(statement)
+
+    rows = await CalendarInvitation.all().order_by("address").values_list("booking_id", "address", "sequence")
+    assert sorted(rows) == sorted([(booking.id, clerk.email, 2), (booking.id, anna.email, 2)])
+    await lifecycle.cancel_booking(booking.id, "", actor=await make_user(Role.COORDINATOR), settings=settings)
+    assert await CalendarInvitation.filter(is_cancelled=True, sequence=3).count() == 2
