@@ -8,7 +8,9 @@ Rules:
 - A decline, an expiry or a withdrawal asks the next suitable candidate; when there is none, the
   coordinators get a mail.
 - When every role has its minimum of accepted trainers, the booking is confirmed (calendar
-  invitations to the clerk and the trainers).
+  invitations to the clerk and the trainers); a trainer who joins a confirmed session gets their own.
+- A trainer off a session (withdrawn, taken off, declined or silent after a move) gets a CANCEL
+  for their calendar if it holds the session (bookings/invitations.py).
 - A trainer withdraws with a reason and not within 48 hours of the start; a coordinator can always
   take a trainer off.
 - Coordinators staff intakes themselves: asking a coordinator-kind person accepts at once.
@@ -26,7 +28,7 @@ from datetime import datetime
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from bookings import lifecycle, staffing, suggestions
+from bookings import lifecycle, notify, staffing, suggestions
 from bookings.errors import BookingRuleBroken, IllegalTransition
 from bookings.models import Booking, BookingStatus, OfferingRole, TrainerKind
 from bookings.policy import BookingPolicy
@@ -132,8 +134,11 @@ async def ask_trainer(
         raise NotFound()
     async with in_transaction():
         booking = await _locked_staffable(booking_id)
+        was_confirmed = booking.status is BookingStatus.CONFIRMED
         request = await _ask(booking, trainer, kind, actor=actor, settings=settings, now=now)
         await _confirm_if_staffed(booking, settings)
+        if was_confirmed and request.is_accepted:
+            await notify.invite_trainer(booking, trainer, settings)
     return request
 
 
@@ -289,9 +294,15 @@ async def _answer(
             trainer, "trainer_accepted" if accept else "trainer_declined", booking, reason or trainer.name
         )
         if accept:
+            was_confirmed = booking.status is BookingStatus.CONFIRMED
             await _confirm_if_staffed(booking, settings)
-        elif booking.status in STAFFABLE:
-            await _fill_roles(booking, actor=None, settings=settings, now=now)
+            if was_confirmed:  # joins a session that goes ahead: their own invitation
+                await notify.invite_trainer(booking, trainer, settings)
+        else:
+            # After a move, their calendar still holds the session at the new time.
+            await notify.release_trainer(booking, trainer, "declined", settings)
+            if booking.status in STAFFABLE:
+                await _fill_roles(booking, actor=None, settings=settings, now=now)
     return request
 
 
@@ -341,6 +352,10 @@ async def withdraw(
             booking.status = BookingStatus.SCHEDULED
             await booking.save(update_fields=["status", "updated_at"])
         await record(actor, "trainer_withdrawn", booking, reason or "teruggetrokken")
+        trainer = actor if actor.id == request.trainer_id else await User.get(id=request.trainer_id)  # type: ignore[attr-defined]
+        await notify.release_trainer(
+            booking, trainer, "withdrawn" if trainer is actor else "removed", settings
+        )
         if booking.status in STAFFABLE:
             await _fill_roles(booking, actor=None, settings=settings, now=now)
     return request
@@ -361,6 +376,8 @@ async def expire_requests(settings: Settings, now: datetime | None = None) -> in
             request.status = RequestStatus.EXPIRED
             await request.save(update_fields=["status"])
             await record(None, "request_expired", booking, str(request.trainer_id))  # type: ignore[attr-defined]
+            trainer = await User.get(id=request.trainer_id)  # type: ignore[attr-defined]
+            await notify.release_trainer(booking, trainer, "expired", settings)
             if booking.status in STAFFABLE:
                 await _fill_roles(booking, actor=None, settings=settings, now=now)
             expired += 1

@@ -1,8 +1,9 @@
 """iCalendar files for booked sessions: an invitation or cancellation per mail, and personal feeds.
 
-Every booking is one event with a stable UID (`weerbaar-booking-<reference>@weerbaar`); its
-SEQUENCE is `booking.calendar_sequence`, which the service raises on every reschedule and on
-cancelling, so a calendar program replaces the event it already has instead of adding a second one.
+Every booking is one event with a stable UID (`weerbaar-booking-<reference>@weerbaar`). In the
+feeds its SEQUENCE is `booking.calendar_sequence`, which the service raises on every reschedule and
+on cancelling; a mailed invitation carries the SEQUENCE its recipient is due (bookings/invitations.py),
+so a calendar program replaces the event it already has instead of adding a second one.
 Times are written in UTC; calendar programs show them in the reader's own time zone.
 
 Feeds keep cancelled sessions (with STATUS:CANCELLED and 'Geannuleerd:' before the title) instead of
@@ -13,9 +14,10 @@ disappearing from their calendar. Programs that ignore STATUS still show the wor
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from icalendar import Calendar, Event, vCalAddress
+from icalendar import Calendar, Event, vCalAddress, vDuration
 
 from bookings.models import Booking, BookingStatus
 from server import clock
@@ -59,7 +61,7 @@ def _description(booking: Booking) -> str:
     )
 
 
-def _event(booking: Booking, *, status: str, stamp: datetime) -> Event:
+def _event(booking: Booking, *, status: str, stamp: datetime, sequence: int) -> Event:
     """The event's own properties; the caller adds ORGANIZER and ATTENDEEs where they belong."""
     if booking.starts_at is None:
         raise ValueError(f"booking {booking.reference} has no date")
@@ -71,11 +73,11 @@ def _event(booking: Booking, *, status: str, stamp: datetime) -> Event:
     )
     event = Event()
     event.add("uid", booking_uid(booking))
-    event.add("sequence", booking.calendar_sequence)
+    event.add("sequence", sequence)
     event.add("dtstamp", stamp)
     event.add("dtstart", starts_at)
     event.add("dtend", ends_at)
-    event.add("summary", _summary(booking, is_cancelled=status == "CANCELLED"))
+    event.add("summary", _summary(booking, is_cancelled=booking.status is BookingStatus.CANCELLED))
     event.add("location", booking.location_address)
     event.add("description", _description(booking))
     event.add("status", status)
@@ -91,29 +93,46 @@ def _calendar(method: str) -> Calendar:
     return calendar
 
 
-def booking_event(
-    booking: Booking, *, method: str, organizer_email: str, attendees: Sequence[str]
-) -> Attachment:
-    """An invitation (METHOD REQUEST) or cancellation (METHOD CANCEL) of one session, to attach to a mail.
+@dataclass(frozen=True)
+class Party:
+    """Someone on an invitation: the organizer (the team) or an attendee."""
 
-    `booking` needs `offering` and `organisation` fetched. Raises ValueError for a booking without a
-    date, an unknown method, or an address with a line break in it.
+    email: str
+    name: str = ""
+
+    def address(self, **params: str) -> vCalAddress:
+        address = vCalAddress(f"mailto:{self.email}")
+        if self.name:
+            address.params["CN"] = self.name
+        address.params.update(params)
+        return address
+
+
+def booking_event(
+    booking: Booking, *, method: str, sequence: int, organizer: Party, attendees: Sequence[Party]
+) -> Attachment:
+    """An invitation or its update (METHOD REQUEST), or a cancellation (METHOD CANCEL), of one session
+    for one recipient, who must be among `attendees` (calendar programs act only on their own part).
+
+    A CANCEL of a session that still takes place takes only its attendees off it (RFC 5546, 3.2.5):
+    it then names only them. `booking` needs `offering` and `organisation` fetched. Raises ValueError
+    for a booking without a date, an unknown method, or an address with a line break in it.
     """
     if method not in METHODS:
         raise ValueError(f"unknown iCalendar method {method!r}")
-    event = _event(booking, status="CANCELLED" if method == "CANCEL" else "CONFIRMED", stamp=clock.now())
-    event.add("organizer", vCalAddress(f"mailto:{organizer_email}"))
-    for address in attendees:
-        attendee = vCalAddress(f"mailto:{address}")
-        attendee.params["ROLE"] = "REQ-PARTICIPANT"
-        attendee.params["PARTSTAT"] = "NEEDS-ACTION"
-        attendee.params["RSVP"] = "FALSE"
-        event.add("attendee", attendee)
+    status = "CANCELLED" if method == "CANCEL" else _FEED_STATUS[booking.status]
+    event = _event(booking, status=status, stamp=clock.now(), sequence=sequence)
+    event.add("organizer", organizer.address())
+    for attendee in attendees:
+        event.add(
+            "attendee",
+            attendee.address(ROLE="REQ-PARTICIPANT", PARTSTAT="NEEDS-ACTION", RSVP="FALSE"),
+        )
     calendar = _calendar(method)
     calendar.add_component(event)
     return Attachment(
-        filename="uitnodiging.ics",
-        content_type=f"text/calendar; method={method}",
+        filename="annulering.ics" if method == "CANCEL" else "uitnodiging.ics",
+        content_type=f"text/calendar; method={method}; charset=UTF-8",
         content=calendar.to_ical(),
     )
 
@@ -127,12 +146,14 @@ def feed(bookings: Sequence[Booking], *, name: str) -> bytes:
     calendar = _calendar("PUBLISH")
     calendar.add("x-wr-calname", name)
     calendar.add("refresh-interval", FEED_REFRESH, parameters={"VALUE": "DURATION"})
-    calendar.add("x-published-ttl", FEED_REFRESH)
+    calendar.add("x-published-ttl", vDuration(FEED_REFRESH))  # a DURATION (PT1H), not '1:00:00'
     stamp = clock.now()
     for booking in bookings:
         if booking.starts_at is None:
             continue
-        event = _event(booking, status=_FEED_STATUS[booking.status], stamp=stamp)
+        event = _event(
+            booking, status=_FEED_STATUS[booking.status], stamp=stamp, sequence=booking.calendar_sequence
+        )
         event.add("last-modified", booking.updated_at.astimezone(UTC))
         calendar.add_component(event)
     return calendar.to_ical()

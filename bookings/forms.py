@@ -40,6 +40,7 @@ BOOKING_FIELDS = (
     "special_needs",
     "contact_name",
     "contact_phone",
+    "contact_email",
     "po_number",
     "invoice_email",
     *(f"{kind}_{n}" for n in range(1, MAX_SLOTS + 1) for kind in ("date", "time")),
@@ -47,7 +48,7 @@ BOOKING_FIELDS = (
 
 
 #: Fields of the booking form that are one line (they reach mails, calendars and the invoice).
-SINGLE_LINE_FIELDS = ("contact_name", "contact_phone", "po_number", "invoice_email")
+SINGLE_LINE_FIELDS = ("contact_name", "contact_phone", "contact_email", "po_number", "invoice_email")
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ class BookingDraft:
     invoice_email: str
     #: Form position (1-3) -> start; positions left empty on the form are missing.
     preferred: dict[int, datetime]
+    #: Given only when the contact on the day wants the calendar invitations too.
+    contact_email: str = ""
 
 
 def local_datetime(day: str, clock: str) -> datetime:
@@ -152,13 +155,15 @@ def parse_booking_form(
             limit=40,
             required=_("Vul het telefoonnummer van de contactpersoon in."),
         ),
+        "contact_email": _text(values, "contact_email", errors, limit=254).lower(),
         "po_number": _text(values, "po_number", errors, limit=100),
         "invoice_email": _text(values, "invoice_email", errors, limit=254).lower(),
     }
-    if draft_values["invoice_email"] and "invoice_email" not in errors:
-        draft_values["invoice_email"] = parse_email(draft_values["invoice_email"]) or ""
-        if not draft_values["invoice_email"]:
-            errors["invoice_email"] = EMAIL_MESSAGE
+    for name in ("invoice_email", "contact_email"):
+        if draft_values[name] and name not in errors:
+            draft_values[name] = parse_email(draft_values[name]) or ""
+            if not draft_values[name]:
+                errors[name] = EMAIL_MESSAGE
     errors.update(single_line_errors(values, *SINGLE_LINE_FIELDS))
     preferred, slot_errors = preferred_slots(values)
     errors.update(slot_errors)

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
-from bookings import staffing
+from bookings import invitations, staffing
 from bookings.errors import BookingRuleBroken, IllegalTransition
 from bookings.models import (
     Booking,
@@ -126,7 +126,8 @@ async def reschedule_booking(
     expected_version: datetime | None = None,
 ) -> Booking:
     """A clerk or coordinator moves a scheduled or confirmed booking; it needs the trainers' confirmation
-    again, and every calendar gets the same event with a higher sequence number.
+    again, and the clerks, the contact on the day and every trainer whose calendar holds the session
+    get the same event with a higher sequence number (a trainer's comes with the new request).
 
     A clerk keeps to the lead time; a coordinator may move a session at shorter notice.
     Raises NotFound, EditConflict, IllegalTransition, BookingRuleBroken.
@@ -155,14 +156,29 @@ async def reschedule_booking(
         await booking.save(
             update_fields=["starts_at", "ends_at", "status", "calendar_sequence", "updated_at"]
         )
-        await staffing.move_requests(booking, settings, now)
+        moved = await staffing.move_requests(booking, settings, now)
         await record(
             actor,
             "booking_rescheduled",
             booking,
             f"verzet van {previous.isoformat() if previous else '-'} naar {starts_at.isoformat()}",
         )
-        await notify(booking, "rescheduled", settings, method="REQUEST", previous_start=previous)
+        in_calendar = await invitations.holders(booking)
+        parts = await notify(
+            booking,
+            "rescheduled",
+            settings,
+            method="REQUEST",
+            also_in_calendar=[
+                r.trainer.email for r, _token in moved if r.trainer.email.lower() in in_calendar
+            ],
+            previous_start=previous,
+        )
+        for request, token in moved:
+            part = parts.get(request.trainer.email.lower())
+            await staffing.queue_request_mail(
+                request, token, settings, again=True, attachments=[part] if part else []
+            )
     return booking
 
 
@@ -206,7 +222,7 @@ async def cancel_booking(
         booking.cancellation_reason = reason
         booking.cancellation_fee_cents = fee
         had_date = booking.starts_at is not None
-        trainers = await staffing.release_requests(booking)
+        trainers = await staffing.release_requests(booking, await invitations.holders(booking))
         if had_date:
             booking.calendar_sequence += 1
         await booking.save(

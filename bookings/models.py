@@ -143,6 +143,8 @@ class Booking(Model):
     special_needs = fields.TextField(default="")
     contact_name = fields.CharField(max_length=200)
     contact_phone = fields.CharField(max_length=40)
+    #: Optional: the contact on the day gets the calendar invitations too when an address is given.
+    contact_email = fields.CharField(max_length=254, default="", db_default="")
 
     price_model = fields.CharEnumField(PriceModel, max_length=32)
     unit_price_cents = fields.IntField(default=0)
@@ -290,6 +292,33 @@ class BookingReminder(Model):
     class Meta:
         table = "booking_reminder"
         unique_together = (("booking", "days_before", "starts_at"),)
+
+
+class CalendarInvitation(Model):
+    """What one address's calendar holds of one session: the SEQUENCE last sent there, and whether
+    that was a cancellation (the event is gone from that calendar).
+
+    Each iMIP message to the address carries a SEQUENCE above the last one sent to it (and never
+    below the booking's `calendar_sequence`), so every calendar program applies it as the newest.
+    """
+
+    id = fields.IntField(primary_key=True)
+    booking: fields.ForeignKeyRelation[Booking] = fields.ForeignKeyField(
+        "bookings.Booking", related_name="calendar_invitations", on_delete=fields.CASCADE
+    )
+    address = fields.CharField(max_length=254)
+    sequence = fields.IntField()
+    is_cancelled = fields.BooleanField(default=False)
+    sent_at = fields.DatetimeField()
+
+    class Meta:
+        table = "calendar_invitation"
+        unique_together = (("booking", "address"),)
+
+    @property
+    def is_active(self) -> bool:
+        """The session is in this calendar (invited, not cancelled since)."""
+        return not self.is_cancelled
 
 
 class CalendarFeed(Model):

@@ -4,14 +4,13 @@ the calendar changes). Mails are queued in the caller's transaction: they go out
 from __future__ import annotations
 
 from collections.abc import Sequence
-from email.utils import parseaddr
 
 from tortoise.models import Model
 
-from bookings import calendar
+from bookings import invitations
 from bookings.models import Booking
 from bookings.pricing import booking_price
-from server.mail import compose_mails, queue_mail, store_mails
+from server.mail import Attachment, compose_mails, queue_mail, store_mails
 from server.models import Role, User
 from server.settings import Settings
 
@@ -54,41 +53,107 @@ async def notify(
     method: str | None = None,
     extra_staff: bool = False,
     trainers: Sequence[User] = (),
+    also_in_calendar: Sequence[str] = (),
     requester: User | None = None,
     **context: object,
-) -> None:
+) -> dict[str, Attachment]:
     """Queue the mails for `event`: to the clerks, to `trainers` (template `<event>_trainer`), and with
-    extra_staff to the coordinators. With `method`, the clerks and trainers get an iCalendar file.
+    extra_staff to the coordinators. With `method` (REQUEST or CANCEL, bookings/invitations.py) the
+    clerks, the contact on the day and the trainers get the calendar part each is due, and the
+    contact on the day, who has no account, a short mail of their own to carry it.
 
-    The booking's organisation and offering are fetched unless the caller loaded them already;
+    `also_in_calendar`: addresses that get a calendar part but no mail from here; the caller mails
+    them with the returned parts (by address). The
+    booking's organisation and offering are fetched unless the caller loaded them already;
     `requester` (see clerk_addresses) saves looking up the clerk. The templates get the rest through
     `context` (a new booking's mails: `preferred_starts`, the preferred start times in order)."""
     missing = [name for name in ("organisation", "offering") if not isinstance(getattr(booking, name), Model)]
     if missing:
         await booking.fetch_related(*missing)
     clerks = await clerk_addresses(booking, requester)
-    page = f"{settings.base_url}/boekingen/{booking.reference}"
-    attachments = []
+    contact = invitations.contact_address(booking)
+    parts: dict[str, Attachment] = {}
     if method:
-        attendees = [*clerks, *(trainer.email for trainer in trainers)]
-        organizer = parseaddr(settings.mail_from)[1]
-        attachments = [
-            calendar.booking_event(booking, method=method, organizer_email=organizer, attendees=attendees)
+        recipients = [
+            *clerks,
+            *([contact] if contact else []),
+            *(trainer.email for trainer in trainers),
+            *also_in_calendar,
         ]
-    values = {"booking": booking, "price": booking_price(booking), "link": page, **context}
-    clerk_mails = compose_mails(clerks, f"bookings/{event}", values)
+        if method == "REQUEST":
+            parts = await invitations.request_parts(booking, recipients, settings)
+        else:
+            parts = await invitations.cancel_parts(booking, recipients, settings, whole_session=True)
+    values = {
+        "booking": booking,
+        "price": booking_price(booking),
+        "link": f"{settings.base_url}/boekingen/{booking.reference}",
+        "has_calendar": False,
+        **context,
+    }
+    in_calendar = [clerk for clerk in clerks if _part(parts, clerk)]
+    others = [clerk for clerk in clerks if not _part(parts, clerk)]
     staff_mails = (
         compose_mails(await coordinator_addresses(), f"bookings/{event}_staff", values) if extra_staff else []
     )
-    if attachments:
-        await store_mails(clerk_mails, attachments)
-        await store_mails(staff_mails)
-    else:
-        await store_mails([*clerk_mails, *staff_mails])
+    # Mails without a calendar part go in with one statement; each calendar part is its recipient's own.
+    await store_mails([*compose_mails(others, f"bookings/{event}", values), *staff_mails])
+    for message in compose_mails(in_calendar, f"bookings/{event}", {**values, "has_calendar": True}):
+        await store_mails([message], _part(parts, message.to_address))
+    if contact and contact in parts and contact not in {clerk.lower() for clerk in clerks}:
+        await queue_mail(
+            contact,
+            "bookings/calendar_contact",
+            {**values, "event": event, "has_calendar": True},
+            [parts[contact]],
+        )
     for trainer in trainers:
         trainer_values = {
             **values,
             "trainer": trainer,
             "link": f"{settings.base_url}/trainer/sessies/{booking.reference}",
         }
-        await queue_mail(trainer.email, f"bookings/{event}_trainer", trainer_values, attachments)
+        part = _part(parts, trainer.email)
+        await queue_mail(
+            trainer.email, f"bookings/{event}_trainer", {**trainer_values, "has_calendar": bool(part)}, part
+        )
+    return parts
+
+
+def _part(parts: dict[str, Attachment], address: str) -> list[Attachment]:
+    part = parts.get(address.lower())
+    return [part] if part else []
+
+
+async def release_trainer(booking: Booking, trainer: User, why: str, settings: Settings) -> None:
+    """`trainer` is off a session that goes on: a CANCEL for their calendar, if it holds the session.
+
+    `why`: 'withdrawn' (they withdrew), 'removed' (the team took them off), 'declined' (they declined
+    the new date) or 'expired' (they did not answer after a move). A trainer the team takes off is
+    told even without a calendar entry; the others know already.
+    """
+    await booking.fetch_related("organisation", "offering")
+    parts = await invitations.cancel_parts(booking, [trainer.email], settings, whole_session=False)
+    if not parts and why != "removed":
+        return
+    values = {
+        "booking": booking,
+        "trainer": trainer,
+        "why": why,
+        "has_calendar": bool(parts),
+        "link": f"{settings.base_url}/trainer/sessies",
+    }
+    await queue_mail(trainer.email, "bookings/released_trainer", values, _part(parts, trainer.email))
+
+
+async def invite_trainer(booking: Booking, trainer: User, settings: Settings) -> None:
+    """`trainer` joins a confirmed session: the confirmation with their invitation (REQUEST)."""
+    await booking.fetch_related("organisation", "offering")
+    parts = await invitations.request_parts(booking, [trainer.email], settings)
+    values = {
+        "booking": booking,
+        "trainer": trainer,
+        "has_calendar": True,
+        "link": f"{settings.base_url}/trainer/sessies/{booking.reference}",
+    }
+    await queue_mail(trainer.email, "bookings/confirmed_trainer", values, _part(parts, trainer.email))

@@ -9,6 +9,7 @@ from bookings.models import (
     Booking,
     BookingReminder,
     CalendarFeed,
+    CalendarInvitation,
     FreeSessionException,
     Offering,
     OfferingRole,
@@ -39,11 +40,11 @@ def _is_contact(user: User) -> Q:
     organisation or those they made. A name alone would also find namesakes elsewhere."""
     name = user.name.strip()
     if not name:
-        return Q(id__in=[])
+        return Q(contact_email__iexact=user.email)
     own = Q(requested_by_id=user.id)
     if user.organisation_id is not None:  # type: ignore[attr-defined]
         own |= Q(organisation_id=user.organisation_id)  # type: ignore[attr-defined]
-    return Q(contact_name__iexact=name) & own
+    return (Q(contact_name__iexact=name) & own) | Q(contact_email__iexact=user.email)
 
 
 async def _contacts(user: User) -> Rows:
@@ -92,6 +93,7 @@ async def _bookings(user: User) -> Rows:
         "cancelled_by_id",
         "contact_name",
         "contact_phone",
+        "contact_email",
         "invoice_email",
     )
 
@@ -99,7 +101,9 @@ async def _bookings(user: User) -> Rows:
 async def _erase_from_bookings(user: User) -> int:
     """The person as contact (name and phone) and as invoice address; who requested or cancelled
     a booking stays linked to the anonymised account."""
-    contacts = await Booking.filter(_is_contact(user)).update(contact_name=ERASED_CONTACT, contact_phone="")
+    contacts = await Booking.filter(_is_contact(user)).update(
+        contact_name=ERASED_CONTACT, contact_phone="", contact_email=""
+    )
     addresses = await Booking.filter(invoice_email__iexact=user.email).update(invoice_email="")
     return contacts + addresses
 
@@ -120,6 +124,16 @@ async def _calendar_feed(user: User) -> Rows:
 
 async def _delete_calendar_feed(user: User) -> int:
     return await CalendarFeed.filter(user_id=user.id).delete()
+
+
+async def _calendar_invitations(user: User) -> Rows:
+    return await CalendarInvitation.filter(address__iexact=user.email).values(
+        "booking__reference", "address", "sequence", "is_cancelled", "sent_at"
+    )
+
+
+async def _delete_calendar_invitations(user: User) -> int:
+    return await CalendarInvitation.filter(address__iexact=user.email).delete()
 
 
 async def _profile(user: User) -> Rows:
@@ -214,13 +228,18 @@ async def _erase_outreach_to(address: str) -> int:
 
 
 async def _bookings_invoiced_to(address: str) -> Rows:
-    return await Booking.filter(invoice_email__iexact=address).values(
-        "reference", "organisation__name", "status", "starts_at", "invoice_email"
+    """Bookings invoiced to the address or naming it as the contact on the day."""
+    return await Booking.filter(Q(invoice_email__iexact=address) | Q(contact_email__iexact=address)).values(
+        "reference", "organisation__name", "status", "starts_at", "invoice_email", "contact_email"
     )
 
 
 async def _erase_invoice_address(address: str) -> int:
-    return await Booking.filter(invoice_email__iexact=address).update(invoice_email="")
+    invoiced = await Booking.filter(invoice_email__iexact=address).update(invoice_email="")
+    contact = await Booking.filter(contact_email__iexact=address).update(
+        contact_name=ERASED_CONTACT, contact_phone="", contact_email=""
+    )
+    return invoiced + contact
 
 
 ENTRIES: list[Entry] = [
@@ -233,13 +252,14 @@ ENTRIES: list[Entry] = [
     PersonalData(
         Booking,
         "boekingen",
-        ("requested_by", "cancelled_by", "contact_name", "contact_phone", "invoice_email"),
+        ("requested_by", "cancelled_by", "contact_name", "contact_phone", "contact_email", "invoice_email"),
         _bookings,
         _erase_from_bookings,
         _(
             "Vrije tekst (lokale situatie, verslag van de intake, contactpersoon op de dag) 24 maanden "
             "na de sessie gewist (WEERBAAR_BOOKING_TEXT_RETENTION_MONTHS); de boeking zelf blijft voor "
-            "de administratie. Bij wissen van een contactpersoon gaan diens naam en telefoonnummer eruit."
+            "de administratie. Bij wissen van een contactpersoon gaan diens naam, telefoonnummer en "
+            "e-mailadres eruit."
         ),
         reviewed=("location_address",),
         export_address=_bookings_invoiced_to,
@@ -295,6 +315,17 @@ ENTRIES: list[Entry] = [
         _calendar_feed,
         _delete_calendar_feed,
         _("Tot de koppeling wordt ingetrokken of het account gewist."),
+    ),
+    PersonalData(
+        CalendarInvitation,
+        "agenda-uitnodigingen",
+        ("address",),
+        _calendar_invitations,
+        _delete_calendar_invitations,
+        _(
+            "Welke agenda-uitnodiging naar welk adres ging, zodat wijzigingen en annuleringen dezelfde "
+            "afspraak bijwerken; zolang de boeking bestaat, of tot het account gewist wordt."
+        ),
     ),
     PersonalData(
         TrainerProfile,

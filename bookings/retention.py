@@ -35,6 +35,7 @@ TEXT_FIELDS = (
     "cancellation_reason",
     "contact_name",
     "contact_phone",
+    "contact_email",
 )
 CLEARED = _("(verlopen)")
 BATCH = 500

@@ -157,6 +157,7 @@ async def create_booking(
                 special_needs=draft.special_needs,
                 contact_name=draft.contact_name,
                 contact_phone=draft.contact_phone,
+                contact_email=draft.contact_email,
                 price_model=offering.price_model,
                 unit_price_cents=offering.price_cents,
                 vat_treatment=offering.vat_treatment,

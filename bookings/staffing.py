@@ -11,6 +11,7 @@ Errors: TrainerBusy (409).
 from __future__ import annotations
 
 import secrets
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from bookings.availability import trainer_load
@@ -19,7 +20,7 @@ from bookings.policy import BookingPolicy
 from bookings.staffing_models import HOLDING, AssignmentRequest, RequestStatus, TrainerProfile
 from server.errors import DomainError, NotFound
 from server.i18n import _
-from server.mail import queue_mail
+from server.mail import Attachment, queue_mail
 from server.models import User
 from server.sessions import hash_secret
 from server.settings import Settings
@@ -84,9 +85,15 @@ def request_link(settings: Settings, token: str) -> str:
 
 
 async def queue_request_mail(
-    request: AssignmentRequest, token: str, settings: Settings, *, again: bool
+    request: AssignmentRequest,
+    token: str,
+    settings: Settings,
+    *,
+    again: bool,
+    attachments: Sequence[Attachment] = (),
 ) -> None:
-    """Mail the trainer the request with its accept/decline link (again: the session moved)."""
+    """Mail the trainer the request with its accept/decline link (again: the session moved; then
+    `attachments` carries the updated invitation for a calendar that holds the session)."""
     booking = await Booking.get(id=request.booking_id).select_related("organisation", "offering")  # type: ignore[attr-defined]
     trainer = await User.get(id=request.trainer_id)  # type: ignore[attr-defined]
     await queue_mail(
@@ -98,7 +105,9 @@ async def queue_request_mail(
             "trainer": trainer,
             "link": request_link(settings, token),
             "again": again,
+            "has_calendar": bool(attachments),
         },
+        attachments,
     )
 
 
@@ -110,11 +119,15 @@ async def accepted_trainers(booking: Booking) -> list[User]:
     return [r.trainer for r in await holding_requests(booking) if r.status is RequestStatus.ACCEPTED]
 
 
-async def move_requests(booking: Booking, settings: Settings, now: datetime) -> None:
+async def move_requests(
+    booking: Booking, settings: Settings, now: datetime
+) -> list[tuple[AssignmentRequest, str]]:
     """The session moved: each trainer on it must be free at the new time (or the move is refused),
-    and confirms again through a new link."""
+    and confirms again through a new link. Returns each moved request with its new link's token, for
+    the caller to mail (queue_request_mail with again=True)."""
     policy = BookingPolicy.from_settings(settings)
     assert booking.starts_at and booking.ends_at
+    moved = []
     for request in await holding_requests(booking):
         profile = await lock_trainer(request.trainer.id)
         await check_free(
@@ -128,11 +141,17 @@ async def move_requests(booking: Booking, settings: Settings, now: datetime) -> 
         await request.save(
             update_fields=["starts_at", "ends_at", "status", "answered_at", "expires_at", "token_hash"]
         )
-        await queue_request_mail(request, token, settings, again=True)
+        moved.append((request, token))
+    return moved
 
 
-async def release_requests(booking: Booking) -> list[User]:
-    """The booking is cancelled: every request on it ends. Returns the trainers who had accepted."""
-    accepted = await accepted_trainers(booking)
+async def release_requests(booking: Booking, in_calendar: Collection[str] = ()) -> list[User]:
+    """The booking is cancelled: every request on it ends. Returns the trainers who had accepted or
+    whose calendar (an address in `in_calendar`) holds the session: they hear of the cancellation."""
+    told = [
+        request.trainer
+        for request in await holding_requests(booking)
+        if request.status is RequestStatus.ACCEPTED or request.trainer.email.lower() in in_calendar
+    ]
     await AssignmentRequest.filter(booking=booking, status__in=HOLDING).update(status=RequestStatus.CANCELLED)
-    return accepted
+    return told

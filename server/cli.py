@@ -102,6 +102,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         return 2
 
     from bookings.demo import load_bookings_demo
+    from bookings.invitations_demo import load_invitations_demo
     from feedback.demo import load_feedback_demo
     from invoicing.demo import load_invoicing_demo
     from reporting.demo import load_reporting_demo
@@ -109,6 +110,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     async def work() -> int:
         if await demo.load_demo():
             await load_bookings_demo()
+            await load_invitations_demo(settings)
             await load_feedback_demo()
             await load_invoicing_demo()
             await load_reporting_demo()

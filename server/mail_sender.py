@@ -72,12 +72,39 @@ class SmtpTarget:
         )
 
 
+def _content_type(attachment: OutboxAttachment) -> tuple[str, str, dict[str, str]]:
+    """Main type, subtype and parameters of 'text/calendar; method=REQUEST; charset=UTF-8'."""
+    mime_type, *parameters = (part.strip() for part in attachment.content_type.split(";"))
+    maintype, _, subtype = mime_type.lower().partition("/")
+    params = dict(p.partition("=")[::2] for p in parameters if p)
+    return maintype, subtype, {name.strip().lower(): value.strip() for name, value in params.items()}
+
+
+def _add_calendar(email: EmailMessage, attachment: OutboxAttachment) -> None:
+    """A calendar part (iMIP, RFC 6047) as Outlook and Gmail send it: inline as the last alternative,
+    `text/calendar; method=...; charset=UTF-8`, then a copy attached as `application/ics` for
+    programs that only open files. An attached text/calendar part is not a meeting request to
+    Outlook: no accept bar, and updates and cancellations are not applied."""
+    method = _content_type(attachment)[2].get("method", "").strip('"').upper()
+    if not method.isalpha():
+        raise ValueError(f"calendar part without a method: {attachment.content_type!r}")
+    content = bytes(attachment.content)
+    # Bytes in base64 keep the CRLF line ends iCalendar requires (text would be re-wrapped with LF).
+    email.add_alternative(content, maintype="text", subtype="calendar", cte="base64")
+    email.get_payload()[-1].replace_header("Content-Type", f"text/calendar; method={method}; charset=UTF-8")
+    email.add_attachment(
+        content, maintype="application", subtype="ics", filename=header_text(attachment.filename)
+    )
+
+
 def build_email(
     message: OutboxMessage, mail_from: str, attachments: Sequence[OutboxAttachment] = ()
 ) -> EmailMessage:
     """Raises ValueError for an address no server can take (a line break in it: header injection).
 
-    Date is required by RFC 5322, and spam filters count it against a mail that has none.
+    Date is required by RFC 5322, and spam filters count it against a mail that has none. The text
+    and HTML bodies are alternatives, followed by a calendar part when there is one (`_add_calendar`);
+    other attachments follow.
     """
     email = EmailMessage()
     email["From"] = mail_from
@@ -87,10 +114,13 @@ def build_email(
     email["Message-ID"] = message.message_id
     email.set_content(message.body_text)
     email.add_alternative(message.body_html, subtype="html")
+    calendars = [a for a in attachments if _content_type(a)[:2] == ("text", "calendar")]
+    if calendars:
+        _add_calendar(email, calendars[0])
     for attachment in attachments:
-        mime_type, *parameters = (part.strip() for part in attachment.content_type.split(";"))
-        maintype, _, subtype = mime_type.partition("/")
-        params = dict(p.partition("=")[::2] for p in parameters)
+        if calendars and attachment is calendars[0]:
+            continue
+        maintype, subtype, params = _content_type(attachment)
         email.add_attachment(
             bytes(attachment.content),
             maintype=maintype,

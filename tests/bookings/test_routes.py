@@ -79,6 +79,24 @@ async def test_a_bad_booking_form_keeps_what_was_typed(client: httpx.AsyncClient
     assert await Booking.all().count() == 0
 
 
+async def test_the_contact_on_the_day_may_ask_for_the_calendar_invitations(client: httpx.AsyncClient) -> None:
+    organisation = await make_organisation()
+    await sign_in(client, await make_user(Role.CLERK, organisation=organisation))
+    offering = await make_offering()
+    url = f"/organisaties/{organisation.cbs_code}/boeken/{offering.id}"
+    assert 'name="contact_email"' in (await client.get(url)).text
+
+    wrong = await post(client, url, booking_form(contact_email="petra bij zeist"))
+    assert wrong.status_code == 400 and "field-contact_email-error" in wrong.text
+    assert 'href="#field-contact_email"' in wrong.text  # in the summary
+    response = await post(client, url, booking_form(contact_email=" Petra@Zeist.NL "))
+    assert response.status_code == 303
+    booking = await Booking.get(organisation=organisation)
+    assert booking.contact_email == "petra@zeist.nl"
+    page = await client.get(response.headers["location"])
+    assert "petra@zeist.nl" in page.text and "krijgt de agenda-uitnodigingen" in page.text
+
+
 async def test_the_quote_is_a_pdf_with_the_price(client: httpx.AsyncClient) -> None:
     organisation = await make_organisation(name="Zeist")
     await sign_in(client, await make_user(Role.CLERK, organisation=organisation))

@@ -31,6 +31,9 @@ async def fill_booking(page: Page, *, participants: str, situation: str) -> None
     await page.locator("#field-location_address").fill("Stadskantoor, Stadsplateau 1, Utrecht")
     await page.locator("#field-contact_name").fill("Grietje van Dijk")
     await page.locator("#field-contact_phone").fill("030 286 0000")
+    await page.get_by_label("E-mailadres van de contactpersoon (niet verplicht)").fill(
+        "grietje@utrecht.example"
+    )
 
 
 async def choose_offering(page: Page, name: str) -> None:

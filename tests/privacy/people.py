@@ -10,7 +10,14 @@ from datetime import date, timedelta
 from tortoise import Tortoise
 
 from bookings.contacts_models import Contact, OutreachRecipient
-from bookings.models import BookingStatus, CalendarFeed, FreeSessionException, TourInvitation, TrainerKind
+from bookings.models import (
+    BookingStatus,
+    CalendarFeed,
+    CalendarInvitation,
+    FreeSessionException,
+    TourInvitation,
+    TrainerKind,
+)
 from bookings.staffing_models import BlockedPeriod, RequestStatus, TrainerProfile
 from feedback.models import ContactRequest, FeedbackForm, SessionFeedback
 from invoicing.models import Invoice, InvoiceBatch
@@ -56,6 +63,7 @@ async def make_person_everywhere() -> Person:
         organisation=organisation,
         contact_name=name,
         contact_phone=phone,
+        contact_email=email,
         invoice_email=email,
         requested_by=user,
         status=BookingStatus.DELIVERED,
@@ -65,6 +73,7 @@ async def make_person_everywhere() -> Person:
         booking, user, TrainerKind.TRAINER, RequestStatus.DECLINED, reason=excuse, asked_by=user
     )
     await record(user, "trainer_declined", booking, excuse)
+    await CalendarInvitation.create(booking=booking, address=email, sequence=1, sent_at=past)
     await record(coordinator, "trainer_asked", booking, f"{name} gevraagd als trainer")
     invitation = await TourInvitation.create(organisation=organisation, invited_by=user, recipients=1)
     contact = await Contact.create(

@@ -21,6 +21,7 @@ UNIQUE = {
     "outbox_message": [("message_id",)],
     "contact": [("organisation_id", "email")],
     "outreach_recipient": [("token_hash",)],
+    "calendar_invitation": [("booking_id", "address")],
 }
 #: table -> column lists that must lead an index (for the queries that filter on them)
 INDEXED = {
