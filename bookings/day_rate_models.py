@@ -9,7 +9,7 @@ from server.models import User
 
 
 class DayRate(Model):
-    """A trainer's day rate (for 8 hours) from `valid_from` on; 0 means no rate from that day.
+    """A trainer's day rate (for 8 hours) from `valid_from` on, where 0 means no rate from that day.
 
     Rows are never changed once their first day lies before the current quarter, so the figures of a
     past quarter stay as they were reported. `set_by`/`set_at` are empty for rates carried over from

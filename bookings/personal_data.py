@@ -5,6 +5,7 @@ from __future__ import annotations
 from tortoise.expressions import Q
 
 from bookings.contacts_models import Contact, OutreachRecipient
+from bookings.day_rate_models import DayRate
 from bookings.models import (
     Booking,
     BookingReminder,
@@ -124,7 +125,7 @@ async def _delete_calendar_feed(user: User) -> int:
 
 async def _profile(user: User) -> Rows:
     rows = await TrainerProfile.filter(user_id=user.id).values(
-        "id", "kind", "home_town", "weekly_availability", "max_sessions_per_month", "day_rate_cents"
+        "id", "kind", "home_town", "weekly_availability", "max_sessions_per_month", "is_vat_registered"
     )
     for row in rows:
         profile_id = row.pop("id")
@@ -134,9 +135,13 @@ async def _profile(user: User) -> Rows:
 
 
 async def _anonymise_profile(user: User) -> int:
-    """Where the trainer lives and when they can work; the kind and day rate stay for the costs of
-    sessions already held."""
+    """Where the trainer lives and when they can work; the kind stays, and the day rates stay for the
+    costs of sessions already held."""
     return await TrainerProfile.filter(user_id=user.id).update(home_town="", weekly_availability=[])
+
+
+async def _day_rates(user: User) -> Rows:
+    return await DayRate.filter(trainer_id=user.id).values("valid_from", "day_rate_cents", "set_at")
 
 
 async def _blocked_periods(user: User) -> Rows:
@@ -253,6 +258,17 @@ ENTRIES: list[Entry] = [
         _calendar_feed,
         _delete_calendar_feed,
         _("Tot de koppeling wordt ingetrokken of het account gewist."),
+    ),
+    PersonalData(
+        DayRate,
+        "dagtarieven",
+        ("trainer", "set_by"),
+        _day_rates,
+        keep_link,
+        _(
+            "Zeven jaar (fiscale bewaarplicht): de kosten van gegeven sessies en de declaraties rekenen "
+            "ermee. Wie een tarief vastlegde wordt bij wissen anoniem."
+        ),
     ),
     PersonalData(
         TrainerProfile,

@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
                 ('set_by', fields.ForeignKeyField('core.User', source_field='set_by_id', null=True, db_constraint=True, to_field='id', related_name='day_rates_set', on_delete=OnDelete.SET_NULL)),
                 ('set_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'day_rate', 'app': 'bookings', 'unique_together': (('trainer', 'valid_from'),), 'pk_attr': 'id', 'table_description': "A trainer's day rate (for 8 hours) from `valid_from` on; 0 means no rate from that day."},
+            options={'table': 'day_rate', 'app': 'bookings', 'unique_together': (('trainer', 'valid_from'),), 'pk_attr': 'id', 'table_description': "A trainer's day rate (for 8 hours) from `valid_from` on, where 0 means no rate from that day."},
             bases=['Model'],
         ),
         ops.AlterModelOptions(

@@ -11,6 +11,7 @@ from tortoise import Tortoise
 
 from bookings.contacts_models import Contact, OutreachRecipient
 from bookings.models import BookingStatus, CalendarFeed, FreeSessionException, TourInvitation, TrainerKind
+from bookings.day_rate_models import DayRate
 from bookings.staffing_models import BlockedPeriod, RequestStatus, TrainerProfile
 from feedback.models import ContactRequest, FeedbackForm, SessionFeedback
 from invoicing.models import Invoice
@@ -39,6 +40,7 @@ async def make_person_everywhere() -> Person:
     await User.filter(id=user.id).update(totp_secret="JBSWY3DPEHPK3PXP", last_login_at=clock.now())
     await TrainerProfile.filter(user=user).update(home_town=home_town)
     profile = await TrainerProfile.get(user=user)
+    await DayRate.create(trainer=user, valid_from=date(1900, 1, 1), day_rate_cents=65000)
     await BlockedPeriod.create(
         profile=profile, first_day=date(2027, 7, 1), last_day=date(2027, 7, 3), note=holiday
     )
