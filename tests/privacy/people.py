@@ -10,8 +10,8 @@ from datetime import date, timedelta
 from tortoise import Tortoise
 
 from bookings.contacts_models import Contact, OutreachRecipient
-from bookings.models import BookingStatus, CalendarFeed, FreeSessionException, TourInvitation, TrainerKind
 from bookings.day_rate_models import DayRate
+from bookings.models import BookingStatus, CalendarFeed, FreeSessionException, TourInvitation, TrainerKind
 from bookings.staffing_models import BlockedPeriod, RequestStatus, TrainerProfile
 from feedback.models import ContactRequest, FeedbackForm, SessionFeedback
 from invoicing.models import Invoice
