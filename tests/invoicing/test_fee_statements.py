@@ -179,3 +179,16 @@ async def test_the_pages_from_opening_to_the_payment_export(client: httpx.AsyncC
     assert (await client.get("/declaraties/betaling.csv?maand=2026-10")).content.decode("utf-8-sig").count(
         "\n"
     ) == 1
+
+
+async def test_the_demo_has_an_approved_fee_statement() -> None:
+    from bookings.demo import load_bookings_demo
+    from invoicing.demo import load_invoicing_demo
+    from server import demo
+
+    assert await demo.load_demo()
+    await load_bookings_demo()
+    await load_invoicing_demo()
+    statement = await FeeStatement.get(trainer__email="trainer@weerbaar.example")
+    assert statement.is_approved and statement.travel_cents == 1860 and statement.pdf
+    assert statement.fee_cents > 0 and statement.total_cents == statement.fee_cents + 1860
