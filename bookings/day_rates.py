@@ -45,10 +45,8 @@ class RateTable:
 
 
 async def rate_table(trainer_ids: Iterable[int]) -> RateTable:
-    """The histories of `trainer_ids`, in one query."""
-    ids = sorted(set(trainer_ids))
-    if not ids:
-        return RateTable([])
+    """The histories of `trainer_ids`, in one query (also for none, so pages run a fixed number)."""
+    ids = sorted(set(trainer_ids)) or [0]
     rows = await DayRate.filter(trainer_id__in=ids).values_list("trainer_id", "valid_from", "day_rate_cents")
     return RateTable(rows)
 
