@@ -1,5 +1,5 @@
-"""Fee statements in Chromium: the trainer sees their approved statement, the coordinator opens one
-for a trainer, finance downloads the month's payment CSV; axe on every page."""
+"""Fee statements in Chromium: the trainer sees their approved statement, the coordinator sees a
+profile's rate history and opens a statement for a trainer, finance sees the list; axe on every page."""
 
 from __future__ import annotations
 
@@ -29,6 +29,11 @@ async def test_fee_statements_for_trainer_coordinator_and_finance(
 
     await page.context.clear_cookies()
     await log_in(page, live_server, "coordinator@weerbaar.example", totp_secret=DEMO_TOTP_SECRET)
+    await page.goto(f"{live_server.url}/trainers")
+    await page.get_by_role("link", name="Tamara Trainer").first.click()
+    await expect(page.get_by_label("Dagtarief geldt vanaf")).to_be_visible()
+    await expect(page.get_by_role("heading", name="Dagtarieven")).to_be_visible()
+    await assert_accessible(page)
     await page.goto(f"{live_server.url}/declaraties")
     await assert_accessible(page)
     await page.get_by_label("Trainer").select_option(label="Mohamed Moderator")
