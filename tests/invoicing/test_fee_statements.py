@@ -192,3 +192,26 @@ async def test_the_demo_has_an_approved_fee_statement() -> None:
     statement = await FeeStatement.get(trainer__email="trainer@weerbaar.example")
     assert statement.is_approved and statement.travel_cents == 1860 and statement.pdf
     assert statement.fee_cents > 0 and statement.total_cents == statement.fee_cents + 1860
+
+
+async def test_concurrent_opens_and_approvals_give_one_statement_approved_once(december) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    trainer = await rated_trainer()
+    coordinators = [await make_user(Role.COORDINATOR) for _ in range(2)]
+    await give_session(trainer)
+    opened = await asyncio.gather(
+        *(fee_statements.open_statement(trainer.id, "2026-11", actor=trainer) for _ in range(10)),
+        return_exceptions=True,
+    )
+    assert all(isinstance(result, FeeStatement) for result in opened), opened
+    assert await FeeStatement.all().count() == 1 and await FeeStatementLine.all().count() == 1
+    statement_id = opened[0].id  # type: ignore[union-attr]
+    await fee_statements.submit_statement(statement_id, actor=trainer)
+    approvals = await asyncio.gather(
+        *(fee_statements.approve_statement(statement_id, actor=c) for c in coordinators * 3),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(result, FeeStatement) for result in approvals) == 1
+    assert all(isinstance(r, FeeStatement | fee_statements.StatementLocked) for r in approvals), approvals
+    assert await AuditEntry.filter(action="fee_statement_approved").count() == 1
