@@ -5,7 +5,8 @@
 - A new rate cannot start before the current quarter: a reported quarter never changes. A new rate
   on the first day of an existing one replaces that one (only possible from this quarter on).
 
-Errors: ValidationFailed (400: day_rate, day_rate_from).
+Errors: Forbidden (403), NotFound (404: not a trainer or coordinator), ValidationFailed (400:
+day_rate, day_rate_from).
 """
 
 from __future__ import annotations
@@ -15,12 +16,19 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
 
+from tortoise.transactions import in_transaction
+
 from bookings.day_rate_models import DayRate
+from bookings.pricing import parse_euros
 from server import clock
 from server.audit import record
-from server.errors import ValidationFailed
+from server.errors import Forbidden, NotFound, ValidationFailed
 from server.i18n import _
-from server.models import User
+from server.models import Role, User
+
+MAX_DAY_RATE_CENTS = 10_000_00
+#: Who may set day rates: coordinators (also in the profile form) and finance.
+RATE_KEEPERS = (Role.COORDINATOR, Role.FINANCE)
 
 
 def quarter_start(day: date) -> date:
@@ -100,3 +108,29 @@ async def set_rate(trainer: User, cents: int, valid_from: date, *, actor: User) 
         await rate.save()
     await record(actor, "day_rate_set", rate, f"{trainer.name}: {cents} cent vanaf {valid_from.isoformat()}")
     return rate
+
+
+async def rated_person(user_id: int) -> User:
+    """A trainer or coordinator, the people who can have a day rate; NotFound for anyone else."""
+    person = await User.get_or_none(id=user_id, role__in=(Role.TRAINER, Role.COORDINATOR))
+    if person is None:
+        raise NotFound(_("Deze persoon is geen trainer of coördinator."))
+    return person
+
+
+async def add_rate(user_id: int, amount: str, valid_from: str, *, actor: User) -> DayRate | None:
+    """A new day rate for a trainer from a day (coordinators and finance), not before this quarter.
+
+    Raises Forbidden, NotFound, ValidationFailed (day_rate, day_rate_from).
+    """
+    if actor.role not in RATE_KEEPERS:
+        raise Forbidden()
+    person = await rated_person(user_id)
+    cents = parse_euros(amount, maximum_cents=MAX_DAY_RATE_CENTS)
+    day, errors = parse_valid_from(valid_from)
+    if cents is None:
+        errors["day_rate"] = _("Vul een dagtarief in euro's in, bijvoorbeeld 650,00.")
+    if errors or day is None:
+        raise ValidationFailed(errors)
+    async with in_transaction():
+        return await set_rate(person, cents, day, actor=actor)

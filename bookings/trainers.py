@@ -44,7 +44,7 @@ KINDS_BY_ROLE = {
     Role.COORDINATOR: (TrainerKind.COORDINATOR,),
     Role.TRAINER: tuple(kind for kind in TrainerKind if kind is not TrainerKind.COORDINATOR),
 }
-MAX_DAY_RATE_CENTS = 10_000_00
+MAX_DAY_RATE_CENTS = day_rates.MAX_DAY_RATE_CENTS
 MAX_BLOCKED_DAYS = 366
 
 

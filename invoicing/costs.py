@@ -35,6 +35,7 @@ class CostLine:
     """The figures of one quarter, one trainer or the whole year."""
 
     label: str
+    trainer_id: int = 0
     sessions: int = 0
     minutes: int = 0
     cost_cents: int = 0
@@ -119,7 +120,7 @@ async def free_session_costs(year: int) -> CostOverview:
         minutes = max(0, int((ends_at - starts_at).total_seconds() // 60))
         rate = rates.rate_on(trainer_id, starts_at.astimezone(AMSTERDAM).date())
         cost = assignment_cost_cents(minutes, rate)
-        trainer = trainers.setdefault(trainer_id, CostLine(names.get(trainer_id, "?")))
+        trainer = trainers.setdefault(trainer_id, CostLine(names.get(trainer_id, "?"), trainer_id=trainer_id))
         trainer.day_rates.add(rate)
         if not rate:
             trainer.minutes_without_rate += minutes

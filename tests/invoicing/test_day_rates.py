@@ -102,3 +102,28 @@ async def test_the_profile_page_shows_the_rate_history(client, fixed_clock) -> N
     assert page.status_code == 200
     assert "1 juni 2026" in page.text and "800,00" in page.text and "Carla Coördinator" in page.text
     assert 'value="600,00"' in page.text  # the rate valid today is the one in the form
+
+
+async def test_finance_sets_a_rate_on_the_rate_page(client, fixed_clock) -> None:  # type: ignore[no-untyped-def]
+    from tests.factories import CSRF_TOKEN, sign_in, with_csrf
+
+    fixed_clock.set(datetime(2026, 5, 20, 10, 0, tzinfo=AMSTERDAM))
+    trainer = await make_trainer(TrainerKind.TRAINER, name="Tessa Trainer")
+    await DayRate.create(trainer=trainer, valid_from=date(1900, 1, 1), day_rate_cents=60000)
+    await sign_in(client, await make_user(Role.FINANCE, name="Frank Financiën"))
+    url = f"/trainers/{trainer.id}/dagtarief"
+    page = await client.get(url)
+    assert page.status_code == 200 and "Vandaag geldt" in page.text and "600,00" in page.text
+
+    refused = await with_csrf(client).post(
+        url, data={"csrf_token": CSRF_TOKEN, "day_rate": "700,00", "day_rate_from": "2026-03-01"}
+    )
+    assert refused.status_code == 400 and "huidige kwartaal" in refused.text
+    saved = await client.post(
+        url, data={"csrf_token": CSRF_TOKEN, "day_rate": "700,00", "day_rate_from": "2026-07-01"}
+    )
+    assert saved.status_code == 303 and saved.headers["location"] == f"{url}?melding=opgeslagen"
+    assert await day_rates.rate_on(trainer.id, date(2026, 7, 1)) == 70000
+    page = await client.get(saved.headers["location"])
+    assert "Het dagtarief is vastgelegd." in page.text and "Frank Financiën" in page.text
+    assert (await client.get(f"/trainers/{(await make_user(Role.CLERK)).id}/dagtarief")).status_code == 404

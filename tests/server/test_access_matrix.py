@@ -188,6 +188,8 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/financien/facturen/{invoice_id}/regels"): only("finance"),
     ("POST", "/financien/facturen/{invoice_id}/regels/{line_id}"): only("finance"),
     ("POST", "/financien/facturen/{invoice_id}/regels/{line_id}/verwijderen"): only("finance"),
+    ("GET", "/trainers/{user_id}/dagtarief"): only("coordinator", "finance"),
+    ("POST", "/trainers/{user_id}/dagtarief"): only("coordinator", "finance"),
     ("GET", "/declaraties"): only("coordinator", "finance", "trainer"),
     ("POST", "/declaraties"): only("coordinator", "trainer"),
     ("GET", "/declaraties/betaling.csv"): only("coordinator", "finance"),
