@@ -30,6 +30,7 @@ from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from bench import seed_documents
+from bookings.day_rate_models import DayRate
 from bookings.demo import CATALOGUE, OFFERING_SPECIALTIES, SPECIALTIES
 from bookings.models import (
     Booking,
@@ -260,8 +261,8 @@ async def _catalogue_and_profiles(
             home_town=TOWNS[n % len(TOWNS)],
             weekly_availability=[f"{day}_{part}" for day in weekdays for part in ("afternoon", "evening")],
             max_sessions_per_month=8,
-            day_rate_cents=65000,
         )
+        await DayRate.create(trainer_id=user.id, valid_from=date(1900, 1, 1), day_rate_cents=65000)
         await profile.specialties.add(
             specialties[n % len(specialties)], specialties[(n + 2) % len(specialties)]
         )

@@ -3,12 +3,13 @@ and a few bookings in different states. Loaded by `weerbaar demo` after the foun
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from tortoise.transactions import in_transaction
 
 from bookings.availability import WEEKDAYS
 from bookings.contacts_demo import load_demo_contacts
+from bookings.day_rate_models import DayRate
 from bookings.models import (
     Audience,
     Booking,
@@ -196,9 +197,9 @@ async def _load_trainers() -> dict[str, User]:
             kind=kind,
             home_town=town,
             max_sessions_per_month=6,
-            day_rate_cents=65000,
             weekly_availability=[f"{day}_{part}" for day in WEEKDAYS[:5] for part in parts],
         )
+        await DayRate.create(trainer=user, valid_from=date(1900, 1, 1), day_rate_cents=65000)
         await profile.specialties.add(*(specialties[s] for s in skills))
         if province_codes:
             await profile.provinces.add(*(provinces[c] for c in province_codes if c in provinces))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from tortoise.expressions import Q
 
 from bookings.contacts_models import Contact, OutreachRecipient
+from bookings.day_rate_models import DayRate
 from bookings.models import (
     Booking,
     BookingReminder,
@@ -138,7 +139,7 @@ async def _delete_calendar_invitations(user: User) -> int:
 
 async def _profile(user: User) -> Rows:
     rows = await TrainerProfile.filter(user_id=user.id).values(
-        "id", "kind", "home_town", "weekly_availability", "max_sessions_per_month", "day_rate_cents"
+        "id", "kind", "home_town", "weekly_availability", "max_sessions_per_month", "is_vat_registered"
     )
     for row in rows:
         profile_id = row.pop("id")
@@ -148,9 +149,13 @@ async def _profile(user: User) -> Rows:
 
 
 async def _anonymise_profile(user: User) -> int:
-    """Where the trainer lives and when they can work; the kind and day rate stay for the costs of
-    sessions already held."""
+    """Where the trainer lives and when they can work; the kind stays, and the day rates stay for the
+    costs of sessions already held."""
     return await TrainerProfile.filter(user_id=user.id).update(home_town="", weekly_availability=[])
+
+
+async def _day_rates(user: User) -> Rows:
+    return await DayRate.filter(trainer_id=user.id).values("valid_from", "day_rate_cents", "set_at")
 
 
 async def _blocked_periods(user: User) -> Rows:
@@ -325,6 +330,17 @@ ENTRIES: list[Entry] = [
         _(
             "Welke agenda-uitnodiging naar welk adres ging, zodat wijzigingen en annuleringen dezelfde "
             "afspraak bijwerken; zolang de boeking bestaat, of tot het account gewist wordt."
+        ),
+    ),
+    PersonalData(
+        DayRate,
+        "dagtarieven",
+        ("trainer", "set_by"),
+        _day_rates,
+        keep_link,
+        _(
+            "Zeven jaar (fiscale bewaarplicht): de kosten van gegeven sessies en de declaraties rekenen "
+            "ermee. Wie een tarief vastlegde wordt bij wissen anoniem."
         ),
     ),
     PersonalData(

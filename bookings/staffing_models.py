@@ -28,9 +28,11 @@ class Specialty(Model):
 
 
 class TrainerProfile(Model):
-    """What the team knows of a trainer for staffing. The day rate is for the team only.
+    """What the team knows of a trainer for staffing.
 
-    weekly_availability holds keys like mon_afternoon and fri_evening.
+    weekly_availability holds keys like mon_afternoon and fri_evening. The day rates are a history of
+    their own (`bookings.day_rate_models.DayRate`); is_vat_registered says whether the trainer's fee
+    statements add VAT.
     """
 
     id = fields.IntField(primary_key=True)
@@ -47,7 +49,7 @@ class TrainerProfile(Model):
     home_town = fields.CharField(max_length=100, default="")
     weekly_availability = fields.JSONField(default=list)
     max_sessions_per_month = fields.IntField(default=4)
-    day_rate_cents = fields.IntField(default=0)
+    is_vat_registered = fields.BooleanField(default=False, db_default=False)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:

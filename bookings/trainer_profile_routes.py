@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from bookings import trainers
+from bookings import day_rates, trainers
 from server.access import requires
 from server.errors import NotFound, ValidationFailed
 from server.forms import values_of
@@ -104,6 +104,7 @@ async def _profile_page(
     status_code: int = 200,
 ) -> Response:
     profile = await trainers.profile_of(person)
+    history = await day_rates.history_of(person.id)
     if chosen is None:
         chosen = {
             "specialties": [str(s.id) for s in profile.specialties] if profile else [],
@@ -120,7 +121,10 @@ async def _profile_page(
             "specialties": await trainers.specialties(),
             "provinces": await trainers.provinces(),
             "weekdays": trainers.WEEKDAYS,
-            "values": values if values is not None else trainers.profile_values(profile),
+            "values": values
+            if values is not None
+            else trainers.profile_values(profile, await day_rates.rate_on(person.id, trainers.today())),
+            "rate_history": history,
             "chosen": chosen,
             "errors": errors or {},
             "periods": await trainers.current_blocked_periods(profile),

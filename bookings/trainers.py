@@ -17,6 +17,7 @@ from datetime import date
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from bookings import day_rates
 from bookings.availability import WEEKDAYS
 from bookings.models import PartOfDay, TrainerKind
 from bookings.pricing import euros_for_form, parse_euros
@@ -27,7 +28,14 @@ from server.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from server.i18n import _
 from server.models import Organisation, OrganisationKind, Role, User
 
-PROFILE_FIELDS = ("kind", "home_town", "max_sessions_per_month", "day_rate")
+PROFILE_FIELDS = (
+    "kind",
+    "home_town",
+    "max_sessions_per_month",
+    "day_rate",
+    "day_rate_from",
+    "vat_registered",
+)
 BLOCKED_PERIOD_FIELDS = ("first_day", "last_day", "note")
 #: Every weekly-availability key, in the order of the week: mon_afternoon, mon_evening, ..., sun_evening.
 AVAILABILITY_KEYS = tuple(f"{day}_{part}" for day in WEEKDAYS for part in PartOfDay)
@@ -36,7 +44,7 @@ KINDS_BY_ROLE = {
     Role.COORDINATOR: (TrainerKind.COORDINATOR,),
     Role.TRAINER: tuple(kind for kind in TrainerKind if kind is not TrainerKind.COORDINATOR),
 }
-MAX_DAY_RATE_CENTS = 10_000_00
+MAX_DAY_RATE_CENTS = day_rates.MAX_DAY_RATE_CENTS
 MAX_BLOCKED_DAYS = 366
 
 
@@ -99,6 +107,9 @@ def parse_profile(values: dict[str, str], role: Role) -> tuple[dict[str, object]
     if cents is None:
         errors["day_rate"] = _("Vul een dagtarief in euro's in, bijvoorbeeld 650,00.")
     parsed["day_rate_cents"] = cents or 0
+    parsed["day_rate_from"], from_errors = day_rates.parse_valid_from(values.get("day_rate_from", ""))
+    errors.update(from_errors)
+    parsed["is_vat_registered"] = bool(values.get("vat_registered", ""))
     return parsed, errors
 
 
@@ -185,15 +196,23 @@ async def coordinators_without_profile() -> list[User]:
     return await User.filter(role=Role.COORDINATOR, is_active=True).exclude(id__in=list(with_profile))
 
 
-def profile_values(profile: TrainerProfile | None) -> dict[str, str]:
-    """A profile as the form shows it; defaults for a new one."""
+def profile_values(profile: TrainerProfile | None, day_rate_cents: int = 0) -> dict[str, str]:
+    """A profile as the form shows it, with the day rate valid today; defaults for a new one."""
     if profile is None:
-        return {"kind": "", "home_town": "", "max_sessions_per_month": "4", "day_rate": ""}
+        return {
+            "kind": "",
+            "home_town": "",
+            "max_sessions_per_month": "4",
+            "day_rate": "",
+            "day_rate_from": "",
+        }
     return {
         "kind": profile.kind.value,
         "home_town": profile.home_town,
         "max_sessions_per_month": str(profile.max_sessions_per_month),
-        "day_rate": euros_for_form(profile.day_rate_cents),
+        "day_rate": euros_for_form(day_rate_cents),
+        "day_rate_from": today().isoformat(),
+        "vat_registered": "ja" if profile.is_vat_registered else "",
     }
 
 
@@ -212,8 +231,10 @@ async def save_profile(
     """Create or change a trainer's profile (coordinators only).
 
     The person must be an active trainer, or an active coordinator with the kind coordinator.
-    Raises Forbidden, NotFound (no such active trainer or coordinator), ValidationFailed (per field:
-    kind, home_town, max_sessions_per_month, day_rate, availability, specialties, provinces),
+    A changed day rate is added to the rate history from `day_rate_from` (`bookings.day_rates`: not
+    before the current quarter). Raises Forbidden, NotFound (no such active trainer or coordinator),
+    ValidationFailed (per field: kind, home_town, max_sessions_per_month, day_rate, day_rate_from,
+    availability, specialties, provinces),
     ProfileConflict (someone created the profile at the same moment).
     """
     _require_coordinator(actor)
@@ -239,6 +260,7 @@ async def save_profile(
         raise ValidationFailed(errors)
     try:
         async with in_transaction():
+            rate_cents, rate_from = parsed.pop("day_rate_cents"), parsed.pop("day_rate_from")
             profile = await TrainerProfile.select_for_update().get_or_none(user_id=user.id)
             if profile is None:
                 profile = await TrainerProfile.create(user=user, **parsed)
@@ -250,6 +272,7 @@ async def save_profile(
             await profile.provinces.clear()
             await profile.provinces.add(*chosen_provinces)
             await record(actor, "trainer_profile_saved", profile, f"{user.name}: {profile.kind.value}")
+            await day_rates.set_rate(user, rate_cents, rate_from, actor=actor)  # type: ignore[arg-type]
     except IntegrityError as error:
         message = _("Iemand anders legde dit profiel tegelijk vast. Laad de pagina en probeer het opnieuw.")
         raise ProfileConflict(message) from error

@@ -6,8 +6,9 @@ Free offerings are never invoiced; this overview is for the team's own reporting
   its start (Amsterdam time).
 - Trainer hours are the durations of the accepted assignments (a trainer who gave the session).
 - A day rate covers 8 hours: cost = minutes × day rate / 480, rounded to the cent per assignment, so
-  the quarter and trainer totals add up. The rate is the trainer's current day rate; a trainer without
-  one counts for 0.
+  the quarter and trainer totals add up. The rate is the one valid on the session's day (Amsterdam
+  time) in the trainer's rate history (`bookings.day_rates`), so a later rate never changes a past
+  quarter; hours without a rate count for 0.
 - Four queries for a year, whatever its number of sessions.
 """
 
@@ -19,8 +20,9 @@ from decimal import Decimal
 
 from babel.numbers import format_decimal
 
+from bookings import day_rates
 from bookings.models import Booking, BookingStatus, PriceModel
-from bookings.staffing_models import AssignmentRequest, RequestStatus, TrainerProfile
+from bookings.staffing_models import AssignmentRequest, RequestStatus
 from server.models import User
 from server.templating import AMSTERDAM, LOCALE
 
@@ -33,16 +35,29 @@ class CostLine:
     """The figures of one quarter, one trainer or the whole year."""
 
     label: str
+    trainer_id: int = 0
     sessions: int = 0
     minutes: int = 0
     cost_cents: int = 0
-    day_rate_cents: int = 0
+    #: The day rates that counted (a trainer's rate can change within the year).
+    day_rates: set[int] = field(default_factory=set)
+    minutes_without_rate: int = 0
     session_ids: set[int] = field(default_factory=set, repr=False)
 
     @property
     def hours_text(self) -> str:
         """The hours with a decimal comma: 150 minutes -> "2,5"."""
         return format_decimal(Decimal(self.minutes) / 60, format="#,##0.##", locale=LOCALE)
+
+    @property
+    def day_rate_cents(self) -> int:
+        """The one day rate that counted, or 0 when there were several or none."""
+        rates = self.day_rates - {0}
+        return next(iter(rates)) if len(rates) == 1 else 0
+
+    @property
+    def has_several_rates(self) -> bool:
+        return len(self.day_rates - {0}) > 1
 
     def add(self, booking_id: int, minutes: int, cost_cents: int) -> None:
         self.session_ids.add(booking_id)
@@ -64,7 +79,7 @@ class CostOverview:
 
     @property
     def trainers_without_rate(self) -> int:
-        return sum(1 for trainer in self.trainers if not trainer.day_rate_cents)
+        return sum(1 for trainer in self.trainers if trainer.minutes_without_rate)
 
 
 def assignment_cost_cents(minutes: int, day_rate_cents: int) -> int:
@@ -89,9 +104,7 @@ async def free_session_costs(year: int) -> CostOverview:
         booking_id__in=list(quarter_of) or [0], status=RequestStatus.ACCEPTED
     ).values_list("booking_id", "trainer_id", "starts_at", "ends_at")
     trainer_ids = sorted({trainer_id for _b, trainer_id, _s, _e in assignments})
-    rates = dict(
-        await TrainerProfile.filter(user_id__in=trainer_ids or [0]).values_list("user_id", "day_rate_cents")
-    )
+    rates = await day_rates.rate_table(trainer_ids)
     names = dict(await User.filter(id__in=trainer_ids or [0]).values_list("id", "name"))
 
     quarters = [CostLine(f"Q{number}") for number in range(1, 5)]
@@ -105,9 +118,12 @@ async def free_session_costs(year: int) -> CostOverview:
     trainers: dict[int, CostLine] = {}
     for booking_id, trainer_id, starts_at, ends_at in assignments:
         minutes = max(0, int((ends_at - starts_at).total_seconds() // 60))
-        rate = rates.get(trainer_id) or 0
+        rate = rates.rate_on(trainer_id, starts_at.astimezone(AMSTERDAM).date())
         cost = assignment_cost_cents(minutes, rate)
-        trainer = trainers.setdefault(trainer_id, CostLine(names.get(trainer_id, "?"), day_rate_cents=rate))
+        trainer = trainers.setdefault(trainer_id, CostLine(names.get(trainer_id, "?"), trainer_id=trainer_id))
+        trainer.day_rates.add(rate)
+        if not rate:
+            trainer.minutes_without_rate += minutes
         trainer.add(booking_id, minutes, cost)
         quarters[quarter_of[booking_id]].add(booking_id, minutes, cost)
         total.add(booking_id, minutes, cost)

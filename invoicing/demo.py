@@ -8,6 +8,7 @@ from datetime import datetime, time, timedelta
 
 from bookings.models import Booking, BookingStatus, Offering, PartOfDay
 from invoicing import drafts, issuing
+from invoicing.fee_statement_demo import load_fee_statement_demo
 from invoicing.models import Invoice, InvoiceStatus, SellerSettings
 from server import clock
 from server.models import Organisation
@@ -85,3 +86,4 @@ async def load_invoicing_demo() -> None:
             )
         elif outcome == "credited":
             await issuing.credit_invoice(issued.id, None, actor=None, today=today - timedelta(days=10))
+    await load_fee_statement_demo()

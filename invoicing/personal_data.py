@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from invoicing.fee_statement_models import FeeStatement, FeeStatementLine
 from invoicing.models import Invoice, InvoiceBatch, InvoiceCounter, InvoiceLine, SellerSettings
 from server.i18n import _
 from server.models import User
@@ -16,6 +17,17 @@ async def _batches(user: User) -> Rows:
     return await InvoiceBatch.filter(started_by_id=user.id).values("started_at", "issue_date", "total")
 
 
+async def _fee_statements(user: User) -> Rows:
+    return await FeeStatement.filter(trainer_id=user.id).values(
+        "month", "status", "fee_cents", "travel_cents", "vat_cents", "total_cents", "approved_at"
+    )
+
+
+async def _anonymise_fee_statements(user: User) -> int:
+    """The amounts stay seven years; the copied name and the stored PDF (which shows it) go."""
+    return await FeeStatement.filter(trainer_id=user.id).update(trainer_name="", pdf=None)
+
+
 ENTRIES: list[Entry] = [
     PersonalData(
         InvoiceBatch,
@@ -24,6 +36,22 @@ ENTRIES: list[Entry] = [
         _batches,
         keep_link,
         _("Zoals de facturen zelf; wie de reeks startte wordt bij wissen anoniem."),
+    ),
+    NoPersonalData(
+        FeeStatementLine,
+        _("Sessies, uren en bedragen van een declaratie; bewaard met de declaratie."),
+        reviewed=("description", "travel_note"),
+    ),
+    PersonalData(
+        FeeStatement,
+        "declaraties",
+        ("trainer", "trainer_name", "submitted_by", "approved_by"),
+        _fee_statements,
+        _anonymise_fee_statements,
+        _(
+            "Zeven jaar (fiscale bewaarplicht) voor de bedragen; bij wissen gaan de naam en de pdf eruit "
+            "en wordt de trainer anoniem."
+        ),
     ),
     NoPersonalData(
         SellerSettings,

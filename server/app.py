@@ -23,6 +23,7 @@ from bookings import (
     booking_routes,
     contacts,
     contacts_routes,
+    day_rate_routes,
     outreach,
     outreach_routes,
     reminders,
@@ -49,6 +50,7 @@ from feedback.policy import FeedbackPolicy
 from invoicing import batch as invoicing_batch
 from invoicing import documents as invoicing_documents
 from invoicing import drafts as invoicing_drafts
+from invoicing import fee_statement_routes
 from invoicing import payments as invoicing_payments
 from invoicing import personal_data as invoicing_personal_data
 from invoicing import routes as invoicing_routes
@@ -229,12 +231,14 @@ def create_app(settings: Settings) -> Starlette:
         *staffing_routes.routes,
         *trainer_routes.routes,
         *trainer_profile_routes.routes,
+        *day_rate_routes.routes,
         *collect_routes.routes,
         *form_routes.routes,
         *result_routes.routes,
         *handout_routes.routes,
         *lead_routes.routes,
         *invoicing_routes.routes,
+        *fee_statement_routes.routes,
         *reporting_routes.routes,
         *reporting_ministry_routes.routes,
         *(dev_routes.routes if settings.dev_mail_page else []),

@@ -15,9 +15,14 @@ from tortoise.migrations.api import migrate
 #: Tortoise app label -> model modules. Each app keeps its migrations in `<package>.migrations`.
 APPS: dict[str, list[str]] = {
     "core": ["server.models", "server.mail", "server.scheduler"],
-    "bookings": ["bookings.models", "bookings.staffing_models", "bookings.contacts_models"],
+    "bookings": [
+        "bookings.models",
+        "bookings.staffing_models",
+        "bookings.contacts_models",
+        "bookings.day_rate_models",
+    ],
     "feedback": ["feedback.models"],
-    "invoicing": ["invoicing.models"],
+    "invoicing": ["invoicing.models", "invoicing.fee_statement_models"],
     "reporting": ["reporting.models"],
 }
 MIGRATIONS = {

@@ -28,6 +28,7 @@ NAVIGATION: dict[Role, list[NavItem]] = {
         _item("/tour", _("Tour")),
         _item("/aanbod", _("Aanbod")),
         _item("/trainers", _("Trainers")),
+        _item("/declaraties", _("Declaraties")),
         _item("/feedback", _("Feedback")),
         _item("/feedbackformulieren", _("Formulieren")),
         _item("/organisaties", _("Organisaties")),
@@ -50,11 +51,13 @@ NAVIGATION: dict[Role, list[NavItem]] = {
     Role.TRAINER: [
         _item("/trainer", _("Mijn verzoeken"), r"^/trainer(/(verzoeken|sessies)/|/?$)"),
         _item("/trainer/beschikbaarheid", _("Mijn beschikbaarheid")),
+        _item("/declaraties", _("Mijn declaraties")),
         _item("/agenda", _("Agenda")),
     ],
     Role.FINANCE: [
         _item("/financien", _("Facturen"), r"^/financien(/facturen|/?$)"),
         _item("/financien/instellingen", _("Gegevens van het team")),
+        _item("/declaraties", _("Declaraties")),
         _item("/organisaties", _("Organisaties")),
         _item("/coordinatie/rapportage", _("Rapportage")),
     ],

@@ -3,12 +3,13 @@ specialties list) and the pages of coordinators and trainers."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import httpx
 import pytest
 
-from bookings import trainers
+from bookings import day_rates, trainers
+from bookings.day_rate_models import DayRate
 from bookings.models import TrainerKind
 from bookings.staffing_models import BlockedPeriod, Specialty, TrainerProfile
 from server.errors import Forbidden, NotFound, ValidationFailed
@@ -29,7 +30,11 @@ def profile_form(**overrides: str) -> dict[str, str]:
 async def make_profile(user: User | None = None, **overrides: object) -> TrainerProfile:
     values: dict[str, object] = {"kind": TrainerKind.TRAINER}
     values.update(overrides)
-    return await TrainerProfile.create(user=user or await make_user(Role.TRAINER), **values)
+    rate = values.pop("day_rate_cents", None)
+    profile = await TrainerProfile.create(user=user or await make_user(Role.TRAINER), **values)
+    if rate is not None:
+        await DayRate.create(trainer_id=profile.user_id, valid_from=date(1900, 1, 1), day_rate_cents=rate)  # type: ignore[attr-defined]
+    return profile
 
 
 async def actions() -> list[str]:
@@ -60,11 +65,11 @@ async def test_a_coordinator_creates_a_profile_with_everything_on_it() -> None:
     assert stored.kind is TrainerKind.MODERATOR
     assert stored.home_town == "Zeist"
     assert stored.max_sessions_per_month == 6
-    assert stored.day_rate_cents == 125050
+    assert await day_rates.rate_on(trainer.id, trainers.today()) == 125050
     assert stored.weekly_availability == ["mon_afternoon", "thu_evening"]
     assert [s.name for s in stored.specialties] == ["Online haat"]
     assert [p.id for p in stored.provinces] == [utrecht.id]
-    assert await actions() == ["trainer_profile_saved"]
+    assert await actions() == ["trainer_profile_saved", "day_rate_set"]
 
 
 async def test_saving_again_replaces_specialties_provinces_and_availability() -> None:
@@ -88,7 +93,7 @@ async def test_saving_again_replaces_specialties_provinces_and_availability() ->
     assert [s.name for s in stored.specialties] == ["Beveiliging"]
     assert list(stored.provinces) == []
     assert stored.weekly_availability == []
-    assert stored.day_rate_cents == 0
+    assert await day_rates.rate_on(profile.user_id, trainers.today()) == 0  # type: ignore[attr-defined]
     assert await TrainerProfile.all().count() == 1
 
 
@@ -385,7 +390,7 @@ async def test_a_coordinator_edits_a_profile_and_it_is_stored(client: httpx.Asyn
     assert response.headers["location"] == f"{url}?melding=opgeslagen"
     profile = await TrainerProfile.get(user=trainer).prefetch_related("specialties", "provinces")
     assert profile.kind is TrainerKind.PEER
-    assert profile.day_rate_cents == 65000
+    assert await day_rates.rate_on(trainer.id, trainers.today()) == 65000
     assert profile.weekly_availability == ["wed_evening", "sat_afternoon"]
     assert [s.id for s in profile.specialties] == [specialty.id]
     assert [p.cbs_code for p in profile.provinces] == ["PV26"]

@@ -7,12 +7,13 @@ import io
 import sys
 import zipfile
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
+from bookings.day_rate_models import DayRate
 from bookings.models import BookingStatus, PriceModel, TrainerKind
 from bookings.staffing_models import AssignmentRequest, RequestStatus, TrainerProfile
 from invoicing import costs, exports
@@ -175,7 +176,8 @@ async def free_session_with_two_trainers() -> None:
     given = await make_booking(status=BookingStatus.DELIVERED, starts_at=starts_at)
     for day_rate in (60000, 48000):
         trainer = await make_user(Role.TRAINER, name=f"Trainer {day_rate}")
-        await TrainerProfile.create(user=trainer, kind=TrainerKind.TRAINER, day_rate_cents=day_rate)
+        await TrainerProfile.create(user=trainer, kind=TrainerKind.TRAINER)
+        await DayRate.create(trainer=trainer, valid_from=date(1900, 1, 1), day_rate_cents=day_rate)
         await AssignmentRequest.create(
             booking=given,
             trainer=trainer,

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from tortoise import Tortoise
 
 from bookings.contacts_models import Contact, OutreachRecipient
+from bookings.day_rate_models import DayRate
 from bookings.models import (
     BookingStatus,
     CalendarFeed,
@@ -20,6 +21,7 @@ from bookings.models import (
 )
 from bookings.staffing_models import BlockedPeriod, RequestStatus, TrainerProfile
 from feedback.models import ContactRequest, FeedbackForm, SessionFeedback
+from invoicing.fee_statement_models import FeeStatement
 from invoicing.models import Invoice, InvoiceBatch
 from reporting.models import TourTarget
 from server import clock, ratelimit
@@ -46,6 +48,10 @@ async def make_person_everywhere() -> Person:
     await User.filter(id=user.id).update(totp_secret="JBSWY3DPEHPK3PXP", last_login_at=clock.now())
     await TrainerProfile.filter(user=user).update(home_town=home_town)
     profile = await TrainerProfile.get(user=user)
+    await DayRate.create(trainer=user, valid_from=date(1900, 1, 1), day_rate_cents=65000)
+    await FeeStatement.create(
+        trainer=user, month=date(2026, 1, 1), status="approved", trainer_name=name, total_cents=1, pdf=b"%PDF"
+    )
     await BlockedPeriod.create(
         profile=profile, first_day=date(2027, 7, 1), last_day=date(2027, 7, 3), note=holiday
     )

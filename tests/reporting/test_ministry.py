@@ -14,8 +14,9 @@ import httpx
 import pytest
 from pypdf import PdfReader
 
+from bookings.day_rate_models import DayRate
 from bookings.models import Booking, BookingStatus, PriceModel, Stage, TrainerKind, VatTreatment
-from bookings.staffing_models import RequestStatus, TrainerProfile
+from bookings.staffing_models import RequestStatus
 from feedback.models import Answer, FeedbackForm, Question, QuestionKind, Response, SessionFeedback
 from feedback.policy import FeedbackPolicy
 from invoicing.document import DocumentKind
@@ -101,8 +102,8 @@ async def make_tour() -> Tour:
         await make_trainer(TrainerKind.TRAINER),
         await make_trainer(TrainerKind.COORDINATOR),
     )
-    await TrainerProfile.filter(user=paid).update(day_rate_cents=80000)
-    await TrainerProfile.filter(user=unrated).update(day_rate_cents=40000)
+    await DayRate.create(trainer=paid, valid_from=date(1900, 1, 1), day_rate_cents=80000)
+    await DayRate.create(trainer=unrated, valid_from=date(1900, 1, 1), day_rate_cents=40000)
     declined = await make_trainer(TrainerKind.TRAINER)
 
     delivered, closed = BookingStatus.DELIVERED, BookingStatus.CLOSED

@@ -16,6 +16,7 @@ from bookings.contacts_models import Contact
 from bookings.models import Booking, Offering, PriceModel, TrainerKind
 from bookings.staffing_models import AssignmentRequest, BlockedPeriod, TrainerProfile
 from feedback.models import ContactRequest, FeedbackForm, Question, QuestionKind, SessionFeedback
+from invoicing.fee_statement_models import FeeStatement
 from invoicing.models import Invoice
 from server.app import create_app
 from server.mail import OutboxMessage
@@ -195,6 +196,19 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/financien/facturen/{invoice_id}/regels"): only("finance"),
     ("POST", "/financien/facturen/{invoice_id}/regels/{line_id}"): only("finance"),
     ("POST", "/financien/facturen/{invoice_id}/regels/{line_id}/verwijderen"): only("finance"),
+    ("GET", "/trainers/{user_id}/dagtarief"): only("coordinator", "finance"),
+    ("POST", "/trainers/{user_id}/dagtarief"): only("coordinator", "finance"),
+    ("GET", "/declaraties"): only("coordinator", "finance", "trainer"),
+    ("POST", "/declaraties"): only("coordinator", "trainer"),
+    ("GET", "/declaraties/betaling.csv"): only("coordinator", "finance"),
+    # The statement belongs to another trainer: the world's trainer gets 404, never another's.
+    ("GET", "/declaraties/{statement_id}"): only("coordinator", "finance", trainer=NOT_FOUND),
+    ("POST", "/declaraties/{statement_id}/reiskosten"): only("coordinator", trainer=NOT_FOUND),
+    ("POST", "/declaraties/{statement_id}/indienen"): only("coordinator", trainer=NOT_FOUND),
+    ("POST", "/declaraties/{statement_id}/goedkeuren"): only("coordinator"),
+    ("POST", "/declaraties/{statement_id}/terugsturen"): only("coordinator"),
+    ("GET", "/declaraties/{statement_id}/declaratie.pdf"): only("coordinator", "finance", trainer=NOT_FOUND),
+    ("GET", "/declaraties/{statement_id}/declaratie.csv"): only("coordinator", "finance", trainer=NOT_FOUND),
     ("GET", "/dev/mail"): everyone(),
     ("GET", "/dev/mail/{message_id}"): everyone(),
 }
@@ -237,6 +251,7 @@ class World:
     contact: ContactRequest
     invoice: Invoice
     person: Contact
+    statement: FeeStatement
 
 
 async def make_world() -> World:
@@ -298,6 +313,7 @@ async def make_world() -> World:
     person = await Contact.create(
         organisation=organisation, name="Griffier", function="griffier", email="g@a.nl"
     )
+    statement = await FeeStatement.create(trainer=target_user, month="2026-01-01")
     return World(
         organisation,
         users,
@@ -311,6 +327,7 @@ async def make_world() -> World:
         contact,
         invoice,
         person,
+        statement,
     )
 
 
@@ -328,6 +345,7 @@ def concrete_path(path: str, world: World) -> str:
         .replace("{contact_id}", str(world.contact.id))
         .replace("{invoice_id}", str(world.invoice.id))
         .replace("{person_id}", str(world.person.id))
+        .replace("{statement_id}", str(world.statement.id))
         .replace("{line_id}", "1")
         .replace("{form_id}", str(world.question.form_id))
         .replace("{question_id}", str(world.question.id))
