@@ -20,6 +20,7 @@ from invoicing.document import DocumentKind, VatCategory
 from invoicing.errors import InvoiceLocked, InvoiceRuleBroken
 from invoicing.models import Invoice, InvoiceLine
 from invoicing.permissions import require_finance
+from invoicing.text import single_line
 from server.audit import record
 from server.errors import NotFound, ValidationFailed
 from server.i18n import _
@@ -122,7 +123,7 @@ VAT_CHOICES = {"S21": (VatCategory.STANDARD, 21), "E0": (VatCategory.EXEMPT, 0)}
 
 def _parse_line(values: dict[str, str]) -> dict[str, object]:
     errors: dict[str, str] = {}
-    description = values.get("description", "").strip()
+    description = single_line(values.get("description", ""))
     if not description or len(description) > 300:
         errors["description"] = _("Vul een omschrijving in (maximaal 300 tekens).")
     quantity = values.get("quantity", "").strip()

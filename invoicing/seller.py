@@ -29,26 +29,9 @@ async def seller_settings() -> SellerSettings:
 
 
 def seller_of(settings: SellerSettings) -> Seller:
-    """The team as seller; raises InvoiceRuleBroken naming what is missing from its details."""
-    missing = [
-        label
-        for label, value in (
-            (_("naam"), settings.legal_name),
-            (_("adres"), settings.street),
-            (_("postcode"), settings.postcode),
-            (_("plaats"), settings.city),
-            (_("KvK-nummer"), settings.kvk),
-            (_("btw-id"), settings.vat_id),
-            (_("IBAN"), settings.iban),
-        )
-        if not value
-    ]
-    if missing:
-        raise InvoiceRuleBroken(
-            _("Vul eerst de gegevens van het team in (Financiën, Instellingen): %(missing)s.")
-            % {"missing": ", ".join(missing)}
-        )
-    return Seller(
+    """The team as seller; raises InvoiceRuleBroken naming what is missing from its details (also what
+    is left empty once cleaned, invoicing.text)."""
+    seller = Seller(
         name=settings.legal_name,
         street=settings.street,
         postcode=settings.postcode,
@@ -58,6 +41,25 @@ def seller_of(settings: SellerSettings) -> Seller:
         vat_id=settings.vat_id,
         iban=settings.iban,
     )
+    missing = [
+        label
+        for label, value in (
+            (_("naam"), seller.name),
+            (_("adres"), seller.street),
+            (_("postcode"), seller.postcode),
+            (_("plaats"), seller.city),
+            (_("KvK-nummer"), seller.kvk),
+            (_("btw-id"), seller.vat_id),
+            (_("IBAN"), seller.iban),
+        )
+        if not value
+    ]
+    if missing:
+        raise InvoiceRuleBroken(
+            _("Vul eerst de gegevens van het team in (Financiën, Instellingen): %(missing)s.")
+            % {"missing": ", ".join(missing)}
+        )
+    return seller
 
 
 SELLER_FIELDS = (
