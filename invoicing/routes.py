@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from invoicing import batch, costs, documents, drafts, exports, issuing, payments, queries, seller
 from invoicing.models import InvoiceStatus, SellerSettings
+from invoicing.numbering import file_name
 from server import clock
 from server.access import requires
 from server.downloads import download
@@ -122,7 +123,7 @@ async def _download(request: Request, kind: str) -> Response:
     content, media_type = (
         (invoice.pdf, "application/pdf") if kind == "pdf" else (invoice.ubl, "application/xml")
     )
-    return download(bytes(content), media_type, f"{invoice.number}.{kind}")
+    return download(bytes(content), media_type, file_name(invoice.number or "", kind))
 
 
 @requires(*READERS, Role.CLERK)

@@ -12,7 +12,7 @@ from tortoise.transactions import in_transaction
 from invoicing.document import Seller
 from invoicing.errors import InvoiceRuleBroken
 from invoicing.models import SellerSettings
-from invoicing.numbering import NUMBER_FORMAT
+from invoicing.numbering import number_format_problem
 from invoicing.permissions import require_finance
 from server.audit import record
 from server.errors import ValidationFailed
@@ -106,8 +106,8 @@ async def save_seller_settings(values: dict[str, str], *, actor: User) -> Seller
         errors["iban"] = _("Dit IBAN klopt niet; controleer het nummer.")
     if "@" not in cleaned["invoice_email"] or "." not in cleaned["invoice_email"].partition("@")[2]:
         errors["invoice_email"] = _("Vul een geldig e-mailadres in.")
-    if not NUMBER_FORMAT.match(cleaned["number_format"]) or len(cleaned["number_format"]) > 40:
-        errors["number_format"] = _("Gebruik {year} en daarna {number}, bijvoorbeeld {year}-{number:04d}.")
+    if problem := number_format_problem(cleaned["number_format"]):
+        errors["number_format"] = problem
     term = cleaned["payment_term_days"]
     if not term.isdigit() or not 1 <= int(term) <= 90:
         errors["payment_term_days"] = _("Vul een betaaltermijn in van 1 tot 90 dagen.")
