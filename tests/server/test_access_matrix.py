@@ -186,6 +186,10 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/financien/facturen/{invoice_id}/regels"): only("finance"),
     ("POST", "/financien/facturen/{invoice_id}/regels/{line_id}"): only("finance"),
     ("POST", "/financien/facturen/{invoice_id}/regels/{line_id}/verwijderen"): only("finance"),
+    ("GET", "/financien/nieuwe-factuur"): only("finance"),
+    ("POST", "/financien/nieuwe-factuur"): only("finance"),
+    ("POST", "/financien/facturen/{invoice_id}/gegevens"): only("finance"),
+    ("POST", "/financien/facturen/{invoice_id}/verwijderen"): only("finance"),
     ("GET", "/dev/mail"): everyone(),
     ("GET", "/dev/mail/{message_id}"): everyone(),
 }
