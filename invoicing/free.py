@@ -103,11 +103,11 @@ async def _parse_details(values: dict[str, str]) -> dict[str, Any]:
     }
 
 
-async def create_free_draft(values: dict[str, str], *, actor: User) -> Invoice:
+async def create_free_draft(values: dict[str, str], *, actor: User | None) -> Invoice:
     """A free-standing draft with its first line (the form's line fields).
 
-    Raises Forbidden (not finance) and ValidationFailed with the messages of the details and the line
-    together, so the form shows every problem at once.
+    `actor` None: the system (the demo). Raises Forbidden (not finance) and ValidationFailed with the
+    messages of the details and the line together, so the form shows every problem at once.
     """
     require_finance(actor)
     errors: dict[str, str] = {}
