@@ -1,5 +1,6 @@
 """Demo invoices: the team's details, and issued invoices at 21 % and VAT-exempt, a paid one, an
-overdue one, a credit note and a draft, so a new user sees every case. Loaded after the bookings
+overdue one, a credit note, a draft and an issued free-standing invoice (travel costs and materials
+for a booking), so a new user sees every case. Loaded after the bookings
 demo."""
 
 from __future__ import annotations
@@ -7,12 +8,13 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from bookings.models import Booking, BookingStatus, Offering, PartOfDay
-from invoicing import drafts, issuing
+from invoicing import drafts, free, issuing
+from invoicing.document import VatCategory
 from invoicing.fee_statement_demo import load_fee_statement_demo
-from invoicing.models import Invoice, InvoiceStatus, SellerSettings
+from invoicing.models import Invoice, InvoiceLine, InvoiceStatus, SellerSettings
 from server import clock
 from server.models import Organisation
-from server.templating import AMSTERDAM
+from server.templating import AMSTERDAM, format_local_date
 
 SELLER = {
     "legal_name": "Ondersteuningsteam Weerbaar Bestuur",
@@ -76,6 +78,8 @@ async def load_invoicing_demo() -> None:
     ]
     for number, (code, offering, days_ago, participants, outcome) in enumerate(cases, start=1):
         booking = await _delivered(code, offering, days_ago, participants, number)
+        if number == 1:
+            await _free_standing(booking, 10)
         draft = await drafts.create_draft_for_booking(booking.id)
         if outcome == "draft":
             continue
@@ -87,3 +91,29 @@ async def load_invoicing_demo() -> None:
         elif outcome == "credited":
             await issuing.credit_invoice(issued.id, None, actor=None, today=today - timedelta(days=10))
     await load_fee_statement_demo()
+
+
+async def _free_standing(booking: Booking, days_ago: int) -> None:
+    """Travel costs and workbooks billed on their own, for a demo booking (made by the system, as the
+    demo has no users yet)."""
+    organisation = await Organisation.get(id=booking.organisation_id)  # type: ignore[attr-defined]
+    values = {
+        "organisation": organisation.cbs_code,
+        "booking": booking.reference,
+        "note": f"Reiskosten en werkboeken bij de training van {format_local_date(booking.starts_at)}",
+        "description": "Reiskosten trainers, 2 x 96 km",
+        "quantity": "192",
+        "unit_price": "0,23",
+        "vat": "S21",
+    }
+    draft = await free.create_free_draft(values, actor=None)
+    await InvoiceLine.create(
+        invoice=draft,
+        position=2,
+        description="Werkboek Weerbaar Bestuur",
+        quantity=38,
+        unit_price_cents=12_50,
+        vat_category=VatCategory.EXEMPT,
+        vat_percent=0,
+    )
+    await issuing.issue_invoice(draft.id, actor=None, today=clock.local_today() - timedelta(days=days_ago))

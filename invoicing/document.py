@@ -3,13 +3,18 @@
 Everything the PDF and the UBL file show comes from here: the seller's and buyer's details, the
 lines, the VAT per rate and the totals, copied when the document is issued so that it never
 changes afterwards. Amounts are integer cents; VAT is rounded per VAT category and rate (BR-CO-17).
+
+Every text is cleaned when a document, party or line is made (`invoicing.text`): the PDF and the UBL
+file are written from these objects only, so no control character or stray line break reaches them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from enum import StrEnum
+
+from invoicing.text import multi_line, single_line
 
 
 class DocumentKind(StrEnum):
@@ -28,6 +33,12 @@ EXEMPTION_REASON_CODE = "VATEX-EU-132-1I"
 EXEMPTION_REASON = "Vrijgesteld van btw op grond van art. 11 lid 1 onderdeel o Wet OB 1968"
 
 
+def _clean_texts(instance: object, *names: str) -> None:
+    """Replace each named text field of a frozen dataclass by its clean single line."""
+    for name in names:
+        object.__setattr__(instance, name, single_line(getattr(instance, name)))
+
+
 @dataclass(frozen=True)
 class Party:
     name: str
@@ -36,6 +47,9 @@ class Party:
     city: str
     country: str = "NL"
     email: str = ""
+
+    def __post_init__(self) -> None:
+        _clean_texts(self, *(f.name for f in fields(self) if isinstance(getattr(self, f.name), str)))
 
 
 @dataclass(frozen=True)
@@ -58,6 +72,9 @@ class Line:
     vat_category: VatCategory
     vat_percent: int
     unit_code: str = "C62"  # piece; HUR hour, DAY day
+
+    def __post_init__(self) -> None:
+        _clean_texts(self, "description")
 
     @property
     def net_cents(self) -> int:
@@ -93,6 +110,8 @@ class InvoiceDocument:
     breakdown: tuple[VatBreakdown, ...] = field(init=False)
 
     def __post_init__(self) -> None:
+        _clean_texts(self, "number", "order_reference", "credited_invoice_number", "payment_reference")
+        object.__setattr__(self, "note", multi_line(self.note))
         groups: dict[tuple[VatCategory, int], int] = {}
         for line in self.lines:
             key = (line.vat_category, line.vat_percent)

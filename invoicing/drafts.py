@@ -20,6 +20,7 @@ from invoicing.document import DocumentKind, VatCategory
 from invoicing.errors import InvoiceLocked, InvoiceRuleBroken
 from invoicing.models import Invoice, InvoiceLine
 from invoicing.permissions import require_finance
+from invoicing.text import single_line
 from server.audit import record
 from server.errors import NotFound, ValidationFailed
 from server.forms import single_line_errors
@@ -121,9 +122,9 @@ LINE_FIELDS = ("description", "quantity", "unit_price", "vat")
 VAT_CHOICES = {"S21": (VatCategory.STANDARD, 21), "E0": (VatCategory.EXEMPT, 0)}
 
 
-def _parse_line(values: dict[str, str]) -> dict[str, object]:
+def parse_line(values: dict[str, str]) -> dict[str, object]:
     errors: dict[str, str] = {}
-    description = values.get("description", "").strip()
+    description = single_line(values.get("description", ""))
     if not description or len(description) > 300:
         errors["description"] = _("Vul een omschrijving in (maximaal 300 tekens).")
     errors.update(single_line_errors(values, "description"))
@@ -162,7 +163,7 @@ async def _locked_draft(invoice_id: int) -> Invoice:
 async def add_draft_line(invoice_id: int, values: dict[str, str], *, actor: User) -> InvoiceLine:
     """Finance adds a line (e.g. travel costs) to a draft."""
     require_finance(actor)
-    parsed = _parse_line(values)
+    parsed = parse_line(values)
     async with in_transaction():
         invoice = await _locked_draft(invoice_id)
         last = await InvoiceLine.filter(invoice=invoice).order_by("-position").first()
@@ -178,7 +179,7 @@ async def change_draft_line(
 ) -> InvoiceLine:
     """Finance changes a line of a draft."""
     require_finance(actor)
-    parsed = _parse_line(values)
+    parsed = parse_line(values)
     async with in_transaction():
         invoice = await _locked_draft(invoice_id)
         line = await InvoiceLine.get_or_none(id=line_id, invoice=invoice)

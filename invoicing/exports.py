@@ -1,7 +1,8 @@
 """Downloads for the bookkeeping: every document of a period as a ZIP, and a CSV journal.
 
 - A period is a range of issue dates, both ends included; drafts have no documents and are left out.
-- The PDF and UBL files are the bytes stored at issue. The journal's names and amounts come from the
+- The PDF and UBL files are the bytes stored at issue, named after the number, made safe as a file
+  name (a number issued under an older format may hold a `/`). The journal's names and amounts come from the
   frozen content (`Invoice.content`), never from live data; only the CBS code is the organisation's
   own (it is not part of the document and does not change).
 - The journal is opened by Dutch Excel with a double click: UTF-8 with a byte order mark,
@@ -26,6 +27,7 @@ from typing import Any
 from invoicing import documents
 from invoicing.document import DocumentKind, VatBreakdown, VatCategory
 from invoicing.models import Invoice, InvoiceStatus
+from invoicing.numbering import file_name
 from server.errors import ValidationFailed
 from server.i18n import _
 from server.spreadsheet import format_cents, to_csv
@@ -133,12 +135,19 @@ def journal_csv(invoices: Iterable[Invoice]) -> bytes:
 
 
 def period_files(invoices: Iterable[Invoice]) -> dict[str, bytes]:
-    """File name -> stored bytes: `<number>.pdf` and `<number>.xml` per document, and the journal."""
+    """File name -> stored bytes: `<number>.pdf` and `<number>.xml` per document, and the journal.
+
+    Names are safe on every system (`invoicing.numbering.file_name`), also for numbers issued under an
+    older format with a `/`; should two numbers map to one name, the later gets its database id too.
+    """
     documents = list(invoices)
     files: dict[str, bytes] = {}
     for invoice in documents:
-        files[f"{invoice.number}.pdf"] = bytes(invoice.pdf or b"")
-        files[f"{invoice.number}.xml"] = bytes(invoice.ubl or b"")
+        number = invoice.number or ""
+        if file_name(number, "pdf") in files or file_name(number, "pdf") == JOURNAL_NAME:
+            number = f"{number}-{invoice.id}"
+        files[file_name(number, "pdf")] = bytes(invoice.pdf or b"")
+        files[file_name(number, "xml")] = bytes(invoice.ubl or b"")
     files[JOURNAL_NAME] = journal_csv(documents)
     return files
 

@@ -29,6 +29,7 @@ from invoicing.models import Invoice, InvoiceLine, InvoiceStatus, SellerSettings
 from invoicing.numbering import numbering_turn, take_numbers
 from invoicing.permissions import require_finance
 from invoicing.seller import seller_of, seller_settings
+from invoicing.text import single_line
 from server import clock
 from server.audit import record
 from server.errors import NotFound
@@ -37,13 +38,24 @@ from server.models import Organisation, User
 
 
 def _buyer(organisation: Organisation) -> Buyer:
+    """The organisation as buyer; raises InvoiceRuleBroken naming what is missing, also what is left
+    empty once cleaned (invoicing.text: an address of only a line break counts as missing)."""
+    prefix = _("Gemeente") if organisation.is_municipality else _("Provincie")
+    buyer = Buyer(
+        name=f"{prefix} {organisation.name}",
+        street=organisation.invoice_street,
+        postcode=organisation.invoice_postcode,
+        city=organisation.invoice_city,
+        email=organisation.invoice_email,
+        oin=organisation.oin,
+    )
     missing = [
         label
         for label, value in (
-            (_("factuuradres"), organisation.invoice_street),
-            (_("postcode"), organisation.invoice_postcode),
-            (_("plaats"), organisation.invoice_city),
-            (_("OIN"), organisation.oin),
+            (_("factuuradres"), buyer.street),
+            (_("postcode"), buyer.postcode),
+            (_("plaats"), buyer.city),
+            (_("OIN"), buyer.oin),
         )
         if not value
     ]
@@ -52,15 +64,7 @@ def _buyer(organisation: Organisation) -> Buyer:
             _("De factuurgegevens van %(name)s zijn niet compleet: %(missing)s.")
             % {"name": organisation.name, "missing": ", ".join(missing)}
         )
-    prefix = _("Gemeente") if organisation.is_municipality else _("Provincie")
-    return Buyer(
-        name=f"{prefix} {organisation.name}",
-        street=organisation.invoice_street,
-        postcode=organisation.invoice_postcode,
-        city=organisation.invoice_city,
-        email=organisation.invoice_email,
-        oin=organisation.oin,
-    )
+    return buyer
 
 
 def document_json(document: InvoiceDocument) -> dict[str, object]:
@@ -107,6 +111,8 @@ async def prepare_drafts(drafts: Sequence[Invoice]) -> list[Issuable | InvoiceRu
 
     A draft without a purchase-order number takes its booking's, which the clerk may have added since.
     """
+    for draft in drafts:  # the number as it will be printed (invoicing.text), so an invisible one is none
+        draft.order_reference = single_line(draft.order_reference)
     ids = [draft.id for draft in drafts]
     organisations = {
         o.id: o
@@ -123,7 +129,7 @@ async def prepare_drafts(drafts: Sequence[Invoice]) -> list[Issuable | InvoiceRu
     for draft in drafts:
         organisation = organisations[draft.organisation_id]  # type: ignore[attr-defined]
         if not draft.order_reference and draft.booking_id:  # type: ignore[attr-defined]
-            draft.order_reference = po_numbers.get(draft.booking_id, "")  # type: ignore[attr-defined]
+            draft.order_reference = single_line(po_numbers.get(draft.booking_id, ""))  # type: ignore[attr-defined]
         try:
             prepared.append(Issuable(draft, *_check_issuable(draft, organisation, lines_of[draft.id])))
         except InvoiceRuleBroken as broken:
@@ -144,7 +150,17 @@ def _check_issuable(
         )
     if not lines:
         raise InvoiceRuleBroken(_("Een factuur zonder regels kan niet worden uitgegeven."))
-    return _buyer(organisation), _lines(lines)
+    document_lines = _lines(lines)
+    for position, line in enumerate(document_lines, start=1):
+        if not line.description:
+            raise InvoiceRuleBroken(
+                _(
+                    "Regel %(position)s heeft geen omschrijving meer zonder onzichtbare tekens (zoals "
+                    "regeleinden en stuurtekens). Vul een omschrijving in en geef de factuur dan uit."
+                )
+                % {"position": position}
+            )
+    return _buyer(organisation), document_lines
 
 
 def issued_document(

@@ -92,6 +92,11 @@ class Invoice(Model):
     paid_on = fields.DateField(null=True)
     #: Until when one process has the render of this document's files (invoicing.documents).
     render_lease_until = fields.DatetimeField(null=True)
+    #: A free-standing invoice (no `booking`: travel costs, materials, an extra half day) may name the
+    #: booking it belongs to; unlike `booking`, this never stands for the booking's own invoice.
+    linked_booking: fields.ForeignKeyNullableRelation[Booking] = fields.ForeignKeyField(
+        "bookings.Booking", related_name="linked_invoices", null=True, on_delete=fields.RESTRICT
+    )
 
     lines: fields.ReverseRelation[InvoiceLine]
 
@@ -104,6 +109,11 @@ class Invoice(Model):
     @property
     def is_draft(self) -> bool:
         return self.status is InvoiceStatus.DRAFT
+
+    @property
+    def is_free_standing(self) -> bool:
+        """Made by finance with free lines, not from a booking's training or cancellation fee."""
+        return self.kind is DocumentKind.INVOICE and self.booking_id is None  # type: ignore[attr-defined]
 
 
 class InvoiceLine(Model):

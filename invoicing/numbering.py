@@ -17,13 +17,52 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from invoicing.models import InvoiceCounter
+from server.i18n import _
 
 #: A number format holds {year} and then {number} (numbers restart each year), e.g. "F{year}-{number:05d}".
-NUMBER_FORMAT = re.compile(r"^[A-Za-z0-9/_.-]*\{year\}[A-Za-z0-9/_.-]*\{number(:0[2-8]d)?\}[A-Za-z0-9/_.-]*$")
+#: Around them only letters, digits, `-`, `_` and `.` (not first), so a number is also a file name on
+#: every system: the exports and downloads name files after it.
+NUMBER_FORMAT = re.compile(
+    r"^(?![.-])[A-Za-z0-9_.-]*\{year\}[A-Za-z0-9_.-]*\{number(:0[2-8]d)?\}[A-Za-z0-9_.-]*$"
+)
+#: What a number (Invoice.number) may be long.
+NUMBER_LENGTH = 20
+#: What is left of a format once {year} and {number...} are taken out: its own characters.
+_PLACEHOLDERS = re.compile(r"\{year\}|\{number(:[^}]*)?\}")
+_NOT_IN_FILE_NAME = re.compile(r"[^A-Za-z0-9_.-]")
 
 
 def format_number(number_format: str, year: int, number: int) -> str:
     return number_format.format(year=year, number=number)
+
+
+def number_format_problem(number_format: str) -> str:
+    """Why a number format cannot be used (a Dutch message for the settings form), or "" when it can."""
+    refused = sorted(set(_NOT_IN_FILE_NAME.findall(_PLACEHOLDERS.sub("", number_format))))
+    if refused:
+        shown = " ".join("spatie" if char == " " else char for char in refused)
+        return _(
+            "Een factuurnummer is ook de naam van de pdf en de e-factuur; deze tekens kunnen niet in een "
+            "bestandsnaam: %(characters)s. Gebruik letters, cijfers, - _ of ."
+        ) % {"characters": shown}
+    if number_format[:1] in (".", "-"):
+        return _("Een factuurnummer begint niet met een punt of een streepje.")
+    if not NUMBER_FORMAT.match(number_format):
+        return _("Gebruik {year} en daarna {number}, bijvoorbeeld {year}-{number:04d}.")
+    if len(format_number(number_format, 2026, 99_999)) > NUMBER_LENGTH:
+        return _("Een factuurnummer mag niet langer worden dan %(length)s tekens.") % {
+            "length": NUMBER_LENGTH
+        }
+    return ""
+
+
+def file_name(number: str, extension: str) -> str:
+    """`<number>.<extension>`, safe as a file name on every system even for a number issued under an
+    older, laxer format (`/` and other characters become `-`; a leading dot `_`)."""
+    stem = _NOT_IN_FILE_NAME.sub("-", number) or "document"
+    if stem.startswith("."):
+        stem = "_" + stem[1:]
+    return f"{stem}.{extension}"
 
 
 #: Per event loop (one per process in production): the line for the invoice counter.

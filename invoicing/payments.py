@@ -29,6 +29,7 @@ from invoicing import documents
 from invoicing.document import DocumentKind
 from invoicing.errors import InvoiceLocked, InvoiceRuleBroken
 from invoicing.models import Invoice, InvoiceStatus
+from invoicing.numbering import file_name
 from invoicing.permissions import require_finance
 from invoicing.seller import seller_settings
 from server import clock
@@ -104,14 +105,15 @@ async def send_invoice(invoice_id: int, *, actor: User | None, base_url: str) ->
                 % {"name": organisation.name}
             )
         context = await _mail_context(invoice, organisation)
+        number = invoice.number or ""
         context["link"] = f"{base_url.rstrip('/')}/organisaties/{organisation.cbs_code}/facturen"
         await queue_mail(
             address,
             "invoicing/invoice",
             context,
             attachments=[
-                Attachment(f"{invoice.number}.pdf", "application/pdf", bytes(invoice.pdf or b"")),
-                Attachment(f"{invoice.number}.xml", "application/xml", bytes(invoice.ubl or b"")),
+                Attachment(file_name(number, "pdf"), "application/pdf", bytes(invoice.pdf or b"")),
+                Attachment(file_name(number, "xml"), "application/xml", bytes(invoice.ubl or b"")),
             ],
         )
         action = "invoice_resent" if invoice.status is InvoiceStatus.SENT else "invoice_sent"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from invoicing import ubl
 from invoicing.document import EXEMPTION_REASON, DocumentKind, InvoiceDocument, VatCategory
+from invoicing.numbering import file_name
 from server.i18n import _
 from server.pdf import PDF_A_3B, PdfAttachment, render_pdf_here
 from server.templating import render_text
@@ -24,8 +25,9 @@ def document_title(document: InvoiceDocument) -> str:
 
 
 def ubl_filename(document: InvoiceDocument) -> str:
-    """The embedded XML's name, `<number>.xml`; a download of the UBL uses the same name."""
-    return f"{document.number}.xml"
+    """The embedded XML's name, `<number>.xml` (safe as a file name); a download of the UBL uses the
+    same name."""
+    return file_name(document.number, "xml")
 
 
 def invoice_html(document: InvoiceDocument) -> str:

@@ -110,6 +110,9 @@ DETAIL_COLUMNS = (
     *_columns(Booking, "booking__"),
     "credited_invoice__id",
     "credited_invoice__number",
+    "linked_booking__id",
+    "linked_booking__reference",
+    "booking_id",  # Invoice.is_free_standing
 )
 
 
@@ -119,7 +122,7 @@ async def invoice_for(user: User, invoice_id: int, *, with_documents: bool = Fal
     The stored PDF, UBL and frozen content are read only `with_documents`."""
     query = Invoice.get_or_none(id=invoice_id)
     if with_documents:
-        invoice = await query.select_related("organisation", "booking", "credited_invoice")
+        invoice = await query.select_related("organisation", "booking", "credited_invoice", "linked_booking")
     else:
         invoice = await query.only(*DETAIL_COLUMNS)
     if invoice is None:

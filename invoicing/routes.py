@@ -12,8 +12,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from invoicing import batch, costs, documents, drafts, exports, issuing, payments, queries, seller
+from invoicing import batch, costs, documents, drafts, exports, free, issuing, payments, queries, seller
 from invoicing.models import InvoiceStatus, SellerSettings
+from invoicing.numbering import file_name
 from server import clock
 from server.access import requires
 from server.downloads import download
@@ -36,6 +37,9 @@ NOTICES = {
     "betaald": _("De betaling is vastgelegd."),
     "inkooporder": _("De griffie is per e-mail gevraagd om het inkoopordernummer."),
     "uitreiken": _("De concepten worden uitgereikt. Hieronder ziet u hoever het is."),
+    "losse-factuur": _("Het concept is gemaakt. Voeg zo nodig regels toe en geef de factuur dan uit."),
+    "gegevens": _("De gegevens van het concept zijn opgeslagen."),
+    "verwijderd": _("Het concept is verwijderd."),
 }
 READERS = (Role.FINANCE, Role.COORDINATOR)
 
@@ -68,17 +72,31 @@ async def invoice_list(request: Request) -> Response:
     )
 
 
-async def _detail(request: Request, *, error: str = "", status_code: int = 200) -> Response:
+async def _detail(
+    request: Request,
+    *,
+    error: str = "",
+    status_code: int = 200,
+    details: dict[str, str] | None = None,
+    detail_errors: dict[str, str] | None = None,
+) -> Response:
+    """One invoice; `details` and `detail_errors`: the details form of a free-standing draft as sent."""
     invoice = await queries.invoice_for(request.state.user, _invoice_id(request))
+    may_edit = request.state.user.role is Role.FINANCE
+    edits_details = may_edit and invoice.is_draft and invoice.is_free_standing
     return render(
         request,
         "invoicing/detail.html",
         {
             "invoice": invoice,
             "lines": await queries.lines_of(invoice),
-            "may_edit": request.state.user.role is Role.FINANCE,
+            "may_edit": may_edit,
             "error": error,
             "notice": NOTICES.get(request.query_params.get("melding", "")),
+            "edits_details": edits_details,
+            "details": details or (free.detail_values(invoice) if edits_details else {}),
+            "detail_errors": detail_errors or {},
+            "organisations": await free.organisation_choices() if edits_details else [],
         },
         status_code=status_code,
     )
@@ -122,7 +140,7 @@ async def _download(request: Request, kind: str) -> Response:
     content, media_type = (
         (invoice.pdf, "application/pdf") if kind == "pdf" else (invoice.ubl, "application/xml")
     )
-    return download(bytes(content), media_type, f"{invoice.number}.{kind}")
+    return download(bytes(content), media_type, file_name(invoice.number or "", kind))
 
 
 @requires(*READERS, Role.CLERK)

@@ -12,7 +12,7 @@ from tortoise.transactions import in_transaction
 from invoicing.document import Seller
 from invoicing.errors import InvoiceRuleBroken
 from invoicing.models import SellerSettings
-from invoicing.numbering import NUMBER_FORMAT
+from invoicing.numbering import number_format_problem
 from invoicing.permissions import require_finance
 from server.audit import record
 from server.errors import ValidationFailed
@@ -30,26 +30,9 @@ async def seller_settings() -> SellerSettings:
 
 
 def seller_of(settings: SellerSettings) -> Seller:
-    """The team as seller; raises InvoiceRuleBroken naming what is missing from its details."""
-    missing = [
-        label
-        for label, value in (
-            (_("naam"), settings.legal_name),
-            (_("adres"), settings.street),
-            (_("postcode"), settings.postcode),
-            (_("plaats"), settings.city),
-            (_("KvK-nummer"), settings.kvk),
-            (_("btw-id"), settings.vat_id),
-            (_("IBAN"), settings.iban),
-        )
-        if not value
-    ]
-    if missing:
-        raise InvoiceRuleBroken(
-            _("Vul eerst de gegevens van het team in (Financiën, Instellingen): %(missing)s.")
-            % {"missing": ", ".join(missing)}
-        )
-    return Seller(
+    """The team as seller; raises InvoiceRuleBroken naming what is missing from its details (also what
+    is left empty once cleaned, invoicing.text)."""
+    seller = Seller(
         name=settings.legal_name,
         street=settings.street,
         postcode=settings.postcode,
@@ -59,6 +42,25 @@ def seller_of(settings: SellerSettings) -> Seller:
         vat_id=settings.vat_id,
         iban=settings.iban,
     )
+    missing = [
+        label
+        for label, value in (
+            (_("naam"), seller.name),
+            (_("adres"), seller.street),
+            (_("postcode"), seller.postcode),
+            (_("plaats"), seller.city),
+            (_("KvK-nummer"), seller.kvk),
+            (_("btw-id"), seller.vat_id),
+            (_("IBAN"), seller.iban),
+        )
+        if not value
+    ]
+    if missing:
+        raise InvoiceRuleBroken(
+            _("Vul eerst de gegevens van het team in (Financiën, Instellingen): %(missing)s.")
+            % {"missing": ", ".join(missing)}
+        )
+    return seller
 
 
 SELLER_FIELDS = (
@@ -105,8 +107,8 @@ async def save_seller_settings(values: dict[str, str], *, actor: User) -> Seller
         errors["iban"] = _("Dit IBAN klopt niet; controleer het nummer.")
     if not cleaned["invoice_email"]:
         errors["invoice_email"] = EMAIL_MESSAGE
-    if not NUMBER_FORMAT.match(cleaned["number_format"]) or len(cleaned["number_format"]) > 40:
-        errors["number_format"] = _("Gebruik {year} en daarna {number}, bijvoorbeeld {year}-{number:04d}.")
+    if problem := number_format_problem(cleaned["number_format"]):
+        errors["number_format"] = problem
     term = cleaned["payment_term_days"]
     if not term.isdigit() or not 1 <= int(term) <= 90:
         errors["payment_term_days"] = _("Vul een betaaltermijn in van 1 tot 90 dagen.")

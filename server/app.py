@@ -51,6 +51,7 @@ from invoicing import batch as invoicing_batch
 from invoicing import documents as invoicing_documents
 from invoicing import drafts as invoicing_drafts
 from invoicing import fee_statement_routes
+from invoicing import free_routes as invoicing_free_routes
 from invoicing import payments as invoicing_payments
 from invoicing import personal_data as invoicing_personal_data
 from invoicing import routes as invoicing_routes
@@ -239,6 +240,7 @@ def create_app(settings: Settings) -> Starlette:
         *lead_routes.routes,
         *invoicing_routes.routes,
         *fee_statement_routes.routes,
+        *invoicing_free_routes.routes,
         *reporting_routes.routes,
         *reporting_ministry_routes.routes,
         *(dev_routes.routes if settings.dev_mail_page else []),

@@ -49,3 +49,42 @@ async def test_finance_issues_a_draft_and_downloads_the_pdf(page: Page, live_ser
     await page.goto(f"{live_server.url}/financien/instellingen")
     await expect(page.get_by_label(re.compile("IBAN"))).to_have_value("NL91ABNA0417164300")
     await assert_accessible(page)
+
+
+async def test_finance_makes_a_free_standing_invoice_and_issues_it(
+    page: Page, live_server: LiveServer
+) -> None:
+    await log_in(page, live_server, "financien@weerbaar.example", totp_secret=DEMO_TOTP_SECRET)
+    await page.get_by_role("link", name="Losse factuur maken").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Losse factuur maken")
+    await assert_accessible(page)
+
+    await page.get_by_role("button", name="Concept maken").click()  # nothing filled in
+    await expect(page.get_by_role("alert")).to_contain_text("Kies de organisatie")
+    await assert_accessible(page)
+
+    await page.get_by_label("Organisatie").select_option("GM0344")
+    await page.get_by_label("Omschrijving").fill("Extra dagdeel intervisie")
+    await page.get_by_label("Aantal").fill("1")
+    await page.get_by_label(re.compile("Prijs per stuk")).fill("450,00")
+    await page.get_by_role("button", name="Concept maken").click()
+    await expect(page.get_by_role("status").first).to_contain_text("concept is gemaakt")
+    await assert_accessible(page)
+
+    lines = page.locator("#regels form").last
+    await lines.get_by_label("Omschrijving").fill("Reiskosten, 80 km")
+    await lines.get_by_label("Aantal").fill("80")
+    await lines.get_by_label(re.compile("Prijs per stuk")).fill("0,23")
+    await lines.get_by_role("button", name="Toevoegen").click()
+    await expect(page.get_by_role("cell", name="Reiskosten, 80 km")).to_be_visible()
+
+    await page.get_by_role("button", name="Uitgeven").click()
+    await expect(page.get_by_role("status").first).to_contain_text("uitgegeven")
+    heading = await page.get_by_role("heading", level=1).text_content()
+    number = re.search(r"\d{4}-\d{4}", heading or "")
+    assert number, heading
+    await assert_accessible(page)
+    href = await page.get_by_role("link", name=re.compile("PDF downloaden")).get_attribute("href")
+    pdf = await page.request.get(live_server.url + href)
+    text = " ".join(PdfReader(io.BytesIO(await pdf.body())).pages[0].extract_text().split())
+    assert number.group(0) in text and "Extra dagdeel intervisie" in text and "Reiskosten, 80 km" in text

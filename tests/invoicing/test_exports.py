@@ -258,11 +258,15 @@ async def test_the_cli_writes_the_period_files(fresh_url: str, tmp_path: Path) -
     )
     assert result.returncode == 0, result.stderr
     names = sorted(path.name for path in out.iterdir())
-    assert "journaal.csv" in names and len(names) == 11  # four invoices and a credit note, PDF and UBL each
-    assert "11 bestanden geschreven (5 documenten" in result.stdout
+    # Four booking invoices, a free-standing invoice and a credit note, PDF and UBL each.
+    assert "journaal.csv" in names and len(names) == 13
+    assert "13 bestanden geschreven (6 documenten" in result.stdout
     assert all(str(out / name) in result.stdout for name in names)
     journal = rows_of((out / "journaal.csv").read_bytes())
-    assert len(journal) == 6 and sum(row[1] == "Creditnota" for row in journal) == 1
+    assert len(journal) == 7 and sum(row[1] == "Creditnota" for row in journal) == 1
+    # The free-standing invoice (travel costs and workbooks) is among them.
+    ubl_files = [(out / name).read_bytes() for name in names if name.endswith(".xml")]
+    assert sum(b"Reiskosten trainers" in content for content in ubl_files) == 1
     for name in names:
         if name.endswith(".pdf"):
             assert (out / name).read_bytes().startswith(b"%PDF")

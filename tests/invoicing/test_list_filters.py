@@ -3,6 +3,7 @@ right invoices."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 
 import httpx
@@ -37,6 +38,21 @@ FILTERS: dict[str, dict[str, str]] = {
 }
 
 
+#: One value per filter of the list; every combination of them is asked for below.
+ONE_OF_EACH = {
+    "status": "overdue",
+    "jaar": "2025",
+    "organisatie": "Utrechtse Heuvelrug",
+    "provincie": "PV0026",
+    "pagina": "1",
+}
+COMBINATIONS = [
+    dict(combination)
+    for size in range(2, len(ONE_OF_EACH) + 1)
+    for combination in itertools.combinations(ONE_OF_EACH.items(), size)
+]
+
+
 async def _invoice(organisation: Organisation, issue_date: date | None, **overrides: object) -> Invoice:
     issued = issue_date is not None
     values: dict[str, object] = {
@@ -67,6 +83,24 @@ async def test_each_filter_answers(client: httpx.AsyncClient, finance: User, par
     response = await client.get("/financien", params=params)
 
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("params", COMBINATIONS, ids=["+".join(c) for c in COMBINATIONS])
+@pytest.mark.parametrize("status", ["draft", "paid", "credited"])
+async def test_every_combination_of_filters_answers(
+    client: httpx.AsyncClient, finance: User, params: dict[str, str], status: str
+) -> None:
+    """Also with a free-standing invoice (no booking) and a year filter on SQLite (issue 22)."""
+    await sign_in(client, finance)
+    province = await make_province(cbs_code="PV0026", name="Utrecht")
+    heuvelrug = await make_organisation(cbs_code="GM0339", name="Utrechtse Heuvelrug", province=province)
+    await _invoice(heuvelrug, date(2025, 3, 1), status=status)
+    await _invoice(heuvelrug, None)
+
+    response = await client.get("/financien", params=params)
+
+    assert response.status_code == 200
+    assert "<h1>Facturen</h1>" in response.text
 
 
 async def test_the_year_holds_its_invoices_and_the_drafts(client: httpx.AsyncClient, finance: User) -> None:

@@ -209,6 +209,10 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/declaraties/{statement_id}/terugsturen"): only("coordinator"),
     ("GET", "/declaraties/{statement_id}/declaratie.pdf"): only("coordinator", "finance", trainer=NOT_FOUND),
     ("GET", "/declaraties/{statement_id}/declaratie.csv"): only("coordinator", "finance", trainer=NOT_FOUND),
+    ("GET", "/financien/nieuwe-factuur"): only("finance"),
+    ("POST", "/financien/nieuwe-factuur"): only("finance"),
+    ("POST", "/financien/facturen/{invoice_id}/gegevens"): only("finance"),
+    ("POST", "/financien/facturen/{invoice_id}/verwijderen"): only("finance"),
     ("GET", "/dev/mail"): everyone(),
     ("GET", "/dev/mail/{message_id}"): everyone(),
 }
