@@ -110,6 +110,8 @@ DETAIL_COLUMNS = (
     *_columns(Booking, "booking__"),
     "credited_invoice__id",
     "credited_invoice__number",
+    "after_credit_note__id",
+    "after_credit_note__number",
 )
 
 
@@ -119,7 +121,9 @@ async def invoice_for(user: User, invoice_id: int, *, with_documents: bool = Fal
     The stored PDF, UBL and frozen content are read only `with_documents`."""
     query = Invoice.get_or_none(id=invoice_id)
     if with_documents:
-        invoice = await query.select_related("organisation", "booking", "credited_invoice")
+        invoice = await query.select_related(
+            "organisation", "booking", "credited_invoice", "after_credit_note"
+        )
     else:
         invoice = await query.only(*DETAIL_COLUMNS)
     if invoice is None:
