@@ -15,8 +15,9 @@ invoiced again.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from invoicing.document import DocumentKind
 from invoicing.models import Invoice, InvoiceStatus, Payment
@@ -75,70 +76,74 @@ def is_overdue(invoice: Invoice, today: date) -> bool:
 class Event:
     day: date
     text: str
-    #: The moment, when known; orders events of one day (a payment has only a date).
-    at: datetime | None = None
     link: str = ""
 
 
+HISTORY_ACTIONS = (
+    "invoice_issued",
+    "invoice_sent",
+    "invoice_resent",
+    "invoice_reminder_sent",
+    "invoice_payment_recorded",
+    "invoice_credited",
+)
+
+
 async def history_of(invoice: Invoice) -> list[Event]:
-    """What happened to an issued document, oldest first (plain values for the page)."""
-    if invoice.issued_at is None:
+    """What happened to an issued document, by date, oldest first; one day in the order it was recorded.
+
+    The audit entries give the order; payments and credit notes, written in the same transactions as
+    their entries, give the dates and amounts (the n-th entry of a kind is the n-th row)."""
+    if invoice.issue_date is None:
         return []
+    entries = await AuditEntry.filter(
+        object_type="Invoice", object_id=str(invoice.id), action__in=HISTORY_ACTIONS
+    ).order_by("id")
+    paid = iter(await Payment.filter(invoice_id=invoice.id).order_by("id"))
+    notes = iter(
+        await Invoice.filter(credited_invoice_id=invoice.id)
+        .exclude(status=InvoiceStatus.DRAFT)
+        .order_by("id")
+    )
+    events: list[tuple[date, int, Event]] = []
+    for entry in entries:
+        event = await _event(invoice, entry, paid, notes)
+        if event is not None:
+            events.append((event.day, entry.id, event))
+    return [event for _, _, event in sorted(events, key=lambda item: (item[0], item[1]))]
+
+
+async def _event(
+    invoice: Invoice, entry: AuditEntry, paid: Iterator[Payment], notes: Iterator[Invoice]
+) -> Event | None:
     number = invoice.number or ""
-    events = [
-        Event(
-            local_time(invoice.issued_at).date(),
-            _("Uitgegeven als %(number)s") % {"number": number},
-            invoice.issued_at,
+    day = local_time(entry.created_at).date()
+    summary = entry.summary.removeprefix(f"{number} ").removeprefix("stap ")
+    if entry.action == "invoice_issued":
+        return Event(invoice.issue_date or day, _("Uitgegeven als %(number)s") % {"number": number})
+    if entry.action == "invoice_sent":
+        return Event(day, _("Verstuurd %(summary)s") % {"summary": summary})
+    if entry.action == "invoice_resent":
+        return Event(day, _("Opnieuw verstuurd %(summary)s") % {"summary": summary})
+    if entry.action == "invoice_reminder_sent":
+        return Event(
+            day, _("Betalingsherinnering verstuurd (%(days)s dagen na de vervaldatum)") % {"days": summary}
         )
-    ]
-    texts = {
-        "invoice_sent": _("Verstuurd: %(summary)s"),
-        "invoice_resent": _("Opnieuw verstuurd: %(summary)s"),
-        "invoice_reminder_sent": _("Betalingsherinnering verstuurd (%(summary)s dagen na de vervaldatum)"),
-    }
-    for entry in await AuditEntry.filter(
-        object_type="Invoice", object_id=str(invoice.id), action__in=list(texts)
-    ):
-        summary = entry.summary.removeprefix(f"{number} ").removeprefix("stap ")
-        events.append(
-            Event(
-                local_time(entry.created_at).date(),
-                texts[entry.action] % {"summary": summary},
-                entry.created_at,
-            )
-        )
-    for payment in await Payment.filter(invoice_id=invoice.id):
+    if entry.action == "invoice_payment_recorded":
+        payment = next(paid, None)
+        if payment is None:
+            return None
         text = _("Betaling van %(amount)s ontvangen: %(reference)s") % {
             "amount": format_money(payment.amount_cents),
             "reference": payment.reference,
         }
-        events.append(Event(payment.paid_on, text))
-    for note in await Invoice.filter(credited_invoice_id=invoice.id).exclude(status=InvoiceStatus.DRAFT):
-        text = _("Gecrediteerd met creditnota %(number)s, %(amount)s: %(reason)s") % {
-            "number": note.number,
-            "amount": format_money(note.gross_cents),
-            "reason": note.note,
-        }
-        events.append(
-            Event(
-                note.issue_date or local_time(note.issued_at).date(),
-                text,
-                note.issued_at,
-                f"/financien/facturen/{note.id}",
-            )
-        )  # type: ignore[arg-type]
-        for again in await Invoice.filter(after_credit_note_id=note.id):
-            text = _("Opnieuw gefactureerd na creditnota %(number)s: %(invoice)s") % {
-                "number": note.number,
-                "invoice": again.number or _("concept"),
-            }
-            events.append(
-                Event(
-                    local_time(again.created_at).date(),
-                    text,
-                    again.created_at,
-                    f"/financien/facturen/{again.id}",
-                )
-            )
-    return sorted(events, key=lambda e: (e.day, e.at is None, e.at or datetime.min.replace(tzinfo=None)))
+        return Event(payment.paid_on, text)
+    note = next(notes, None)
+    if note is None:
+        return None
+    text = _("Gecrediteerd met creditnota %(number)s, %(amount)s: %(reason)s") % {
+        "number": note.number,
+        "amount": format_money(note.gross_cents),
+        "reason": note.note,
+    }
+    return Event(note.issue_date or day, text, f"/financien/facturen/{note.id}")

@@ -34,4 +34,26 @@ class Migration(migrations.Migration):
             model_name='Invoice',
             constraint=UniqueConstraint(fields=('after_credit_note',), name=None),
         ),
+        # Before payments had amounts: a paid invoice gets one payment of what was open, dated when it was
+    # marked paid; an invoice locked as credited by the credit of some of its lines is open again.
+    ops.RunSQL(
+        [
+            """
+            INSERT INTO invoice_payment (invoice_id, amount_cents, paid_on, reference, recorded_at)
+            SELECT i.id,
+                   i.gross_cents - COALESCE((SELECT SUM(c.gross_cents) FROM invoice c
+                                             WHERE c.credited_invoice_id = i.id AND c.status <> 'draft'), 0),
+                   i.paid_on, 'Als betaald gemarkeerd', i.issued_at
+            FROM invoice i
+            WHERE i.kind = 'invoice' AND i.status = 'paid' AND i.paid_on IS NOT NULL AND i.issued_at IS NOT NULL
+            """,
+            """
+            UPDATE invoice SET status = CASE WHEN sent_at IS NULL THEN 'issued' ELSE 'sent' END
+            WHERE kind = 'invoice' AND status = 'credited' AND paid_on IS NULL
+              AND gross_cents > (SELECT COALESCE(SUM(c.gross_cents), 0) FROM invoice c
+                                 WHERE c.credited_invoice_id = invoice.id AND c.status <> 'draft')
+            """,
+        ],
+        reverse_sql=["DELETE FROM invoice_payment"],
+    ),
     ]

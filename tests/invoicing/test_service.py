@@ -100,7 +100,7 @@ async def test_incomplete_details_are_named(finance: User) -> None:
 
 
 async def test_crediting_one_line_leaves_the_rest_open(finance: User) -> None:
-    """Crediting a line used to lock the whole invoice; now the rest stays open, and the line is credited once."""
+    """Crediting a line used to lock the whole invoice; now the rest stays open; a line is credited once."""
     booking = await delivered_training()
     draft = await create_draft_for_booking(booking.id, actor=finance)
     await InvoiceLine.create(
