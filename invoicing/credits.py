@@ -265,12 +265,17 @@ async def invoice_again(credit_note_id: int, *, actor: User | None) -> Invoice:
     """The draft that invoices again what a credit note credited (made once; asked again, the same).
 
     Its lines are the credited invoice lines, to be corrected before issuing; its note names the
-    invoice and the credit note it follows. Raises NotFound (no issued credit note) and Forbidden.
+    invoice and the credit note it follows. Raises NotFound (no issued document), InvoiceRuleBroken
+    (not a credit note) and Forbidden.
     """
     require_finance(actor)
-    note = await Invoice.get_or_none(id=credit_note_id, kind=DocumentKind.CREDIT_NOTE)
-    if note is None or note.status is InvoiceStatus.DRAFT or note.credited_invoice_id is None:  # type: ignore[attr-defined]
+    note = await Invoice.get_or_none(id=credit_note_id)
+    if note is None or note.status is InvoiceStatus.DRAFT:
         raise NotFound()
+    if note.kind is not DocumentKind.CREDIT_NOTE or note.credited_invoice_id is None:  # type: ignore[attr-defined]
+        raise InvoiceRuleBroken(
+            _("Opnieuw factureren kan alleen na een creditnota; maak eerst de creditnota.")
+        )
     existing = await Invoice.get_or_none(after_credit_note_id=note.id)
     if existing is not None:
         return existing

@@ -197,8 +197,12 @@ async def record_payment(request: Request) -> Response:
 @requires(Role.FINANCE)
 async def invoice_again(request: Request) -> Response:
     await read_form(request)
-    draft = await credits.invoice_again(invoice_id_of(request), actor=request.state.user)
-    return RedirectResponse(f"/financien/facturen/{draft.id}?melding=opnieuw", status_code=303)
+
+    async def again() -> Response:
+        draft = await credits.invoice_again(invoice_id_of(request), actor=request.state.user)
+        return RedirectResponse(f"/financien/facturen/{draft.id}?melding=opnieuw", status_code=303)
+
+    return await _or_page(request, {}, again)
 
 
 routes = [
