@@ -104,6 +104,7 @@ async def history_of(invoice: Invoice) -> list[Event]:
         await Invoice.filter(credited_invoice_id=invoice.id)
         .exclude(status=InvoiceStatus.DRAFT)
         .order_by("id")
+        .only("id", "number", "gross_cents", "note", "issue_date")
     )
     events: list[tuple[date, int, Event]] = []
     for entry in entries:
