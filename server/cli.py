@@ -18,6 +18,7 @@ from server.db import apply_migrations, init_orm, make_migrations, pending_model
 from server.errors import DomainError
 from server.models import User
 from server.settings import Settings, SettingsError, load_settings
+from server.users import ROLE_LABELS
 
 
 async def _with_orm(settings: Settings, work: Callable[[], Awaitable[int]]) -> int:
@@ -110,7 +111,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         if args.links:
             print("\nEenmalige inloglinks (15 minuten geldig):")
             for user, link in await demo.demo_login_links(settings.base_url):
-                print(f"  {user.role:<12} {user.name:<28} {link}")
+                print(f"\n  {str(ROLE_LABELS[user.role]).capitalize()}: {user.name} <{user.email}>\n  {link}")
             print(
                 "\nCoördinator en financiën vragen om een tweede stap: de code uit een authenticator-app "
                 f"met sleutel {demo.DEMO_TOTP_SECRET}, of `weerbaar user totp-code EMAIL`."
@@ -228,8 +229,11 @@ def cmd_user_totp_code(settings: Settings, args: argparse.Namespace) -> int:
 
     async def work() -> int:
         user = await User.get_or_none(email=normalise_email(args.email))
-        if user is None or not user.totp_secret:
-            print("Deze gebruiker heeft geen tweede stap ingesteld.", file=sys.stderr)
+        if user is None:
+            print(f"Er is geen gebruiker met het e-mailadres {args.email}.", file=sys.stderr)
+            return 1
+        if not user.totp_secret:
+            print(f"{user.email} heeft (nog) geen tweede stap ingesteld.", file=sys.stderr)
             return 1
         print(totp.code_for(user.totp_secret))
         return 0
@@ -288,6 +292,9 @@ def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="weerbaar", description="Weerbaar: beheer en server.")
+    parser.add_argument(
+        "--verbose", action="store_true", help="ook de informatieregels van ORM en databasedrivers"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="de webserver starten")
@@ -372,9 +379,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+#: Libraries whose informational lines (the ORM's "Tortoise-ORM startup" on every command) only
+#: `--verbose` shows.
+CHATTY_LOGGERS = ("tortoise", "aiosqlite", "asyncpg")
+
+
+def configure_logging(*, verbose: bool) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.WARNING)
+
+
+def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    configure_logging(verbose=args.verbose)
     try:
         settings = load_settings()
         return args.handler(settings, args)

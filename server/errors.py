@@ -22,10 +22,11 @@ from collections.abc import Iterator
 import asyncpg
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tortoise.exceptions import DBConnectionError
 
+from server.form_addresses import page_above
 from server.i18n import _
 from server.templating import render
 
@@ -114,6 +115,8 @@ async def handle_domain_error(request: Request, exc: Exception) -> Response:
 
 async def handle_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == 405 and request.method in ("GET", "HEAD") and (page := page_above(request)):
+        return RedirectResponse(page, status_code=303)
     message = ""
     if exc.status_code == 413:
         message = _("Wat u verstuurde is groter dan wij aannemen. Maak het kleiner en probeer het opnieuw.")

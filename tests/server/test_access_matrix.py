@@ -49,6 +49,7 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/bedreigd"): everyone(),
     ("GET", "/toegankelijkheid"): everyone(),
     ("GET", "/privacy"): everyone(),
+    ("GET", "/favicon.ico"): everyone(),
     ("GET", "/inloggen"): everyone(),
     ("POST", "/inloggen"): everyone(),
     ("GET", "/inloggen/link/{token}"): everyone(),

@@ -21,6 +21,9 @@ async def test_migrate_demo_import_and_users(fresh_url: str, tmp_path: Path) -> 
     demo = weerbaar(fresh_url, "demo")
     assert demo.returncode == 0, demo.stderr
     assert demo.stdout.count("http://weerbaar.test/inloggen/link/") == 6
+    assert "Coördinator: Carla de Coördinator <coordinator@weerbaar.example>" in demo.stdout
+    assert "Griffier: Gijs Griffier <griffier.amsterdam@weerbaar.example>" in demo.stdout
+    assert "Tortoise" not in demo.stdout + demo.stderr, "the ORM's log lines only with --verbose"
     again = weerbaar(fresh_url, "demo")
     assert "niet opnieuw geladen" in again.stdout
 
@@ -53,6 +56,11 @@ async def test_migrate_demo_import_and_users(fresh_url: str, tmp_path: Path) -> 
     unknown = weerbaar(fresh_url, "user", "login-link", "niemand@zeist.nl")
     assert unknown.returncode == 1
 
+    nobody = weerbaar(fresh_url, "user", "totp-code", "niemand@weerbaar.example")
+    assert nobody.returncode == 1
+    assert "geen gebruiker met het e-mailadres niemand@weerbaar.example" in nobody.stderr
+    clerk_code = weerbaar(fresh_url, "user", "totp-code", "griffier.amsterdam@weerbaar.example")
+    assert "heeft (nog) geen tweede stap ingesteld" in clerk_code.stderr
     code = weerbaar(fresh_url, "user", "totp-code", "coordinator@weerbaar.example")
     assert code.returncode == 0 and len(code.stdout.strip()) == 6
     reset = weerbaar(fresh_url, "user", "reset-second-factor", "coordinator@weerbaar.example")
