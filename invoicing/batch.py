@@ -15,7 +15,7 @@ How a batch keeps the numbering gap-free and gets every document its files on bo
   transaction runs: the counter lock and, on SQLite, the process's one connection are held for
   database work only, and pages stay responsive. A document whose render was lost (the process
   died) is rendered by any process's renderer or on its first download (`invoicing.documents`).
-- **Lock order**: drafts first, then the counter, as `issuing.issue_invoice` and `credit_invoice`
+- **Lock order**: drafts first, then the counter, as `issuing.issue_invoice` and `credits.credit_invoice`
   do, so a batch and a single issue never deadlock. A draft issued by hand meanwhile no longer
   matches `status = draft` once its lock is granted and is skipped.
 - **Numbers in order**: within a chunk the drafts are numbered in id order (the order they were

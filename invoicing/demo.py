@@ -1,17 +1,18 @@
-"""Demo invoices: the team's details, and issued invoices at 21 % and VAT-exempt, a paid one, an
-overdue one, a credit note, a draft and an issued free-standing invoice (travel costs and materials
-for a booking), so a new user sees every case. Loaded after the bookings
-demo."""
+"""Demo invoices: the team's details, and issued invoices at 21 % and VAT-exempt, a paid one, a
+partially paid one, an overdue one, a credit note, a partial credit note with its re-invoice, a draft
+and an issued free-standing invoice (travel costs and materials for a booking), so a new user sees
+every case. Loaded after the bookings demo."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from bookings.models import Booking, BookingStatus, Offering, PartOfDay
-from invoicing import drafts, free, issuing
+from invoicing import credits, drafts, free, issuing, payments
+from invoicing.credits import CreditPart
 from invoicing.document import VatCategory
 from invoicing.fee_statement_demo import load_fee_statement_demo
-from invoicing.models import Invoice, InvoiceLine, InvoiceStatus, SellerSettings
+from invoicing.models import Invoice, InvoiceLine, SellerSettings
 from server import clock
 from server.models import Organisation
 from server.templating import AMSTERDAM, format_local_date
@@ -75,6 +76,8 @@ async def load_invoicing_demo() -> None:
         ("GM0344", "Voorzitten onder druk", 20, 2, "credited"),  # 21 %, credited
         ("GM0363", "Veilig thuis en op straat", 5, 14, "issued"),  # exempt, open
         ("GM0344", "Omgaan met online haat", 3, 30, "draft"),  # 21 %, waiting to be issued
+        ("GM0363", "Voorzitten onder druk", 25, 12, "partly paid"),  # 21 %, a part paid
+        ("GM0344", "Omgaan met online haat", 15, 16, "travel credited"),  # partial credit, re-invoiced
     ]
     for number, (code, offering, days_ago, participants, outcome) in enumerate(cases, start=1):
         booking = await _delivered(code, offering, days_ago, participants, number)
@@ -83,13 +86,45 @@ async def load_invoicing_demo() -> None:
         draft = await drafts.create_draft_for_booking(booking.id)
         if outcome == "draft":
             continue
-        issued = await issuing.issue_invoice(draft.id, actor=None, today=today - timedelta(days=days_ago - 2))
+        if outcome == "travel credited":
+            await InvoiceLine.create(
+                invoice=draft,
+                position=2,
+                description="Reiskosten",
+                quantity=1,
+                unit_price_cents=9500,
+                vat_category=VatCategory.STANDARD,
+                vat_percent=21,
+            )
+        issue_day = today - timedelta(days=days_ago - 2)
+        issued = await issuing.issue_invoice(draft.id, actor=None, today=issue_day)
         if outcome == "paid":
-            await Invoice.filter(id=issued.id).update(
-                status=InvoiceStatus.PAID, paid_on=today - timedelta(days=40)
+            await payments.record_payment(
+                issued.id,
+                None,
+                today - timedelta(days=40),
+                "NL12RABO0123456789 Gemeente Zaanstad",
+                actor=None,
+            )
+        elif outcome == "partly paid":
+            await payments.record_payment(
+                issued.id,
+                issued.gross_cents // 2,
+                issue_day + timedelta(days=5),
+                "Termijn 1 van 2",
+                actor=None,
             )
         elif outcome == "credited":
-            await issuing.credit_invoice(issued.id, None, actor=None, today=today - timedelta(days=10))
+            await credits.credit_invoice(
+                issued.id,
+                None,
+                reason="Training gaat niet door",
+                actor=None,
+                today=today - timedelta(days=10),
+            )
+        elif outcome == "travel credited":
+            await _credit_travel_and_invoice_again(issued, today)
+
     await load_fee_statement_demo()
 
 
@@ -117,3 +152,19 @@ async def _free_standing(booking: Booking, days_ago: int) -> None:
         vat_percent=0,
     )
     await issuing.issue_invoice(draft.id, actor=None, today=clock.local_today() - timedelta(days=days_ago))
+
+
+async def _credit_travel_and_invoice_again(invoice: Invoice, today: date) -> None:
+    """The travel costs were too high: credited, then invoiced again with the right amount."""
+    travel = await InvoiceLine.get(invoice=invoice, description="Reiskosten")
+    credit_day = today - timedelta(days=5)
+    note = await credits.credit_invoice(
+        invoice.id,
+        [CreditPart(travel.id)],
+        reason="Reiskosten te hoog berekend",
+        actor=None,
+        today=credit_day,
+    )
+    again = await credits.invoice_again(note.id, actor=None)
+    await InvoiceLine.filter(invoice=again).update(unit_price_cents=4750)
+    await issuing.issue_invoice(again.id, actor=None, today=credit_day)

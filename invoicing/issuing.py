@@ -6,8 +6,7 @@ Rules:
 - An organisation that requires a purchase-order number is not invoiced without one.
 - At issue the content is frozen; the UBL and PDF are rendered from it once, right after the commit
   (invoicing.documents), and stored.
-- An issued invoice is corrected by one credit note (fully or for some lines), numbered from the
-  same sequence.
+- An issued invoice is corrected by credit notes (invoicing.credits).
 
 Errors: InvoiceRuleBroken (400), InvoiceLocked (409), NotFound, Forbidden.
 """
@@ -37,7 +36,7 @@ from server.i18n import _
 from server.models import Organisation, User
 
 
-def _buyer(organisation: Organisation) -> Buyer:
+def buyer_of(organisation: Organisation) -> Buyer:
     """The organisation as buyer; raises InvoiceRuleBroken naming what is missing, also what is left
     empty once cleaned (invoicing.text: an address of only a line break counts as missing)."""
     prefix = _("Gemeente") if organisation.is_municipality else _("Provincie")
@@ -160,7 +159,7 @@ def _check_issuable(
                 )
                 % {"position": position}
             )
-    return _buyer(organisation), document_lines
+    return buyer_of(organisation), document_lines
 
 
 def issued_document(
@@ -210,63 +209,3 @@ async def issue_invoice(invoice_id: int, *, actor: User | None, today: date | No
         await record(actor, "invoice_issued", invoice, f"{document.number}: {document.gross_cents} cent")
     documents.wake([invoice.id])
     return invoice
-
-
-async def credit_invoice(
-    invoice_id: int, line_ids: list[int] | None, *, actor: User | None, today: date | None = None
-) -> Invoice:
-    """A credit note for the whole invoice or the chosen lines; an invoice is credited once."""
-    require_finance(actor)
-    today = today or clock.local_today()
-    async with numbering_turn(), in_transaction():
-        original = await Invoice.select_for_update().get_or_none(id=invoice_id, kind=DocumentKind.INVOICE)
-        if original is None:
-            raise NotFound()
-        if original.status in (InvoiceStatus.DRAFT, InvoiceStatus.CREDITED):
-            raise InvoiceLocked(
-                _("Alleen een uitgegeven factuur die nog niet is gecrediteerd kan worden gecrediteerd.")
-            )
-        lines = await InvoiceLine.filter(invoice=original).order_by("position")
-        chosen = [line for line in lines if line_ids is None or line.id in line_ids]
-        if not chosen:
-            raise InvoiceRuleBroken(_("Kies ten minste één regel om te crediteren."))
-        organisation = await Organisation.get(id=original.organisation_id)  # type: ignore[attr-defined]
-        credit = await Invoice.create(
-            kind=DocumentKind.CREDIT_NOTE,
-            organisation=organisation,
-            credited_invoice=original,
-            order_reference=original.order_reference,
-            delivery_date=original.delivery_date,
-        )
-        for position, line in enumerate(chosen, start=1):
-            await InvoiceLine.create(
-                invoice=credit,
-                position=position,
-                description=line.description,
-                quantity=line.quantity,
-                unit_price_cents=line.unit_price_cents,
-                vat_category=line.vat_category,
-                vat_percent=line.vat_percent,
-                credited_line=line,
-            )
-        settings = await seller_settings()
-        frozen = original.content or {}
-        document = InvoiceDocument(
-            kind=DocumentKind.CREDIT_NOTE,
-            number=(await take_numbers(today.year, settings.number_format, 1))[0],
-            issue_date=today,
-            due_date=today + timedelta(days=settings.payment_term_days),
-            delivery_date=original.delivery_date or today,
-            seller=seller_of(settings),
-            buyer=Buyer(**frozen["buyer"]) if frozen.get("buyer") else _buyer(organisation),  # type: ignore[arg-type]
-            lines=_lines(chosen),
-            order_reference=original.order_reference,
-            credited_invoice_number=original.number or "",
-        )
-        store_issued(credit, document, actor)
-        await credit.save()
-        original.status = InvoiceStatus.CREDITED
-        await original.save(update_fields=["status"])
-        await record(actor, "invoice_credited", original, f"creditnota {document.number}")
-    documents.wake([credit.id])
-    return credit

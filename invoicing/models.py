@@ -97,13 +97,19 @@ class Invoice(Model):
     linked_booking: fields.ForeignKeyNullableRelation[Booking] = fields.ForeignKeyField(
         "bookings.Booking", related_name="linked_invoices", null=True, on_delete=fields.RESTRICT
     )
+    #: A re-invoice: the credit note it follows (one per credit note). It has no booking of its own, as
+    #: (booking, kind) is unique: its booking is the one of the invoice that credit note credits.
+    after_credit_note: fields.ForeignKeyNullableRelation[Invoice] = fields.ForeignKeyField(
+        "invoicing.Invoice", related_name="reinvoices", null=True, on_delete=fields.RESTRICT
+    )
 
     lines: fields.ReverseRelation[InvoiceLine]
+    payments: fields.ReverseRelation[Payment]
 
     class Meta:
         table = "invoice"
         ordering = ["-created_at", "-id"]
-        unique_together = (("booking", "kind"),)
+        unique_together = (("booking", "kind"), ("after_credit_note",))
         indexes = (Index(fields=("status", "due_date")), Index(fields=("organisation_id", "issue_date")))
 
     @property
@@ -171,3 +177,26 @@ class InvoiceBatch(Model):
     class Meta:
         table = "invoice_batch"
         ordering = ["-id"]
+
+
+class Payment(Model):
+    """Money received for an invoice: a bank statement line. The invoice's open amount is its total
+    minus its credit notes minus its payments (invoicing.balances)."""
+
+    id = fields.IntField(primary_key=True)
+    invoice: fields.ForeignKeyRelation[Invoice] = fields.ForeignKeyField(
+        "invoicing.Invoice", related_name="payments", on_delete=fields.RESTRICT
+    )
+    amount_cents = fields.BigIntField()
+    paid_on = fields.DateField()
+    #: The bank statement line (name, description, transaction id) as finance copied it.
+    reference = fields.CharField(max_length=140)
+    recorded_at = fields.DatetimeField(auto_now_add=True)
+    recorded_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "core.User", related_name="recorded_payments", null=True, on_delete=fields.SET_NULL
+    )
+
+    class Meta:
+        table = "invoice_payment"
+        ordering = ["paid_on", "id"]
+        indexes = (Index(fields=("invoice_id", "paid_on")),)

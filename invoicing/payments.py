@@ -4,12 +4,13 @@ Rules:
 - An issued or sent invoice or credit note is mailed, with its stored PDF and UBL attached, to the
   booking's invoice address, else the organisation's; without an address it is not sent. Sending
   again is allowed (a lost mail) and written to the audit log.
-- An issued or sent document is marked paid with a date that is neither in the future nor before
-  its issue date.
-- After the due date, unpaid invoices get a reminder once per step (days after the due date). Each
-  step is an audit entry on the invoice, checked and written with the invoice row locked, so two
-  processes never send the same step. When several steps are due at once only the latest is sent;
-  the earlier ones are recorded as covered.
+- A payment (amount, date, bank statement line) is recorded on an issued or sent invoice, for at
+  most the open amount (invoicing.balances), on a date neither in the future nor before its issue
+  date; nothing open any more makes the invoice paid.
+- After the due date, invoices with an amount open get a reminder (naming that amount) once per
+  step (days after the due date). Each step is an audit entry on the invoice, checked and written
+  with the invoice row locked, so two processes never send the same step. When several steps are
+  due at once only the latest is sent; the earlier ones are recorded as covered.
 
 Mail goes through the outbox, written in the same transaction as the change.
 
@@ -25,10 +26,10 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from bookings.models import Booking
-from invoicing import documents
+from invoicing import balances, documents
 from invoicing.document import DocumentKind
 from invoicing.errors import InvoiceLocked, InvoiceRuleBroken
-from invoicing.models import Invoice, InvoiceStatus
+from invoicing.models import Invoice, InvoiceStatus, Payment
 from invoicing.numbering import file_name
 from invoicing.permissions import require_finance
 from invoicing.seller import seller_settings
@@ -38,10 +39,11 @@ from server.errors import NotFound
 from server.i18n import _
 from server.mail import Attachment, queue_mail
 from server.models import AuditEntry, Organisation, Role, User
+from server.templating import format_money
 
 log = logging.getLogger("weerbaar.invoicing")
 
-OPEN = (InvoiceStatus.ISSUED, InvoiceStatus.SENT)
+OPEN = balances.OPEN
 REMINDER_SENT = "invoice_reminder_sent"
 REMINDER_COVERED = "invoice_reminder_covered"
 
@@ -50,13 +52,22 @@ def _today() -> date:
     return clock.local_today()
 
 
+async def booking_id_of(invoice: Invoice) -> int | None:
+    """The booking a document is for: its own, else (a credit note, a re-invoice) its predecessor's."""
+    seen: set[int] = set()
+    while invoice.booking_id is None and invoice.id not in seen:  # type: ignore[attr-defined]
+        seen.add(invoice.id)
+        previous_id = invoice.credited_invoice_id or invoice.after_credit_note_id  # type: ignore[attr-defined]
+        if previous_id is None:
+            return None
+        invoice = await Invoice.get(id=previous_id)
+    return invoice.booking_id  # type: ignore[attr-defined]
+
+
 async def _invoice_address(invoice: Invoice) -> tuple[str, Organisation]:
-    """The booking's invoice address, else the organisation's; a credit note follows its invoice."""
+    """The booking's invoice address, else the organisation's (a credit note or re-invoice: its invoice's)."""
     organisation = await Organisation.get(id=invoice.organisation_id)  # type: ignore[attr-defined]
-    booking_id = invoice.booking_id  # type: ignore[attr-defined]
-    if booking_id is None and invoice.credited_invoice_id:  # type: ignore[attr-defined]
-        credited = await Invoice.get(id=invoice.credited_invoice_id)  # type: ignore[attr-defined]
-        booking_id = credited.booking_id  # type: ignore[attr-defined]
+    booking_id = await booking_id_of(invoice)
     booking = await Booking.get_or_none(id=booking_id) if booking_id else None
     address = (booking.invoice_email if booking else "") or organisation.invoice_email
     return address.strip(), organisation
@@ -72,6 +83,7 @@ async def _mail_context(invoice: Invoice, organisation: Organisation) -> dict[st
         "organisation_name": organisation.name,
         "number": invoice.number or "",
         "gross_cents": invoice.gross_cents,
+        "open_cents": (await balances.balance_of(invoice)).open_cents,
         "issue_date": invoice.issue_date,
         "due_date": invoice.due_date,
         "iban": iban,
@@ -124,38 +136,81 @@ async def send_invoice(invoice_id: int, *, actor: User | None, base_url: str) ->
     return invoice
 
 
-async def mark_paid(
-    invoice_id: int, paid_on: date, *, actor: User | None, today: date | None = None
-) -> Invoice:
-    """Record the payment of an issued or sent document on a date between its issue date and today.
+#: A bank statement line's description is at most 140 characters (SEPA remittance information).
+REFERENCE_MAX = 140
 
-    Raises NotFound, Forbidden (not finance), InvoiceLocked (draft, paid or credited) and
-    InvoiceRuleBroken (a date in the future or before the issue date).
+
+def _check_payment(invoice: Invoice, amount_cents: int, paid_on: date, reference: str, today: date) -> None:
+    if paid_on > today:
+        raise InvoiceRuleBroken(_("De betaaldatum ligt in de toekomst. Kies vandaag of een eerdere datum."))
+    if invoice.issue_date and paid_on < invoice.issue_date:
+        raise InvoiceRuleBroken(_("De betaaldatum ligt vóór de factuurdatum. Controleer de datum."))
+    if amount_cents <= 0:
+        raise InvoiceRuleBroken(_("Vul het ontvangen bedrag in, groter dan nul."))
+    if not reference or len(reference) > REFERENCE_MAX:
+        raise InvoiceRuleBroken(
+            _(
+                "Vul de omschrijving van de bankafschriftregel in (maximaal 140 tekens), zodat de "
+                "betaling terug te vinden is."
+            )
+        )
+
+
+async def record_payment(
+    invoice_id: int,
+    amount_cents: int | None,
+    paid_on: date,
+    reference: str,
+    *,
+    actor: User | None,
+    today: date | None = None,
+) -> Payment:
+    """Record money received for an open invoice: an amount up to what is open (None: all of it), on a
+    date between its issue date and today, with the bank statement line. Nothing open any more makes
+    it paid.
+
+    The invoice row is locked while the open amount is read, so payments at once never pay more than
+    was open. Raises NotFound, Forbidden (not finance), InvoiceLocked (draft, credit note, paid or
+    credited) and InvoiceRuleBroken (a bad date, amount or reference, or more than is open).
     """
     require_finance(actor)
     today = today or _today()
+    reference = " ".join(reference.split())
     async with in_transaction():
         invoice = await Invoice.select_for_update().get_or_none(id=invoice_id)
         if invoice is None:
             raise NotFound()
-        if invoice.status not in OPEN:
+        if invoice.kind is not DocumentKind.INVOICE or invoice.status not in OPEN:
             raise InvoiceLocked(
                 _(
-                    "Alleen een uitgegeven of verstuurde factuur die nog open staat kan als betaald "
-                    "worden gemarkeerd."
+                    "Alleen op een uitgegeven of verstuurde factuur die nog open staat kan een betaling "
+                    "worden vastgelegd."
                 )
             )
-        if paid_on > today:
+        balance = await balances.balance_of(invoice)
+        if amount_cents is None:
+            amount_cents = balance.open_cents
+        _check_payment(invoice, amount_cents, paid_on, reference, today)
+        if amount_cents > balance.open_cents:
             raise InvoiceRuleBroken(
-                _("De betaaldatum ligt in de toekomst. Kies vandaag of een eerdere datum.")
+                _("Er staat nog %(open)s open; een betaling kan niet meer zijn. Controleer het bedrag.")
+                % {"open": format_money(balance.open_cents)}
             )
-        if invoice.issue_date and paid_on < invoice.issue_date:
-            raise InvoiceRuleBroken(_("De betaaldatum ligt vóór de factuurdatum. Controleer de datum."))
-        invoice.status = InvoiceStatus.PAID
-        invoice.paid_on = paid_on
-        await invoice.save(update_fields=["status", "paid_on"])
-        await record(actor, "invoice_paid", invoice, f"{invoice.number}: betaald op {paid_on.isoformat()}")
-    return invoice
+        payment = await Payment.create(
+            invoice=invoice,
+            amount_cents=amount_cents,
+            paid_on=paid_on,
+            reference=reference,
+            recorded_by=actor,
+        )
+        await record(
+            actor,
+            "invoice_payment_recorded",
+            invoice,
+            f"{invoice.number}: {amount_cents} cent op {paid_on.isoformat()} ({reference})",
+        )
+        await balances.settle(invoice, actor=actor)
+    return payment
 
 
 def _step(days: int) -> str:

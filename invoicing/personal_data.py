@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from invoicing.fee_statement_models import FeeStatement, FeeStatementLine
-from invoicing.models import Invoice, InvoiceBatch, InvoiceCounter, InvoiceLine, SellerSettings
+from invoicing.models import Invoice, InvoiceBatch, InvoiceCounter, InvoiceLine, Payment, SellerSettings
 from server.i18n import _
 from server.models import User
 from server.privacy import Entry, NoPersonalData, PersonalData, Rows, keep_link
@@ -15,6 +15,12 @@ async def _issued_invoices(user: User) -> Rows:
 
 async def _batches(user: User) -> Rows:
     return await InvoiceBatch.filter(started_by_id=user.id).values("started_at", "issue_date", "total")
+
+
+async def _recorded_payments(user: User) -> Rows:
+    return await Payment.filter(recorded_by_id=user.id).values(
+        "invoice__number", "amount_cents", "paid_on", "recorded_at"
+    )
 
 
 async def _fee_statements(user: User) -> Rows:
@@ -36,6 +42,18 @@ ENTRIES: list[Entry] = [
         _batches,
         keep_link,
         _("Zoals de facturen zelf; wie de reeks startte wordt bij wissen anoniem."),
+    ),
+    PersonalData(
+        Payment,
+        "vastgelegde betalingen",
+        ("recorded_by",),
+        _recorded_payments,
+        keep_link,
+        _(
+            "Zeven jaar (fiscale bewaarplicht), met de factuur; wie de betaling vastlegde wordt bij "
+            "wissen anoniem. De bankafschriftregel noemt de betalende organisatie."
+        ),
+        reviewed=("reference",),
     ),
     NoPersonalData(
         FeeStatementLine,

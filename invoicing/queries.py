@@ -113,6 +113,8 @@ DETAIL_COLUMNS = (
     "linked_booking__id",
     "linked_booking__reference",
     "booking_id",  # Invoice.is_free_standing
+    "after_credit_note__id",
+    "after_credit_note__number",
 )
 
 
@@ -122,7 +124,9 @@ async def invoice_for(user: User, invoice_id: int, *, with_documents: bool = Fal
     The stored PDF, UBL and frozen content are read only `with_documents`."""
     query = Invoice.get_or_none(id=invoice_id)
     if with_documents:
-        invoice = await query.select_related("organisation", "booking", "credited_invoice", "linked_booking")
+        invoice = await query.select_related(
+            "organisation", "booking", "credited_invoice", "linked_booking", "after_credit_note"
+        )
     else:
         invoice = await query.only(*DETAIL_COLUMNS)
     if invoice is None:

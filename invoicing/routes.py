@@ -3,16 +3,26 @@ clerks' read-only list of their organisation's invoices."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
-from datetime import date, timedelta
+from datetime import timedelta
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from invoicing import batch, costs, documents, drafts, exports, free, issuing, payments, queries, seller
+from invoicing import (
+    batch,
+    costs,
+    documents,
+    drafts,
+    exports,
+    issuing,
+    money_routes,
+    payments,
+    queries,
+    seller,
+)
 from invoicing.models import InvoiceStatus, SellerSettings
 from invoicing.numbering import file_name
 from server import clock
@@ -28,7 +38,10 @@ from server.templating import local_time, render
 
 NOTICES = {
     "uitgegeven": _("De factuur is uitgegeven. Het nummer, de pdf en de e-factuur liggen nu vast."),
-    "gecrediteerd": _("De creditnota is gemaakt."),
+    "gecrediteerd": _("De creditnota is gemaakt. Het nummer, de pdf en de e-factuur liggen nu vast."),
+    "opnieuw": _(
+        "Dit concept factureert opnieuw wat de creditnota crediteerde. Pas de regels aan en geef het uit."
+    ),
     "concepten": _(
         "Conceptfacturen zijn aangemaakt voor alle gegeven betaalde trainingen en annuleringskosten."
     ),
@@ -80,25 +93,8 @@ async def _detail(
     details: dict[str, str] | None = None,
     detail_errors: dict[str, str] | None = None,
 ) -> Response:
-    """One invoice; `details` and `detail_errors`: the details form of a free-standing draft as sent."""
-    invoice = await queries.invoice_for(request.state.user, _invoice_id(request))
-    may_edit = request.state.user.role is Role.FINANCE
-    edits_details = may_edit and invoice.is_draft and invoice.is_free_standing
-    return render(
-        request,
-        "invoicing/detail.html",
-        {
-            "invoice": invoice,
-            "lines": await queries.lines_of(invoice),
-            "may_edit": may_edit,
-            "error": error,
-            "notice": NOTICES.get(request.query_params.get("melding", "")),
-            "edits_details": edits_details,
-            "details": details or (free.detail_values(invoice) if edits_details else {}),
-            "detail_errors": detail_errors or {},
-            "organisations": await free.organisation_choices() if edits_details else [],
-        },
-        status_code=status_code,
+    return await money_routes.detail_page(
+        request, NOTICES, error=error, status_code=status_code, details=details, detail_errors=detail_errors
     )
 
 
@@ -117,19 +113,6 @@ async def issue(request: Request) -> Response:
             raise
         return await _detail(request, error=error.message, status_code=error.status_code)
     return RedirectResponse(f"/financien/facturen/{_invoice_id(request)}?melding=uitgegeven", status_code=303)
-
-
-@requires(Role.FINANCE)
-async def credit(request: Request) -> Response:
-    form = await read_form(request)
-    chosen = [int(v) for v in form.getlist("lines") if isinstance(v, str) and v.isdigit()]
-    try:
-        note = await issuing.credit_invoice(_invoice_id(request), chosen or None, actor=request.state.user)
-    except DomainError as error:
-        if error.status_code not in (400, 409):
-            raise
-        return await _detail(request, error=error.message, status_code=error.status_code)
-    return RedirectResponse(f"/financien/facturen/{note.id}?melding=gecrediteerd", status_code=303)
 
 
 async def _download(request: Request, kind: str) -> Response:
@@ -244,35 +227,6 @@ async def send(request: Request) -> Response:
     return RedirectResponse(f"/financien/facturen/{_invoice_id(request)}?melding=verstuurd", status_code=303)
 
 
-def _paid_on(raw: str) -> date | None:
-    """YYYY-MM-DD (what a date field sends); empty is today; anything else None."""
-    raw = raw.strip()
-    if not raw:
-        return clock.local_today()
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        return None
-
-
-@requires(Role.FINANCE)
-async def mark_paid(request: Request) -> Response:
-    form = await read_form(request)
-    raw = form.get("paid_on")
-    paid_on = _paid_on(raw if isinstance(raw, str) else "")
-    if paid_on is None:
-        return await _detail(request, error=_("Vul een geldige betaaldatum in."), status_code=400)
-    try:
-        await payments.mark_paid(_invoice_id(request), paid_on, actor=request.state.user)
-    except DomainError as error:
-        if error.status_code not in (400, 409):
-            raise
-        return await _detail(request, error=error.message, status_code=error.status_code)
-    return RedirectResponse(f"/financien/facturen/{_invoice_id(request)}?melding=betaald", status_code=303)
-
-
 @requires(Role.FINANCE)
 async def period_zip(request: Request) -> Response:
     first, last = exports.parse_period(
@@ -371,13 +325,11 @@ routes = [
     Route("/financien/instellingen", save_settings, methods=["POST"]),
     Route("/financien/facturen/{invoice_id}", invoice_detail, methods=["GET"]),
     Route("/financien/facturen/{invoice_id}/uitgeven", issue, methods=["POST"]),
-    Route("/financien/facturen/{invoice_id}/crediteren", credit, methods=["POST"]),
     Route("/financien/facturen/{invoice_id}/factuur.pdf", download_pdf, methods=["GET"]),
     Route("/financien/facturen/{invoice_id}/e-factuur.xml", download_ubl, methods=["GET"]),
     Route("/organisatie/facturen", own_invoices, methods=["GET"]),
     Route("/organisaties/{code}/facturen", organisation_invoices, methods=["GET"]),
     Route("/financien/facturen/{invoice_id}/versturen", send, methods=["POST"]),
-    Route("/financien/facturen/{invoice_id}/betaald", mark_paid, methods=["POST"]),
     Route("/financien/export.zip", period_zip, methods=["GET"]),
     Route("/financien/journaal.csv", period_journal, methods=["GET"]),
     Route("/financien/kosten", free_session_costs, methods=["GET"]),
@@ -385,4 +337,5 @@ routes = [
     Route("/financien/facturen/{invoice_id}/regels", add_line, methods=["POST"]),
     Route("/financien/facturen/{invoice_id}/regels/{line_id}", change_line, methods=["POST"]),
     Route("/financien/facturen/{invoice_id}/regels/{line_id}/verwijderen", remove_line, methods=["POST"]),
+    *money_routes.routes,
 ]

@@ -88,3 +88,47 @@ async def test_finance_makes_a_free_standing_invoice_and_issues_it(
     pdf = await page.request.get(live_server.url + href)
     text = " ".join(PdfReader(io.BytesIO(await pdf.body())).pages[0].extract_text().split())
     assert number.group(0) in text and "Extra dagdeel intervisie" in text and "Reiskosten, 80 km" in text
+
+
+async def test_finance_credits_part_of_an_invoice_and_records_a_partial_payment(
+    page: Page, live_server: LiveServer
+) -> None:
+    await log_in(page, live_server, "financien@weerbaar.example", totp_secret=DEMO_TOTP_SECRET)
+    await page.goto(f"{live_server.url}/financien?status=overdue")
+    await page.locator("table a[href^='/financien/facturen/']").first.click()
+    invoice_url = page.url
+    await expect(page.get_by_role("heading", name="Saldo")).to_be_visible()
+    await expect(page.get_by_text("Vervallen:")).to_be_visible()
+    await assert_accessible(page)
+
+    # nothing chosen is not "everything": the page says what is missing
+    await page.get_by_label("Reden van de creditering (verplicht)").fill("Eén deelnemer minder")
+    await page.get_by_role("button", name="Gekozen regels controleren").click()
+    await expect(page.get_by_role("alert")).to_contain_text("ten minste één regel")
+
+    await page.locator("select[name^='part-']").first.select_option("quantity")
+    await page.locator("input[name^='quantity-']").first.fill("1")
+    await page.get_by_label("Reden van de creditering (verplicht)").fill("Eén deelnemer minder")
+    await page.get_by_role("button", name="Gekozen regels controleren").click()
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("Creditnota controleren")
+    await expect(page.get_by_text("Eén deelnemer minder")).to_be_visible()
+    await assert_accessible(page)
+    await page.get_by_role("button", name="Creditnota maken").click()
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("Creditnota")
+    await expect(page.get_by_role("status").first).to_contain_text("creditnota is gemaakt")
+    await assert_accessible(page)
+    href = await page.get_by_role("link", name=re.compile("PDF downloaden")).get_attribute("href")
+    pdf = await page.request.get(live_server.url + href)
+    text = " ".join(PdfReader(io.BytesIO(await pdf.body())).pages[0].extract_text().split())
+    assert "Reden van de creditering: Eén deelnemer minder" in text
+
+    await page.goto(invoice_url)
+    await page.get_by_label("Ontvangen bedrag (euro)").fill("100,00")
+    await page.get_by_label("Bankafschriftregel").fill("NL02ABNA0123456789 Gemeente Utrecht deel")
+    await page.get_by_role("button", name="Betaling vastleggen").click()
+    await expect(page.get_by_role("status").first).to_contain_text("betaling is vastgelegd")
+    history = page.get_by_role("heading", name="Geschiedenis")
+    await expect(history).to_be_visible()
+    await expect(page.get_by_text(re.compile(r"Betaling van €\s100,00 ontvangen"))).to_be_visible()
+    await expect(page.get_by_text(re.compile("Gecrediteerd met creditnota"))).to_be_visible()
+    await assert_accessible(page)

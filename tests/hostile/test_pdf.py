@@ -27,8 +27,9 @@ from bookings.models import Offering
 from feedback import codes
 from feedback.models import Answer
 from invoicing import documents
+from invoicing.credits import credit_invoice
 from invoicing.drafts import create_draft_for_booking
-from invoicing.issuing import credit_invoice, issue_invoice
+from invoicing.issuing import issue_invoice
 from invoicing.models import Invoice
 from server import clock
 from server.models import Organisation, Role
@@ -140,7 +141,7 @@ async def test_every_pdf_kind_keeps_hostile_names_and_answers_inert(
     await make_everything_hostile(canary)
     draft = await create_draft_for_booking(booking.id)
     invoice = await issue_invoice(draft.id, actor=finance)
-    credit_note = await credit_invoice(invoice.id, None, actor=finance)
+    credit_note = await credit_invoice(invoice.id, None, reason="Training gaat niet door", actor=finance)
     await sign_in(client, await make_user(Role.COORDINATOR))
     code, reference = organisation.cbs_code, booking.reference
     downloads = {

@@ -17,8 +17,9 @@ from bookings.day_rate_models import DayRate
 from bookings.models import BookingStatus, PriceModel, TrainerKind
 from bookings.staffing_models import AssignmentRequest, RequestStatus, TrainerProfile
 from invoicing import costs, exports
+from invoicing.credits import credit_invoice
 from invoicing.drafts import create_draft_for_booking
-from invoicing.issuing import credit_invoice, issue_invoice
+from invoicing.issuing import issue_invoice
 from invoicing.models import Invoice
 from server import clock
 from server.models import Organisation, Role, User
@@ -49,7 +50,9 @@ async def issue_period(finance: User) -> Period:
     exempt_draft = await create_draft_for_booking(exempt_booking.id, actor=finance)
     standard = await issue_invoice(standard_draft.id, actor=finance, today=TODAY)
     exempt = await issue_invoice(exempt_draft.id, actor=finance, today=TODAY)
-    credit = await credit_invoice(standard.id, None, actor=finance, today=TODAY)
+    credit = await credit_invoice(
+        standard.id, None, reason="Training gaat niet door", actor=finance, today=TODAY
+    )
     return Period(standard, exempt, credit)
 
 
@@ -258,12 +261,13 @@ async def test_the_cli_writes_the_period_files(fresh_url: str, tmp_path: Path) -
     )
     assert result.returncode == 0, result.stderr
     names = sorted(path.name for path in out.iterdir())
-    # Four booking invoices, a free-standing invoice and a credit note, PDF and UBL each.
-    assert "journaal.csv" in names and len(names) == 13
-    assert "13 bestanden geschreven (6 documenten" in result.stdout
+    # Eight invoices (one paid, one partly paid, one a re-invoice, one free-standing) and two credit
+    # notes, PDF and UBL each.
+    assert "journaal.csv" in names and len(names) == 21
+    assert "21 bestanden geschreven (10 documenten" in result.stdout
     assert all(str(out / name) in result.stdout for name in names)
     journal = rows_of((out / "journaal.csv").read_bytes())
-    assert len(journal) == 7 and sum(row[1] == "Creditnota" for row in journal) == 1
+    assert len(journal) == 11 and sum(row[1] == "Creditnota" for row in journal) == 2
     # The free-standing invoice (travel costs and workbooks) is among them.
     ubl_files = [(out / name).read_bytes() for name in names if name.endswith(".xml")]
     assert sum(b"Reiskosten trainers" in content for content in ubl_files) == 1

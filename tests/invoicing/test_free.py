@@ -14,9 +14,10 @@ from peppol import check_rules
 from pypdf import PdfReader
 
 from invoicing import documents, free
+from invoicing.credits import credit_invoice
 from invoicing.drafts import add_draft_line, create_draft_for_booking, create_missing_drafts
 from invoicing.errors import InvoiceLocked, InvoiceRuleBroken
-from invoicing.issuing import credit_invoice, issue_invoice
+from invoicing.issuing import issue_invoice
 from invoicing.models import Invoice, InvoiceLine, InvoiceStatus
 from invoicing.payments import send_invoice
 from server.errors import Forbidden, ValidationFailed
@@ -170,7 +171,9 @@ async def test_it_is_sent_to_the_organisation_and_credited_like_any_invoice(fina
     assert sent.status is InvoiceStatus.SENT
     assert await OutboxMessage.filter(to_address="facturen@zeist.nl").count() == 1
     credit = await documents.with_documents(
-        await credit_invoice(issued.id, None, actor=finance, today=TODAY + timedelta(days=1))
+        await credit_invoice(
+            issued.id, None, reason="Dubbel gefactureerd", actor=finance, today=TODAY + timedelta(days=1)
+        )
     )
     assert credit.number == "2026-0002"
     assert xsd_errors(bytes(credit.ubl)) == [] and rule_errors(bytes(credit.ubl)) == []

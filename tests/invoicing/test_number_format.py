@@ -13,8 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from invoicing import exports
+from invoicing.credits import credit_invoice
 from invoicing.drafts import create_draft_for_booking
-from invoicing.issuing import credit_invoice, issue_invoice
+from invoicing.issuing import issue_invoice
 from invoicing.models import SellerSettings
 from invoicing.numbering import NUMBER_LENGTH, file_name, format_number, number_format_problem
 from server.models import User
@@ -130,7 +131,7 @@ async def test_the_export_writes_every_document_whatever_the_format(
         actor=finance,
         today=TODAY,
     )
-    credit = await credit_invoice(invoice.id, None, actor=finance, today=TODAY)
+    credit = await credit_invoice(invoice.id, None, reason="Dubbel gefactureerd", actor=finance, today=TODAY)
 
     written = await exports.write_period(TODAY - timedelta(days=1), TODAY, tmp_path / "export")
 

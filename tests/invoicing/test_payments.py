@@ -9,9 +9,10 @@ import pytest
 
 from bookings.models import Booking
 from invoicing import payments
+from invoicing.credits import credit_invoice
 from invoicing.drafts import create_draft_for_booking
 from invoicing.errors import InvoiceLocked, InvoiceRuleBroken
-from invoicing.issuing import credit_invoice, issue_invoice
+from invoicing.issuing import issue_invoice
 from invoicing.models import Invoice, InvoiceStatus
 from server.errors import Forbidden
 from server.mail import OutboxAttachment, OutboxMessage
@@ -69,7 +70,9 @@ async def test_the_bookings_invoice_address_comes_first(finance: User) -> None:
 async def test_a_credit_note_is_sent_to_the_address_of_its_invoice(finance: User) -> None:
     invoice = await issued(finance)
     await Booking.filter(id=invoice.booking_id).update(invoice_email="crediteuren@zeist.nl")  # type: ignore[attr-defined]
-    note = await credit_invoice(invoice.id, None, actor=finance, today=TODAY)
+    note = await credit_invoice(
+        invoice.id, None, reason="Training gaat niet door", actor=finance, today=TODAY
+    )
     await payments.send_invoice(note.id, actor=finance, base_url=BASE_URL)
     [mail] = await mails_to("crediteuren@zeist.nl")
     assert mail.subject.startswith("Creditnota") and "Betalingskenmerk" not in mail.body_text
@@ -91,7 +94,7 @@ async def test_drafts_and_paid_invoices_are_not_sent_and_only_finance_sends(fina
     invoice = await issued(finance, name="Utrecht", cbs_code="GM0344")
     with pytest.raises(Forbidden):
         await payments.send_invoice(invoice.id, actor=await make_user(Role.COORDINATOR), base_url=BASE_URL)
-    await payments.mark_paid(invoice.id, TODAY, actor=finance, today=TODAY)
+    await payments.record_payment(invoice.id, None, TODAY, "Bankregel", actor=finance, today=TODAY)
     with pytest.raises(InvoiceLocked):
         await payments.send_invoice(invoice.id, actor=finance, base_url=BASE_URL)
     assert await OutboxMessage.all().count() == 0
@@ -100,18 +103,25 @@ async def test_drafts_and_paid_invoices_are_not_sent_and_only_finance_sends(fina
 async def test_marking_paid_checks_the_date(finance: User) -> None:
     invoice = await issued(finance)
     with pytest.raises(InvoiceRuleBroken, match="toekomst"):
-        await payments.mark_paid(invoice.id, TODAY + timedelta(days=1), actor=finance, today=TODAY)
+        await payments.record_payment(
+            invoice.id, None, TODAY + timedelta(days=1), "Bankregel", actor=finance, today=TODAY
+        )
     with pytest.raises(InvoiceRuleBroken, match="factuurdatum"):
-        await payments.mark_paid(invoice.id, TODAY - timedelta(days=1), actor=finance, today=TODAY)
+        await payments.record_payment(
+            invoice.id, None, TODAY - timedelta(days=1), "Bankregel", actor=finance, today=TODAY
+        )
     with pytest.raises(Forbidden):
-        await payments.mark_paid(invoice.id, TODAY, actor=await make_user(Role.COORDINATOR), today=TODAY)
+        await payments.record_payment(
+            invoice.id, None, TODAY, "Bankregel", actor=await make_user(Role.COORDINATOR), today=TODAY
+        )
     await payments.send_invoice(invoice.id, actor=finance, base_url=BASE_URL)
     later = TODAY + timedelta(days=20)
-    paid = await payments.mark_paid(invoice.id, later, actor=finance, today=later)
+    await payments.record_payment(invoice.id, None, later, "Bankregel", actor=finance, today=later)
+    paid = await Invoice.get(id=invoice.id)
     assert (paid.status, paid.paid_on) == (InvoiceStatus.PAID, later)
     assert await AuditEntry.filter(action="invoice_paid", object_id=str(invoice.id)).count() == 1
     with pytest.raises(InvoiceLocked):
-        await payments.mark_paid(invoice.id, later, actor=finance, today=later)
+        await payments.record_payment(invoice.id, None, later, "Bankregel", actor=finance, today=later)
 
 
 async def test_reminders_go_out_once_per_step_after_the_due_date(finance: User) -> None:
@@ -154,9 +164,9 @@ async def test_only_the_latest_due_step_is_sent_when_several_are_due(finance: Us
 
 async def test_paid_and_credited_invoices_and_credit_notes_get_no_reminder(finance: User) -> None:
     paid = await issued(finance)
-    await payments.mark_paid(paid.id, TODAY, actor=finance, today=TODAY)
+    await payments.record_payment(paid.id, None, TODAY, "Bankregel", actor=finance, today=TODAY)
     credited = await issued(finance, name="Utrecht", cbs_code="GM0344")
-    await credit_invoice(credited.id, None, actor=finance, today=TODAY)
+    await credit_invoice(credited.id, None, reason="Training gaat niet door", actor=finance, today=TODAY)
     assert await payments.send_payment_reminders(today=TODAY + timedelta(days=100)) == 0
     assert await OutboxMessage.all().count() == 0
 
@@ -178,7 +188,9 @@ async def test_finance_sends_and_marks_paid_on_the_page(client: httpx.AsyncClien
     assert future.status_code == 400 and "toekomst" in future.text and 'role="alert"' in future.text
     garbage = await post(client, f"/financien/facturen/{invoice.id}/betaald", {"paid_on": "gisteren"})
     assert garbage.status_code == 400 and "geldige betaaldatum" in garbage.text
-    paid = await post(client, f"/financien/facturen/{invoice.id}/betaald", {"paid_on": ""})
+    paid = await post(
+        client, f"/financien/facturen/{invoice.id}/betaald", {"paid_on": "", "reference": "Bank"}
+    )
     assert paid.status_code == 303
     stored = await Invoice.get(id=invoice.id)
     assert stored.status is InvoiceStatus.PAID and stored.paid_on == stored.issue_date

@@ -13,9 +13,11 @@ from pypdf import PdfReader
 
 from bookings.models import BookingStatus
 from invoicing import documents, issuing
+from invoicing.balances import balance_of
+from invoicing.credits import CreditPart, credit_invoice
 from invoicing.drafts import create_draft_for_booking, create_missing_drafts
 from invoicing.errors import InvoiceLocked, InvoiceRuleBroken
-from invoicing.issuing import credit_invoice, issue_invoice
+from invoicing.issuing import issue_invoice
 from invoicing.models import Invoice, InvoiceCounter, InvoiceLine, InvoiceStatus, SellerSettings
 from server import clock
 from server.errors import Forbidden
@@ -97,7 +99,8 @@ async def test_incomplete_details_are_named(finance: User) -> None:
     assert (await Invoice.get(id=draft.id)).status is InvoiceStatus.DRAFT
 
 
-async def test_a_credit_note_corrects_an_invoice_once(finance: User) -> None:
+async def test_crediting_one_line_leaves_the_rest_open(finance: User) -> None:
+    """Crediting a line used to lock the whole invoice; now the rest stays open; a line is credited once."""
     booking = await delivered_training()
     draft = await create_draft_for_booking(booking.id, actor=finance)
     await InvoiceLine.create(
@@ -111,12 +114,21 @@ async def test_a_credit_note_corrects_an_invoice_once(finance: User) -> None:
     )
     invoice = await issue_invoice(draft.id, actor=finance, today=TODAY)
     travel = await InvoiceLine.get(invoice=invoice, position=2)
-    credit = await credit_invoice(invoice.id, [travel.id], actor=finance, today=TODAY)
+    credit = await credit_invoice(
+        invoice.id, [CreditPart(travel.id)], reason="Geen reiskosten", actor=finance, today=TODAY
+    )
     assert credit.number == "2026-0002" and credit.gross_cents == 5445
-    assert credit.content["credited_invoice_number"] == "2026-0001"
-    assert (await Invoice.get(id=invoice.id)).status is InvoiceStatus.CREDITED
-    with pytest.raises(InvoiceLocked):
-        await credit_invoice(invoice.id, None, actor=finance, today=TODAY)
+    assert (
+        credit.content["credited_invoice_number"] == "2026-0001"
+        and credit.content["note"] == "Geen reiskosten"
+    )
+    stored = await Invoice.get(id=invoice.id)
+    assert stored.status is InvoiceStatus.ISSUED
+    assert (await balance_of(stored)).open_cents == stored.gross_cents - 5445
+    with pytest.raises(InvoiceRuleBroken, match="al helemaal gecrediteerd"):
+        await credit_invoice(
+            invoice.id, [CreditPart(travel.id)], reason="Nog eens", actor=finance, today=TODAY
+        )
 
 
 async def test_only_finance_issues(finance: User) -> None:

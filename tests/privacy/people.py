@@ -22,7 +22,7 @@ from bookings.models import (
 from bookings.staffing_models import BlockedPeriod, RequestStatus, TrainerProfile
 from feedback.models import ContactRequest, FeedbackForm, SessionFeedback
 from invoicing.fee_statement_models import FeeStatement
-from invoicing.models import Invoice, InvoiceBatch
+from invoicing.models import Invoice, InvoiceBatch, Payment
 from reporting.models import TourTarget
 from server import clock, ratelimit
 from server.audit import record
@@ -117,8 +117,11 @@ async def make_person_everywhere() -> Person:
         booking=booking, form=form, code="PRIV01", opens_at=past, closes_at=past + timedelta(days=14)
     )
     await ContactRequest.create(session=session, email=email)
-    await Invoice.create(
+    invoice = await Invoice.create(
         organisation=organisation, booking=booking, status="issued", number="2026-9001", issued_by=user
+    )
+    await Payment.create(
+        invoice=invoice, amount_cents=100, paid_on=past.date(), reference="NL02 deel", recorded_by=user
     )
     await InvoiceBatch.create(
         started_by=user, started_at=past, issue_date=past.date(), draft_ids=[], total=0, finished_at=past

@@ -19,9 +19,10 @@ from bookings.models import Booking, BookingStatus, PriceModel, Stage, TrainerKi
 from bookings.staffing_models import RequestStatus
 from feedback.models import Answer, FeedbackForm, Question, QuestionKind, Response, SessionFeedback
 from feedback.policy import FeedbackPolicy
+from invoicing.credits import credit_invoice
 from invoicing.document import DocumentKind
 from invoicing.drafts import create_draft_for_booking
-from invoicing.issuing import credit_invoice, issue_invoice
+from invoicing.issuing import issue_invoice
 from invoicing.models import Invoice
 from reporting import ministry_exports
 from reporting.ministry import ministry_report
@@ -174,7 +175,9 @@ async def make_tour() -> Tour:
     invoice_b = await create_draft_for_booking(s7.id, actor=finance)
     await issue_invoice(invoice_b.id, actor=finance, today=date(2026, 7, 1))
     await issue_invoice(invoice_a.id, actor=finance, today=date(2026, 8, 15))
-    await credit_invoice(invoice_b.id, None, actor=finance, today=date(2026, 9, 2))
+    await credit_invoice(
+        invoice_b.id, None, reason="Training gaat niet door", actor=finance, today=date(2026, 9, 2)
+    )
     return Tour(s3, finance)
 
 
@@ -373,7 +376,9 @@ async def test_the_csv_reads_back(client: httpx.AsyncClient) -> None:
 async def test_a_negative_revenue_stays_a_number_in_the_csv() -> None:
     tour = await make_tour()
     invoice = await Invoice.get(booking_id=tour.training.id, kind=DocumentKind.INVOICE)
-    await credit_invoice(invoice.id, None, actor=tour.finance, today=date(2026, 11, 2))
+    await credit_invoice(
+        invoice.id, None, reason="Training gaat niet door", actor=tour.finance, today=date(2026, 11, 2)
+    )
     content = await ministry_exports.report_csv(Period(2026, 4), POLICY, actor=tour.finance)
     value = {(row[1], row[3]): row[4] for row in rows_of(content)[1:]}
     assert value[("Omzet", "omzet excl. btw (euro)")] == "-2220,00"

@@ -183,6 +183,8 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/financien/facturen/{invoice_id}"): ORG_VIEW,
     ("POST", "/financien/facturen/{invoice_id}/uitgeven"): only("finance"),
     ("POST", "/financien/facturen/{invoice_id}/crediteren"): only("finance"),
+    ("POST", "/financien/facturen/{invoice_id}/crediteren/controleren"): only("finance"),
+    ("POST", "/financien/facturen/{invoice_id}/opnieuw-factureren"): only("finance"),
     ("GET", "/financien/facturen/{invoice_id}/factuur.pdf"): ORG_VIEW,
     ("GET", "/financien/facturen/{invoice_id}/e-factuur.xml"): ORG_VIEW,
     ("GET", "/organisatie/facturen"): only("clerk", "other_clerk"),

@@ -22,12 +22,16 @@ UNIQUE = {
     "contact": [("organisation_id", "email")],
     "outreach_recipient": [("token_hash",)],
     "calendar_invitation": [("booking_id", "address")],
+    "invoice": [("number",), ("booking_id", "kind"), ("after_credit_note_id",)],
+    "invoice_counter": [("year",)],
 }
 #: table -> column lists that must lead an index (for the queries that filter on them)
 INDEXED = {
     "outbox_message": [("status", "next_attempt_at")],
     "rate_limit_hit": [("key", "created_at")],
     "audit_entry": [("created_at",), ("object_type", "object_id")],
+    "invoice": [("status", "due_date"), ("organisation_id", "issue_date")],
+    "invoice_payment": [("invoice_id",)],
 }
 
 
