@@ -108,13 +108,16 @@ async def open_days(
     """Per day and part of the day: can every role get its minimum of suitable, free trainers?
 
     Suitable and free as in `suggest`, for a session at 14:00 or 19:30 (Amsterdam) lasting the
-    offering's duration. An offering without roles can be booked every day but a public holiday;
-    a public holiday is never open.
+    offering's duration. An offering without roles can be booked every day. A public holiday is never
+    open (both parts False; the day stays in the list, which the form shows in weeks of seven).
     """
     day_list = [first_day + timedelta(days=offset) for offset in range(days)]
     roles = await _roles(offering)
     if not roles:
-        return [DayOption(day=day, afternoon=True, evening=True) for day in day_list if not holiday_name(day)]
+        return [
+            DayOption(day=day, afternoon=not holiday_name(day), evening=not holiday_name(day))
+            for day in day_list
+        ]
     if not day_list:
         return []
     duration = timedelta(minutes=offering.duration_minutes)
