@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from bookings import assignment, lifecycle, pricing, queries
+from bookings import assignment, lifecycle, pricing, queries, scheduling
 from bookings.forms import PARTS_OF_DAY, THEMES, parse_start
 from bookings.models import Booking
 from bookings.permissions import ANY_STAFF, CLERK_STAFF
@@ -28,7 +28,7 @@ NOTICES = {
     "aangevraagd": _(
         "Uw aanvraag is ontvangen. U krijgt een bevestiging per e-mail; het team neemt contact op."
     ),
-    "gepland": _("De datum is vastgelegd. De trainers worden gevraagd."),
+    "gepland": _("De datum is vastgelegd. Vraag de trainers via Trainers."),
     "bevestigd": _("De boeking is bevestigd; iedereen krijgt een agenda-uitnodiging."),
     "verzet": _("De nieuwe datum is doorgegeven; de trainers bevestigen opnieuw."),
     "geannuleerd": _("De boeking is geannuleerd."),
@@ -51,6 +51,8 @@ async def booking_page(
     is_staff = user.role is Role.COORDINATOR
     policy = BookingPolicy.from_settings(request.app.state.settings)
     percent, fee = lifecycle.cancellation_terms(booking, policy, clock.now())
+    staffing = await assignment.staffing_of(booking)
+    notice_key = request.query_params.get("melding", "")
     context: dict[str, Any] = {
         "booking": booking,
         "price": pricing.booking_price(booking),
@@ -62,13 +64,16 @@ async def booking_page(
         "cancellation_percent": percent,
         "cancellation_fee_cents": fee,
         "timeline": await queries.timeline(booking, for_staff=is_staff),
-        "staffing": await assignment.staffing_of(booking),
+        "staffing": staffing,
+        "auto_assign": request.app.state.settings.auto_assign_on_schedule,
         "other_bookings": await queries.other_bookings_of_organisation(booking) if is_staff else [],
         "theme_labels": dict(THEMES),
         "part_of_day_labels": dict(PARTS_OF_DAY),
         "errors": errors or {},
         "values": values or {},
-        "notice": NOTICES.get(request.query_params.get("melding", "")),
+        "notice": scheduling.staffing_notice(staffing)
+        if notice_key == "gepland-gevraagd" and is_staff
+        else NOTICES.get(notice_key),
     }
     return render(request, "bookings/booking.html", context, status_code=status_code)
 
@@ -93,12 +98,13 @@ def _version(values: dict[str, str]) -> datetime | None:
 
 async def _step(request: Request, fields: tuple[str, ...], notice: str, action: Any) -> Response:
     """Run one booking step from a form on the booking page; errors go back to that page, with what
-    was typed. After an EditConflict the page shows the booking as it is now (409)."""
+    was typed. An action may return the notice to show instead of `notice`. After an EditConflict
+    the page shows the booking as it is now (409)."""
     booking = await queries.booking_for(request.state.user, request.path_params["reference"])
     form = await read_form(request)
     values = values_of(form, "version", *fields)
     try:
-        await action(booking, values)
+        notice = await action(booking, values) or notice
     except ValidationFailed as error:
         return await booking_page(request, booking, errors=error.errors, values=values, status_code=400)
     except EditConflict as error:
@@ -129,16 +135,18 @@ def _start(values: dict[str, str]) -> Any:
 
 @requires(Role.COORDINATOR)
 async def schedule(request: Request) -> Response:
-    async def action(booking: Booking, values: dict[str, str]) -> None:
-        await lifecycle.schedule_booking(
+    async def action(booking: Booking, values: dict[str, str]) -> str:
+        asked = await scheduling.schedule_and_ask(
             booking.id,
             _start(values),
             actor=request.state.user,
             settings=request.app.state.settings,
             expected_version=_version(values),
+            allow_holiday=bool(values["allow_holiday"]),
         )
+        return "gepland-gevraagd" if asked else "gepland"
 
-    return await _step(request, ("date", "time"), "gepland", action)
+    return await _step(request, ("date", "time", "allow_holiday"), "gepland", action)
 
 
 @requires(*CLERK_STAFF)
@@ -150,9 +158,10 @@ async def reschedule(request: Request) -> Response:
             actor=request.state.user,
             settings=request.app.state.settings,
             expected_version=_version(values),
+            allow_holiday=bool(values["allow_holiday"]),
         )
 
-    return await _step(request, ("date", "time"), "verzet", action)
+    return await _step(request, ("date", "time", "allow_holiday"), "verzet", action)
 
 
 @requires(Role.COORDINATOR)

@@ -24,6 +24,7 @@ from bookings.models import (
     TrainerKind,
     VatTreatment,
 )
+from bookings.public_holidays import holiday_name
 from bookings.staffing_models import (
     AssignmentRequest,
     OfferingSpecialty,
@@ -211,7 +212,10 @@ async def _load_trainers() -> dict[str, User]:
 
 
 def _at(days_ahead: int, hour: int, now: datetime) -> datetime:
+    """That hour on the day `days_ahead` from now, or on the first later day that is no public holiday."""
     day = (now.astimezone(AMSTERDAM) + timedelta(days=days_ahead)).date()
+    while holiday_name(day):
+        day += timedelta(days=1)
     return datetime.combine(day, time(hour, 0), tzinfo=AMSTERDAM)
 
 

@@ -29,6 +29,7 @@ from bookings.notify import notify
 from bookings.permissions import require_coordinator, require_own_organisation
 from bookings.policy import BookingPolicy
 from bookings.pricing import booking_price
+from bookings.public_holidays import holiday_at
 from server import clock
 from server.audit import record
 from server.errors import EditConflict, NotFound, ValidationFailed
@@ -64,6 +65,21 @@ async def _set_date(booking: Booking, starts_at: datetime) -> None:
     booking.ends_at = starts_at + timedelta(minutes=booking.offering.duration_minutes)
 
 
+def _check_holiday(starts_at: datetime, actor: User, allow_holiday: bool) -> None:
+    """Refuse a public holiday, unless a coordinator ticked "Toch op deze feestdag"."""
+    name = holiday_at(starts_at)
+    if not name or (allow_holiday and actor.role is Role.COORDINATOR):
+        return
+    values = {"day": format_local_datetime(starts_at, "EEEE d MMMM yyyy"), "holiday": name}
+    if actor.role is Role.COORDINATOR:
+        message = _(
+            "%(day)s is een feestdag (%(holiday)s). Kies een andere dag, of vink ‘Toch op deze feestdag’ aan."
+        )
+    else:
+        message = _("%(day)s is een feestdag (%(holiday)s). Kies een andere dag.")
+    raise BookingRuleBroken(message % values, field="date")
+
+
 async def schedule_booking(
     booking_id: int,
     starts_at: datetime,
@@ -72,14 +88,18 @@ async def schedule_booking(
     settings: Settings,
     now: datetime | None = None,
     expected_version: datetime | None = None,
+    allow_holiday: bool = False,
 ) -> Booking:
-    """A coordinator fixes the date of a requested booking; the trainers are asked next.
+    """A coordinator fixes the date of a requested booking; the trainers are asked next
+    (bookings/scheduling.py).
 
-    Raises Forbidden, BookingRuleBroken (a moment in the past), EditConflict, IllegalTransition.
+    Raises Forbidden, BookingRuleBroken (a moment in the past, a public holiday without
+    `allow_holiday`), EditConflict, IllegalTransition.
     """
     require_coordinator(actor)
     if starts_at <= (now or clock.now()):
         raise BookingRuleBroken(_("Kies een moment in de toekomst."), field="date")
+    _check_holiday(starts_at, actor, allow_holiday)
     async with in_transaction():
         booking = await _locked_booking(booking_id, expected_version)
         if booking.status is not BookingStatus.REQUESTED:
@@ -124,12 +144,14 @@ async def reschedule_booking(
     settings: Settings,
     now: datetime | None = None,
     expected_version: datetime | None = None,
+    allow_holiday: bool = False,
 ) -> Booking:
     """A clerk or coordinator moves a scheduled or confirmed booking; it needs the trainers' confirmation
     again, and the clerks, the contact on the day and every trainer whose calendar holds the session
     get the same event with a higher sequence number (a trainer's comes with the new request).
 
-    A clerk keeps to the lead time; a coordinator may move a session at shorter notice.
+    A clerk keeps to the lead time; a coordinator may move a session at shorter notice. Nobody moves
+    it onto a public holiday, except a coordinator with `allow_holiday`.
     Raises NotFound, EditConflict, IllegalTransition, BookingRuleBroken.
     """
     now = now or clock.now()
@@ -138,6 +160,7 @@ async def reschedule_booking(
         booking = await _locked_booking(booking_id, expected_version)
         await booking.fetch_related("organisation", "offering")
         require_own_organisation(actor, booking.organisation)
+        _check_holiday(starts_at, actor, allow_holiday)
         if booking.status not in (BookingStatus.SCHEDULED, BookingStatus.CONFIRMED):
             raise IllegalTransition()
         earliest = now + policy.lead_time(booking.offering.stage) if actor.role is Role.CLERK else now

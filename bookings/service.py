@@ -31,6 +31,7 @@ from bookings.models import (
 from bookings.notify import notify
 from bookings.permissions import require_coordinator, require_own_organisation
 from bookings.policy import BookingPolicy
+from bookings.public_holidays import holiday_at
 from server import clock
 from server.audit import record
 from server.errors import ValidationFailed
@@ -38,6 +39,7 @@ from server.i18n import _
 from server.mergers import ensure_open
 from server.models import Organisation, User
 from server.settings import Settings
+from server.templating import format_local_datetime
 from server.unique_codes import new_code, with_free_code
 
 
@@ -81,11 +83,17 @@ async def _check_free_session_allowed(
 def check_preferred(
     offering: Offering, preferred: dict[int, datetime], policy: BookingPolicy, now: datetime
 ) -> dict[str, str]:
-    """The lead-time rule for each preferred date, keyed by its form field."""
+    """The lead-time and public-holiday rules for each preferred date, keyed by its form field."""
     errors: dict[str, str] = {}
     earliest = now + policy.lead_time(offering.stage)
     for position, starts_at in preferred.items():
-        if starts_at < earliest:
+        holiday = holiday_at(starts_at)
+        if holiday:
+            errors[f"date_{position}"] = _(
+                "Op %(day)s is het een feestdag (%(holiday)s); dan geven wij geen sessies. Kies een "
+                "andere datum."
+            ) % {"day": format_local_datetime(starts_at, "d MMMM yyyy"), "holiday": holiday}
+        elif starts_at < earliest:
             days = policy.lead_time(offering.stage).days
             errors[f"date_{position}"] = _(
                 "Kies een datum die minstens %(days)s dagen vooruit ligt; wij hebben die tijd nodig "

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
 from bookings.availability import trainer_load
-from bookings.models import Booking
+from bookings.models import Booking, BookingStatus
 from bookings.policy import BookingPolicy
 from bookings.staffing_models import HOLDING, AssignmentRequest, RequestStatus, TrainerProfile
 from server.errors import DomainError, NotFound
@@ -24,7 +24,7 @@ from server.mail import Attachment, queue_mail
 from server.models import User
 from server.sessions import hash_secret
 from server.settings import Settings
-from server.templating import format_local_datetime
+from server.templating import AMSTERDAM, format_local_datetime
 
 
 class TrainerBusy(DomainError):
@@ -155,3 +155,22 @@ async def release_requests(booking: Booking, in_calendar: Collection[str] = ()) 
     ]
     await AssignmentRequest.filter(booking=booking, status__in=HOLDING).update(status=RequestStatus.CANCELLED)
     return told
+
+
+async def sessions_between(trainer: User, first_day: date, last_day: date) -> list[Booking]:
+    """The planned sessions (scheduled or confirmed) the trainer is asked for or accepted that touch
+    these Amsterdam days (inclusive), earliest first, with their organisation."""
+    start = datetime.combine(first_day, time(), AMSTERDAM)
+    end = datetime.combine(last_day + timedelta(days=1), time(), AMSTERDAM)
+    requests = (
+        await AssignmentRequest.filter(
+            trainer_id=trainer.id,
+            status__in=HOLDING,
+            starts_at__lt=end,
+            ends_at__gt=start,
+            booking__status__in=(BookingStatus.SCHEDULED, BookingStatus.CONFIRMED),
+        )
+        .select_related("booking__organisation")
+        .order_by("starts_at", "id")
+    )
+    return [request.booking for request in requests]

@@ -20,6 +20,7 @@ from bookings.availability import Held, month_bounds
 from bookings.fit import RECENT_WINDOW, Busy, Reasons, Slot, Staffer, assess, is_free, recent_sessions
 from bookings.models import Booking, Offering, OfferingRole, TrainerKind
 from bookings.policy import BookingPolicy
+from bookings.public_holidays import holiday_at, holiday_name
 from bookings.staffing_models import (
     HOLDING,
     AssignmentRequest,
@@ -107,12 +108,16 @@ async def open_days(
     """Per day and part of the day: can every role get its minimum of suitable, free trainers?
 
     Suitable and free as in `suggest`, for a session at 14:00 or 19:30 (Amsterdam) lasting the
-    offering's duration. An offering without roles can be booked every day.
+    offering's duration. An offering without roles can be booked every day. A public holiday is never
+    open (both parts False; the day stays in the list, which the form shows in weeks of seven).
     """
     day_list = [first_day + timedelta(days=offset) for offset in range(days)]
     roles = await _roles(offering)
     if not roles:
-        return [DayOption(day=day, afternoon=True, evening=True) for day in day_list]
+        return [
+            DayOption(day=day, afternoon=not holiday_name(day), evening=not holiday_name(day))
+            for day in day_list
+        ]
     if not day_list:
         return []
     duration = timedelta(minutes=offering.duration_minutes)
@@ -134,6 +139,8 @@ async def open_days(
         by_kind[staffer.kind].append(staffer)
 
     def is_staffable(starts_at: datetime) -> bool:
+        if holiday_at(starts_at):
+            return False
         slot = Slot.at(starts_at, starts_at + duration)
         for role in roles:
             free = 0

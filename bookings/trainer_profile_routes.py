@@ -4,6 +4,7 @@ keeps their own weekly availability and blocked days. Day rates appear on the co
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 from starlette.requests import Request
@@ -40,6 +41,27 @@ def _id_param(request: Request, name: str) -> int:
 
 def _notice(request: Request, notices: dict[str, str]) -> str | None:
     return notices.get(request.query_params.get("melding", ""))
+
+
+def _block_warning(
+    request: Request, error: trainers.BlockingBookedDays, values: dict[str, str], person: User, action: str
+) -> Response:
+    """The sessions in the period to block, with a form that blocks anyway (`bevestigd`)."""
+    own = person.id == request.state.user.id
+    return render(
+        request,
+        "bookings/trainers/block_warning.html",
+        {
+            "sessions": error.sessions,
+            "values": values,
+            "first_day": date.fromisoformat(values["first_day"].strip()),  # valid: checked before
+            "last_day": date.fromisoformat(values["last_day"].strip()),
+            "person": person,
+            "own": own,
+            "action": action,
+            "back": "/trainer/beschikbaarheid#geblokkeerd" if own else f"/trainers/{person.id}#geblokkeerd",
+        },
+    )
 
 
 def _strings(values: list[Any]) -> list[str]:
@@ -174,12 +196,15 @@ async def add_blocked_period(request: Request) -> Response:
     form = await read_form(request)
     person = await trainers.staffable_user(user_id)
     values = values_of(form, *trainers.BLOCKED_PERIOD_FIELDS)
+    confirmed = values_of(form, "bevestigd")["bevestigd"] == "1"
     try:
-        await trainers.add_blocked_period(person, **values, actor=request.state.user)
+        await trainers.add_blocked_period(person, **values, actor=request.state.user, confirmed=confirmed)
     except ValidationFailed as error:
         return await _profile_page(
             request, person, blocked_values=values, blocked_errors=error.errors, status_code=400
         )
+    except trainers.BlockingBookedDays as error:
+        return _block_warning(request, error, values, person, f"/trainers/{person.id}/geblokkeerd")
     return RedirectResponse(f"/trainers/{person.id}?melding=geblokkeerd#geblokkeerd", status_code=303)
 
 
@@ -251,11 +276,14 @@ async def save_own_availability(request: Request) -> Response:
 async def add_own_blocked_period(request: Request) -> Response:
     form = await read_form(request)
     values = values_of(form, *trainers.BLOCKED_PERIOD_FIELDS)
+    confirmed = values_of(form, "bevestigd")["bevestigd"] == "1"
     user = request.state.user
     try:
-        await trainers.add_blocked_period(user, **values, actor=user)
+        await trainers.add_blocked_period(user, **values, actor=user, confirmed=confirmed)
     except ValidationFailed as error:
         return await _own_page(request, blocked_values=values, blocked_errors=error.errors, status_code=400)
+    except trainers.BlockingBookedDays as error:
+        return _block_warning(request, error, values, user, "/trainer/geblokkeerd")
     return RedirectResponse("/trainer/beschikbaarheid?melding=geblokkeerd#geblokkeerd", status_code=303)
 
 

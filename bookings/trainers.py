@@ -17,10 +17,10 @@ from datetime import date
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from bookings import day_rates
+from bookings import day_rates, staffing
 from bookings.availability import WEEKDAYS
 from bookings.fit import DAY_PARTS, KIND_LABELS
-from bookings.models import PartOfDay, TrainerKind
+from bookings.models import Booking, PartOfDay, TrainerKind
 from bookings.pricing import euros_for_form, parse_euros
 from bookings.staffing_models import BlockedPeriod, Specialty, TrainerProfile
 from server import clock
@@ -305,14 +305,25 @@ def _period_text(period: BlockedPeriod) -> str:
     return f"{format_local_date(period.first_day)} t/m {format_local_date(period.last_day)}"
 
 
+class BlockingBookedDays(DomainError):
+    """The period holds sessions the trainer is asked for or booked on; blocking needs a confirmation."""
+
+    status_code = 409
+
+    def __init__(self, sessions: list[Booking]) -> None:
+        super().__init__(_("In deze periode staan sessies waarvoor de trainer gevraagd of ingepland is."))
+        self.sessions = sessions
+
+
 async def add_blocked_period(
-    trainer: User, first_day: str, last_day: str, note: str, *, actor: User
+    trainer: User, first_day: str, last_day: str, note: str, *, actor: User, confirmed: bool = False
 ) -> BlockedPeriod:
     """Block days (inclusive) for a trainer: the trainer for themself, or a coordinator for anyone.
 
     The period is given as ISO dates, ends on or after its first day, lasts at most a year, and has not
-    ended yet. Raises Forbidden (someone else's period), NotFound (no profile), ValidationFailed
-    (first_day, last_day, note).
+    ended yet. A period that holds the trainer's planned sessions is blocked only when `confirmed`
+    (the sessions stay: the team finds a replacement). Raises Forbidden (someone else's period),
+    NotFound (no profile), ValidationFailed (first_day, last_day, note), BlockingBookedDays.
     """
     if actor.id != trainer.id:
         _require_coordinator(actor)
@@ -322,6 +333,10 @@ async def add_blocked_period(
     parsed, errors = parse_blocked_period(first_day, last_day, note)
     if errors:
         raise ValidationFailed(errors)
+    if not confirmed:
+        sessions = await staffing.sessions_between(trainer, parsed["first_day"], parsed["last_day"])  # type: ignore[arg-type]
+        if sessions:
+            raise BlockingBookedDays(sessions)
     async with in_transaction():
         period = await BlockedPeriod.create(profile=profile, **parsed)
         await record(actor, "blocked_period_added", period, f"{trainer.name}: {_period_text(period)}")

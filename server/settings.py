@@ -45,6 +45,8 @@ class Settings:
     cancellation_policy: tuple[tuple[int, int], ...] = ((14, 50), (2, 100))
     travel_buffer_hours: int = 2
     request_expiry_hours: int = 72
+    #: Scheduling a booking asks the best-fitting trainers at once (False: the coordinator asks them).
+    auto_assign_on_schedule: bool = True
     feedback_window_days: int = 14
     payment_reminder_days: tuple[int, ...] = (14, 28)
     feedback_threshold: int = 5
@@ -221,6 +223,7 @@ def load_settings(environ: dict[str, str] | None = None, var_dir: Path = VAR_DIR
         request_expiry_hours=_int_list(
             env, "WEERBAAR_REQUEST_EXPIRY_HOURS", (Settings.request_expiry_hours,)
         )[0],
+        auto_assign_on_schedule=_choice(env, "WEERBAAR_AUTO_ASSIGN_ON_SCHEDULE", ("on", "off")) == "on",
         feedback_window_days=_int(env, "WEERBAAR_FEEDBACK_WINDOW_DAYS", Settings.feedback_window_days),
         payment_reminder_days=_int_list(
             env, "WEERBAAR_PAYMENT_REMINDER_DAYS", Settings.payment_reminder_days

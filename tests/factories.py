@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import itertools
 import re
+from datetime import datetime, timedelta
 
 import httpx
 
+from bookings.public_holidays import holiday_at
 from server.models import Organisation, OrganisationKind, Role, User
 from server.security import CSRF_COOKIE, csrf_token_for
 from server.sessions import SESSION_COOKIE, start_session
@@ -84,3 +86,11 @@ def link_in(text: str) -> str:
     match = re.search(r"https?://\S+/inloggen/link/[\w-]+", text)
     assert match, f"no login link in: {text!r}"
     return match.group(0)
+
+
+def not_on_a_holiday(moment: datetime) -> datetime:
+    """`moment`, or the same time on the first later day that is no public holiday: sessions are
+    refused on those, and a date relative to today may land on one."""
+    while holiday_at(moment):
+        moment += timedelta(days=1)
+    return moment

@@ -20,10 +20,10 @@ from server.mail import OutboxAttachment, OutboxMessage
 from server.models import Role, User
 from server.settings import Settings
 from tests.bookings.factories import make_booking, make_offering
-from tests.factories import make_user
+from tests.factories import make_user, not_on_a_holiday
 
 EVERY_PART = [f"{day}_{part}" for day in WEEKDAYS for part in ("afternoon", "evening")]
-START = clock.now().replace(microsecond=0) + timedelta(days=30)
+START = not_on_a_holiday(clock.now().replace(microsecond=0) + timedelta(days=30))
 
 
 async def trainer(kind: TrainerKind = TrainerKind.TRAINER, *, per_month: int = 10, name: str = "") -> User:
@@ -221,7 +221,7 @@ async def test_moving_a_session_asks_the_trainers_again_or_is_refused(
         )
     assert (await type(booking).get(id=booking.id)).starts_at == booking.starts_at  # nothing half-done
 
-    moved = START + timedelta(days=3)
+    moved = not_on_a_holiday(START + timedelta(days=3))
     await lifecycle.reschedule_booking(booking.id, moved, actor=coordinator, settings=settings)
     again = await AssignmentRequest.get(id=request.id)
     assert again.status is RequestStatus.PENDING and again.starts_at == moved

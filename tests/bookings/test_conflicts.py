@@ -18,7 +18,7 @@ from server.models import AuditEntry, Role, User
 from server.settings import Settings
 from tests.bookings.factories import make_booking, make_offering
 from tests.bookings.test_routes import days_ahead
-from tests.factories import make_organisation, make_user, post, sign_in
+from tests.factories import make_organisation, make_user, not_on_a_holiday, post, sign_in
 
 
 async def make_intake() -> Booking:
@@ -69,7 +69,7 @@ async def test_every_step_moves_the_version_on(settings: Settings) -> None:
         versions.append(latest.updated_at)
         return latest
 
-    start = clock.now() + timedelta(days=30)
+    start = not_on_a_holiday(clock.now() + timedelta(days=30))
     await lifecycle.schedule_booking(
         booking.id, start, actor=coordinator, settings=settings, expected_version=versions[-1]
     )
@@ -80,7 +80,7 @@ async def test_every_step_moves_the_version_on(settings: Settings) -> None:
     await current()
     await lifecycle.reschedule_booking(
         booking.id,
-        start + timedelta(days=1),
+        not_on_a_holiday(start + timedelta(days=1)),
         actor=coordinator,
         settings=settings,
         expected_version=versions[-1],
@@ -245,7 +245,7 @@ async def test_a_stale_cancellation_shows_the_current_fee_and_cancels_nothing(
     assert "kosteloos" in form.text
     await lifecycle.reschedule_booking(
         booking.id,
-        clock.now() + timedelta(days=5),
+        not_on_a_holiday(clock.now() + timedelta(days=5)),
         actor=await make_user(Role.COORDINATOR),
         settings=settings,
     )

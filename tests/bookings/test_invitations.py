@@ -27,7 +27,7 @@ from server.models import Role, User
 from server.settings import Settings
 from tests.bookings.factories import make_request
 from tests.bookings.test_assignment import START, last_mail_to, scheduled_booking, token_from, trainer
-from tests.factories import make_user
+from tests.factories import make_user, not_on_a_holiday
 from tests.smtp import SmtpSink
 
 BACKFILL = import_module("bookings.migrations.0003_calendar_invitations").BACKFILL
@@ -132,7 +132,7 @@ async def test_every_party_is_invited_moved_and_cancelled_with_a_rising_sequence
         assert len(event.attendees) == 4  # everyone on the session
 
     # Moved: everyone's calendar gets the new time; the trainers' with their new request.
-    moved_to = START + timedelta(days=7)
+    moved_to = not_on_a_holiday(START + timedelta(days=7))
     await lifecycle.reschedule_booking(booking.id, moved_to, actor=coordinator, settings=settings)
     moved = await calendars.deliver()
     assert set(moved) == {clerk.email, CONTACT, anna.email, bram.email}

@@ -11,6 +11,7 @@ import httpx
 from pypdf import PdfReader
 
 from bookings.models import Booking, BookingStatus, Offering, PriceModel, Stage, TourInvitation, VatTreatment
+from bookings.public_holidays import holiday_name
 from server import clock
 from server.mail import OutboxMessage
 from server.models import Organisation, Role
@@ -19,7 +20,11 @@ from tests.factories import make_organisation, make_user, post, sign_in
 
 
 def days_ahead(days: int) -> str:
-    return (clock.local_today() + timedelta(days=days)).isoformat()
+    """The day this many days ahead, or the first day after it that is no public holiday (refused)."""
+    day = clock.local_today() + timedelta(days=days)
+    while holiday_name(day):
+        day += timedelta(days=1)
+    return day.isoformat()
 
 
 def booking_form(**overrides: str) -> dict[str, str]:
@@ -128,7 +133,7 @@ async def test_coordinators_run_the_booking_from_the_booking_page(client: httpx.
     assert bad.status_code == 400 and "Vul een datum en een begintijd in" in bad.text
     assert 'aria-invalid="true"' in bad.text
     ok = await post(client, f"{url}/plannen", {"date": days_ahead(30), "time": "19:00"})
-    assert ok.status_code == 303 and ok.headers["location"] == f"{url}?melding=gepland"
+    assert ok.status_code == 303 and ok.headers["location"] == f"{url}?melding=gepland-gevraagd"
     again = await post(client, f"{url}/plannen", {"date": days_ahead(31), "time": "19:00"})
     assert again.status_code == 409
     assert (await post(client, f"{url}/bevestigen")).status_code == 303

@@ -1,0 +1,26 @@
+"""Dutch public holidays (the `holidays` package): no session is offered or planned on one,
+unless a coordinator says so on the scheduling form ("Toch op deze feestdag")."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from functools import lru_cache
+
+import holidays
+
+from server.clock import AMSTERDAM
+
+
+@lru_cache(maxsize=32)
+def _of_year(year: int) -> dict[date, str]:
+    return dict(holidays.country_holidays("NL", years=year, language="nl").items())
+
+
+def holiday_name(day: date) -> str | None:
+    """The Dutch name of the public holiday on `day`, None on an ordinary day."""
+    return _of_year(day.year).get(day)
+
+
+def holiday_at(moment: datetime) -> str | None:
+    """The public holiday on the Amsterdam day of `moment`, if any."""
+    return holiday_name(moment.astimezone(AMSTERDAM).date())
