@@ -361,9 +361,7 @@ async def ministry_report(
     generated_at = now or clock.now()
     cost_cache: dict[int, costs.CostOverview] = {}
     figures = await _figures(period, policy.threshold, cost_cache, generated_at)
-    before = await _figures(
-        period.previous, policy.threshold, cost_cache, generated_at, per_province=False
-    )
+    before = await _figures(period.previous, policy.threshold, cost_cache, generated_at, per_province=False)
     steps_day = min(period.last_day, local_day(generated_at))
     return MinistryReport(
         period=period,

@@ -220,9 +220,7 @@ async def export_address_data(request: Request) -> Response:
             email, request.app.state.personal_data, actor=request.state.user
         )
     except privacy.AddressHasAccount as error:
-        return await _address_page(
-            request, email=email, errors={"email": error.message}, status_code=409
-        )
+        return await _address_page(request, email=email, errors={"email": error.message}, status_code=409)
     return download(content, "application/json", "persoonsgegevens-adres.json")
 
 
@@ -238,9 +236,7 @@ async def erase_address_data(request: Request) -> Response:
     try:
         await privacy.erase_address(email, request.app.state.personal_data, actor=request.state.user)
     except privacy.AddressHasAccount as error:
-        return await _address_page(
-            request, email=email, errors={"email": error.message}, status_code=409
-        )
+        return await _address_page(request, email=email, errors={"email": error.message}, status_code=409)
     return RedirectResponse("/beheer/adressen?melding=gewist", status_code=303)
 
 

@@ -309,7 +309,6 @@ async def test_the_anonymity_threshold() -> None:
     assert not stricter.is_feedback_shown and stricter.scale_mean is None
 
 
-
 async def test_feedback_counts_only_once_the_form_has_closed() -> None:
     """Otherwise a figure could be compared before and after one response (issue 20)."""
     await make_tour()
@@ -320,6 +319,7 @@ async def test_feedback_counts_only_once_the_form_has_closed() -> None:
     assert (training.responses, training.scale_mean) == (0, None)
     closed = (await ministry_report(Q3, POLICY, now=still_open)).stages[2]
     assert closed.responses == 4
+
 
 async def test_the_number_of_queries_does_not_grow_with_the_tour() -> None:
     await make_tour()
