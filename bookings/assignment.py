@@ -30,6 +30,7 @@ from tortoise.transactions import in_transaction
 
 from bookings import lifecycle, notify, staffing, suggestions
 from bookings.errors import BookingRuleBroken, IllegalTransition
+from bookings.fit import KIND_LABELS
 from bookings.models import Booking, BookingStatus, OfferingRole, TrainerKind
 from bookings.policy import BookingPolicy
 from bookings.staffing_models import HOLDING, AssignmentRequest, RequestStatus
@@ -101,7 +102,7 @@ async def _ask(
     )
     token = "" if direct else staffing.new_request_token(request)
     await request.save()
-    await record(actor, "trainer_asked", booking, f"{trainer.name} gevraagd als {kind}")
+    await record(actor, "trainer_asked", booking, f"{trainer.name} gevraagd als {KIND_LABELS[kind]}")
     if not direct:
         await staffing.queue_request_mail(request, token, settings, again=False)
     return request

@@ -25,6 +25,7 @@ from server.audit import record
 from server.errors import Forbidden, NotFound, ValidationFailed
 from server.i18n import _
 from server.models import Role, User
+from server.templating import format_local_date, format_money
 
 MAX_DAY_RATE_CENTS = 10_000_00
 #: Who may set day rates: coordinators (also in the profile form) and finance.
@@ -106,7 +107,8 @@ async def set_rate(trainer: User, cents: int, valid_from: date, *, actor: User) 
     if not created:
         rate.day_rate_cents, rate.set_by, rate.set_at = cents, actor, clock.now()
         await rate.save()
-    await record(actor, "day_rate_set", rate, f"{trainer.name}: {cents} cent vanaf {valid_from.isoformat()}")
+    summary = f"{trainer.name}: {format_money(cents)} vanaf {format_local_date(valid_from)}"
+    await record(actor, "day_rate_set", rate, summary)
     return rate
 
 

@@ -21,6 +21,16 @@ from server.templating import AMSTERDAM, format_local_date
 #: Accepted assignments that started this long before now count against a trainer (fairness).
 RECENT_WINDOW = timedelta(days=90)
 
+#: The trainer kinds in Dutch words, for texts written in Python (audit summaries); the templates
+#: have the same in templates/bookings/_labels.html.
+KIND_LABELS = {
+    TrainerKind.COORDINATOR: _("coördinator"),
+    TrainerKind.MODERATOR: _("moderator"),
+    TrainerKind.TRAINER: _("trainer"),
+    TrainerKind.EXPERT: _("expert"),
+    TrainerKind.PEER: _("ervaringsdeskundige"),
+}
+
 DAY_PARTS = {
     "mon_afternoon": _("maandagmiddag"),
     "mon_evening": _("maandagavond"),

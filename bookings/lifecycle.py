@@ -87,7 +87,7 @@ async def schedule_booking(
         await _set_date(booking, starts_at)
         booking.status = BookingStatus.SCHEDULED
         await booking.save(update_fields=["starts_at", "ends_at", "status", "updated_at"])
-        await record(actor, "booking_scheduled", booking, f"gepland op {starts_at.isoformat()}")
+        await record(actor, "booking_scheduled", booking, f"gepland op {format_local_datetime(starts_at)}")
         await notify(booking, "scheduled", settings)
     return booking
 

@@ -19,6 +19,7 @@ from tortoise.transactions import in_transaction
 
 from bookings import day_rates
 from bookings.availability import WEEKDAYS
+from bookings.fit import DAY_PARTS, KIND_LABELS
 from bookings.models import PartOfDay, TrainerKind
 from bookings.pricing import euros_for_form, parse_euros
 from bookings.staffing_models import BlockedPeriod, Specialty, TrainerProfile
@@ -27,6 +28,7 @@ from server.audit import record
 from server.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from server.i18n import _
 from server.models import Organisation, OrganisationKind, Role, User
+from server.templating import format_local_date
 
 PROFILE_FIELDS = (
     "kind",
@@ -271,7 +273,7 @@ async def save_profile(
             await profile.specialties.add(*chosen_specialties)
             await profile.provinces.clear()
             await profile.provinces.add(*chosen_provinces)
-            await record(actor, "trainer_profile_saved", profile, f"{user.name}: {profile.kind.value}")
+            await record(actor, "trainer_profile_saved", profile, f"{user.name}: {KIND_LABELS[profile.kind]}")
             await day_rates.set_rate(user, rate_cents, rate_from, actor=actor)  # type: ignore[arg-type]
     except IntegrityError as error:
         message = _("Iemand anders legde dit profiel tegelijk vast. Laad de pagina en probeer het opnieuw.")
@@ -293,8 +295,14 @@ async def save_availability(trainer: User, availability: list[str]) -> TrainerPr
             raise ValidationFailed(errors)
         profile.weekly_availability = chosen
         await profile.save(update_fields=["weekly_availability", "updated_at"])
-        await record(trainer, "availability_saved", profile, ", ".join(chosen) or "-")
+        day_parts = ", ".join(str(DAY_PARTS.get(key, key)) for key in chosen)
+        await record(trainer, "availability_saved", profile, day_parts or "-")
     return profile
+
+
+def _period_text(period: BlockedPeriod) -> str:
+    """The blocked days in Dutch words, for the audit log: '3 december 2026 t/m 5 december 2026'."""
+    return f"{format_local_date(period.first_day)} t/m {format_local_date(period.last_day)}"
 
 
 async def add_blocked_period(
@@ -316,9 +324,7 @@ async def add_blocked_period(
         raise ValidationFailed(errors)
     async with in_transaction():
         period = await BlockedPeriod.create(profile=profile, **parsed)
-        await record(
-            actor, "blocked_period_added", period, f"{trainer.name}: {period.first_day} t/m {period.last_day}"
-        )
+        await record(actor, "blocked_period_added", period, f"{trainer.name}: {_period_text(period)}")
     return period
 
 
@@ -331,7 +337,7 @@ async def remove_blocked_period(period_id: int, *, actor: User) -> None:
         period = await BlockedPeriod.get_or_none(id=period_id).prefetch_related("profile__user")
         if period is None or (actor.role is not Role.COORDINATOR and period.profile.user.id != actor.id):
             raise NotFound(_("Deze geblokkeerde periode bestaat niet (meer)."))
-        summary = f"{period.profile.user.name}: {period.first_day} t/m {period.last_day}"
+        summary = f"{period.profile.user.name}: {_period_text(period)}"
         await period.delete()
         await record(actor, "blocked_period_removed", period, summary)
 

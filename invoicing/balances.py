@@ -24,7 +24,7 @@ from invoicing.models import Invoice, InvoiceStatus, Payment
 from server.audit import record
 from server.i18n import _
 from server.models import AuditEntry, User
-from server.templating import format_money, local_time
+from server.templating import format_local_date, format_money, local_time
 
 OPEN = (InvoiceStatus.ISSUED, InvoiceStatus.SENT)
 
@@ -64,7 +64,8 @@ async def settle(invoice: Invoice, *, actor: User | None) -> Balance:
         else:
             invoice.status, invoice.paid_on = InvoiceStatus.PAID, last_payment.paid_on
             await invoice.save(update_fields=["status", "paid_on"])
-            await record(actor, "invoice_paid", invoice, f"{invoice.number}: betaald op {invoice.paid_on}")
+            paid = f"{invoice.number}: betaald op {format_local_date(invoice.paid_on)}"
+            await record(actor, "invoice_paid", invoice, paid)
     return balance
 
 

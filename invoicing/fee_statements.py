@@ -35,7 +35,7 @@ from server.audit import record
 from server.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from server.i18n import _
 from server.models import Role, User
-from server.templating import AMSTERDAM
+from server.templating import AMSTERDAM, format_local_date
 
 GIVEN = (BookingStatus.DELIVERED, BookingStatus.CLOSED)
 VAT_PERCENT = 21
@@ -77,6 +77,11 @@ def parse_month(raw: str) -> date:
 
 def next_month(first: date) -> date:
     return date(first.year + first.month // 12, first.month % 12 + 1, 1)
+
+
+def _month_text(month: date) -> str:
+    """A statement's month in Dutch words for the audit log: 'november 2026'."""
+    return format_local_date(month, "MMMM y")
 
 
 def vat_cents(amount_cents: int, percent: int) -> int:
@@ -185,7 +190,8 @@ async def open_statement(trainer_id: int, month_raw: str, *, actor: User) -> Fee
             if not statement.is_approved:
                 await _refresh_lines(statement)
             if created:
-                await record(actor, "fee_statement_opened", statement, f"{trainer.name}: {month:%Y-%m}")
+                summary = f"{trainer.name}: {_month_text(month)}"
+                await record(actor, "fee_statement_opened", statement, summary)
     except IntegrityError:  # opened twice at once: the other one made it
         statement = await FeeStatement.get(trainer=trainer, month=month)
     return statement
@@ -224,7 +230,7 @@ async def save_travel(statement_id: int, values: dict[int, tuple[str, str]], *, 
         for line in await FeeStatementLine.filter(statement_id=statement.id, id__in=list(parsed) or [0]):
             line.travel_cents, line.travel_note = parsed[line.id]
             await line.save(update_fields=["travel_cents", "travel_note"])
-        await record(actor, "fee_statement_travel_saved", statement, f"{statement.month:%Y-%m}")
+        await record(actor, "fee_statement_travel_saved", statement, f"{_month_text(statement.month)}")
     return statement
 
 
@@ -245,7 +251,7 @@ async def submit_statement(statement_id: int, *, actor: User) -> FeeStatement:
         statement.status = FeeStatementStatus.SUBMITTED
         statement.submitted_at, statement.submitted_by, statement.returned_reason = clock.now(), actor, ""
         await statement.save()
-        await record(actor, "fee_statement_submitted", statement, f"{statement.month:%Y-%m}")
+        await record(actor, "fee_statement_submitted", statement, f"{_month_text(statement.month)}")
     return statement
 
 
@@ -287,7 +293,8 @@ async def approve_statement(statement_id: int, *, actor: User) -> FeeStatement:
         statement.total_cents = totals.total_cents
         statement.approved_at, statement.approved_by = clock.now(), actor
         await statement.save()
-        await record(actor, "fee_statement_approved", statement, f"{trainer.name}: {statement.month:%Y-%m}")
+        summary = f"{trainer.name}: {_month_text(statement.month)}"
+        await record(actor, "fee_statement_approved", statement, summary)
     from invoicing import fee_statement_files  # the PDF module imports this one
 
     await fee_statement_files.stored_pdf(statement)

@@ -34,6 +34,7 @@ from server.audit import record
 from server.errors import NotFound
 from server.i18n import _
 from server.models import Organisation, User
+from server.templating import format_money
 
 
 def buyer_of(organisation: Organisation) -> Buyer:
@@ -206,6 +207,7 @@ async def issue_invoice(invoice_id: int, *, actor: User | None, today: date | No
         document = issued_document(issuable, number, today, settings, seller)
         store_issued(invoice, document, actor)
         await invoice.save()
-        await record(actor, "invoice_issued", invoice, f"{document.number}: {document.gross_cents} cent")
+        summary = f"{document.number}: {format_money(document.gross_cents)}"
+        await record(actor, "invoice_issued", invoice, summary)
     documents.wake([invoice.id])
     return invoice

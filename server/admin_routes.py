@@ -9,6 +9,7 @@ from starlette.routing import Route
 
 from server import privacy, scheduler, users
 from server.access import requires
+from server.audit_names import object_names
 from server.downloads import download
 from server.errors import NotFound, ValidationFailed
 from server.forms import page_number, parse_email, values_of
@@ -254,6 +255,7 @@ async def audit_log(request: Request) -> Response:
         "admin/audit.html",
         {
             "entries": rows[:PAGE_SIZE],
+            "object_names": await object_names(rows[:PAGE_SIZE]),
             "page": page,
             "has_next": len(rows) > PAGE_SIZE,
             "action": action,

@@ -276,3 +276,16 @@ async def test_a_strange_province_filter_shows_the_whole_country(
     assert response.status_code == 200
     assert response.headers["content-disposition"] == 'attachment; filename="organisaties-per-stap-nl.csv"'
     assert "Ergens" in response.content.decode("utf-8-sig")
+
+
+async def test_percentages_have_a_decimal_comma(coordinator_client: httpx.AsyncClient) -> None:
+    """3 of 7 organisations is 42,9 %, not 42.9 (Dutch notation on the dashboard's stage table)."""
+    utrecht = await make_province(cbs_code="PV26", name="Utrecht")
+    await _add_organisations(utrecht, 1, 3)
+    for number in range(3):
+        await make_organisation(cbs_code=f"GM09{number:02d}", province=utrecht)
+
+    page = (await coordinator_client.get("/coordinatie")).text
+
+    assert "42,9" in page
+    assert "42.9" not in page

@@ -10,6 +10,8 @@ import pytest
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency
 
+from reporting.ministry_exports import hours
+from server.spreadsheet import Number, to_csv
 from server.templating import (
     AMSTERDAM,
     DUTCH,
@@ -17,6 +19,7 @@ from server.templating import (
     format_local_date,
     format_local_datetime,
     format_money,
+    format_number,
 )
 
 #: A moment in every month and weekday, on both sides of both clock changes, before and after noon.
@@ -106,3 +109,16 @@ def test_a_template_that_binds_the_gettext_name_itself_calls_what_it_bound() -> 
     template = environment().from_string('{% set _ = lower %}{{ _("Goedendag") }}')
 
     assert template.render(lower=str.lower) == "goedendag"
+
+
+def test_numbers_have_a_decimal_comma_and_a_thousands_point() -> None:
+    render = (
+        environment().from_string("{{ a|number }} {{ b|number(2) }} {{ c|number(0) }} {{ d|number }}").render
+    )
+    assert render(a=99.4, b=1234.5, c=99.6, d=None) == "99,4 1.234,50 100 "
+
+
+def test_a_csv_for_dutch_spreadsheets_writes_a_decimal_comma() -> None:
+    text = to_csv([["uren", hours(90)], ["gemiddelde", Number(format_number(99.44))]]).decode("utf-8-sig")
+    assert "1,5" in text and "99,4" in text
+    assert "1.5" not in text and "99.4" not in text
