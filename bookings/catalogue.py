@@ -13,6 +13,7 @@ from bookings.models import Audience, Offering, OfferingRole, PriceModel, Stage,
 from bookings.pricing import euros_for_form, parse_euros
 from server.audit import record
 from server.errors import Forbidden, NotFound, ValidationFailed
+from server.forms import single_line_errors
 from server.i18n import _
 from server.models import Role, User
 
@@ -43,6 +44,7 @@ def parse_offering(values: dict[str, str]) -> tuple[dict[str, object], list[Role
     name = values.get("name", "").strip()
     if not name or len(name) > 200:
         errors["name"] = _("Vul een naam in (maximaal 200 tekens).")
+    errors.update(single_line_errors({"name": name}, "name"))
     choices = {
         "stage": Stage,
         "audience": Audience,

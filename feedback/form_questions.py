@@ -15,6 +15,7 @@ from feedback.forms_service import changeable_form, require_coordinator
 from feedback.models import FeedbackForm, Question, QuestionKind
 from server.audit import record
 from server.errors import NotFound, ValidationFailed
+from server.forms import single_line_errors
 from server.i18n import _
 from server.models import User
 
@@ -55,6 +56,7 @@ def parse_question(values: dict[str, str]) -> tuple[dict[str, object], dict[str,
     text = " ".join(values.get("text", "").split())
     if not text or len(text) > MAX_TEXT:
         errors["text"] = _("Vul de vraag in (maximaal 500 tekens).")
+    errors.update(single_line_errors({"text": values.get("text", "").strip()}, "text"))
     parsed["text"] = text
     lines = [line.strip() for line in values.get("options", "").splitlines() if line.strip()]
     options: list[str] = []

@@ -18,6 +18,7 @@ from bookings.models import Offering, Stage
 from feedback.models import FeedbackForm, OfferingForm, Question, Response
 from server.audit import record
 from server.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from server.forms import single_line_errors
 from server.i18n import _
 from server.models import Role, User
 
@@ -133,6 +134,10 @@ def require_coordinator(actor: User) -> None:
 
 
 def parse_name(name: str) -> str:
+    """The name on one line: a pasted line break or control character is refused at the field,
+    not silently joined."""
+    if errors := single_line_errors({"name": name.strip()}, "name"):
+        raise ValidationFailed(errors)
     cleaned = " ".join(name.split())
     if not cleaned or len(cleaned) > MAX_NAME:
         raise ValidationFailed({"name": _("Vul een naam in (maximaal 200 tekens).")})

@@ -51,9 +51,11 @@ def _months_back(today: date, months: int) -> date:
 
 
 async def _trend_inputs(
-    since: datetime,
+    since: datetime, now: datetime
 ) -> tuple[list[dict[str, object]], dict[int, int], dict[int, tuple[int, int]]]:
-    sessions = await SessionFeedback.filter(opens_at__gte=since).values(
+    """Only sessions whose form has closed count: results show only after closing, so a trend must
+    not let anyone compare a figure before and after one response."""
+    sessions = await SessionFeedback.filter(opens_at__gte=since, closes_at__lte=now).values(
         "id", "opens_at", "booking_id", "booking__offering_id", "booking__offering__name"
     )
     ids = [row["id"] for row in sessions]
@@ -98,16 +100,18 @@ async def trends(
     policy: FeedbackPolicy, *, group: Group = "offering", months: int = 12, now: datetime | None = None
 ) -> list[TrendRow]:
     """Per group (offering, trainer, or the whole tour) and month of the last `months` months: the
-    number of sessions and responses, and the mean of the scale answers.
+    number of sessions and responses, and the mean of the scale answers, of the sessions whose
+    form has closed by `now`.
 
     The threshold applies to each group-month: below it the row is there with its counts, but with
     `is_shown` False and no mean. A session given by two trainers counts for each.
     """
     if group not in GROUPS:
         raise NotFound()
-    since_day = _months_back(local_time(now or clock.now()).date(), max(months, 1))
+    now = now or clock.now()
+    since_day = _months_back(local_time(now).date(), max(months, 1))
     since = datetime(since_day.year, since_day.month, 1, tzinfo=AMSTERDAM)
-    sessions, responses, scale = await _trend_inputs(since)
+    sessions, responses, scale = await _trend_inputs(since, now)
     groups = await _groups_of(group, sessions)
 
     cells: dict[tuple[str, date], list[int]] = {}

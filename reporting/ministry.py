@@ -13,7 +13,8 @@ Rules:
 - **Provinces**: a municipality counts in its province's row; the provinces' own sessions (with the
   Provinciale Staten) have a row of their own. A province's number of municipalities is of the
   period's last day.
-- **Feedback** of the held sessions: a mean (of a stage, of the whole period, of one question) is
+- **Feedback** of the held sessions whose form has closed (no comparing before and after one
+  response): a mean (of a stage, of the whole period, of one question) is
   shown only from the anonymity threshold (`FeedbackPolicy.threshold`) of responses on; below it only
   the number of responses.
 - **Trainer hours** are the lengths of the accepted assignments of the held sessions (two trainers
@@ -184,14 +185,17 @@ QuestionSums = dict[tuple[Stage, str, str], list[int]]
 
 
 async def _add_feedback(
-    period: Period, sessions: dict[int, _Session], tallies: dict[Stage, _Tally]
+    period: Period, sessions: dict[int, _Session], tallies: dict[Stage, _Tally], now: datetime
 ) -> QuestionSums:
-    """Responses and numeric answers of the held sessions' feedback, into the stage tallies."""
+    """Responses and numeric answers of the held sessions' feedback, into the stage tallies; only
+    of forms that have closed by `now`, so a figure cannot be compared before and after one
+    response (as with a session's own results)."""
     feedback = dict(
         await SessionFeedback.filter(
             booking__status__in=HELD,
             booking__starts_at__gte=period.starts_at,
             booking__starts_at__lt=period.ends_at,
+            closes_at__lte=now,
         ).values_list("id", "booking_id")
     )
     by_question: QuestionSums = defaultdict(lambda: [0, 0])
@@ -299,7 +303,12 @@ class _Figures:
 
 
 async def _figures(
-    period: Period, threshold: int, cost_cache: dict[int, costs.CostOverview], *, per_province: bool = True
+    period: Period,
+    threshold: int,
+    cost_cache: dict[int, costs.CostOverview],
+    now: datetime,
+    *,
+    per_province: bool = True,
 ) -> _Figures:
     """The period's figures; without `per_province` (the comparison needs only totals) the province
     table is left empty, which saves its queries."""
@@ -307,7 +316,7 @@ async def _figures(
     all_sessions = [*sessions.values(), *await _sessions_before_app(period)]
     tallies = _tallies(all_sessions)
     await _add_assignments(period, sessions, tallies)
-    by_question = await _add_feedback(period, sessions, tallies)
+    by_question = await _add_feedback(period, sessions, tallies, now)
     total = _Tally()
     for tally in tallies.values():
         total.sessions += tally.sessions
@@ -351,8 +360,8 @@ async def ministry_report(
     """
     generated_at = now or clock.now()
     cost_cache: dict[int, costs.CostOverview] = {}
-    figures = await _figures(period, policy.threshold, cost_cache)
-    before = await _figures(period.previous, policy.threshold, cost_cache, per_province=False)
+    figures = await _figures(period, policy.threshold, cost_cache, generated_at)
+    before = await _figures(period.previous, policy.threshold, cost_cache, generated_at, per_province=False)
     steps_day = min(period.last_day, local_day(generated_at))
     return MinistryReport(
         period=period,

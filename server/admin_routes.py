@@ -12,7 +12,7 @@ from server.access import requires
 from server.audit_names import object_names
 from server.downloads import download
 from server.errors import NotFound, ValidationFailed
-from server.forms import page_number, values_of
+from server.forms import page_number, parse_email, values_of
 from server.i18n import _
 from server.mail import OutboxMessage, OutboxStatus, resend
 from server.models import AuditEntry, Role, User
@@ -172,6 +172,75 @@ async def erase_personal_data(request: Request) -> Response:
     return RedirectResponse("/beheer/gebruikers?melding=gewist", status_code=303)
 
 
+ADDRESS_NOTICES = {"gewist": _("De gegevens bij dit e-mailadres zijn gewist.")}
+
+
+async def _address_page(
+    request: Request,
+    *,
+    email: str = "",
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "admin/address.html",
+        {
+            "email": email,
+            "errors": errors or {},
+            "rules": request.app.state.personal_data.retention_rules(),
+            "notice": ADDRESS_NOTICES.get(request.query_params.get("melding", "")),
+        },
+        status_code=status_code,
+    )
+
+
+def _address_errors(email: str) -> dict[str, str]:
+    if parse_email(email) is None:
+        return {"email": _("Vul één e-mailadres in, bijvoorbeeld naam@example.org.")}
+    return {}
+
+
+@requires(Role.COORDINATOR)
+async def address_form(request: Request) -> Response:
+    """Export and erasure for people without an account (contacts, participants' contact
+    requests, booking addresses), found by e-mail address; the address travels in POST bodies
+    only, so it stays out of URLs and access logs."""
+    return await _address_page(request)
+
+
+@requires(Role.COORDINATOR)
+async def export_address_data(request: Request) -> Response:
+    form = await read_form(request)
+    email = values_of(form, "email")["email"]
+    errors = _address_errors(email)
+    if errors:
+        return await _address_page(request, email=email, errors=errors, status_code=400)
+    try:
+        content = await privacy.export_address(
+            email, request.app.state.personal_data, actor=request.state.user
+        )
+    except privacy.AddressHasAccount as error:
+        return await _address_page(request, email=email, errors={"email": error.message}, status_code=409)
+    return download(content, "application/json", "persoonsgegevens-adres.json")
+
+
+@requires(Role.COORDINATOR)
+async def erase_address_data(request: Request) -> Response:
+    form = await read_form(request)
+    email = values_of(form, "email")["email"]
+    errors = _address_errors(email)
+    if form.get("confirm") != "on":
+        errors["confirm"] = _("Bevestig dat u de gegevens bij dit e-mailadres wilt wissen.")
+    if errors:
+        return await _address_page(request, email=email, errors=errors, status_code=400)
+    try:
+        await privacy.erase_address(email, request.app.state.personal_data, actor=request.state.user)
+    except privacy.AddressHasAccount as error:
+        return await _address_page(request, email=email, errors={"email": error.message}, status_code=409)
+    return RedirectResponse("/beheer/adressen?melding=gewist", status_code=303)
+
+
 @requires(Role.COORDINATOR)
 async def audit_log(request: Request) -> Response:
     page = page_number(request)
@@ -246,6 +315,9 @@ routes = [
     Route("/beheer/gebruikers/{user_id}/gegevens", export_personal_data, methods=["GET"]),
     Route("/beheer/gebruikers/{user_id}/wissen", erasure_form, methods=["GET"]),
     Route("/beheer/gebruikers/{user_id}/wissen", erase_personal_data, methods=["POST"]),
+    Route("/beheer/adressen", address_form, methods=["GET"]),
+    Route("/beheer/adressen/gegevens", export_address_data, methods=["POST"]),
+    Route("/beheer/adressen/wissen", erase_address_data, methods=["POST"]),
     Route("/beheer/audit", audit_log, methods=["GET"]),
     Route("/beheer/mail", outbox, methods=["GET"]),
     Route("/beheer/mail/{message_id}/opnieuw", resend_mail, methods=["POST"]),

@@ -378,6 +378,17 @@ async def test_trends_hide_small_groups() -> None:
     assert (by_trainer.group_label, by_trainer.is_shown, by_trainer.mean) == ("Tessa Trainer", False, None)
 
 
+async def test_trends_count_only_sessions_whose_form_has_closed() -> None:
+    """A running form's responses would let a trend be compared before and after one response."""
+    offering = await make_offering(name="Raadsbrede sessie")
+    running = await make_session(offering=offering, opens_at=clock.now() - timedelta(days=3))
+    await add_responses(running, 5, scale=1)
+
+    assert await trends.trends(POLICY, group="offering") == []
+    (closed,) = await trends.trends(POLICY, group="offering", now=running.closes_at)
+    assert (closed.sessions, closed.responses, closed.mean) == (1, 5, 1.0)
+
+
 async def test_the_overview_page(client: httpx.AsyncClient) -> None:
     session = await make_session()
     await add_responses(session, 5, follow_up=0)

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from bookings.models import Booking, PriceModel, Stage, VatTreatment
+from feedback.models import FeedbackForm, Question
 from server import auth
 from server.forms import is_single_line, parse_email
 from server.mail import OutboxMessage
@@ -177,3 +178,31 @@ async def test_a_clerk_invites_a_limited_number_of_colleagues_a_day(
     assert not await User.filter(email="nog-een@zeist.nl").exists()
     fixed_clock.advance(timedelta(days=1, seconds=1))
     assert (await post(client, url, {"email": "nog-een@zeist.nl", "name": "Nog een"})).status_code == 303
+
+
+@pytest.mark.parametrize("value", BREAKS)
+async def test_feedback_form_names_and_questions_are_one_line(client: httpx.AsyncClient, value: str) -> None:
+    await sign_in(client, await make_user(Role.COORDINATOR))
+
+    named = await post(client, "/feedbackformulieren", {"name": value})
+    assert named.status_code == 400 and "field-name-error" in named.text and "op één regel" in named.text
+    assert await FeedbackForm.all().count() == 0
+
+    form = await FeedbackForm.create(name="Evaluatie")
+    renamed = await post(client, f"/feedbackformulieren/{form.id}/naam", {"name": value})
+    assert renamed.status_code == 400 and "field-name-error" in renamed.text
+    question = {"kind": "text", "text": f"Wat {value}?", "options": "", "is_required": "on"}
+    asked = await post(client, f"/feedbackformulieren/{form.id}/vragen", question)
+    assert asked.status_code == 400 and "-text-error" in asked.text and "op één regel" in asked.text
+    assert await Question.all().count() == 0
+    assert (await FeedbackForm.get(id=form.id)).name == "Evaluatie"
+
+
+@pytest.mark.parametrize("value", BREAKS)
+async def test_an_offering_name_is_one_line(client: httpx.AsyncClient, value: str) -> None:
+    await sign_in(client, await make_user(Role.COORDINATOR))
+
+    response = await post(client, "/aanbod/nieuw", {"name": f"Voorzitten{value}", "stage": "follow_up"})
+
+    assert response.status_code == 400 and "field-name-error" in response.text
+    assert "op één regel" in response.text

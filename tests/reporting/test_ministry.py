@@ -8,7 +8,7 @@ import io
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import httpx
 import pytest
@@ -307,6 +307,18 @@ async def test_the_anonymity_threshold() -> None:
     assert (training.responses, training.is_feedback_shown, training.scale_mean_text) == (5, True, "2,2")
     stricter = (await ministry_report(Q3, FeedbackPolicy(threshold=6))).stages[1]
     assert not stricter.is_feedback_shown and stricter.scale_mean is None
+
+
+async def test_feedback_counts_only_once_the_form_has_closed() -> None:
+    """Otherwise a figure could be compared before and after one response (issue 20)."""
+    await make_tour()
+    still_open = clock.now() + timedelta(days=1)
+    await SessionFeedback.filter(form__name="training").update(closes_at=still_open)
+
+    training = (await ministry_report(Q3, POLICY)).stages[2]
+    assert (training.responses, training.scale_mean) == (0, None)
+    closed = (await ministry_report(Q3, POLICY, now=still_open)).stages[2]
+    assert closed.responses == 4
 
 
 async def test_the_number_of_queries_does_not_grow_with_the_tour() -> None:
