@@ -155,6 +155,8 @@ JOB_LABELS = {
     "expire_trainer_requests": _("Verlopen trainersverzoeken afsluiten"),
     "open_feedback_links": _("Feedback openen na een sessie"),
     "apply_feedback_retention": _("Bewaartermijn van feedback toepassen"),
+    "apply_booking_retention": _("Bewaartermijn van boekingsteksten en contacten toepassen"),
+    "clear_audit_details": _("Oude details uit het auditlog wissen"),
     "create_invoice_drafts": _("Conceptfacturen maken"),
     "send_payment_reminders": _("Betalingsherinneringen versturen"),
     "resume_stalled_batch": _("Vastgelopen reeks uitreiken afmaken"),

@@ -60,7 +60,7 @@ class Browser:
     def __init__(self, session_key: str) -> None:
         csrf_cookie = secrets.token_urlsafe(32)
         self.headers = {"Cookie": f"{SESSION_COOKIE}={session_key}; {CSRF_COOKIE}={csrf_cookie}"}
-        self.form = {"csrf_token": csrf_token_for(csrf_cookie, SECRET_KEY)}
+        self.form = {"csrf_token": csrf_token_for(csrf_cookie, SECRET_KEY, session_key)}
 
     async def get(self, base_url: str, path: str) -> httpx.Response:
         async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:

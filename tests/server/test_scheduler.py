@@ -11,9 +11,11 @@ from datetime import timedelta
 import httpx
 
 from server import scheduler
+from server.app import JOB_LABELS, periodic_jobs
 from server.clock import Clock
 from server.models import Role
 from server.scheduler import JobRun, RunOutcome
+from server.settings import Settings
 from tests.factories import make_user, sign_in
 
 INTERVAL = 60.0
@@ -125,3 +127,9 @@ async def test_coordinators_see_each_jobs_last_run(client: httpx.AsyncClient, fi
     assert "Verlopen inloglinks, sessies en oude mailteksten opruimen" in text and "gelukt" in text
     assert 'Herinneringen voor sessies versturen</th> <td colspan="4">Nog niet gelopen.' in text
     assert scheduler.HOST in text
+
+
+def test_every_periodic_job_has_a_label_on_the_jobs_page() -> None:
+    settings = Settings(database_url="sqlite://:memory:", secret_key="x")
+    names = [job.__name__ for job in periodic_jobs(settings)]
+    assert sorted(names) == sorted(JOB_LABELS)
