@@ -23,6 +23,7 @@ from invoicing.payments import send_invoice
 from server.errors import Forbidden, ValidationFailed
 from server.mail import OutboxMessage
 from server.models import AuditEntry, Organisation, Role, User
+from server.templating import local_time
 from tests.factories import make_user, post, sign_in
 from tests.invoicing.factories import TODAY, billed_organisation, delivered_training
 from tests.invoicing.test_ubl import parse, rule_errors, text, xsd_errors
@@ -82,7 +83,7 @@ async def test_it_may_belong_to_a_booking_without_taking_the_bookings_own_invoic
 
     assert draft.linked_booking_id == booking.id and draft.booking_id is None  # type: ignore[attr-defined]
     assert draft.order_reference == "4500099999"  # the booking's, as none was given
-    assert draft.delivery_date == booking.starts_at.date()
+    assert draft.delivery_date == local_time(booking.starts_at).date()  # the day in Amsterdam
     # The booking still gets its own draft, automatically and by hand.
     assert await create_missing_drafts() == 1
     own = await create_draft_for_booking(booking.id, actor=finance)
