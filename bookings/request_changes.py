@@ -11,7 +11,8 @@ Rules enforced here:
   against that term's free session, under a lock of the organisation as when booking;
 - an edit from a page that is out of date is refused (EditConflict, as in lifecycle.py);
 - one transaction; the audit entry `booking_request_changed` names what changed and is shown on the
-  booking's timeline. Nothing changed: nothing is written.
+  booking's timeline, and the coordinators (but the one who made the change) get a mail with the
+  preferred dates as they are now. Nothing changed: nothing is written.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from bookings.errors import BookingRuleBroken, IllegalTransition
 from bookings.forms import BOOKING_FIELDS, BookingDraft
 from bookings.lifecycle import locked_booking
 from bookings.models import Booking, BookingStatus, PreferredSlot
+from bookings.notify import coordinator_addresses
 from bookings.permissions import require_own_organisation
 from bookings.policy import BookingPolicy
 from bookings.service import check_draft
@@ -32,6 +34,7 @@ from server import clock
 from server.audit import record
 from server.errors import ValidationFailed
 from server.i18n import _
+from server.mail import compose_mails, store_mails
 from server.mergers import ensure_open
 from server.models import Organisation, User
 from server.settings import Settings
@@ -114,7 +117,20 @@ async def change_request(
         changed = await _apply(booking, draft, term_start)
         if changed:
             await record(actor, "booking_request_changed", booking, "gewijzigd: " + ", ".join(changed))
+            await _tell_coordinators(booking, draft, actor, settings)
     return booking
+
+
+async def _tell_coordinators(booking: Booking, draft: BookingDraft, actor: User, settings: Settings) -> None:
+    """The other coordinators hear of the change: they may be about to fix a date from the old wishes."""
+    addresses = [a for a in await coordinator_addresses() if a.lower() != actor.email.lower()]
+    values = {
+        "booking": booking,
+        "actor_name": actor.name,
+        "preferred_starts": [draft.preferred[key] for key in sorted(draft.preferred)],
+        "link": f"{settings.base_url}/boekingen/{booking.reference}",
+    }
+    await store_mails(compose_mails(addresses, "bookings/request_changed_staff", values))
 
 
 async def _apply(booking: Booking, draft: BookingDraft, term_start: object) -> list[str]:

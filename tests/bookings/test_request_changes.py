@@ -46,6 +46,7 @@ def page_values(booking: Booking, **overrides: str) -> dict[str, str]:
 
 async def test_a_clerk_changes_the_dates_and_the_contact_of_a_request(client: httpx.AsyncClient) -> None:
     booking = await requested_booking(client)
+    await make_user(Role.COORDINATOR, email="coordinator@team.nl")
     page = await client.get(f"/boekingen/{booking.reference}")
     assert f'href="/boekingen/{booking.reference}/wijzigen"' in page.text
 
@@ -78,6 +79,11 @@ async def test_a_clerk_changes_the_dates_and_the_contact_of_a_request(client: ht
     entry = await AuditEntry.get(action="booking_request_changed", object_id=str(booking.id))
     assert entry.summary == (
         "gewijzigd: contactpersoon op de dag, telefoonnummer van de contactpersoon, voorkeursdata"
+    )
+    staff_mail = await OutboxMessage.get(to_address="coordinator@team.nl")
+    assert booking.reference in staff_mail.subject and "gewijzigd" in staff_mail.subject
+    assert (
+        "Voorkeursdata:" in staff_mail.body_text and f"/boekingen/{booking.reference}" in staff_mail.body_html
     )
     shown = await client.get(response.headers["location"])
     assert "De aanvraag is gewijzigd." in shown.text and "aanvraag gewijzigd" in shown.text
