@@ -17,7 +17,7 @@ Rules enforced here:
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from tortoise.transactions import in_transaction
 
@@ -133,7 +133,7 @@ async def _tell_coordinators(booking: Booking, draft: BookingDraft, actor: User,
     await store_mails(compose_mails(addresses, "bookings/request_changed_staff", values))
 
 
-async def _apply(booking: Booking, draft: BookingDraft, term_start: object) -> list[str]:
+async def _apply(booking: Booking, draft: BookingDraft, term_start: date | None) -> list[str]:
     """Write the draft onto the booking and its preferred dates; the words for what changed."""
     new = {name: getattr(draft, name) for name in CHANGEABLE}
     if booking.offering.is_free:
@@ -154,6 +154,6 @@ async def _apply(booking: Booking, draft: BookingDraft, term_start: object) -> l
         return []
     for name, value in new.items():
         setattr(booking, name, value)
-    booking.council_term_start = term_start  # type: ignore[assignment]
+    booking.council_term_start = term_start
     await booking.save(update_fields=[*CHANGEABLE, "council_term_start", "updated_at"])
     return changed
