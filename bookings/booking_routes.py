@@ -36,6 +36,7 @@ NOTICES = {
     "afgesloten": _("De boeking is afgesloten."),
     "verslag": _("Het intakeverslag is opgeslagen."),
     "inkooporder": _("De factuurgegevens van deze boeking zijn opgeslagen."),
+    "gewijzigd": _("De aanvraag is gewijzigd. Het team ziet de wijziging op de tijdlijn van de boeking."),
 }
 
 
@@ -60,6 +61,7 @@ async def booking_page(
         "is_staff": is_staff,
         "may_reschedule": user.role in CLERK_STAFF and booking.status in ("scheduled", "confirmed"),
         "may_cancel": user.role in CLERK_STAFF and booking.can_cancel,
+        "may_change_request": user.role in CLERK_STAFF and booking.status == "requested",
         "may_edit_po": user.role in ANY_STAFF and booking.can_change_po_number,
         "cancellation_percent": percent,
         "cancellation_fee_cents": fee,
@@ -84,7 +86,7 @@ async def show_booking(request: Request) -> Response:
     return await booking_page(request, booking)
 
 
-def _version(values: dict[str, str]) -> datetime | None:
+def form_version(values: dict[str, str]) -> datetime | None:
     """The booking's version the form was shown with; None for a form without one. Anything else
     that is not a version matches no booking, so it is refused as out of date."""
     raw = values.get("version", "")
@@ -141,7 +143,7 @@ async def schedule(request: Request) -> Response:
             _start(values),
             actor=request.state.user,
             settings=request.app.state.settings,
-            expected_version=_version(values),
+            expected_version=form_version(values),
             allow_holiday=bool(values["allow_holiday"]),
         )
         return "gepland-gevraagd" if asked else "gepland"
@@ -157,7 +159,7 @@ async def reschedule(request: Request) -> Response:
             _start(values),
             actor=request.state.user,
             settings=request.app.state.settings,
-            expected_version=_version(values),
+            expected_version=form_version(values),
             allow_holiday=bool(values["allow_holiday"]),
         )
 
@@ -182,7 +184,7 @@ async def deliver(request: Request) -> Response:
             booking.id,
             int(raw) if raw.isdigit() and len(raw) < 6 else 0,
             actor=request.state.user,
-            expected_version=_version(values),
+            expected_version=form_version(values),
         )
 
     return await _step(request, ("participants",), "gegeven", action)
@@ -204,7 +206,7 @@ async def intake_outcome(request: Request) -> Response:
             values["notes"],
             values["next_step"],
             actor=request.state.user,
-            expected_version=_version(values),
+            expected_version=form_version(values),
         )
 
     return await _step(request, ("notes", "next_step"), "verslag", action)
@@ -218,7 +220,7 @@ async def purchase_order(request: Request) -> Response:
             values["po_number"],
             values["invoice_email"],
             actor=request.state.user,
-            expected_version=_version(values),
+            expected_version=form_version(values),
         )
 
     return await _step(request, ("po_number", "invoice_email"), "inkooporder", action)
@@ -255,7 +257,7 @@ async def cancel(request: Request) -> Response:
             values["reason"],
             actor=request.state.user,
             settings=request.app.state.settings,
-            expected_version=_version(values),
+            expected_version=form_version(values),
         )
     except DomainError as error:
         if error.status_code not in (400, 409):

@@ -2,7 +2,8 @@
 
 Rules:
 - A contact has a name, a function, one e-mail address (checked and normalised by `email-validator`,
-  lower case, as accounts' addresses are) and optionally a phone number and notes.
+  lower case, as accounts' addresses are) and optionally a phone number (checked by `phonenumbers`,
+  kept in the international format) and notes; both through server/forms.py, as every form does.
 - An organisation has each address at most once (a unique constraint on (organisation, email)).
 - A municipality has a mayor (`burgemeester`), a province a King's Commissioner (`commissaris`).
 - `weerbaar contacts import FILE.csv` and the coordinators' upload take `cbs_code,function,name,email,
@@ -22,7 +23,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from email_validator import EmailNotValidError, validate_email
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -32,7 +32,7 @@ from bookings.permissions import require_coordinator, require_own_organisation
 from server import clock
 from server.audit import record
 from server.errors import DomainError, NotFound, ValidationFailed
-from server.forms import single_line_errors
+from server.forms import EMAIL_MESSAGE, PHONE_MESSAGE, parse_email, parse_phone, single_line_errors
 from server.i18n import _
 from server.models import Organisation, OrganisationKind, Role, User
 from server.organisations import possible_codes
@@ -40,7 +40,6 @@ from server.organisations import possible_codes
 COLUMNS = ("cbs_code", "function", "name", "email", "phone")
 CONTACT_FIELDS = ("name", "function", "email", "phone", "notes")
 MAX_IMPORT_ROWS = 5000
-PHONE_CHARACTERS = frozenset("0123456789+-() ")
 
 
 class ImportFailed(DomainError):
@@ -51,15 +50,13 @@ NO_FILE = _("Kies een CSV-bestand met contactpersonen.")
 
 
 def normalised_email(raw: str) -> str:
-    """One address, normalised (lower case, IDN domains in ASCII); ValueError with a Dutch reason."""
-    raw = raw.strip()
-    if not raw:
+    """One address, normalised (`server.forms.parse_email`); ValueError with a Dutch reason."""
+    if not raw.strip():
         raise ValueError(_("Vul een e-mailadres in."))
-    try:
-        checked = validate_email(raw, check_deliverability=False, allow_smtputf8=False)
-    except EmailNotValidError:
-        raise ValueError(_("Vul één geldig e-mailadres in, bijvoorbeeld naam@gemeente.nl.")) from None
-    return (checked.ascii_email or checked.normalized).lower()
+    parsed = parse_email(raw)
+    if parsed is None:
+        raise ValueError(EMAIL_MESSAGE)
+    return parsed
 
 
 def _function(raw: str, organisation: Organisation | None) -> ContactFunction:
@@ -93,10 +90,10 @@ def validated(values: dict[str, str], organisation: Organisation | None) -> dict
         cleaned["email"] = normalised_email(values.get("email", ""))
     except ValueError as error:
         errors["email"] = str(error)
-    phone = " ".join(values.get("phone", "").split())
-    if len(phone) > 40 or not set(phone) <= PHONE_CHARACTERS:
-        errors["phone"] = _("Vul een telefoonnummer in met cijfers, spaties, +, - of haakjes.")
-    cleaned["phone"] = phone
+    phone = values.get("phone", "").strip()
+    cleaned["phone"] = (parse_phone(phone) or "") if phone else ""
+    if phone and not cleaned["phone"]:
+        errors["phone"] = PHONE_MESSAGE
     notes = values.get("notes", "").strip()
     if len(notes) > 2000:
         errors["notes"] = _("De notities zijn te lang (maximaal 2000 tekens).")

@@ -11,11 +11,11 @@ from server.models import Organisation
 
 G, B, C = ContactFunction.GRIFFIER, ContactFunction.BURGEMEESTER, ContactFunction.COMMISSARIS
 DEMO_CONTACTS = [
-    ("GM0363", G, "Gijs Griffier", "griffier.amsterdam@weerbaar.example", "020 123 4567"),
+    ("GM0363", G, "Gijs Griffier", "griffier.amsterdam@weerbaar.example", "+31 20 123 4567"),
     ("GM0363", B, "Femke van Amstel", "burgemeester.amsterdam@weerbaar.example", ""),
-    ("GM0344", G, "Grietje van Dijk", "griffier.utrecht@weerbaar.example", "030 286 0000"),
+    ("GM0344", G, "Grietje van Dijk", "griffier.utrecht@weerbaar.example", "+31 30 286 0000"),
     ("GM0344", B, "Sharon Domstad", "burgemeester.utrecht@weerbaar.example", ""),
-    ("GM0355", G, "Petra Jansen", "griffier.zeist@weerbaar.example", "030 698 7911"),
+    ("GM0355", G, "Petra Jansen", "griffier.zeist@weerbaar.example", "+31 30 698 7911"),
     ("GM0355", B, "Koos Klaver", "burgemeester.zeist@weerbaar.example", ""),
     ("GM0392", G, "Hanneke Spaarne", "griffier.haarlem@weerbaar.example", ""),
     ("GM0518", G, "Diederik Hofvijver", "griffier.denhaag@weerbaar.example", ""),

@@ -11,7 +11,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from bookings.models import PartOfDay
-from server.forms import EMAIL_MESSAGE, parse_email, single_line_errors
+from server.forms import EMAIL_MESSAGE, PHONE_MESSAGE, parse_email, parse_phone, single_line_errors
 from server.i18n import _
 from server.templating import AMSTERDAM
 
@@ -164,6 +164,10 @@ def parse_booking_form(
             draft_values[name] = parse_email(draft_values[name]) or ""
             if not draft_values[name]:
                 errors[name] = EMAIL_MESSAGE
+    if draft_values["contact_phone"] and "contact_phone" not in errors:
+        draft_values["contact_phone"] = parse_phone(draft_values["contact_phone"]) or ""
+        if not draft_values["contact_phone"]:
+            errors["contact_phone"] = PHONE_MESSAGE
     errors.update(single_line_errors(values, *SINGLE_LINE_FIELDS))
     preferred, slot_errors = preferred_slots(values)
     errors.update(slot_errors)

@@ -38,7 +38,7 @@ async def _confirmed_session(reference: str, starts_at: datetime, settings: Sett
         part_of_day=PartOfDay.EVENING,
         location_address="Stadskantoor, Stadsplateau 1, Utrecht",
         contact_name="Grietje van Dijk",
-        contact_phone="030 286 0000",
+        contact_phone="+31 30 286 0000",
         contact_email="grietje.vandijk@utrecht.example",
         price_model=offering.price_model,
         unit_price_cents=offering.price_cents,

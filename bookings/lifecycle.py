@@ -40,7 +40,7 @@ from server.settings import Settings
 from server.templating import format_local_datetime
 
 
-async def _locked_booking(booking_id: int, expected_version: datetime | None = None) -> Booking:
+async def locked_booking(booking_id: int, expected_version: datetime | None = None) -> Booking:
     """The booking, locked until the transaction ends; EditConflict when it changed since
     `expected_version` (None: the caller does not say what it saw, e.g. the system)."""
     booking = await Booking.select_for_update().get_or_none(id=booking_id)
@@ -101,7 +101,7 @@ async def schedule_booking(
         raise BookingRuleBroken(_("Kies een moment in de toekomst."), field="date")
     _check_holiday(starts_at, actor, allow_holiday)
     async with in_transaction():
-        booking = await _locked_booking(booking_id, expected_version)
+        booking = await locked_booking(booking_id, expected_version)
         if booking.status is not BookingStatus.REQUESTED:
             raise IllegalTransition(_("Deze boeking heeft al een datum; verzet hem in plaats daarvan."))
         await _set_date(booking, starts_at)
@@ -120,7 +120,7 @@ async def confirm_booking(booking_id: int, *, actor: User | None, settings: Sett
     if actor is not None:
         require_coordinator(actor)
     async with in_transaction():
-        booking = await _locked_booking(booking_id)
+        booking = await locked_booking(booking_id)
         if not booking.can_confirm:
             raise IllegalTransition()
         booking.status = BookingStatus.CONFIRMED
@@ -157,7 +157,7 @@ async def reschedule_booking(
     now = now or clock.now()
     policy = BookingPolicy.from_settings(settings)
     async with in_transaction():
-        booking = await _locked_booking(booking_id, expected_version)
+        booking = await locked_booking(booking_id, expected_version)
         await booking.fetch_related("organisation", "offering")
         require_own_organisation(actor, booking.organisation)
         _check_holiday(starts_at, actor, allow_holiday)
@@ -233,7 +233,7 @@ async def cancel_booking(
     if len(reason) > 2000:
         raise BookingRuleBroken(_("Dit is te lang (maximaal 2000 tekens)."), field="reason")
     async with in_transaction():
-        booking = await _locked_booking(booking_id, expected_version)
+        booking = await locked_booking(booking_id, expected_version)
         await booking.fetch_related("organisation")
         require_own_organisation(actor, booking.organisation)
         if not booking.can_cancel:
@@ -282,7 +282,7 @@ async def mark_delivered(
     """A coordinator records that the session took place, with the number of participants."""
     require_coordinator(actor)
     async with in_transaction():
-        booking = await _locked_booking(booking_id, expected_version)
+        booking = await locked_booking(booking_id, expected_version)
         if not booking.can_deliver:
             raise IllegalTransition()
         if booking.starts_at is None or booking.starts_at > (now or clock.now()):
@@ -301,7 +301,7 @@ async def close_booking(booking_id: int, *, actor: User) -> Booking:
     """A coordinator closes a delivered booking (feedback and invoicing done)."""
     require_coordinator(actor)
     async with in_transaction():
-        booking = await _locked_booking(booking_id)
+        booking = await locked_booking(booking_id)
         if not booking.can_close:
             raise IllegalTransition()
         booking.status = BookingStatus.CLOSED
@@ -325,7 +325,7 @@ async def record_intake_outcome(
     """
     require_coordinator(actor)
     async with in_transaction():
-        booking = await _locked_booking(booking_id, expected_version)
+        booking = await locked_booking(booking_id, expected_version)
         await booking.fetch_related("offering")
         if booking.offering.stage is not Stage.INTAKE:
             raise IllegalTransition(_("Een verslag hoort bij een intake."))
@@ -360,7 +360,7 @@ async def update_purchase_order(
     if errors:
         raise ValidationFailed(errors)
     async with in_transaction():
-        booking = await _locked_booking(booking_id, expected_version)
+        booking = await locked_booking(booking_id, expected_version)
         await booking.fetch_related("organisation")
         if actor.role is not Role.FINANCE:
             require_own_organisation(actor, booking.organisation)

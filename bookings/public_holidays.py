@@ -24,3 +24,11 @@ def holiday_name(day: date) -> str | None:
 def holiday_at(moment: datetime) -> str | None:
     """The public holiday on the Amsterdam day of `moment`, if any."""
     return holiday_name(moment.astimezone(AMSTERDAM).date())
+
+
+def holidays_between(first: date, last: date) -> list[tuple[date, str]]:
+    """The public holidays from `first` to `last` (both included), in date order, with their names."""
+    found: list[tuple[date, str]] = []
+    for year in range(first.year, last.year + 1):
+        found += [(day, name) for day, name in _of_year(year).items() if first <= day <= last]
+    return sorted(found)

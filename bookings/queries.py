@@ -17,6 +17,7 @@ PAGE_SIZE = 50
 #: Audit actions a clerk sees on their booking's timeline (not the team's internal steps).
 PUBLIC_ACTIONS = (
     "booking_requested",
+    "booking_request_changed",
     "booking_scheduled",
     "booking_confirmed",
     "booking_rescheduled",

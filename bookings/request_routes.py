@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from bookings import queries, service, suggestions
-from bookings.forms import BOOKING_FIELDS, PARTS_OF_DAY, THEMES, parse_booking_form, preferred_slots
-from bookings.models import Offering, Stage
+from bookings import queries, request_rules, service, suggestions
+from bookings.forms import BOOKING_FIELDS, PARTS_OF_DAY, THEMES
+from bookings.models import Booking, Offering, Stage
 from bookings.permissions import ANY_STAFF, CLERK_STAFF
 from bookings.policy import BookingPolicy
 from bookings.pricing import price_of
@@ -113,6 +115,30 @@ async def catalogue(request: Request) -> Response:
     )
 
 
+async def request_form_context(
+    organisation: Organisation,
+    offering: Offering,
+    policy: BookingPolicy,
+    *,
+    booking: Booking | None = None,
+) -> dict[str, Any]:
+    """What the request form shows besides the answers, for booking and for changing a request: the
+    rules known in advance (bookings/request_rules.py) and the days the trainers are free."""
+    now = clock.now()
+    facts = await request_rules.request_facts(organisation, offering, policy, now, booking=booking)
+    days = await suggestions.open_days(offering, organisation, policy, first_day=facts.first.day, days=56)
+    return {
+        "organisation": organisation,
+        "offering": offering,
+        "policy": policy,
+        "facts": facts,
+        "lead_days": policy.lead_time(offering.stage).days,
+        "themes": THEMES,
+        "parts_of_day": PARTS_OF_DAY,
+        "open_weeks": [(days[i].day, days[i : i + 7]) for i in range(0, len(days), 7)],
+    }
+
+
 async def _booking_form(
     request: Request,
     organisation: Organisation,
@@ -131,24 +157,15 @@ async def _booking_form(
         offering.vat_treatment,
         int(participants) if participants.isdigit() and len(participants) < 5 else 1,
     )
-    earliest = (clock.now() + policy.lead_time(offering.stage)).date()
-    days = await suggestions.open_days(offering, organisation, policy, first_day=earliest, days=56)
-    open_weeks = [(days[i].day, days[i : i + 7]) for i in range(0, len(days), 7)]
     return render(
         request,
         "bookings/booking_form.html",
         {
-            "organisation": organisation,
-            "offering": offering,
+            **await request_form_context(organisation, offering, policy),
             "price": price,
-            "policy": policy,
             "values": values,
             "chosen_themes": themes,
             "errors": errors,
-            "themes": THEMES,
-            "parts_of_day": PARTS_OF_DAY,
-            "earliest": earliest.isoformat(),
-            "open_weeks": open_weeks,
         },
         status_code=status_code,
     )
@@ -181,11 +198,15 @@ async def submit_booking(request: Request) -> Response:
     values = values_of(form, *BOOKING_FIELDS)
     values["offering"] = str(offering.id)
     themes = [t for t in form.getlist("themes") if isinstance(t, str)]
-    draft, errors = parse_booking_form(values, themes)
+    draft, errors = await request_rules.review_request(
+        organisation,
+        offering,
+        values,
+        themes,
+        policy=BookingPolicy.from_settings(request.app.state.settings),
+        now=clock.now(),
+    )
     if draft is None:
-        slots, _slot_errors = preferred_slots(values)
-        policy = BookingPolicy.from_settings(request.app.state.settings)
-        errors = {**service.check_preferred(offering, slots, policy, clock.now()), **errors}
         return await _booking_form(
             request, organisation, offering, values=values, themes=themes, errors=errors, status_code=400
         )

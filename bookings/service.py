@@ -2,10 +2,10 @@
 
 Rules enforced here:
 - a clerk books only for their own organisation (NotFound otherwise);
-- preferred dates lie at least the lead time ahead (3 weeks for sessions, 1 week for an intake);
-- one free council-wide session per organisation per council term, unless a coordinator granted an
-  exception (with a reason);
-- paid trainings need an invoice e-mail address; the purchase-order number may follow later.
+- the rules of bookings/request_rules.py (lead time, public holidays, number of participants, the
+  invoice address of a paid training, one free council-wide session per term unless a coordinator
+  granted an exception with a reason), checked again in the transaction, the free session under a
+  lock of the organisation; the purchase-order number may follow later.
 
 What happens to a booking afterwards is in bookings/lifecycle.py.
 """
@@ -16,22 +16,19 @@ from datetime import date, datetime
 
 from tortoise.transactions import in_transaction
 
+from bookings import request_rules
 from bookings.errors import BookingRuleBroken
 from bookings.forms import BookingDraft
 from bookings.models import (
     Booking,
-    BookingStatus,
     FreeSessionException,
     Offering,
     PreferredSlot,
-    PriceModel,
-    Stage,
     TourInvitation,
 )
 from bookings.notify import notify
 from bookings.permissions import require_coordinator, require_own_organisation
 from bookings.policy import BookingPolicy
-from bookings.public_holidays import holiday_at
 from server import clock
 from server.audit import record
 from server.errors import ValidationFailed
@@ -39,7 +36,6 @@ from server.i18n import _
 from server.mergers import ensure_open
 from server.models import Organisation, User
 from server.settings import Settings
-from server.templating import format_local_datetime
 from server.unique_codes import new_code, with_free_code
 
 
@@ -47,69 +43,25 @@ def _new_reference() -> str:
     return "WB-" + new_code()
 
 
-async def _check_free_session_allowed(
+async def _free_session_exception(
     organisation: Organisation, term_start: date
 ) -> FreeSessionException | None:
-    """One free council-wide session per term, plus one for each exception a coordinator granted.
-
-    Returns the exception this booking uses, if it needs one.
-    """
-    taken = (
-        await Booking.filter(
-            organisation=organisation,
-            offering__stage=Stage.COUNCIL_SESSION,
-            price_model=PriceModel.FREE,
-            council_term_start=term_start,
-        )
-        .exclude(status=BookingStatus.CANCELLED)
-        .count()
-    )
-    if taken == 0:
+    """The granted exception this booking uses, if it needs one; BookingRuleBroken when the term's
+    free session is taken (bookings/request_rules.py)."""
+    if not await request_rules.free_sessions_in_term(organisation, term_start):
         return None
-    exceptions = await FreeSessionException.filter(organisation=organisation, term_start=term_start).count()
-    if taken >= 1 + exceptions:
-        raise BookingRuleBroken(
-            _(
-                "Uw organisatie heeft in deze raadsperiode al een gratis raadsbrede sessie. "
-                "Wilt u er nog een? Neem contact op met het team; een vervolgtraining kan altijd."
-            ),
-            field="offering",
-        )
+    if await request_rules.free_session_taken(organisation, term_start):
+        raise BookingRuleBroken(request_rules.FREE_SESSION_TAKEN, field="offering")
     return await FreeSessionException.filter(
         organisation=organisation, term_start=term_start, used_by_id__isnull=True
     ).first()
 
 
-def check_preferred(
-    offering: Offering, preferred: dict[int, datetime], policy: BookingPolicy, now: datetime
-) -> dict[str, str]:
-    """The lead-time and public-holiday rules for each preferred date, keyed by its form field."""
-    errors: dict[str, str] = {}
-    earliest = now + policy.lead_time(offering.stage)
-    for position, starts_at in preferred.items():
-        holiday = holiday_at(starts_at)
-        if holiday:
-            errors[f"date_{position}"] = _(
-                "Op %(day)s is het een feestdag (%(holiday)s); dan geven wij geen sessies. Kies een "
-                "andere datum."
-            ) % {"day": format_local_datetime(starts_at, "d MMMM yyyy"), "holiday": holiday}
-        elif starts_at < earliest:
-            days = policy.lead_time(offering.stage).days
-            errors[f"date_{position}"] = _(
-                "Kies een datum die minstens %(days)s dagen vooruit ligt; wij hebben die tijd nodig "
-                "om trainers te vinden en de sessie voor te bereiden."
-            ) % {"days": days}
-    return errors
-
-
-def _check_draft(draft: BookingDraft, offering: Offering, policy: BookingPolicy, now: datetime) -> None:
-    errors = check_preferred(offering, draft.preferred, policy, now)
-    if offering.max_participants and draft.expected_participants > offering.max_participants:
-        errors["expected_participants"] = _("Dit aanbod is voor hoogstens %(max)s deelnemers.") % {
-            "max": offering.max_participants
-        }
-    if offering.price_model is not PriceModel.FREE and not draft.invoice_email:  # shape: bookings.forms
-        errors["invoice_email"] = _("Vul het e-mailadres in waar de factuur heen moet.")
+def check_draft(draft: BookingDraft, offering: Offering, policy: BookingPolicy, now: datetime) -> None:
+    """Every rule of bookings/request_rules.py that needs no database; ValidationFailed names each field."""
+    errors = request_rules.check_answers(
+        offering, draft.preferred, draft.expected_participants, draft.invoice_email, policy, now
+    )
     if errors:
         raise ValidationFailed(errors)
 
@@ -136,13 +88,8 @@ async def create_booking(
         offering = await Offering.get_or_none(id=draft.offering_id, is_active=True)
     if offering is None:
         raise ValidationFailed({"offering": _("Kies wat u wilt boeken.")})
-    _check_draft(draft, offering, policy, now)
-    is_free_session = offering.stage is Stage.COUNCIL_SESSION and offering.is_free
-    term_start = (
-        policy.term_start(organisation.kind, draft.preferred[min(draft.preferred)].date())
-        if is_free_session
-        else None
-    )
+    check_draft(draft, offering, policy, now)
+    term_start = request_rules.free_session_term(organisation, offering, draft.preferred, policy)
 
     async def book() -> Booking:
         async with in_transaction():
@@ -151,7 +98,7 @@ async def create_booking(
                 # Lock the organisation so two clerks booking a free session at once are checked one
                 # after the other.
                 await Organisation.select_for_update().get(id=organisation.id)
-                exception = await _check_free_session_allowed(organisation, term_start)
+                exception = await _free_session_exception(organisation, term_start)
             booking = await Booking.create(
                 reference=_new_reference(),
                 organisation=organisation,

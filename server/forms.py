@@ -6,7 +6,10 @@
   glyph). `read_form` already turns the line breaks of other kinds (Word's U+000B, U+2028) into
   plain ones and drops the other control characters, so what is left here is seen and refused;
 - an e-mail field takes exactly one address, checked by `email-validator` (no lists, no display
-  names, no comments), lower-cased.
+  names, no comments), lower-cased;
+- a phone field takes one number that `phonenumbers` (Google's libphonenumber) knows as valid, Dutch
+  unless it starts with a country code, and stores it in the international format ("+31 70 373 8314"),
+  so mails, calendars and the `tel:` links all show one way of writing it.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Mapping
 
+import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -24,6 +28,12 @@ from server.i18n import _
 _NOT_ON_ONE_LINE = frozenset({"Cc", "Zl", "Zp"})
 SINGLE_LINE_MESSAGE = _("Vul dit op één regel in, zonder regeleinden of andere stuurtekens.")
 EMAIL_MESSAGE = _("Vul één geldig e-mailadres in, bijvoorbeeld naam@gemeente.nl.")
+PHONE_MESSAGE = _(
+    "Vul een geldig telefoonnummer in, bijvoorbeeld 070 373 8314 of 06 12345678; een nummer in het "
+    "buitenland met het landnummer, zoals +32 2 503 00 00."
+)
+#: Numbers without a country code are read as Dutch ones.
+PHONE_REGION = "NL"
 
 
 def values_of(form: FormData, *names: str) -> dict[str, str]:
@@ -76,3 +86,18 @@ def parse_email(raw: str) -> str | None:
     except EmailNotValidError:
         return None
     return checked.normalized.lower()
+
+
+def parse_phone(raw: str) -> str | None:
+    """One valid phone number in the international format ("+31 70 373 8314"); None when it is not
+    one ("abc", too short, a number no operator has, longer than 40 characters, a line break)."""
+    candidate = raw.strip()
+    if not candidate or len(candidate) > 40 or not is_single_line(candidate):
+        return None
+    try:
+        number = phonenumbers.parse(candidate, PHONE_REGION)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

@@ -29,7 +29,7 @@ async def test_a_clerk_adds_changes_and_removes_a_contact_of_their_own_organisat
     assert (contact.email, contact.function, contact.phone) == (
         "petra.jansen@zeist.nl",
         ContactFunction.GRIFFIER,
-        "030 123 45 67",
+        "+31 30 123 4567",
     )
     changed = await contacts.update_contact(zeist, contact.id, {**GOOD, "notes": "Ook AOV"}, actor=clerk)
     assert changed.notes == "Ook AOV"
@@ -126,7 +126,7 @@ async def test_the_import_reports_every_row_and_a_rerun_changes_nothing() -> Non
     changed = text.replace("030 1234567", "030 7654321")
     third = await contacts.import_contacts(changed, source="test.csv")
     assert third.rows[0].outcome == "updated"
-    assert (await Contact.get(email="petra@zeist.nl")).phone == "030 7654321"
+    assert (await Contact.get(email="petra@zeist.nl")).phone == "+31 30 765 4321"
 
 
 async def test_the_import_keeps_notes_people_wrote() -> None:

@@ -14,7 +14,7 @@ from bookings.errors import BookingRuleBroken
 from bookings.models import Booking, BookingStatus, OfferingRole, TrainerKind
 from bookings.policy import BookingPolicy
 from bookings.public_holidays import holiday_at, holiday_name
-from bookings.service import check_preferred
+from bookings.request_rules import check_preferred
 from bookings.staffing_models import BlockedPeriod, RequestStatus
 from bookings.suggestions import DayOption, open_days
 from server.clock import AMSTERDAM

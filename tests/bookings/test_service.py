@@ -352,9 +352,11 @@ def test_the_form_parser_names_each_wrong_field() -> None:
         "themes",
         "date_1",
         "time_2",
+        "contact_phone",
     }
     good = {
         **values,
+        "contact_phone": "06 1234 5678",
         "local_situation": "x",
         "expected_participants": "30",
         "part_of_day": "evening",
@@ -364,6 +366,7 @@ def test_the_form_parser_names_each_wrong_field() -> None:
     }
     parsed, errors = parse_booking_form(good, ["online"])
     assert errors == {} and parsed is not None
+    assert parsed.contact_phone == "+31 6 12345678"
     assert parsed.preferred[1] == local_datetime("2027-03-01", "19:00")
     assert parsed.preferred[1].utcoffset() == timedelta(hours=1)  # winter time in Amsterdam
     assert timezone.is_aware(parsed.preferred[1])

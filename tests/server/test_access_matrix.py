@@ -107,6 +107,8 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/boekingen/{reference}/inkooporder"): ORG_VIEW,
     ("GET", "/boekingen/{reference}/annuleren"): BOOKER,
     ("POST", "/boekingen/{reference}/annuleren"): BOOKER,
+    ("GET", "/boekingen/{reference}/wijzigen"): BOOKER,
+    ("POST", "/boekingen/{reference}/wijzigen"): BOOKER,
     ("GET", "/boekingen"): STAFF,
     ("GET", "/aanbod"): STAFF,
     ("GET", "/aanbod/nieuw"): STAFF,
