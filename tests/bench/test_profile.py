@@ -1,0 +1,18 @@
+"""bench.profile's summary figures: the middle GET of the mix, counted by the weights of bench/mix.py."""
+
+from __future__ import annotations
+
+from bench.profile import package_of, weighted_median
+from server.settings import PROJECT_DIR
+
+
+def test_the_weighted_median_is_the_page_type_in_the_middle_of_the_mix() -> None:
+    weights = {"cheap": 0.2, "middle": 0.4, "dear": 0.4}
+    assert weighted_median({"dear": 30.0, "cheap": 1.0, "middle": 5.0}, weights) == 5.0
+    assert weighted_median({"dear": 30.0, "cheap": 1.0}, weights) == 30.0
+
+
+def test_profiled_functions_are_counted_per_package() -> None:
+    assert package_of("/venv/lib/python3.11/site-packages/tortoise/queryset.py") == "tortoise"
+    assert package_of(f"{PROJECT_DIR}/reporting/stages.py") == "reporting/"
+    assert package_of("~") == "Python (stdlib, builtins)"
