@@ -17,6 +17,7 @@ from datetime import date, datetime
 from tortoise.transactions import in_transaction
 
 from bookings.errors import BookingRuleBroken
+from bookings.events import announce
 from bookings.forms import BookingDraft
 from bookings.models import (
     Booking,
@@ -188,6 +189,7 @@ async def create_booking(
                 booked_at=now, booking_id=booking.id
             )
             await record(actor, "booking_requested", booking, f"{offering.name} aangevraagd")
+            await announce(booking, "requested")
             await notify(
                 booking,
                 "requested",

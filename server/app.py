@@ -37,6 +37,7 @@ from bookings import request_routes as booking_request_routes
 from bookings import retention as booking_retention
 from bookings.policy import BookingPolicy
 from feedback import (
+    closing,
     collect,
     collect_routes,
     form_routes,
@@ -154,6 +155,7 @@ JOB_LABELS = {
     "send_tour_reminders": _("Herinneringen voor de tour versturen"),
     "expire_trainer_requests": _("Verlopen trainersverzoeken afsluiten"),
     "open_feedback_links": _("Feedback openen na een sessie"),
+    "announce_closed_feedback": _("Webhooks sturen voor gesloten feedback"),
     "apply_feedback_retention": _("Bewaartermijn van feedback toepassen"),
     "apply_booking_retention": _("Bewaartermijn van boekingsteksten en contacten toepassen"),
     "clear_audit_details": _("Oude details uit het auditlog wissen"),
@@ -178,6 +180,9 @@ def periodic_jobs(settings: Settings) -> list[Job]:
 
     async def open_feedback_links() -> int:
         return await collect.open_started_sessions(settings)
+
+    async def announce_closed_feedback() -> int:
+        return await closing.announce_closed_sessions()
 
     feedback_policy = FeedbackPolicy.from_settings(settings)
 
@@ -209,6 +214,7 @@ def periodic_jobs(settings: Settings) -> list[Job]:
         send_tour_reminders,
         expire_trainer_requests,
         open_feedback_links,
+        announce_closed_feedback,
         apply_feedback_retention,
         apply_booking_retention,
         clear_audit_details,
