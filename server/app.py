@@ -60,7 +60,7 @@ from reporting import history as reporting_history
 from reporting import ministry_routes as reporting_ministry_routes
 from reporting import personal_data as reporting_personal_data
 from reporting import routes as reporting_routes
-from server import admin_routes, auth_routes, dev_routes, health, organisation_routes, pages
+from server import admin_routes, auth_routes, dev_routes, health, organisation_routes, pages, webhook_routes
 from server import personal_data as server_personal_data
 from server import retention as server_retention
 from server.background import Loop, background_tasks
@@ -231,6 +231,7 @@ def create_app(settings: Settings) -> Starlette:
         *auth_routes.routes,
         *organisation_routes.routes,
         *admin_routes.routes,
+        *webhook_routes.routes,
         *booking_request_routes.routes,
         *booking_routes.routes,
         *booking_admin_routes.routes,
