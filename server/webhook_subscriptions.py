@@ -17,7 +17,7 @@ from server.audit import record
 from server.errors import Forbidden, NotFound, ValidationFailed
 from server.i18n import _
 from server.models import Role, User
-from server.webhook_addresses import resolve
+from server.webhook_addresses import AddressRefused, parse_url, resolve
 from server.webhook_models import (
     EVENT_TYPES,
     DeliveryStatus,
@@ -43,8 +43,13 @@ class SubscriptionForm:
     event_types: tuple[str, ...]
 
 
-def _check(form: SubscriptionForm) -> None:
+def _check(form: SubscriptionForm, rules: AddressRules) -> None:
+    """Every mistake of the form at once; the address is resolved only once the form is right."""
     errors = {}
+    try:
+        parse_url(form.url, require_https=rules.require_https)
+    except AddressRefused as refused:
+        errors["url"] = refused.message
     if not form.event_types or any(t not in EVENT_TYPES for t in form.event_types):
         errors["events"] = _("Kies minstens één gebeurtenis.")
     if len(form.description) > 200 or "\n" in form.description:
@@ -87,7 +92,7 @@ async def create_subscription(
     """A clerk's subscription is for their organisation, a coordinator's is global. Returns it with its
     secret, which is shown this once."""
     _may_manage(actor)
-    _check(form)
+    _check(form, rules)
     target = await resolve(form.url, allow_private=rules.allow_private, require_https=rules.require_https)
     secret = new_secret()
     async with in_transaction():
@@ -106,7 +111,7 @@ async def create_subscription(
 async def update_subscription(
     subscription_id: int, form: SubscriptionForm, *, actor: User, rules: AddressRules
 ) -> WebhookSubscription:
-    _check(form)
+    _check(form, rules)
     target = await resolve(form.url, allow_private=rules.allow_private, require_https=rules.require_https)
     async with in_transaction():
         subscription = await subscription_for(subscription_id, actor)

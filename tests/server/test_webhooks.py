@@ -16,6 +16,7 @@ from datetime import timedelta
 import pytest
 
 from server.clock import Clock
+from server.errors import ValidationFailed
 from server.mail import OutboxMessage
 from server.models import AuditEntry, Role, User
 from server.webhook_addresses import AddressRefused
@@ -221,14 +222,15 @@ async def test_private_addresses_are_refused_unless_the_setting_allows_them(url:
 )
 async def test_malformed_addresses_are_refused(url: str) -> None:
     clerk = await make_user(Role.CLERK)
-    with pytest.raises(AddressRefused):
+    with pytest.raises(ValidationFailed) as refused:
         await create_subscription(SubscriptionForm(url, "", ("booking.requested",)), actor=clerk, rules=OPEN)
+    assert set(refused.value.errors) == {"url"}
 
 
 async def test_production_wants_https() -> None:
     clerk = await make_user(Role.CLERK)
     form = SubscriptionForm("http://93.184.215.14/x", "", ("booking.requested",))
-    with pytest.raises(AddressRefused, match="https"):
+    with pytest.raises(ValidationFailed, match="https"):
         await create_subscription(
             form, actor=clerk, rules=AddressRules(allow_private=False, require_https=True)
         )
