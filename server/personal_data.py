@@ -182,7 +182,7 @@ async def _webhooks(user: User) -> Rows:
 
 
 async def _forget_webhook_maker(user: User) -> int:
-    return await WebhookSubscription.filter(created_by=user).update(created_by=None)
+    return await WebhookSubscription.filter(created_by=user).update(created_by_id=None)
 
 
 ENTRIES: list[Entry] = [
