@@ -20,7 +20,13 @@ from server.errors import ValidationFailed
 from server.mail import OutboxMessage
 from server.models import AuditEntry, Role, User
 from server.webhook_addresses import AddressRefused
-from server.webhook_models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookSubscription
+from server.webhook_models import (
+    DeliveryStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookSubscription,
+)
 from server.webhook_sender import MAX_ATTEMPTS, RETRY_DELAYS, SenderConfig, claim_due, deliver_due
 from server.webhook_subscriptions import AddressRules, SubscriptionForm, create_subscription
 from server.webhooks import record_event
@@ -287,3 +293,24 @@ async def test_concurrent_senders_deliver_each_event_exactly_once(receiver: Rece
     )
     assert len(receiver.received) == 60 and set(per_delivery.values()) == {1}
     assert await WebhookDelivery.filter(status=DeliveryStatus.DELIVERED).count() == 60
+
+
+async def test_old_events_go_with_their_log_once_nothing_is_left_to_send(
+    receiver: Receiver, fixed_clock: Clock
+) -> None:
+    from server.retention import WEBHOOK_EVENT_RETENTION, purge_expired
+
+    subscription, _, clerk = await clerk_subscription(receiver.url)
+    await booking_event(clerk.organisation_id, "WB-000001")  # type: ignore[attr-defined]
+    assert await deliver_due(CONFIG) == 1
+    receiver.stop()
+    await booking_event(clerk.organisation_id, "WB-000002")  # type: ignore[attr-defined]
+    assert await deliver_due(CONFIG) == 0  # queued for a retry
+
+    fixed_clock.advance(WEBHOOK_EVENT_RETENTION + timedelta(days=1))
+    report = await purge_expired()
+
+    assert report.webhook_events == 1
+    assert await WebhookEvent.all().values_list("subject", flat=True) == ["WB-000002"]
+    assert await WebhookAttempt.all().count() == 1
+    assert await WebhookSubscription.exists(id=subscription.id)
