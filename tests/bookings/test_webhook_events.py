@@ -8,14 +8,14 @@ import pytest
 
 from bookings import lifecycle
 from bookings.errors import IllegalTransition
-from bookings.models import BookingStatus
+from bookings.models import BookingStatus, Stage
 from server import clock
 from server.models import Role
 from server.settings import Settings
 from server.webhook_models import WebhookDelivery, WebhookEvent
 from server.webhook_subscriptions import AddressRules, SubscriptionForm, create_subscription
-from tests.bookings.factories import make_booking
-from tests.factories import make_user, not_on_a_holiday
+from tests.bookings.factories import make_booking, make_offering
+from tests.factories import make_organisation, make_user, not_on_a_holiday
 
 EVENTS = ("booking.scheduled", "booking.cancelled", "booking.confirmed")
 
@@ -44,3 +44,25 @@ async def test_steps_of_a_booking_record_their_events_without_free_text(settings
     assert cancelled.data["status"] == BookingStatus.CANCELLED
     assert "Geheime reden" not in str(cancelled.data) and "Petra" not in str(cancelled.data)
     assert await WebhookDelivery.all().count() == 2
+
+
+async def test_a_booking_request_is_announced_to_its_organisations_webhook(settings: Settings) -> None:
+    from tests.bookings.test_service import book
+
+    clerk = await make_user(Role.CLERK, organisation=await make_organisation(name="Zeist"))
+    await make_user(Role.COORDINATOR)
+    await create_subscription(
+        SubscriptionForm("http://127.0.0.1:9/x", "", ("booking.requested",)),
+        actor=clerk,
+        rules=AddressRules(allow_private=True, require_https=False),
+    )
+    offering = await make_offering(stage=Stage.FOLLOW_UP)
+    booking = await book(clerk, settings, offering.id, 30)
+
+    [event] = await WebhookEvent.all()
+    assert (event.type, event.subject, event.data["status"]) == (
+        "booking.requested",
+        booking.reference,
+        "requested",
+    )
+    assert event.data["offering_id"] == offering.id and event.data["starts_at"] is None
