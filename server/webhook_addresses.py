@@ -35,11 +35,11 @@ class AddressRefused(DomainError):
 
 @dataclass(frozen=True)
 class Target:
-    """A checked URL and the address to connect to."""
+    """A checked URL and the addresses its host resolved to (all checked), to connect to in order."""
 
     url: str
     host: str
-    address: str
+    addresses: tuple[str, ...]
 
 
 def is_public(address: str) -> bool:
@@ -88,4 +88,4 @@ async def resolve(url: str, *, allow_private: bool, require_https: bool) -> Targ
                 "Webhooks gaan alleen naar openbare adressen op internet."
             )
         )
-    return Target(url=url.strip(), host=host, address=addresses[0])
+    return Target(url=url.strip(), host=host, addresses=tuple(addresses))

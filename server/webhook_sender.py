@@ -25,7 +25,7 @@ from server.audit import record
 from server.i18n import _
 from server.mail import queue_mail
 from server.models import Role, User
-from server.webhook_addresses import AddressRefused, resolve
+from server.webhook_addresses import AddressRefused, Target, resolve
 from server.webhook_models import (
     DeliveryStatus,
     WebhookAttempt,
@@ -56,6 +56,8 @@ class Outcome:
     status_code: int | None = None
     snippet: str = ""
     error: str = ""
+    #: No connection could be made (the next address of the host may do).
+    unreachable: bool = False
 
     @property
     def is_success(self) -> bool:
@@ -92,22 +94,27 @@ async def post(url: str, body: bytes, headers: dict[str, str], config: SenderCon
         target = await resolve(url, allow_private=config.allow_private, require_https=config.require_https)
     except AddressRefused as refused:
         return Outcome(error=refused.message[:300])
-    pinned = httpx.URL(target.url).copy_with(host=target.address)
-    extensions = {"sni_hostname": target.host} if pinned.scheme == "https" else {}
     port = httpx.URL(target.url).port
     host_header = target.host if port is None else f"{target.host}:{port}"
+    outcome = Outcome(error="")
+    for address in target.addresses:  # the next one only when this one cannot be reached
+        outcome = await _post_to(address, target, body, {**headers, "Host": host_header})
+        if not outcome.unreachable:
+            break
+    return outcome
+
+
+async def _post_to(address: str, target: Target, body: bytes, headers: dict[str, str]) -> Outcome:
+    pinned = httpx.URL(target.url).copy_with(host=address)
+    extensions = {"sni_hostname": target.host} if pinned.scheme == "https" else {}
     try:
         async with (
             httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False, trust_env=False) as client,
-            client.stream(
-                "POST",
-                pinned,
-                content=body,
-                headers={**headers, "Host": host_header},
-                extensions=extensions,
-            ) as response,
+            client.stream("POST", pinned, content=body, headers=headers, extensions=extensions) as response,
         ):
             return Outcome(status_code=response.status_code, snippet=await _read_snippet(response))
+    except httpx.ConnectError as exc:
+        return Outcome(error=(str(exc) or type(exc).__name__)[:300], unreachable=True)
     except httpx.HTTPError as exc:
         return Outcome(error=(str(exc) or type(exc).__name__)[:300])
 

@@ -314,3 +314,15 @@ async def test_old_events_go_with_their_log_once_nothing_is_left_to_send(
     assert await WebhookEvent.all().values_list("subject", flat=True) == ["WB-000002"]
     assert await WebhookAttempt.all().count() == 1
     assert await WebhookSubscription.exists(id=subscription.id)
+
+
+async def test_a_host_name_is_resolved_and_each_of_its_addresses_tried(receiver: Receiver) -> None:
+    """`localhost` may resolve to ::1 first, where nothing listens: the next checked address is tried."""
+    subscription, _, clerk = await clerk_subscription(f"http://localhost:{receiver.port}/weerbaar")
+    await booking_event(clerk.organisation_id)  # type: ignore[attr-defined]
+
+    assert await deliver_due(CONFIG) == 1
+
+    [got] = receiver.received
+    assert got.headers["host"] == f"localhost:{receiver.port}"
+    assert (await WebhookDelivery.get(subscription=subscription)).status is DeliveryStatus.DELIVERED
