@@ -20,6 +20,7 @@ from tortoise.transactions import in_transaction
 
 from bookings import invitations, staffing
 from bookings.errors import BookingRuleBroken, IllegalTransition
+from bookings.events import announce
 from bookings.models import (
     Booking,
     BookingStatus,
@@ -108,6 +109,7 @@ async def schedule_booking(
         booking.status = BookingStatus.SCHEDULED
         await booking.save(update_fields=["starts_at", "ends_at", "status", "updated_at"])
         await record(actor, "booking_scheduled", booking, f"gepland op {format_local_datetime(starts_at)}")
+        await announce(booking, "scheduled")
         await notify(booking, "scheduled", settings)
     return booking
 
@@ -126,6 +128,7 @@ async def confirm_booking(booking_id: int, *, actor: User | None, settings: Sett
         booking.status = BookingStatus.CONFIRMED
         await booking.save(update_fields=["status", "updated_at"])
         await record(actor, "booking_confirmed", booking, "bevestigd")
+        await announce(booking, "confirmed")
         await notify(
             booking,
             "confirmed",
@@ -186,6 +189,7 @@ async def reschedule_booking(
             booking,
             f"verzet van {previous.isoformat() if previous else '-'} naar {starts_at.isoformat()}",
         )
+        await announce(booking, "rescheduled")
         in_calendar = await invitations.holders(booking)
         parts = await notify(
             booking,
@@ -260,6 +264,7 @@ async def cancel_booking(
             ]
         )
         await record(actor, "booking_cancelled", booking, f"geannuleerd ({percent} % kosten): {reason}")
+        await announce(booking, "cancelled")
         await notify(
             booking,
             "cancelled",

@@ -18,6 +18,7 @@ from tortoise.transactions import in_transaction
 
 from bookings import request_rules
 from bookings.errors import BookingRuleBroken
+from bookings.events import announce
 from bookings.forms import BookingDraft
 from bookings.models import (
     Booking,
@@ -135,6 +136,7 @@ async def create_booking(
                 booked_at=now, booking_id=booking.id
             )
             await record(actor, "booking_requested", booking, f"{offering.name} aangevraagd")
+            await announce(booking, "requested")
             await notify(
                 booking,
                 "requested",

@@ -102,6 +102,8 @@ class SessionFeedback(Model):
     opens_at = fields.DatetimeField()
     closes_at = fields.DatetimeField()
     clerk_mailed_at = fields.DatetimeField(null=True)
+    #: When the webhook event feedback.closed was recorded (feedback.closing): once per session.
+    closed_announced_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -57,6 +57,7 @@ from tortoise.transactions import in_transaction
 from invoicing import documents
 from invoicing.document import DocumentKind
 from invoicing.errors import InvoiceRuleBroken
+from invoicing.events import announce_issued
 from invoicing.issuing import issued_document, prepare_drafts, store_issued
 from invoicing.models import Invoice, InvoiceBatch, InvoiceStatus
 from invoicing.numbering import numbering_turn, take_numbers
@@ -338,6 +339,7 @@ async def _issue_chunk(
                     item.invoice,
                     f"{document.number}: {document.gross_cents} cent (in één keer uitgereikt)",
                 )
+                await announce_issued(item.invoice)
                 issued.append(item.invoice)
         batch.issued_ids = [*batch.issued_ids, *(invoice.id for invoice in issued)]
         batch.issued_numbers = [*batch.issued_numbers, *(invoice.number or "" for invoice in issued)]

@@ -31,6 +31,7 @@ from bookings.models import Booking
 from invoicing import balances, documents
 from invoicing.document import Buyer, DocumentKind, InvoiceDocument, Line
 from invoicing.errors import InvoiceLocked, InvoiceRuleBroken
+from invoicing.events import announce_issued
 from invoicing.issuing import buyer_of, store_issued
 from invoicing.models import Invoice, InvoiceLine, InvoiceStatus
 from invoicing.numbering import numbering_turn, take_numbers
@@ -250,6 +251,7 @@ async def credit_invoice(
         [number] = await take_numbers(today.year, settings.number_format, 1)
         store_issued(credit, dataclasses.replace(plan.document, number=number), actor)
         await credit.save()
+        await announce_issued(credit)
         await record(
             actor,
             "invoice_credited",

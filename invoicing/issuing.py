@@ -24,6 +24,7 @@ from bookings.models import Booking
 from invoicing import documents
 from invoicing.document import Buyer, DocumentKind, InvoiceDocument, Line, Seller
 from invoicing.errors import InvoiceLocked, InvoiceRuleBroken
+from invoicing.events import announce_issued
 from invoicing.models import Invoice, InvoiceLine, InvoiceStatus, SellerSettings
 from invoicing.numbering import numbering_turn, take_numbers
 from invoicing.permissions import require_finance
@@ -209,5 +210,6 @@ async def issue_invoice(invoice_id: int, *, actor: User | None, today: date | No
         await invoice.save()
         summary = f"{document.number}: {format_money(document.gross_cents)}"
         await record(actor, "invoice_issued", invoice, summary)
+        await announce_issued(invoice)
     documents.wake([invoice.id])
     return invoice

@@ -38,6 +38,7 @@ from bookings import request_routes as booking_request_routes
 from bookings import retention as booking_retention
 from bookings.policy import BookingPolicy
 from feedback import (
+    closing,
     collect,
     collect_routes,
     form_routes,
@@ -60,7 +61,7 @@ from reporting import history as reporting_history
 from reporting import ministry_routes as reporting_ministry_routes
 from reporting import personal_data as reporting_personal_data
 from reporting import routes as reporting_routes
-from server import admin_routes, auth_routes, dev_routes, health, organisation_routes, pages
+from server import admin_routes, auth_routes, dev_routes, health, organisation_routes, pages, webhook_routes
 from server import personal_data as server_personal_data
 from server import retention as server_retention
 from server.background import Loop, background_tasks
@@ -155,6 +156,7 @@ JOB_LABELS = {
     "send_tour_reminders": _("Herinneringen voor de tour versturen"),
     "expire_trainer_requests": _("Verlopen trainersverzoeken afsluiten"),
     "open_feedback_links": _("Feedback openen na een sessie"),
+    "announce_closed_feedback": _("Webhooks sturen voor gesloten feedback"),
     "apply_feedback_retention": _("Bewaartermijn van feedback toepassen"),
     "apply_booking_retention": _("Bewaartermijn van boekingsteksten en contacten toepassen"),
     "clear_audit_details": _("Oude details uit het auditlog wissen"),
@@ -179,6 +181,9 @@ def periodic_jobs(settings: Settings) -> list[Job]:
 
     async def open_feedback_links() -> int:
         return await collect.open_started_sessions(settings)
+
+    async def announce_closed_feedback() -> int:
+        return await closing.announce_closed_sessions()
 
     feedback_policy = FeedbackPolicy.from_settings(settings)
 
@@ -210,6 +215,7 @@ def periodic_jobs(settings: Settings) -> list[Job]:
         send_tour_reminders,
         expire_trainer_requests,
         open_feedback_links,
+        announce_closed_feedback,
         apply_feedback_retention,
         apply_booking_retention,
         clear_audit_details,
@@ -226,6 +232,7 @@ def create_app(settings: Settings) -> Starlette:
         *auth_routes.routes,
         *organisation_routes.routes,
         *admin_routes.routes,
+        *webhook_routes.routes,
         *booking_request_routes.routes,
         *booking_routes.routes,
         *request_change_routes.routes,

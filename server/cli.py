@@ -324,7 +324,8 @@ def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
         report = await purge_expired()
         print(
             f"Verwijderd: {report.login_links} inloglinks, {report.sessions} sessies, "
-            f"{report.rate_limit_hits} inlogpogingen; {report.mail_bodies} mailteksten gewist."
+            f"{report.rate_limit_hits} inlogpogingen, {report.webhook_events} webhookgebeurtenissen; "
+            f"{report.mail_bodies} mailteksten gewist."
         )
         return 0
 

@@ -14,7 +14,7 @@ from tortoise.migrations.api import migrate
 
 #: Tortoise app label -> model modules. Each app keeps its migrations in `<package>.migrations`.
 APPS: dict[str, list[str]] = {
-    "core": ["server.models", "server.mail", "server.scheduler"],
+    "core": ["server.models", "server.mail", "server.scheduler", "server.webhook_models"],
     "bookings": [
         "bookings.models",
         "bookings.staffing_models",

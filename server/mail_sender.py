@@ -28,9 +28,8 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
-from tortoise.transactions import in_transaction
 
-from server import clock
+from server import clock, outbox
 from server.mail import OutboxAttachment, OutboxMessage, OutboxStatus, checked_address, header_text
 
 log = logging.getLogger("weerbaar.mail")
@@ -137,25 +136,9 @@ async def claim_due(limit: int = 20) -> list[OutboxMessage]:
     The rows become `sending` until the lease ends. The returned instances carry that lease, which
     `_record_outcome` checks, so that only the current owner of a row writes how its attempt went.
     """
-    now = clock.now()
-    lease_until = now + LEASE
-    async with in_transaction():
-        claimed = (
-            await OutboxMessage.filter(
-                status__in=[OutboxStatus.QUEUED, OutboxStatus.SENDING], next_attempt_at__lte=now
-            )
-            .order_by("next_attempt_at", "id")
-            .limit(limit)
-            .select_for_update(skip_locked=True)
-        )
-        if claimed:
-            await OutboxMessage.filter(id__in=[m.id for m in claimed]).update(
-                status=OutboxStatus.SENDING, next_attempt_at=lease_until
-            )
-    for message in claimed:
-        message.status = OutboxStatus.SENDING
-        message.next_attempt_at = lease_until
-    return claimed
+    return await outbox.claim_due(
+        OutboxMessage, queued=OutboxStatus.QUEUED, sending=OutboxStatus.SENDING, lease=LEASE, limit=limit
+    )
 
 
 def _is_permanent(exc: Exception) -> bool:
@@ -192,19 +175,15 @@ async def _record_outcome(
             "next_attempt_at": now + retry_delay(attempts),
             "last_error": _describe(error),
         }
-    await OutboxMessage.filter(
-        id=message.id, status=OutboxStatus.SENDING, next_attempt_at=message.next_attempt_at
-    ).update(attempts=attempts, **update)
+    await outbox.update_if_claimed(message, OutboxStatus.SENDING, attempts=attempts, **update)
 
 
 async def _release_untried(claimed: list[OutboxMessage]) -> None:
     """Claimed rows that were not tried (the connection dropped, the round broke off) are due again at
     once, without counting an attempt, instead of waiting for the lease to run out."""
-    await OutboxMessage.filter(
-        id__in=[m.id for m in claimed],
-        status=OutboxStatus.SENDING,
-        next_attempt_at=claimed[0].next_attempt_at,
-    ).update(status=OutboxStatus.QUEUED, next_attempt_at=clock.now())
+    await outbox.release_untried(
+        OutboxMessage, claimed, queued=OutboxStatus.QUEUED, sending=OutboxStatus.SENDING
+    )
 
 
 def _client_for(target: SmtpTarget) -> aiosmtplib.SMTP:

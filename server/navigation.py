@@ -35,6 +35,7 @@ NAVIGATION: dict[Role, list[NavItem]] = {
         _item("/coordinatie/rapportage", _("Rapportage")),
         _item("/beheer/gebruikers", _("Gebruikers")),
         _item("/beheer/mail", _("Mail")),
+        _item("/beheer/webhooks", _("Webhooks"), r"^/(beheer/)?webhooks(/|$)"),
         _item("/beheer/audit", _("Auditlog")),
         _item("/agenda", _("Agenda")),
     ],
@@ -44,8 +45,9 @@ NAVIGATION: dict[Role, list[NavItem]] = {
             _("Boekingen"),
             r"^/(organisatie/boekingen|boekingen/|organisaties/[^/]+/boek)",
         ),
-        _item("/organisatie", _("Mijn organisatie"), r"^/organisaties?(/[^/]+)?/?$"),
+        _item("/organisatie", _("Mijn organisatie"), r"^/organisaties?(/(?!webhooks/?$)[^/]+)?/?$"),
         _item("/organisatie/facturen", _("Facturen"), r"^/organisaties?(/[^/]+)?/facturen"),
+        _item("/organisatie/webhooks", _("Webhooks"), r"^/(organisatie/)?webhooks(/|$)"),
         _item("/agenda", _("Agenda")),
     ],
     Role.TRAINER: [

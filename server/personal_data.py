@@ -21,6 +21,7 @@ from server.models import (
 )
 from server.privacy import ERASED_NAME, Entry, NoPersonalData, PersonalData, Rows
 from server.scheduler import JobRun
+from server.webhook_models import WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookSubscription
 
 #: What an erased e-mail address of someone without an account becomes in the audit log.
 ERASED_ADDRESS = "(gewist adres)"
@@ -176,7 +177,37 @@ async def _delete_attachments_to(address: str) -> int:
     return await OutboxAttachment.filter(message_id__in=list(ids)).delete()
 
 
+async def _webhooks(user: User) -> Rows:
+    return await WebhookSubscription.filter(created_by=user).values("url", "description", "created_at")
+
+
+async def _forget_webhook_maker(user: User) -> int:
+    return await WebhookSubscription.filter(created_by=user).update(created_by_id=None)
+
+
 ENTRIES: list[Entry] = [
+    PersonalData(
+        WebhookSubscription,
+        "webhooks",
+        ("created_by",),
+        _webhooks,
+        _forget_webhook_maker,
+        _(
+            "Wie een webhook aanmaakte, zolang die bestaat; bij wissen blijft de webhook van de "
+            "organisatie zonder naam van de maker."
+        ),
+        reviewed=("url", "description"),
+    ),
+    NoPersonalData(
+        WebhookEvent,
+        _("Gebeurtenissen voor webhooks: kenmerken, statussen en tijden, geen namen of vrije tekst."),
+    ),
+    NoPersonalData(WebhookDelivery, _("Of en wanneer een webhookbericht aankwam.")),
+    NoPersonalData(
+        WebhookAttempt,
+        _("Statuscode en het begin van het antwoord van de ontvangende server."),
+        reviewed=("response_snippet",),
+    ),
     NoPersonalData(JobRun, _("Wanneer een periodieke taak liep, op welke server, en met welke uitkomst.")),
     NoPersonalData(
         Organisation,

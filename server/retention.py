@@ -1,5 +1,6 @@
-"""The scheduled purge of what has expired: login links, sessions, rate-limit hits, and the text of
-mail sent more than `MAIL_BODY_RETENTION` ago (address, subject and status stay as proof of sending).
+"""The scheduled purge of what has expired: login links, sessions, rate-limit hits, the text of mail
+sent more than `MAIL_BODY_RETENTION` ago (address, subject and status stay as proof of sending), and
+webhook events older than `WEBHOOK_EVENT_RETENTION` with nothing left to send (with their delivery log).
 `clear_audit_details` clears the names and summaries of audit entries older than the setting
 `audit_detail_retention_months`: the event (when, what, on which object, by which account id) stays.
 
@@ -21,8 +22,10 @@ from server.audit import record
 from server.mail import OutboxAttachment, OutboxMessage, OutboxStatus
 from server.models import AuditEntry, LoginToken, UserSession
 from server.sessions import IDLE_TIMEOUT
+from server.webhook_models import DeliveryStatus, WebhookDelivery, WebhookEvent
 
 MAIL_BODY_RETENTION = timedelta(days=30)
+WEBHOOK_EVENT_RETENTION = timedelta(days=90)
 BATCH = 500
 logger = logging.getLogger(__name__)
 
@@ -33,10 +36,13 @@ class PurgeReport:
     sessions: int
     rate_limit_hits: int
     mail_bodies: int
+    webhook_events: int = 0
 
     @property
     def removed_anything(self) -> bool:
-        return any((self.login_links, self.sessions, self.rate_limit_hits, self.mail_bodies))
+        return any(
+            (self.login_links, self.sessions, self.rate_limit_hits, self.mail_bodies, self.webhook_events)
+        )
 
 
 async def _clear_old_mail_bodies(cutoff: datetime) -> int:
@@ -50,8 +56,22 @@ async def _clear_old_mail_bodies(cutoff: datetime) -> int:
     return cleared
 
 
+async def _delete_old_webhook_events(cutoff: datetime) -> int:
+    """Old events whose deliveries all arrived or failed go, with their deliveries and attempts."""
+    waiting = await WebhookDelivery.filter(
+        status__in=[DeliveryStatus.QUEUED, DeliveryStatus.SENDING], event__occurred_at__lt=cutoff
+    ).values_list("event_id", flat=True)
+    old = WebhookEvent.filter(occurred_at__lt=cutoff).exclude(id__in=list(set(waiting)))
+    deleted = 0
+    while ids := list(await old.limit(BATCH).values_list("id", flat=True)):
+        await WebhookEvent.filter(id__in=ids).delete()  # its count includes the cascaded rows
+        deleted += len(ids)
+    return deleted
+
+
 async def purge_expired(now: datetime | None = None) -> PurgeReport:
-    """Delete expired login links and sessions and old rate-limit hits; clear old mail bodies."""
+    """Delete expired login links and sessions, old rate-limit hits and old webhook events; clear old
+    mail bodies."""
     now = now or clock.now()
     report = PurgeReport(
         login_links=await LoginToken.filter(expires_at__lt=now).delete(),
@@ -60,6 +80,7 @@ async def purge_expired(now: datetime | None = None) -> PurgeReport:
         ).delete(),
         rate_limit_hits=await ratelimit.prune(now=now),
         mail_bodies=await _clear_old_mail_bodies(now - MAIL_BODY_RETENTION),
+        webhook_events=await _delete_old_webhook_events(now - WEBHOOK_EVENT_RETENTION),
     )
     if report.removed_anything:
         logger.info("Opgeschoond: %s", report)

@@ -81,6 +81,9 @@ class Settings:
     #: Seconds a claim on a batch issue or a document's render lasts without renewal: work of a host
     #: that died is taken over by another this long after its last sign of life.
     lease_seconds: int = 120
+    #: Webhooks may go to loopback, private and other non-public addresses (tests and development
+    #: only: refused in production, where every address must be public and use https).
+    webhooks_allow_private: bool = False
 
     @property
     def is_production(self) -> bool:
@@ -179,6 +182,16 @@ def _choice(env: dict[str, str], name: str, choices: tuple[str, ...]) -> str:
     return value
 
 
+def _webhooks_allow_private(env: dict[str, str], environment: Environment) -> bool:
+    allowed = _choice(env, "WEERBAAR_WEBHOOKS_ALLOW_PRIVATE", ("off", "on")) == "on"
+    if allowed and environment is Environment.PRODUCTION:
+        raise SettingsError(
+            "WEERBAAR_WEBHOOKS_ALLOW_PRIVATE=on is alleen voor tests en ontwikkeling; in productie gaan "
+            "webhooks alleen naar openbare adressen."
+        )
+    return allowed
+
+
 def load_settings(environ: dict[str, str] | None = None, var_dir: Path = VAR_DIR) -> Settings:
     """Read the WEERBAAR_* variables; refuse an unsafe production configuration."""
     env = dict(os.environ if environ is None else environ)
@@ -265,4 +278,5 @@ def load_settings(environ: dict[str, str] | None = None, var_dir: Path = VAR_DIR
         ),
         job_interval_seconds=_int(env, "WEERBAAR_JOB_INTERVAL_SECONDS", Settings.job_interval_seconds),
         lease_seconds=_int(env, "WEERBAAR_LEASE_SECONDS", Settings.lease_seconds, minimum=5),
+        webhooks_allow_private=_webhooks_allow_private(env, environment),
     )

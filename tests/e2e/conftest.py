@@ -122,6 +122,8 @@ async def live_server(db_kind: str, smtp_server: SmtpSink) -> AsyncIterator[Live
             "WEERBAAR_SECRET_KEY": SERVER_SECRET,
             "WEERBAAR_BASE_URL": url,
             "WEERBAAR_SMTP_URL": smtp_server.url,
+            # Webhooks of the journeys go to a closed port on loopback, never out of the machine.
+            "WEERBAAR_WEBHOOKS_ALLOW_PRIVATE": "on",
         }
         server = LiveServer(url, database_url, smtp_server, env)
         server.weerbaar("migrate")

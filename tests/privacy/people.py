@@ -30,6 +30,7 @@ from server.auth import issue_login_link, rate_limit_keys_of
 from server.mail import OutboxAttachment, OutboxMessage, OutboxStatus
 from server.models import RecoveryCode, Role, User
 from server.sessions import start_session
+from server.webhook_models import WebhookSubscription
 from tests.bookings.factories import make_booking, make_request, make_trainer
 from tests.factories import make_organisation, make_user
 
@@ -58,6 +59,10 @@ async def make_person_everywhere() -> Person:
     await issue_login_link(user, "http://testserver")
     await start_session(user, second_factor_done=True)
     await RecoveryCode.create(user=user, code_hash="a" * 64)
+    # Made while the person was a clerk (the role changed since): the webhook stays, its maker goes.
+    await WebhookSubscription.create(
+        created_by=user, url="https://planner.example.org/x", event_types=["booking.requested"], secret="s"
+    )
     await CalendarFeed.create(user=user, token="t" * 40)
     for key in rate_limit_keys_of(user):
         await ratelimit.count_hit(key)

@@ -22,6 +22,7 @@ from server.app import create_app
 from server.mail import OutboxMessage
 from server.models import Organisation, Role, User
 from server.settings import Settings
+from server.webhook_models import WebhookDelivery, WebhookEvent, WebhookSubscription
 from tests.bookings.factories import make_booking, make_offering
 from tests.factories import csrf_token, make_organisation, make_user, sign_in, with_csrf
 
@@ -90,6 +91,17 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/beheer/mail"): STAFF,
     ("POST", "/beheer/mail/{message_id}/opnieuw"): STAFF,
     ("GET", "/beheer/taken"): STAFF,
+    ("GET", "/beheer/webhooks"): STAFF,
+    ("POST", "/beheer/webhooks"): STAFF,
+    ("GET", "/organisatie/webhooks"): only("clerk", "other_clerk"),
+    ("POST", "/organisatie/webhooks"): only("clerk", "other_clerk"),
+    ("GET", "/webhooks/{subscription_id}"): BOOKER,
+    ("POST", "/webhooks/{subscription_id}"): BOOKER,
+    ("POST", "/webhooks/{subscription_id}/aanzetten"): BOOKER,
+    ("POST", "/webhooks/{subscription_id}/uitzetten"): BOOKER,
+    ("POST", "/webhooks/{subscription_id}/nieuw-geheim"): BOOKER,
+    ("POST", "/webhooks/{subscription_id}/verwijderen"): BOOKER,
+    ("POST", "/webhooks/{subscription_id}/berichten/{delivery_id}/opnieuw"): BOOKER,
     ("GET", "/organisatie/boekingen"): only("clerk", "other_clerk"),
     ("GET", "/organisaties/{code}/boekingen"): ORG_VIEW,
     ("POST", "/organisaties/{code}/uitzondering"): STAFF,
@@ -263,6 +275,7 @@ class World:
     invoice: Invoice
     person: Contact
     statement: FeeStatement
+    webhook: WebhookDelivery
 
 
 async def make_world() -> World:
@@ -325,6 +338,25 @@ async def make_world() -> World:
         organisation=organisation, name="Griffier", function="griffier", email="g@a.nl"
     )
     statement = await FeeStatement.create(trainer=target_user, month="2026-01-01")
+    subscription = await WebhookSubscription.create(
+        organisation=organisation,
+        url="https://planner.example.org/x",
+        event_types=["booking.requested"],
+        secret="s",
+    )
+    event = await WebhookEvent.create(
+        event_id="e1",
+        type="booking.requested",
+        subject="WB-1",
+        data={},
+        occurred_at="2026-01-01T00:00:00+00:00",
+    )
+    webhook = await WebhookDelivery.create(
+        subscription=subscription,
+        event=event,
+        status="delivered",
+        next_attempt_at="2026-01-01T00:00:00+00:00",
+    )
     return World(
         organisation,
         users,
@@ -339,6 +371,7 @@ async def make_world() -> World:
         invoice,
         person,
         statement,
+        webhook,
     )
 
 
@@ -360,6 +393,8 @@ def concrete_path(path: str, world: World) -> str:
         .replace("{line_id}", "1")
         .replace("{form_id}", str(world.question.form_id))
         .replace("{question_id}", str(world.question.id))
+        .replace("{subscription_id}", str(world.webhook.subscription_id))  # type: ignore[attr-defined]
+        .replace("{delivery_id}", str(world.webhook.id))
     )
 
 

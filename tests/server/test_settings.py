@@ -133,3 +133,18 @@ def test_every_documented_number_is_read_from_the_environment(tmp_path: Path) ->
         settings.audit_detail_retention_months,
         settings.contact_retention_months,
     ) == (12, 60, 24)
+
+
+def test_webhooks_to_private_addresses_only_outside_production(tmp_path: Path) -> None:
+    assert load_settings({}, var_dir=tmp_path).webhooks_allow_private is False
+    assert load_settings({"WEERBAAR_WEBHOOKS_ALLOW_PRIVATE": "on"}, var_dir=tmp_path).webhooks_allow_private
+    with pytest.raises(SettingsError, match="WEERBAAR_WEBHOOKS_ALLOW_PRIVATE"):
+        load_settings({"WEERBAAR_WEBHOOKS_ALLOW_PRIVATE": "ja"}, var_dir=tmp_path)
+    production = {
+        "WEERBAAR_ENV": "production",
+        "WEERBAAR_SECRET_KEY": "s" * 40,
+        "WEERBAAR_SMTP_URL": "smtp://mail",
+        "WEERBAAR_METRICS_TOKEN": "t" * 32,
+    }
+    with pytest.raises(SettingsError, match="WEERBAAR_WEBHOOKS_ALLOW_PRIVATE"):
+        load_settings({**production, "WEERBAAR_WEBHOOKS_ALLOW_PRIVATE": "on"}, var_dir=tmp_path)
