@@ -18,6 +18,7 @@ from tortoise import Tortoise
 from tortoise.exceptions import OperationalError, ValidationError
 
 from bookings import admin_routes as booking_admin_routes
+from bookings import api_routes as booking_api
 from bookings import (
     assignment,
     booking_routes,
@@ -47,6 +48,7 @@ from feedback import (
 )
 from feedback import personal_data as feedback_personal_data
 from feedback.policy import FeedbackPolicy
+from invoicing import api_routes as invoicing_api
 from invoicing import batch as invoicing_batch
 from invoicing import documents as invoicing_documents
 from invoicing import drafts as invoicing_drafts
@@ -59,9 +61,19 @@ from reporting import history as reporting_history
 from reporting import ministry_routes as reporting_ministry_routes
 from reporting import personal_data as reporting_personal_data
 from reporting import routes as reporting_routes
-from server import admin_routes, auth_routes, dev_routes, health, organisation_routes, pages
+from server import (
+    admin_routes,
+    auth_routes,
+    dev_routes,
+    health,
+    openapi,
+    organisation_api,
+    organisation_routes,
+    pages,
+)
 from server import personal_data as server_personal_data
 from server import retention as server_retention
+from server.api import Operation, api_routes
 from server.background import Loop, background_tasks
 from server.db import init_orm
 from server.errors import (
@@ -76,6 +88,7 @@ from server.i18n import _
 from server.logs import configure_logging
 from server.observe import ObservabilityMiddleware, RouteRecorder
 from server.privacy import Register
+from server.problems import api_aware
 from server.scheduler import Job
 from server.security import (
     BodyLimitMiddleware,
@@ -218,7 +231,13 @@ def periodic_jobs(settings: Settings) -> list[Job]:
     ]
 
 
+def api_operations() -> list[Operation]:
+    """Every operation of API v1, in the order of the reference page."""
+    return [*organisation_api.operations, *booking_api.operations, *invoicing_api.operations]
+
+
 def create_app(settings: Settings) -> Starlette:
+    operations = api_operations()
     routes = [
         *health.routes,
         *pages.routes,
@@ -246,6 +265,7 @@ def create_app(settings: Settings) -> Starlette:
         *reporting_routes.routes,
         *reporting_ministry_routes.routes,
         *(dev_routes.routes if settings.dev_mail_page else []),
+        Mount("/api/v1", routes=[*api_routes(operations), *openapi.routes_for(operations)]),
         Mount("/static", StaticFiles(directory=PROJECT_DIR / "static"), name="static"),
     ]
     app = WeerbaarApp(
@@ -260,11 +280,11 @@ def create_app(settings: Settings) -> Starlette:
         ],
         exception_handlers={
             DomainError: handle_domain_error,
-            HTTPException: handle_http_exception,
+            HTTPException: api_aware(handle_http_exception),
             ValidationError: handle_value_not_storable,
             OverflowError: handle_value_not_storable,
             OperationalError: handle_value_not_storable,
-            Exception: handle_server_error,
+            Exception: api_aware(handle_server_error),
         },
         lifespan=lifespan,
     )
