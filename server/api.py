@@ -28,6 +28,7 @@ from server import ratelimit
 from server.api_tokens import authenticate
 from server.errors import DomainError, ValidationFailed
 from server.i18n import _
+from server.idempotency import run_once
 from server.logs import bind_user
 from server.models import ApiScope, ApiToken, Role, User
 from server.problems import API_VERSION, problem, problem_for
@@ -179,9 +180,7 @@ def endpoint_for(operation: Operation) -> Callable[[Request], Awaitable[Response
                 body=await _json_body(request) if operation.method in ("POST", "PATCH", "PUT") else {},
             )
             if operation.creates:
-                from server.idempotency import run_once
-
-                return await run_once(call, operation, lambda: _run(operation, call))
+                return await run_once(call, lambda: _run(operation, call))
             return await _run(operation, call)
         except DomainError as error:
             return problem_for(error)

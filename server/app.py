@@ -18,6 +18,7 @@ from tortoise import Tortoise
 from tortoise.exceptions import OperationalError, ValidationError
 
 from bookings import admin_routes as booking_admin_routes
+from bookings import api_changes as booking_api_changes
 from bookings import api_routes as booking_api
 from bookings import (
     assignment,
@@ -233,7 +234,12 @@ def periodic_jobs(settings: Settings) -> list[Job]:
 
 def api_operations() -> list[Operation]:
     """Every operation of API v1, in the order of the reference page."""
-    return [*organisation_api.operations, *booking_api.operations, *invoicing_api.operations]
+    return [
+        *organisation_api.operations,
+        *booking_api.operations,
+        *booking_api_changes.operations,
+        *invoicing_api.operations,
+    ]
 
 
 def create_app(settings: Settings) -> Starlette:

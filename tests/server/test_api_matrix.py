@@ -38,7 +38,11 @@ API_MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/offerings"): only("coordinator", "clerk", other_clerk=ALLOW),
     ("GET", "/bookings"): VIEWERS_LIST,
     ("GET", "/bookings/{reference}"): VIEWERS,
+    ("POST", "/bookings"): only("coordinator", "clerk", other_clerk=NOT_FOUND),
+    ("POST", "/bookings/{reference}/cancellation"): only("coordinator", "clerk", other_clerk=NOT_FOUND),
     ("GET", "/assignment-requests"): only("trainer"),
+    ("POST", "/assignment-requests/{requestId:int}/acceptance"): only("trainer"),
+    ("POST", "/assignment-requests/{requestId:int}/refusal"): only("trainer"),
     ("GET", "/invoices"): VIEWERS_LIST,
     ("GET", "/invoices/{invoiceId:int}"): VIEWERS,
     ("GET", "/invoices/{invoiceId:int}/pdf"): VIEWERS,
@@ -70,11 +74,16 @@ def test_every_operation_is_in_the_matrix() -> None:
     assert set(API_MATRIX) - declared == set(), "API_MATRIX entries for operations that do not exist"
 
 
-async def _call(client: httpx.AsyncClient, method: str, url: str, secret: str | None) -> httpx.Response:
+async def _call(
+    client: httpx.AsyncClient, method: str, url: str, secret: str | None, world: World
+) -> httpx.Response:
+    """A POST carries our organisation's code, so that the answer is about access, not a missing field."""
     headers = {"Authorization": f"Bearer {secret}"} if secret else {}
     if method == "GET":
         return await client.get(url, headers=headers)
-    return await client.request(method, url, headers=headers, json={})
+    return await client.request(
+        method, url, headers=headers, json={"organisationCode": world.organisation.cbs_code}
+    )
 
 
 @pytest.mark.parametrize("actor", ACTORS)
@@ -85,7 +94,7 @@ async def test_each_operation_allows_or_refuses_as_the_matrix_says(
     secret = None if actor == "anonymous" else await make_api_token(world.users[actor])
     failures = []
     for operation in api_operations():
-        response = await _call(client, operation.method, concrete(operation.path, world), secret)
+        response = await _call(client, operation.method, concrete(operation.path, world), secret, world)
         expected = API_MATRIX[(operation.method, operation.path)][actor]
         if outcome_of(response) != expected:
             failures.append(
@@ -107,7 +116,7 @@ async def test_a_token_without_the_operations_scope_is_refused(client: httpx.Asy
             if expected != ALLOW:
                 continue
             secret = await make_api_token(world.users[actor], scopes=others)
-            response = await _call(client, operation.method, concrete(operation.path, world), secret)
+            response = await _call(client, operation.method, concrete(operation.path, world), secret, world)
             if response.status_code != 403:
                 failures.append(f"{operation.method} {operation.path} as {actor}: {response.status_code}")
     assert not failures, "\n".join(failures)
