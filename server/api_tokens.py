@@ -23,6 +23,13 @@ from server.templating import AMSTERDAM
 TOKEN_START = "wb_"  # noqa: S105 (a marker, not a secret)
 PREFIX_LENGTH = 10
 MAX_LIFETIME = timedelta(days=366)
+#: What each scope allows, as the token pages show it.
+SCOPE_LABELS = {
+    ApiScope.READ.value: _("Lezen (organisaties, aanbod, boekingen, verzoeken)"),
+    ApiScope.BOOK.value: _("Boeken, verzetten en annuleren"),
+    ApiScope.ANSWER_REQUESTS.value: _("Verzoeken beantwoorden (trainers)"),
+    ApiScope.INVOICES.value: _("Facturen lezen en downloaden"),
+}
 #: last_used_at is written at most this often, so reading through the API is not a write per call.
 TOUCH_INTERVAL = timedelta(seconds=60)
 

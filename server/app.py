@@ -64,6 +64,7 @@ from reporting import personal_data as reporting_personal_data
 from reporting import routes as reporting_routes
 from server import (
     admin_routes,
+    api_token_routes,
     auth_routes,
     dev_routes,
     health,
@@ -250,6 +251,7 @@ def create_app(settings: Settings) -> Starlette:
         *auth_routes.routes,
         *organisation_routes.routes,
         *admin_routes.routes,
+        *api_token_routes.routes,
         *booking_request_routes.routes,
         *booking_routes.routes,
         *booking_admin_routes.routes,

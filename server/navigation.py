@@ -36,6 +36,7 @@ NAVIGATION: dict[Role, list[NavItem]] = {
         _item("/beheer/gebruikers", _("Gebruikers")),
         _item("/beheer/mail", _("Mail")),
         _item("/beheer/audit", _("Auditlog")),
+        _item("/beheer/api-tokens", _("API-tokens"), r"^/(beheer/)?api-tokens"),
         _item("/agenda", _("Agenda")),
     ],
     Role.CLERK: [
@@ -47,12 +48,14 @@ NAVIGATION: dict[Role, list[NavItem]] = {
         _item("/organisatie", _("Mijn organisatie"), r"^/organisaties?(/[^/]+)?/?$"),
         _item("/organisatie/facturen", _("Facturen"), r"^/organisaties?(/[^/]+)?/facturen"),
         _item("/agenda", _("Agenda")),
+        _item("/api-tokens", _("API-tokens")),
     ],
     Role.TRAINER: [
         _item("/trainer", _("Mijn verzoeken"), r"^/trainer(/(verzoeken|sessies)/|/?$)"),
         _item("/trainer/beschikbaarheid", _("Mijn beschikbaarheid")),
         _item("/declaraties", _("Mijn declaraties")),
         _item("/agenda", _("Agenda")),
+        _item("/api-tokens", _("API-tokens")),
     ],
     Role.FINANCE: [
         _item("/financien", _("Facturen"), r"^/financien(/facturen|/?$)"),
@@ -60,6 +63,7 @@ NAVIGATION: dict[Role, list[NavItem]] = {
         _item("/declaraties", _("Declaraties")),
         _item("/organisaties", _("Organisaties")),
         _item("/coordinatie/rapportage", _("Rapportage")),
+        _item("/api-tokens", _("API-tokens")),
     ],
 }
 

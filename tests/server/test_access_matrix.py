@@ -20,10 +20,10 @@ from invoicing.fee_statement_models import FeeStatement
 from invoicing.models import Invoice
 from server.app import create_app
 from server.mail import OutboxMessage
-from server.models import Organisation, Role, User
+from server.models import ApiToken, Organisation, Role, User
 from server.settings import Settings
 from tests.bookings.factories import make_booking, make_offering
-from tests.factories import csrf_token, make_organisation, make_user, sign_in, with_csrf
+from tests.factories import csrf_token, make_api_token, make_organisation, make_user, sign_in, with_csrf
 
 ACTORS = ("anonymous", "coordinator", "clerk", "other_clerk", "trainer", "finance")
 ALLOW, LOGIN, FORBIDDEN, NOT_FOUND = "allow", "login", "403", "404"
@@ -90,6 +90,12 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/beheer/mail"): STAFF,
     ("POST", "/beheer/mail/{message_id}/opnieuw"): STAFF,
     ("GET", "/beheer/taken"): STAFF,
+    ("GET", "/beheer/api-tokens"): STAFF,
+    ("POST", "/beheer/api-tokens/{token_id}/intrekken"): STAFF,
+    ("GET", "/api-tokens"): SIGNED_IN,
+    ("POST", "/api-tokens"): SIGNED_IN,
+    # The world's token is the clerk's: someone else's token does not exist for others.
+    ("POST", "/api-tokens/{token_id}/intrekken"): only("coordinator", "clerk", others=NOT_FOUND),
     ("GET", "/organisatie/boekingen"): only("clerk", "other_clerk"),
     ("GET", "/organisaties/{code}/boekingen"): ORG_VIEW,
     ("POST", "/organisaties/{code}/uitzondering"): STAFF,
@@ -261,6 +267,7 @@ class World:
     invoice: Invoice
     person: Contact
     statement: FeeStatement
+    api_token: ApiToken
 
 
 async def make_world() -> World:
@@ -323,6 +330,8 @@ async def make_world() -> World:
         organisation=organisation, name="Griffier", function="griffier", email="g@a.nl"
     )
     statement = await FeeStatement.create(trainer=target_user, month="2026-01-01")
+    await make_api_token(users["clerk"])
+    api_token = await ApiToken.get(user=users["clerk"])
     return World(
         organisation,
         users,
@@ -337,6 +346,7 @@ async def make_world() -> World:
         invoice,
         person,
         statement,
+        api_token,
     )
 
 
@@ -344,6 +354,7 @@ def concrete_path(path: str, world: World) -> str:
     return (
         path.replace("{code}", world.organisation.cbs_code)
         .replace("{token}", "onbekend-token")
+        .replace("{token_id}", str(world.api_token.id))
         .replace("{user_id}", str(world.target_user.id))
         .replace("{message_id}", str(world.message.id))
         .replace("{reference}", world.booking.reference)
