@@ -38,6 +38,8 @@ Schema = dict[str, Any]
 RATE_LIMIT = 600
 RATE_WINDOW = timedelta(minutes=1)
 MAX_PAGE_SIZE = 100
+#: Ids are 32-bit integers in the database.
+MAX_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -215,7 +217,7 @@ def cursor(call: ApiCall) -> int | None:
     raw = call.query.get("cursor", "")
     if not raw:
         return None
-    if not raw.isdigit() or len(raw) > 12:
+    if not raw.isdigit() or len(raw) > 10 or int(raw) > MAX_ID:
         raise ValidationFailed({"cursor": _("Deze cursor is ongeldig; gebruik de waarde van next.")})
     return int(raw)
 
@@ -226,7 +228,7 @@ PAGING_PARAMS = (
         {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
         "Aantal per pagina (standaard 25).",
     ),
-    Param("cursor", {"type": "string", "pattern": "^[0-9]{1,12}$"}, "De waarde `next` van de vorige pagina."),
+    Param("cursor", {"type": "string", "pattern": "^[0-9]{1,10}$"}, "De waarde `next` van de vorige pagina."),
 )
 
 

@@ -289,9 +289,9 @@ def create_app(settings: Settings) -> Starlette:
         exception_handlers={
             DomainError: handle_domain_error,
             HTTPException: api_aware(handle_http_exception),
-            ValidationError: handle_value_not_storable,
-            OverflowError: handle_value_not_storable,
-            OperationalError: handle_value_not_storable,
+            ValidationError: api_aware(handle_value_not_storable),
+            OverflowError: api_aware(handle_value_not_storable),
+            OperationalError: api_aware(handle_value_not_storable),
             Exception: api_aware(handle_server_error),
         },
         lifespan=lifespan,

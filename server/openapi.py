@@ -30,6 +30,7 @@ ERRORS = {
     403: "Het token of de rol van de eigenaar mag dit niet.",
     404: "Bestaat niet, of is niet zichtbaar voor deze gebruiker.",
     409: "Conflict met de huidige stand (bijvoorbeeld een dubbele boeking van een trainer).",
+    410: "Niet meer mogelijk: het verzoek is al beantwoord, verlopen of ingetrokken.",
     422: "De Idempotency-Key is al gebruikt voor een ander verzoek.",
     429: "Te veel verzoeken; wacht zo veel seconden als Retry-After zegt.",
 }
@@ -89,7 +90,7 @@ def _operation(operation: Operation) -> dict[str, Any]:
             "description": "Niet gewijzigd sinds de meegestuurde ETag.",
             "headers": {**_version_header(), "ETag": {"schema": {"type": "string"}}},
         }
-    codes = [400, 401, 403, 404, 429] + ([409] if operation.method == "POST" else [])
+    codes = [400, 401, 403, 404, 429] + ([409, 410] if operation.method == "POST" else [])
     codes += [422] if operation.creates else []
     for code in codes:
         extra = {"Retry-After": {"schema": {"type": "integer"}}} if code == 429 else {}

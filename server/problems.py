@@ -25,6 +25,7 @@ TITLES = {
     401: _("Niet aangemeld"),
     404: _("Niet gevonden"),
     409: _("Conflict"),
+    410: _("Niet meer beschikbaar"),
     415: _("Verkeerd type inhoud"),
     422: _("Ongeldige invoer"),
 }
