@@ -38,6 +38,7 @@ from bookings import personal_data as booking_personal_data
 from bookings import request_routes as booking_request_routes
 from bookings import retention as booking_retention
 from bookings.policy import BookingPolicy
+from feedback import api_routes as feedback_api
 from feedback import (
     collect,
     collect_routes,
@@ -239,6 +240,7 @@ def api_operations() -> list[Operation]:
         *organisation_api.operations,
         *booking_api.operations,
         *booking_api_changes.operations,
+        *feedback_api.operations,
         *invoicing_api.operations,
     ]
 

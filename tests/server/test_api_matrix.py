@@ -40,6 +40,10 @@ API_MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/bookings/{reference}"): VIEWERS,
     ("POST", "/bookings"): only("coordinator", "clerk", other_clerk=NOT_FOUND),
     ("POST", "/bookings/{reference}/cancellation"): only("coordinator", "clerk", other_clerk=NOT_FOUND),
+    ("GET", "/bookings/{reference}/feedback-results"): {
+        **only("coordinator", "clerk", other_clerk=NOT_FOUND),
+        "trainer": ALLOW,  # the world's trainer gave the session
+    },
     ("GET", "/assignment-requests"): only("trainer"),
     ("POST", "/assignment-requests/{requestId:int}/acceptance"): only("trainer"),
     ("POST", "/assignment-requests/{requestId:int}/refusal"): only("trainer"),
