@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.responses import Response
+
+from bookings.calendar import feed
+from bookings.contacts import contacts_of
+from bookings.contacts_models import ContactFunction
 from bookings.models import Booking, BookingStatus, Offering
 from bookings.queries import booking_for
 from bookings.staffing_models import AssignmentRequest
@@ -192,5 +197,63 @@ operations = [
         list_requests,
         list_schema(REQUEST),
         query=PAGING_PARAMS,
+    ),
+]
+
+
+CONTACT = {
+    "type": "object",
+    "required": ["id", "name", "function", "email", "phone"],
+    "properties": {
+        "id": {"type": "integer"},
+        "name": {"type": "string"},
+        "function": {"type": "string", "enum": [f.value for f in ContactFunction]},
+        "email": {"type": "string"},
+        "phone": {"type": "string"},
+    },
+}
+
+
+async def list_contacts(call: ApiCall) -> dict[str, Any]:
+    """The organisation's contacts, as on its page for coordinators."""
+    organisation = await organisation_for(call.user, call.path["code"])
+    contacts = await contacts_of(organisation)
+    items = [
+        {"id": c.id, "name": c.name, "function": c.function.value, "email": c.email, "phone": c.phone}
+        for c in contacts
+    ]
+    return {"items": items, "next": None}
+
+
+async def booking_calendar(call: ApiCall) -> Response:
+    """The session as iCalendar (METHOD PUBLISH, the same event and UID as the calendar feeds)."""
+    booking = await booking_for(call.user, call.path["reference"])
+    return Response(feed([booking], name=booking.reference), media_type="text/calendar")
+
+
+operations += [
+    Operation(
+        "GET",
+        "/bookings/{reference}/calendar",
+        "readBookingCalendar",
+        "De sessie als iCalendar",
+        "boekingen",
+        ApiScope.READ,
+        VIEWERS,
+        booking_calendar,
+        None,
+        media_type="text/calendar",
+        description="Leeg zolang de sessie geen datum heeft; dezelfde UID als in de uitnodigingen.",
+    ),
+    Operation(
+        "GET",
+        "/organisations/{code}/contacts",
+        "listContacts",
+        "Contactpersonen van een organisatie",
+        "organisaties",
+        ApiScope.READ,
+        frozenset({Role.COORDINATOR}),
+        list_contacts,
+        list_schema(CONTACT),
     ),
 ]

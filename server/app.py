@@ -59,6 +59,7 @@ from invoicing import free_routes as invoicing_free_routes
 from invoicing import payments as invoicing_payments
 from invoicing import personal_data as invoicing_personal_data
 from invoicing import routes as invoicing_routes
+from reporting import api_routes as reporting_api
 from reporting import history as reporting_history
 from reporting import ministry_routes as reporting_ministry_routes
 from reporting import personal_data as reporting_personal_data
@@ -242,6 +243,7 @@ def api_operations() -> list[Operation]:
         *booking_api_changes.operations,
         *feedback_api.operations,
         *invoicing_api.operations,
+        *reporting_api.operations,
     ]
 
 

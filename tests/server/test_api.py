@@ -133,3 +133,26 @@ async def test_too_many_calls_get_429_with_retry_after(client: httpx.AsyncClient
     assert statuses == [200, 200, 429]
     response = await client.get("/api/v1/offerings", headers=bearer(secret))
     assert response.headers["retry-after"] == "60"
+
+
+async def test_a_coordinator_reads_contacts_tour_steps_and_the_calendar(client: httpx.AsyncClient) -> None:
+    from bookings.contacts_models import Contact
+    from bookings.models import BookingStatus
+
+    organisation = await make_organisation()
+    await Contact.create(organisation=organisation, name="Griffier", function="griffier", email="g@a.nl")
+    booking = await make_booking(
+        organisation=organisation,
+        status=BookingStatus.SCHEDULED,
+        starts_at=clock.now() + timedelta(days=30),
+        ends_at=clock.now() + timedelta(days=30, hours=3),
+    )
+    headers = bearer(await make_api_token(await make_user(Role.COORDINATOR)))
+    code = organisation.cbs_code
+    contacts = (await client.get(f"/api/v1/organisations/{code}/contacts", headers=headers)).json()
+    assert [c["email"] for c in contacts["items"]] == ["g@a.nl"]
+    tour = (await client.get(f"/api/v1/organisations/{code}/tour-steps", headers=headers)).json()
+    assert tour["organisationCode"] == code and tour["steps"]
+    calendar = await client.get(f"/api/v1/bookings/{booking.reference}/calendar", headers=headers)
+    assert calendar.status_code == 200 and calendar.headers["content-type"].startswith("text/calendar")
+    assert b"BEGIN:VEVENT" in calendar.content

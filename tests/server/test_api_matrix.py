@@ -35,6 +35,9 @@ VIEWERS_LIST = only("coordinator", "finance", "clerk", other_clerk=ALLOW)
 API_MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/organisations"): VIEWERS_LIST,
     ("GET", "/organisations/{code}"): VIEWERS,
+    ("GET", "/organisations/{code}/contacts"): only("coordinator"),
+    ("GET", "/organisations/{code}/tour-steps"): only("coordinator"),
+    ("GET", "/bookings/{reference}/calendar"): VIEWERS,
     ("GET", "/offerings"): only("coordinator", "clerk", other_clerk=ALLOW),
     ("GET", "/bookings"): VIEWERS_LIST,
     ("GET", "/bookings/{reference}"): VIEWERS,
