@@ -67,6 +67,7 @@ BOOKING_REQUEST = {
         },
     },
 }
+MOMENT_MESSAGE = _("Geef een moment met tijdzone, bijvoorbeeld 2027-03-15T19:30:00+01:00.")
 CANCELLATION = {
     "type": "object",
     "properties": {"reason": {"type": "string", "description": "Verplicht voor een griffier."}},
@@ -145,6 +146,43 @@ async def cancel_booking(call: ApiCall) -> dict[str, Any]:
     return booking_json(await booking_for(call.user, booking.reference))
 
 
+RESCHEDULE = {
+    "type": "object",
+    "required": ["startsAt"],
+    "properties": {
+        "startsAt": {
+            "type": "string",
+            "format": "date-time",
+            "description": "Het nieuwe begin, met tijdzone.",
+        },
+        "allowHoliday": {"type": "boolean", "description": "Alleen coördinatoren: ook op een feestdag."},
+    },
+}
+
+
+async def reschedule_booking(call: ApiCall) -> dict[str, Any]:
+    """Move the session as on the booking's page (the clerk's lead time, no public holidays)."""
+    booking = await booking_for(call.user, call.path["reference"])
+    raw = call.body.get("startsAt")
+    try:
+        starts_at = datetime.fromisoformat(raw) if isinstance(raw, str) else None
+    except ValueError:
+        starts_at = None
+    if starts_at is None or starts_at.tzinfo is None:
+        raise ValidationFailed(
+            {"starts_at": _("Geef een moment met tijdzone, bijvoorbeeld 2027-03-15T19:30:00+01:00.")}
+        )
+    booking = await booking_for(call.user, call.path["reference"])
+    await lifecycle.reschedule_booking(
+        booking.id,
+        starts_at.astimezone(AMSTERDAM),
+        actor=call.user,
+        settings=call.request.app.state.settings,
+        allow_holiday=call.body.get("allowHoliday") is True and call.user.role is Role.COORDINATOR,
+    )
+    return booking_json(await booking_for(call.user, booking.reference))
+
+
 async def _answer(call: ApiCall, accept: bool) -> dict[str, Any]:
     """The trainer's answer from the portal, with its lock on the trainer's profile."""
     answered = await assignment.answer_by_id(
@@ -194,6 +232,20 @@ operations = [
         cancel_booking,
         BOOKING,
         request_body=CANCELLATION,
+    ),
+    Operation(
+        "PATCH",
+        "/bookings/{reference}",
+        "rescheduleBooking",
+        "Een geplande of bevestigde sessie verzetten",
+        "boekingen",
+        ApiScope.BOOK,
+        BOOKERS,
+        reschedule_booking,
+        BOOKING,
+        request_body=RESCHEDULE,
+        description="Dezelfde regels als op de pagina: een griffier houdt de minimale termijn aan; "
+        "de trainers bevestigen opnieuw en iedereen krijgt een bijgewerkte agenda-uitnodiging.",
     ),
     Operation(
         "POST",

@@ -90,7 +90,7 @@ def _operation(operation: Operation) -> dict[str, Any]:
             "description": "Niet gewijzigd sinds de meegestuurde ETag.",
             "headers": {**_version_header(), "ETag": {"schema": {"type": "string"}}},
         }
-    codes = [400, 401, 403, 404, 429] + ([409, 410] if operation.method == "POST" else [])
+    codes = [400, 401, 403, 404, 429] + ([409, 410] if operation.method in ("POST", "PATCH") else [])
     codes += [422] if operation.creates else []
     for code in codes:
         extra = {"Retry-After": {"schema": {"type": "integer"}}} if code == 429 else {}

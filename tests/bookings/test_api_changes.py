@@ -152,3 +152,23 @@ async def test_fifty_simultaneous_accepts_of_overlapping_requests_accept_one(
     assert statuses.count(200) == 1, statuses
     assert all(status in (200, 409) for status in statuses), statuses
     assert await AssignmentRequest.filter(trainer=tamara, status=RequestStatus.ACCEPTED).count() == 1
+
+
+async def test_a_clerk_moves_a_scheduled_session_within_the_rules(client: httpx.AsyncClient) -> None:
+    organisation = await make_organisation()
+    first = datetime.fromisoformat(f"{days_ahead(40)}T19:30").replace(tzinfo=AMSTERDAM)
+    booking = await make_booking(
+        organisation=organisation,
+        status=BookingStatus.SCHEDULED,
+        starts_at=first,
+        ends_at=first + timedelta(hours=3),
+    )
+    secret = await make_api_token(await make_user(Role.CLERK, organisation=organisation))
+    headers = {"Authorization": f"Bearer {secret}"}
+    url = f"/api/v1/bookings/{booking.reference}"
+    bad = await client.patch(url, json={"startsAt": "morgen"}, headers=headers)
+    assert bad.status_code == 400 and bad.json()["invalidParams"][0]["name"] == "startsAt"
+    later = datetime.fromisoformat(f"{days_ahead(50)}T19:30").replace(tzinfo=AMSTERDAM)
+    moved = await client.patch(url, json={"startsAt": later.isoformat()}, headers=headers)
+    assert moved.status_code == 200, moved.text
+    assert datetime.fromisoformat(moved.json()["startsAt"]) == later

@@ -42,6 +42,7 @@ API_MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/bookings"): VIEWERS_LIST,
     ("GET", "/bookings/{reference}"): VIEWERS,
     ("POST", "/bookings"): only("coordinator", "clerk", other_clerk=NOT_FOUND),
+    ("PATCH", "/bookings/{reference}"): only("coordinator", "clerk", other_clerk=NOT_FOUND),
     ("POST", "/bookings/{reference}/cancellation"): only("coordinator", "clerk", other_clerk=NOT_FOUND),
     ("GET", "/bookings/{reference}/feedback-results"): {
         **only("coordinator", "clerk", other_clerk=NOT_FOUND),
