@@ -233,7 +233,10 @@ ENTRIES: list[Entry] = [
     ),
     NoPersonalData(
         IdempotentRequest,
-        _("Het antwoord op een API-verzoek met een Idempotency-Key, zodat een herhaling niets dubbel maakt."),
+        _(
+            "Het antwoord op een API-verzoek met een Idempotency-Key, zodat een herhaling niets dubbel "
+            "maakt; na een dag verwijderd."
+        ),
         reviewed=("body",),
     ),
     PersonalData(

@@ -19,10 +19,11 @@ from tortoise.transactions import in_transaction
 from server import clock, ratelimit
 from server.audit import record
 from server.mail import OutboxAttachment, OutboxMessage, OutboxStatus
-from server.models import AuditEntry, LoginToken, UserSession
+from server.models import AuditEntry, IdempotentRequest, LoginToken, UserSession
 from server.sessions import IDLE_TIMEOUT
 
 MAIL_BODY_RETENTION = timedelta(days=30)
+IDEMPOTENCY_RETENTION = timedelta(days=1)
 BATCH = 500
 logger = logging.getLogger(__name__)
 
@@ -33,10 +34,13 @@ class PurgeReport:
     sessions: int
     rate_limit_hits: int
     mail_bodies: int
+    idempotency_keys: int = 0
 
     @property
     def removed_anything(self) -> bool:
-        return any((self.login_links, self.sessions, self.rate_limit_hits, self.mail_bodies))
+        return any(
+            (self.login_links, self.sessions, self.rate_limit_hits, self.mail_bodies, self.idempotency_keys)
+        )
 
 
 async def _clear_old_mail_bodies(cutoff: datetime) -> int:
@@ -51,7 +55,8 @@ async def _clear_old_mail_bodies(cutoff: datetime) -> int:
 
 
 async def purge_expired(now: datetime | None = None) -> PurgeReport:
-    """Delete expired login links and sessions and old rate-limit hits; clear old mail bodies."""
+    """Delete expired login links and sessions, old rate-limit hits and API idempotency keys older
+    than a day (a client retries within minutes); clear old mail bodies."""
     now = now or clock.now()
     report = PurgeReport(
         login_links=await LoginToken.filter(expires_at__lt=now).delete(),
@@ -60,6 +65,7 @@ async def purge_expired(now: datetime | None = None) -> PurgeReport:
         ).delete(),
         rate_limit_hits=await ratelimit.prune(now=now),
         mail_bodies=await _clear_old_mail_bodies(now - MAIL_BODY_RETENTION),
+        idempotency_keys=await IdempotentRequest.filter(created_at__lt=now - IDEMPOTENCY_RETENTION).delete(),
     )
     if report.removed_anything:
         logger.info("Opgeschoond: %s", report)

@@ -156,3 +156,15 @@ async def test_a_coordinator_reads_contacts_tour_steps_and_the_calendar(client: 
     calendar = await client.get(f"/api/v1/bookings/{booking.reference}/calendar", headers=headers)
     assert calendar.status_code == 200 and calendar.headers["content-type"].startswith("text/calendar")
     assert b"BEGIN:VEVENT" in calendar.content
+
+
+async def test_idempotency_keys_are_purged_after_a_day(fixed_clock: Clock) -> None:
+    from server.models import IdempotentRequest
+    from server.retention import purge_expired
+
+    await make_api_token(await make_user(Role.CLERK))
+    token = await ApiToken.first()
+    await IdempotentRequest.create(token=token, key="k", request_hash="h", status_code=201, body="{}")
+    assert (await purge_expired()).idempotency_keys == 0
+    fixed_clock.advance(timedelta(days=1, minutes=1))
+    assert (await purge_expired()).idempotency_keys == 1
