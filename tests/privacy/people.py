@@ -31,7 +31,7 @@ from server.mail import OutboxAttachment, OutboxMessage, OutboxStatus
 from server.models import RecoveryCode, Role, User
 from server.sessions import start_session
 from tests.bookings.factories import make_booking, make_request, make_trainer
-from tests.factories import make_organisation, make_user
+from tests.factories import make_api_token, make_organisation, make_user
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,7 @@ async def make_person_everywhere() -> Person:
     await start_session(user, second_factor_done=True)
     await RecoveryCode.create(user=user, code_hash="a" * 64)
     await CalendarFeed.create(user=user, token="t" * 40)
+    await make_api_token(user)
     for key in rate_limit_keys_of(user):
         await ratelimit.count_hit(key)
 
