@@ -6,14 +6,14 @@ INSTALLED := $(VENV)/.installed
 LOCK := requirements.lock
 PG_VERSION = $(shell ls /etc/postgresql 2>/dev/null | head -n 1)
 
-.PHONY: run test install lock system-deps pdf-deps postgres lint messages clean bench drills screenshots
+.PHONY: run test install lock system-deps api-lint-deps pdf-deps postgres lint messages clean bench drills screenshots
 
 run: install pdf-deps
 	$(BIN)/weerbaar migrate
 	$(BIN)/weerbaar demo
 	$(BIN)/weerbaar serve
 
-test: install system-deps postgres lint
+test: install system-deps api-lint-deps postgres lint
 	$(BIN)/pytest --db sqlite
 	$(BIN)/pytest --db postgres
 
@@ -59,6 +59,12 @@ system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	$(PDF_PACKAGES_CHECK) $(INSTALL_MISSING)
+
+# Spectral, the linter of the NL GOV API Design Rules (tests/server/test_api_lint.py), from the npm
+# registry into node_modules/ when missing; it runs offline with the ruleset in ../shared/api/.
+SPECTRAL_VERSION = 6.16.3
+api-lint-deps:
+	@[ -x node_modules/.bin/spectral ] || npm install --no-save --no-audit --no-fund @stoplight/spectral-cli@$(SPECTRAL_VERSION)
 
 # Start the local PostgreSQL cluster when it is installed but down (as on a fresh CI machine).
 postgres:

@@ -18,6 +18,8 @@ from tortoise import Tortoise
 from tortoise.exceptions import OperationalError, ValidationError
 
 from bookings import admin_routes as booking_admin_routes
+from bookings import api_changes as booking_api_changes
+from bookings import api_routes as booking_api
 from bookings import (
     assignment,
     booking_routes,
@@ -37,6 +39,7 @@ from bookings import personal_data as booking_personal_data
 from bookings import request_routes as booking_request_routes
 from bookings import retention as booking_retention
 from bookings.policy import BookingPolicy
+from feedback import api_routes as feedback_api
 from feedback import (
     closing,
     collect,
@@ -49,6 +52,7 @@ from feedback import (
 )
 from feedback import personal_data as feedback_personal_data
 from feedback.policy import FeedbackPolicy
+from invoicing import api_routes as invoicing_api
 from invoicing import batch as invoicing_batch
 from invoicing import documents as invoicing_documents
 from invoicing import drafts as invoicing_drafts
@@ -57,13 +61,26 @@ from invoicing import free_routes as invoicing_free_routes
 from invoicing import payments as invoicing_payments
 from invoicing import personal_data as invoicing_personal_data
 from invoicing import routes as invoicing_routes
+from reporting import api_routes as reporting_api
 from reporting import history as reporting_history
 from reporting import ministry_routes as reporting_ministry_routes
 from reporting import personal_data as reporting_personal_data
 from reporting import routes as reporting_routes
-from server import admin_routes, auth_routes, dev_routes, health, organisation_routes, pages, webhook_routes
+from server import (
+    admin_routes,
+    api_token_routes,
+    auth_routes,
+    dev_routes,
+    health,
+    openapi,
+    organisation_api,
+    organisation_routes,
+    pages,
+    webhook_routes,
+)
 from server import personal_data as server_personal_data
 from server import retention as server_retention
+from server.api import Operation, api_routes
 from server.background import Loop, background_tasks
 from server.db import init_orm
 from server.errors import (
@@ -78,6 +95,7 @@ from server.i18n import _
 from server.logs import configure_logging
 from server.observe import ObservabilityMiddleware, RouteRecorder
 from server.privacy import Register
+from server.problems import api_aware
 from server.scheduler import Job
 from server.security import (
     BodyLimitMiddleware,
@@ -225,7 +243,20 @@ def periodic_jobs(settings: Settings) -> list[Job]:
     ]
 
 
+def api_operations() -> list[Operation]:
+    """Every operation of API v1, in the order of the reference page."""
+    return [
+        *organisation_api.operations,
+        *booking_api.operations,
+        *booking_api_changes.operations,
+        *feedback_api.operations,
+        *invoicing_api.operations,
+        *reporting_api.operations,
+    ]
+
+
 def create_app(settings: Settings) -> Starlette:
+    operations = api_operations()
     routes = [
         *health.routes,
         *pages.routes,
@@ -233,6 +264,7 @@ def create_app(settings: Settings) -> Starlette:
         *organisation_routes.routes,
         *admin_routes.routes,
         *webhook_routes.routes,
+        *api_token_routes.routes,
         *booking_request_routes.routes,
         *booking_routes.routes,
         *request_change_routes.routes,
@@ -255,6 +287,7 @@ def create_app(settings: Settings) -> Starlette:
         *reporting_routes.routes,
         *reporting_ministry_routes.routes,
         *(dev_routes.routes if settings.dev_mail_page else []),
+        Mount("/api/v1", routes=[*api_routes(operations), *openapi.routes_for(operations)]),
         Mount("/static", StaticFiles(directory=PROJECT_DIR / "static"), name="static"),
     ]
     app = WeerbaarApp(
@@ -269,11 +302,11 @@ def create_app(settings: Settings) -> Starlette:
         ],
         exception_handlers={
             DomainError: handle_domain_error,
-            HTTPException: handle_http_exception,
-            ValidationError: handle_value_not_storable,
-            OverflowError: handle_value_not_storable,
-            OperationalError: handle_value_not_storable,
-            Exception: handle_server_error,
+            HTTPException: api_aware(handle_http_exception),
+            ValidationError: api_aware(handle_value_not_storable),
+            OverflowError: api_aware(handle_value_not_storable),
+            OperationalError: api_aware(handle_value_not_storable),
+            Exception: api_aware(handle_server_error),
         },
         lifespan=lifespan,
     )

@@ -198,3 +198,62 @@ class RateLimitHit(Model):
     class Meta:
         table = "rate_limit_hit"
         indexes = (Index(fields=("key", "created_at")),)
+
+
+class ApiScope(StrEnum):
+    """What a personal access token may do; the role of its owner still decides on which objects."""
+
+    READ = "read"
+    BOOK = "book"
+    ANSWER_REQUESTS = "answer-requests"
+    INVOICES = "invoices"
+
+
+class ApiToken(Model):
+    """A personal access token for the API, stored as the SHA-256 of the token only.
+
+    The visible `prefix` (its first characters) lets its owner recognise it in the list."""
+
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "core.User", related_name="api_tokens", on_delete=fields.CASCADE
+    )
+    name = fields.CharField(max_length=100)
+    prefix = fields.CharField(max_length=16)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    scopes = fields.JSONField(default=list)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+    last_used_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "api_token"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def has_scope(self, scope: ApiScope) -> bool:
+        return scope.value in self.scopes
+
+
+class IdempotentRequest(Model):
+    """The answer to a creating API call made with an `Idempotency-Key`.
+
+    A repeat with the same key and token gets the same answer, and the unique constraint lets only
+    one of simultaneous repeats do the work."""
+
+    id = fields.BigIntField(primary_key=True)
+    token: fields.ForeignKeyRelation[ApiToken] = fields.ForeignKeyField(
+        "core.ApiToken", related_name="idempotent_requests", on_delete=fields.CASCADE
+    )
+    key = fields.CharField(max_length=100)
+    request_hash = fields.CharField(max_length=64)
+    status_code = fields.IntField(null=True)
+    body = fields.TextField(default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "idempotent_request"
+        unique_together = (("token", "key"),)

@@ -37,6 +37,7 @@ NAVIGATION: dict[Role, list[NavItem]] = {
         _item("/beheer/mail", _("Mail")),
         _item("/beheer/webhooks", _("Webhooks"), r"^/(beheer/)?webhooks(/|$)"),
         _item("/beheer/audit", _("Auditlog")),
+        _item("/beheer/api-tokens", _("API-tokens"), r"^/(beheer/)?api-tokens"),
         _item("/agenda", _("Agenda")),
     ],
     Role.CLERK: [
@@ -49,12 +50,14 @@ NAVIGATION: dict[Role, list[NavItem]] = {
         _item("/organisatie/facturen", _("Facturen"), r"^/organisaties?(/[^/]+)?/facturen"),
         _item("/organisatie/webhooks", _("Webhooks"), r"^/(organisatie/)?webhooks(/|$)"),
         _item("/agenda", _("Agenda")),
+        _item("/api-tokens", _("API-tokens")),
     ],
     Role.TRAINER: [
         _item("/trainer", _("Mijn verzoeken"), r"^/trainer(/(verzoeken|sessies)/|/?$)"),
         _item("/trainer/beschikbaarheid", _("Mijn beschikbaarheid")),
         _item("/declaraties", _("Mijn declaraties")),
         _item("/agenda", _("Agenda")),
+        _item("/api-tokens", _("API-tokens")),
     ],
     Role.FINANCE: [
         _item("/financien", _("Facturen"), r"^/financien(/facturen|/?$)"),
@@ -62,6 +65,7 @@ NAVIGATION: dict[Role, list[NavItem]] = {
         _item("/declaraties", _("Declaraties")),
         _item("/organisaties", _("Organisaties")),
         _item("/coordinatie/rapportage", _("Rapportage")),
+        _item("/api-tokens", _("API-tokens")),
     ],
 }
 

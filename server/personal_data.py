@@ -10,7 +10,9 @@ from server.auth import rate_limit_keys_of
 from server.i18n import _
 from server.mail import OutboxAttachment, OutboxMessage
 from server.models import (
+    ApiToken,
     AuditEntry,
+    IdempotentRequest,
     LoginToken,
     Organisation,
     RateLimitHit,
@@ -61,6 +63,16 @@ async def _login_links(user: User) -> Rows:
 
 async def _delete_login_links(user: User) -> int:
     return await LoginToken.filter(user=user).delete()
+
+
+async def _api_tokens(user: User) -> Rows:
+    return await ApiToken.filter(user=user).values(
+        "name", "prefix", "scopes", "created_at", "expires_at", "last_used_at", "revoked_at"
+    )
+
+
+async def _delete_api_tokens(user: User) -> int:
+    return await ApiToken.filter(user=user).delete()
 
 
 async def _sessions(user: User) -> Rows:
@@ -241,6 +253,22 @@ ENTRIES: list[Entry] = [
         _login_links,
         _delete_login_links,
         _("Tot de link verloopt (15 minuten, een uitnodiging 7 dagen); daarna verwijderd."),
+    ),
+    PersonalData(
+        ApiToken,
+        "api-tokens",
+        ("user", "name"),
+        _api_tokens,
+        _delete_api_tokens,
+        _("Tot het account gewist wordt; een ingetrokken of verlopen token blijft zichtbaar in de lijst."),
+    ),
+    NoPersonalData(
+        IdempotentRequest,
+        _(
+            "Het antwoord op een API-verzoek met een Idempotency-Key, zodat een herhaling niets dubbel "
+            "maakt; na een dag verwijderd."
+        ),
+        reviewed=("body",),
     ),
     PersonalData(
         UserSession,

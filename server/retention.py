@@ -20,12 +20,13 @@ from tortoise.transactions import in_transaction
 from server import clock, ratelimit
 from server.audit import record
 from server.mail import OutboxAttachment, OutboxMessage, OutboxStatus
-from server.models import AuditEntry, LoginToken, UserSession
+from server.models import AuditEntry, IdempotentRequest, LoginToken, UserSession
 from server.sessions import IDLE_TIMEOUT
 from server.webhook_models import DeliveryStatus, WebhookDelivery, WebhookEvent
 
 MAIL_BODY_RETENTION = timedelta(days=30)
 WEBHOOK_EVENT_RETENTION = timedelta(days=90)
+IDEMPOTENCY_RETENTION = timedelta(days=1)
 BATCH = 500
 logger = logging.getLogger(__name__)
 
@@ -37,11 +38,19 @@ class PurgeReport:
     rate_limit_hits: int
     mail_bodies: int
     webhook_events: int = 0
+    idempotency_keys: int = 0
 
     @property
     def removed_anything(self) -> bool:
         return any(
-            (self.login_links, self.sessions, self.rate_limit_hits, self.mail_bodies, self.webhook_events)
+            (
+                self.login_links,
+                self.sessions,
+                self.rate_limit_hits,
+                self.mail_bodies,
+                self.webhook_events,
+                self.idempotency_keys,
+            )
         )
 
 
@@ -70,8 +79,8 @@ async def _delete_old_webhook_events(cutoff: datetime) -> int:
 
 
 async def purge_expired(now: datetime | None = None) -> PurgeReport:
-    """Delete expired login links and sessions, old rate-limit hits and old webhook events; clear old
-    mail bodies."""
+    """Delete expired login links and sessions, old rate-limit hits, old webhook events and API
+    idempotency keys older than a day (a client retries within minutes); clear old mail bodies."""
     now = now or clock.now()
     report = PurgeReport(
         login_links=await LoginToken.filter(expires_at__lt=now).delete(),
@@ -81,6 +90,7 @@ async def purge_expired(now: datetime | None = None) -> PurgeReport:
         rate_limit_hits=await ratelimit.prune(now=now),
         mail_bodies=await _clear_old_mail_bodies(now - MAIL_BODY_RETENTION),
         webhook_events=await _delete_old_webhook_events(now - WEBHOOK_EVENT_RETENTION),
+        idempotency_keys=await IdempotentRequest.filter(created_at__lt=now - IDEMPOTENCY_RETENTION).delete(),
     )
     if report.removed_anything:
         logger.info("Opgeschoond: %s", report)

@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 import httpx
 
 from bookings.public_holidays import holiday_at
+from server import clock
+from server.api_tokens import create_token
 from server.models import Organisation, OrganisationKind, Role, User
 from server.security import CSRF_COOKIE, csrf_token_for
 from server.sessions import SESSION_COOKIE, start_session
@@ -94,3 +96,13 @@ def not_on_a_holiday(moment: datetime) -> datetime:
     while holiday_at(moment):
         moment += timedelta(days=1)
     return moment
+
+
+async def make_api_token(
+    user: User, scopes: tuple[str, ...] = ("read", "book", "answer-requests", "invoices")
+) -> str:
+    """A live personal access token for `user` (valid 30 days), as the client sends it."""
+    _token, secret = await create_token(
+        actor=user, name="test", scopes=list(scopes), expires_at=clock.now() + timedelta(days=30)
+    )
+    return secret

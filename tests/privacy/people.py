@@ -32,7 +32,7 @@ from server.models import RecoveryCode, Role, User
 from server.sessions import start_session
 from server.webhook_models import WebhookSubscription
 from tests.bookings.factories import make_booking, make_request, make_trainer
-from tests.factories import make_organisation, make_user
+from tests.factories import make_api_token, make_organisation, make_user
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,7 @@ async def make_person_everywhere() -> Person:
         created_by=user, url="https://planner.example.org/x", event_types=["booking.requested"], secret="s"
     )
     await CalendarFeed.create(user=user, token="t" * 40)
+    await make_api_token(user)
     for key in rate_limit_keys_of(user):
         await ratelimit.count_hit(key)
 

@@ -20,11 +20,11 @@ from invoicing.fee_statement_models import FeeStatement
 from invoicing.models import Invoice
 from server.app import create_app
 from server.mail import OutboxMessage
-from server.models import Organisation, Role, User
+from server.models import ApiToken, Organisation, Role, User
 from server.settings import Settings
 from server.webhook_models import WebhookDelivery, WebhookEvent, WebhookSubscription
 from tests.bookings.factories import make_booking, make_offering
-from tests.factories import csrf_token, make_organisation, make_user, sign_in, with_csrf
+from tests.factories import csrf_token, make_api_token, make_organisation, make_user, sign_in, with_csrf
 
 ACTORS = ("anonymous", "coordinator", "clerk", "other_clerk", "trainer", "finance")
 ALLOW, LOGIN, FORBIDDEN, NOT_FOUND = "allow", "login", "403", "404"
@@ -102,6 +102,12 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/webhooks/{subscription_id}/nieuw-geheim"): BOOKER,
     ("POST", "/webhooks/{subscription_id}/verwijderen"): BOOKER,
     ("POST", "/webhooks/{subscription_id}/berichten/{delivery_id}/opnieuw"): BOOKER,
+    ("GET", "/beheer/api-tokens"): STAFF,
+    ("POST", "/beheer/api-tokens/{token_id}/intrekken"): STAFF,
+    ("GET", "/api-tokens"): SIGNED_IN,
+    ("POST", "/api-tokens"): SIGNED_IN,
+    # The world's token is the clerk's: someone else's token does not exist for others.
+    ("POST", "/api-tokens/{token_id}/intrekken"): only("coordinator", "clerk", others=NOT_FOUND),
     ("GET", "/organisatie/boekingen"): only("clerk", "other_clerk"),
     ("GET", "/organisaties/{code}/boekingen"): ORG_VIEW,
     ("POST", "/organisaties/{code}/uitzondering"): STAFF,
@@ -276,6 +282,7 @@ class World:
     person: Contact
     statement: FeeStatement
     webhook: WebhookDelivery
+    api_token: ApiToken
 
 
 async def make_world() -> World:
@@ -357,6 +364,8 @@ async def make_world() -> World:
         status="delivered",
         next_attempt_at="2026-01-01T00:00:00+00:00",
     )
+    await make_api_token(users["clerk"])
+    api_token = await ApiToken.get(user=users["clerk"])
     return World(
         organisation,
         users,
@@ -372,6 +381,7 @@ async def make_world() -> World:
         person,
         statement,
         webhook,
+        api_token,
     )
 
 
@@ -379,6 +389,7 @@ def concrete_path(path: str, world: World) -> str:
     return (
         path.replace("{code}", world.organisation.cbs_code)
         .replace("{token}", "onbekend-token")
+        .replace("{token_id}", str(world.api_token.id))
         .replace("{user_id}", str(world.target_user.id))
         .replace("{message_id}", str(world.message.id))
         .replace("{reference}", world.booking.reference)
