@@ -24,7 +24,7 @@ import httpx
 from tortoise import Tortoise, timezone
 
 from bench.dashboard import count_statements
-from bench.pages import SECRET_KEY, csrf_token, medians, visitor
+from bench.pages import SECRET_KEY, booking_form, csrf_token, medians, visitor
 from bench.seed import FULL, TINY, seed
 from bookings.public_holidays import holiday_name
 from server import clock
@@ -99,20 +99,7 @@ async def measure_booking(app, seeded, runs: int) -> None:  # type: ignore[no-un
         return day.isoformat()
 
     async def form() -> None:
-        body = {
-            "csrf_token": csrf_token(clerk),
-            "local_situation": "Online haat na het debat over windmolens.",
-            "themes": "online",
-            "expected_participants": "12",
-            "part_of_day": "evening",
-            "location_address": "Raadhuis, Raadhuisplein 1",
-            "contact_name": "Griffie",
-            "contact_phone": "070 123 4567",
-            "po_number": "PO-BENCH",
-            "invoice_email": "facturen@gemeente.example",
-            "date_1": next_day(),
-            "time_1": "19:30",
-        }
+        body = booking_form(csrf_token(clerk), next_day())
         response = await clerk.post(f"/organisaties/{code}/boeken/{offering}", data=body)
         assert response.status_code == 303, response.status_code
 

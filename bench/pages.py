@@ -115,6 +115,24 @@ def csrf_token(client: httpx.AsyncClient) -> str:
     return csrf_token_for(CSRF_COOKIE_VALUE, SECRET_KEY, client.cookies.get(SESSION_COOKIE) or "")
 
 
+def booking_form(csrf: str, day: str) -> dict[str, str]:
+    """A clerk's follow-up booking request for an evening on `day`, as the booking form posts it."""
+    return {
+        "csrf_token": csrf,
+        "local_situation": "Online haat na het debat over windmolens.",
+        "themes": "online",
+        "expected_participants": "12",
+        "part_of_day": "evening",
+        "location_address": "Raadhuis, Raadhuisplein 1",
+        "contact_name": "Griffie",
+        "contact_phone": "070 123 4567",
+        "po_number": "PO-BENCH",
+        "invoice_email": "facturen@gemeente.example",
+        "date_1": day,
+        "time_1": "19:30",
+    }
+
+
 async def measure_writes(app: Starlette, seeded: Seeded, runs: int) -> None:
     days = itertools.count(40)
     url = f"/organisaties/{seeded.organisation_code}/boeken/{seeded.follow_up_offering_id}"
@@ -122,20 +140,8 @@ async def measure_writes(app: Starlette, seeded: Seeded, runs: int) -> None:
     clerk = await visitor(app, seeded.clerk_email)
 
     async def submit_booking() -> None:
-        body = {
-            "csrf_token": csrf_token(clerk),
-            "local_situation": "Online haat na het debat over windmolens.",
-            "themes": "online",
-            "expected_participants": "12",
-            "part_of_day": "evening",
-            "location_address": "Raadhuis, Raadhuisplein 1",
-            "contact_name": "Griffie",
-            "contact_phone": "070 123 4567",
-            "po_number": "PO-BENCH",
-            "invoice_email": "facturen@gemeente.example",
-            "date_1": (timezone.now().date() + timedelta(days=next(days) % 300 + 40)).isoformat(),
-            "time_1": "19:30",
-        }
+        day = (timezone.now().date() + timedelta(days=next(days) % 300 + 40)).isoformat()
+        body = booking_form(csrf_token(clerk), day)
         response = await clerk.post(url, data=body)
         assert response.status_code == 303, (url, response.status_code)
 
