@@ -81,7 +81,7 @@ lint: install
 
 # Extract the UI texts into locale/messages.pot and merge them into the catalogues.
 messages: install
-	$(BIN)/pybabel extract --no-location --sort-output -F babel.cfg -o locale/messages.pot .
+	$(BIN)/pybabel extract -k lazy_gettext --no-location --sort-output -F babel.cfg -o locale/messages.pot .
 	$(BIN)/pybabel update -i locale/messages.pot -d locale -D messages --no-fuzzy-matching
 
 # The load benchmark (README, Benchmarks), then the PDF benchmark when there is one. As root: installs
