@@ -15,7 +15,7 @@ from bookings.staffing_models import AssignmentRequest
 from server.api import ApiCall, Operation
 from server.clock import AMSTERDAM
 from server.errors import ValidationFailed
-from server.i18n import _
+from server.i18n import _, lazy_gettext
 from server.models import ApiScope, Role
 from server.organisations import organisation_for
 
@@ -67,7 +67,7 @@ BOOKING_REQUEST = {
         },
     },
 }
-MOMENT_MESSAGE = _("Geef een moment met tijdzone, bijvoorbeeld 2027-03-15T19:30:00+01:00.")
+MOMENT_MESSAGE = lazy_gettext("Geef een moment met tijdzone, bijvoorbeeld 2027-03-15T19:30:00+01:00.")
 CANCELLATION = {
     "type": "object",
     "properties": {"reason": {"type": "string", "description": "Verplicht voor een griffier."}},
@@ -103,13 +103,7 @@ def form_values(body: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
         except ValueError:
             moment = None
         if moment is None or moment.tzinfo is None:
-            raise ValidationFailed(
-                {
-                    f"preferred_starts_{n}": _(
-                        "Geef een moment met tijdzone, bijvoorbeeld 2027-03-15T19:30:00+01:00."
-                    )
-                }
-            )
+            raise ValidationFailed({f"preferred_starts_{n}": MOMENT_MESSAGE})
         local = moment.astimezone(AMSTERDAM)
         values[f"date_{n}"], values[f"time_{n}"] = local.date().isoformat(), local.strftime("%H:%M")
     return values, themes
@@ -169,9 +163,7 @@ async def reschedule_booking(call: ApiCall) -> dict[str, Any]:
     except ValueError:
         starts_at = None
     if starts_at is None or starts_at.tzinfo is None:
-        raise ValidationFailed(
-            {"starts_at": _("Geef een moment met tijdzone, bijvoorbeeld 2027-03-15T19:30:00+01:00.")}
-        )
+        raise ValidationFailed({"starts_at": MOMENT_MESSAGE})
     booking = await booking_for(call.user, call.path["reference"])
     await lifecycle.reschedule_booking(
         booking.id,

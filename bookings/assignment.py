@@ -35,7 +35,7 @@ from bookings.models import Booking, BookingStatus, OfferingRole, TrainerKind
 from bookings.policy import BookingPolicy
 from bookings.staffing_models import HOLDING, AssignmentRequest, RequestStatus
 from server import clock
-from server.audit import record
+from server.audit import in_dutch, record
 from server.errors import DomainError, Forbidden, NotFound
 from server.i18n import _
 from server.mail import queue_mail
@@ -102,7 +102,9 @@ async def _ask(
     )
     token = "" if direct else staffing.new_request_token(request)
     await request.save()
-    await record(actor, "trainer_asked", booking, f"{trainer.name} gevraagd als {KIND_LABELS[kind]}")
+    await record(
+        actor, "trainer_asked", booking, f"{trainer.name} gevraagd als {in_dutch(KIND_LABELS[kind])}"
+    )
     if not direct:
         await staffing.queue_request_mail(request, token, settings, again=False)
     return request

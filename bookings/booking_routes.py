@@ -19,24 +19,26 @@ from server import clock
 from server.access import requires
 from server.errors import DomainError, EditConflict, ValidationFailed
 from server.forms import values_of
-from server.i18n import _
+from server.i18n import lazy_gettext
 from server.models import Role
 from server.security import read_form
 from server.templating import render
 
 NOTICES = {
-    "aangevraagd": _(
+    "aangevraagd": lazy_gettext(
         "Uw aanvraag is ontvangen. U krijgt een bevestiging per e-mail; het team neemt contact op."
     ),
-    "gepland": _("De datum is vastgelegd. Vraag de trainers via Trainers."),
-    "bevestigd": _("De boeking is bevestigd; iedereen krijgt een agenda-uitnodiging."),
-    "verzet": _("De nieuwe datum is doorgegeven; de trainers bevestigen opnieuw."),
-    "geannuleerd": _("De boeking is geannuleerd."),
-    "gegeven": _("De sessie is als gegeven vastgelegd."),
-    "afgesloten": _("De boeking is afgesloten."),
-    "verslag": _("Het intakeverslag is opgeslagen."),
-    "inkooporder": _("De factuurgegevens van deze boeking zijn opgeslagen."),
-    "gewijzigd": _("De aanvraag is gewijzigd. Het team ziet de wijziging op de tijdlijn van de boeking."),
+    "gepland": lazy_gettext("De datum is vastgelegd. Vraag de trainers via Trainers."),
+    "bevestigd": lazy_gettext("De boeking is bevestigd; iedereen krijgt een agenda-uitnodiging."),
+    "verzet": lazy_gettext("De nieuwe datum is doorgegeven; de trainers bevestigen opnieuw."),
+    "geannuleerd": lazy_gettext("De boeking is geannuleerd."),
+    "gegeven": lazy_gettext("De sessie is als gegeven vastgelegd."),
+    "afgesloten": lazy_gettext("De boeking is afgesloten."),
+    "verslag": lazy_gettext("Het intakeverslag is opgeslagen."),
+    "inkooporder": lazy_gettext("De factuurgegevens van deze boeking zijn opgeslagen."),
+    "gewijzigd": lazy_gettext(
+        "De aanvraag is gewijzigd. Het team ziet de wijziging op de tijdlijn van de boeking."
+    ),
 }
 
 

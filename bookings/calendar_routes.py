@@ -8,14 +8,14 @@ from starlette.routing import Route
 
 from bookings import calendar, feeds
 from server.access import public, requires
-from server.i18n import _
+from server.i18n import _, lazy_gettext
 from server.models import Role
 from server.security import read_form
 from server.templating import render
 
 FEED_ROLES = (Role.CLERK, Role.TRAINER, Role.COORDINATOR)
 NOTICES = {
-    "vernieuwd": _(
+    "vernieuwd": lazy_gettext(
         "Uw agenda-adres is vernieuwd. Het oude adres werkt niet meer: "
         "vervang het in uw agendaprogramma door het nieuwe."
     ),

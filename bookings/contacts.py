@@ -33,7 +33,7 @@ from server import clock
 from server.audit import record
 from server.errors import DomainError, NotFound, ValidationFailed
 from server.forms import EMAIL_MESSAGE, PHONE_MESSAGE, parse_email, parse_phone, single_line_errors
-from server.i18n import _
+from server.i18n import DEFAULT_LANGUAGE, _, lazy_gettext, use_language
 from server.models import Organisation, OrganisationKind, Role, User
 from server.organisations import possible_codes
 
@@ -46,7 +46,7 @@ class ImportFailed(DomainError):
     pass
 
 
-NO_FILE = _("Kies een CSV-bestand met contactpersonen.")
+NO_FILE = lazy_gettext("Kies een CSV-bestand met contactpersonen.")
 
 
 def normalised_email(raw: str) -> str:
@@ -167,10 +167,10 @@ class RowOutcome(StrEnum):
 
 
 OUTCOME_LABELS = {
-    RowOutcome.CREATED: _("nieuw"),
-    RowOutcome.UPDATED: _("bijgewerkt"),
-    RowOutcome.UNCHANGED: _("ongewijzigd"),
-    RowOutcome.REFUSED: _("geweigerd"),
+    RowOutcome.CREATED: lazy_gettext("nieuw"),
+    RowOutcome.UPDATED: lazy_gettext("bijgewerkt"),
+    RowOutcome.UNCHANGED: lazy_gettext("ongewijzigd"),
+    RowOutcome.REFUSED: lazy_gettext("geweigerd"),
 }
 
 
@@ -254,7 +254,9 @@ async def import_contacts(text: str, *, source: str, actor: User | None = None) 
     report = ContactImportReport()
     for line, row in enumerate(rows, start=2):
         report.rows.append(await _import_row(line, row, organisations))
-    await record(actor, "contacts_imported", None, f"{source}: {report.summary()}")
+    with use_language(DEFAULT_LANGUAGE):  # the audit log stores the summary in Dutch
+        summary = report.summary()
+    await record(actor, "contacts_imported", None, f"{source}: {summary}")
     return report
 
 

@@ -8,7 +8,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from bookings.models import TourInvitation
-from server.i18n import _
+from server.i18n import lazy_gettext
 from server.mail import OutboxMessage, OutboxStatus
 from server.models import Organisation, User
 
@@ -30,13 +30,13 @@ class ContactFunction(StrEnum):
 
 
 FUNCTION_LABELS = {
-    ContactFunction.GRIFFIER: _("Griffier"),
-    ContactFunction.BURGEMEESTER: _("Burgemeester"),
-    ContactFunction.COMMISSARIS: _("Commissaris van de Koning"),
-    ContactFunction.SECRETARIS: _("Gemeente- of provinciesecretaris"),
-    ContactFunction.VEILIGHEID: _("Adviseur veiligheid of AOV"),
-    ContactFunction.COMMUNICATIE: _("Communicatie"),
-    ContactFunction.OVERIG: _("Overig"),
+    ContactFunction.GRIFFIER: lazy_gettext("Griffier"),
+    ContactFunction.BURGEMEESTER: lazy_gettext("Burgemeester"),
+    ContactFunction.COMMISSARIS: lazy_gettext("Commissaris van de Koning"),
+    ContactFunction.SECRETARIS: lazy_gettext("Gemeente- of provinciesecretaris"),
+    ContactFunction.VEILIGHEID: lazy_gettext("Adviseur veiligheid of AOV"),
+    ContactFunction.COMMUNICATIE: lazy_gettext("Communicatie"),
+    ContactFunction.OVERIG: lazy_gettext("Overig"),
 }
 
 

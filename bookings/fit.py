@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from bookings.availability import Held, availability_key, is_blocked
 from bookings.models import TrainerKind
 from bookings.staffing_models import RequestStatus, TrainerProfile
-from server.i18n import _
+from server.i18n import _, lazy_gettext
 from server.models import Organisation
 from server.templating import AMSTERDAM, format_local_date
 
@@ -24,37 +24,37 @@ RECENT_WINDOW = timedelta(days=90)
 #: The trainer kinds in Dutch words, for texts written in Python (audit summaries); the templates
 #: have the same in templates/bookings/_labels.html.
 KIND_LABELS = {
-    TrainerKind.COORDINATOR: _("coördinator"),
-    TrainerKind.MODERATOR: _("moderator"),
-    TrainerKind.TRAINER: _("trainer"),
-    TrainerKind.EXPERT: _("expert"),
-    TrainerKind.PEER: _("ervaringsdeskundige"),
+    TrainerKind.COORDINATOR: lazy_gettext("coördinator"),
+    TrainerKind.MODERATOR: lazy_gettext("moderator"),
+    TrainerKind.TRAINER: lazy_gettext("trainer"),
+    TrainerKind.EXPERT: lazy_gettext("expert"),
+    TrainerKind.PEER: lazy_gettext("ervaringsdeskundige"),
 }
 
 DAY_PARTS = {
-    "mon_afternoon": _("maandagmiddag"),
-    "mon_evening": _("maandagavond"),
-    "tue_afternoon": _("dinsdagmiddag"),
-    "tue_evening": _("dinsdagavond"),
-    "wed_afternoon": _("woensdagmiddag"),
-    "wed_evening": _("woensdagavond"),
-    "thu_afternoon": _("donderdagmiddag"),
-    "thu_evening": _("donderdagavond"),
-    "fri_afternoon": _("vrijdagmiddag"),
-    "fri_evening": _("vrijdagavond"),
-    "sat_afternoon": _("zaterdagmiddag"),
-    "sat_evening": _("zaterdagavond"),
-    "sun_afternoon": _("zondagmiddag"),
-    "sun_evening": _("zondagavond"),
+    "mon_afternoon": lazy_gettext("maandagmiddag"),
+    "mon_evening": lazy_gettext("maandagavond"),
+    "tue_afternoon": lazy_gettext("dinsdagmiddag"),
+    "tue_evening": lazy_gettext("dinsdagavond"),
+    "wed_afternoon": lazy_gettext("woensdagmiddag"),
+    "wed_evening": lazy_gettext("woensdagavond"),
+    "thu_afternoon": lazy_gettext("donderdagmiddag"),
+    "thu_evening": lazy_gettext("donderdagavond"),
+    "fri_afternoon": lazy_gettext("vrijdagmiddag"),
+    "fri_evening": lazy_gettext("vrijdagavond"),
+    "sat_afternoon": lazy_gettext("zaterdagmiddag"),
+    "sat_evening": lazy_gettext("zaterdagavond"),
+    "sun_afternoon": lazy_gettext("zondagmiddag"),
+    "sun_evening": lazy_gettext("zondagavond"),
 }
 #: Why a trainer who was asked for this booking before is not suggested again (cancelled requests
 #: do not count: the booking was rescheduled or the coordinator took the question back).
 ASKED_BEFORE = {
-    RequestStatus.PENDING: _("is al gevraagd voor deze boeking"),
-    RequestStatus.ACCEPTED: _("is al gevraagd voor deze boeking"),
-    RequestStatus.DECLINED: _("heeft deze sessie afgewezen"),
-    RequestStatus.EXPIRED: _("reageerde niet op een eerder verzoek"),
-    RequestStatus.WITHDRAWN: _("heeft zich teruggetrokken"),
+    RequestStatus.PENDING: lazy_gettext("is al gevraagd voor deze boeking"),
+    RequestStatus.ACCEPTED: lazy_gettext("is al gevraagd voor deze boeking"),
+    RequestStatus.DECLINED: lazy_gettext("heeft deze sessie afgewezen"),
+    RequestStatus.EXPIRED: lazy_gettext("reageerde niet op een eerder verzoek"),
+    RequestStatus.WITHDRAWN: lazy_gettext("heeft zich teruggetrokken"),
 }
 
 
@@ -230,7 +230,7 @@ class Reasons:
         )
 
     def asked_before(self, statuses: set[RequestStatus]) -> list[str]:
-        reasons = [ASKED_BEFORE[status] for status in RequestStatus if status in statuses]
+        reasons = [str(ASKED_BEFORE[status]) for status in RequestStatus if status in statuses]
         return list(dict.fromkeys(reasons))
 
     def failing(self, fit: Fit) -> list[str]:

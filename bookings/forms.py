@@ -12,19 +12,22 @@ from typing import Any
 
 from bookings.models import PartOfDay
 from server.forms import EMAIL_MESSAGE, PHONE_MESSAGE, parse_email, parse_phone, single_line_errors
-from server.i18n import _
+from server.i18n import _, lazy_gettext
 from server.templating import AMSTERDAM
 
 THEMES: list[tuple[str, str]] = [
-    ("bedreiging", _("Bedreiging en intimidatie")),
-    ("online", _("Online haat en bedreiging")),
-    ("vergadering", _("Agressie tijdens vergaderingen")),
-    ("thuis", _("Veiligheid thuis en op straat")),
-    ("demonstraties", _("Demonstraties en protesten")),
-    ("media", _("Sociale media en pers")),
-    ("weerbaarheid", _("Persoonlijke weerbaarheid")),
+    ("bedreiging", lazy_gettext("Bedreiging en intimidatie")),
+    ("online", lazy_gettext("Online haat en bedreiging")),
+    ("vergadering", lazy_gettext("Agressie tijdens vergaderingen")),
+    ("thuis", lazy_gettext("Veiligheid thuis en op straat")),
+    ("demonstraties", lazy_gettext("Demonstraties en protesten")),
+    ("media", lazy_gettext("Sociale media en pers")),
+    ("weerbaarheid", lazy_gettext("Persoonlijke weerbaarheid")),
 ]
-PARTS_OF_DAY: list[tuple[str, str]] = [(PartOfDay.AFTERNOON, _("middag")), (PartOfDay.EVENING, _("avond"))]
+PARTS_OF_DAY: list[tuple[str, str]] = [
+    (PartOfDay.AFTERNOON, lazy_gettext("middag")),
+    (PartOfDay.EVENING, lazy_gettext("avond")),
+]
 MAX_SLOTS = 3
 TEXT_LIMIT = 4000
 EARLIEST = time(8, 0)

@@ -26,14 +26,15 @@ from bookings.staffing_models import (
     TrainerProfile,
 )
 from server import clock
-from server.i18n import _
+from server.i18n import _, lazy_gettext
 from server.models import AuditEntry, Organisation, User, erased_email
 from server.privacy import Entry, NoPersonalData, PersonalData, Rows, keep_link
 
 #: The audit actions whose summary is the trainer's reason (bookings.assignment._answer).
 ANSWER_ACTIONS = ("trainer_accepted", "trainer_declined")
-#: What a contact person's name becomes when that person's data is erased.
-ERASED_CONTACT = _("(gewist)")
+#: What a contact person's name becomes when that person's data is erased: stored, so in Dutch and
+#: not translated (as server.retention.CLEARED_ACTOR).
+ERASED_CONTACT = "(gewist)"
 
 
 def _is_contact(user: User) -> Q:
@@ -248,19 +249,19 @@ async def _erase_invoice_address(address: str) -> int:
 
 
 ENTRIES: list[Entry] = [
-    NoPersonalData(Offering, _("Het aanbod van het team."), reviewed=("name",)),
-    NoPersonalData(OfferingRole, _("Welke trainers een onderdeel van het aanbod vraagt.")),
-    NoPersonalData(PreferredSlot, _("Voorkeursdata van een aanvraag.")),
-    NoPersonalData(BookingReminder, _("Welke herinneringen voor een boeking verstuurd zijn.")),
-    NoPersonalData(Specialty, _("Namen van specialismen."), reviewed=("name",)),
-    NoPersonalData(OfferingSpecialty, _("Welke specialismen een onderdeel vraagt.")),
+    NoPersonalData(Offering, lazy_gettext("Het aanbod van het team."), reviewed=("name",)),
+    NoPersonalData(OfferingRole, lazy_gettext("Welke trainers een onderdeel van het aanbod vraagt.")),
+    NoPersonalData(PreferredSlot, lazy_gettext("Voorkeursdata van een aanvraag.")),
+    NoPersonalData(BookingReminder, lazy_gettext("Welke herinneringen voor een boeking verstuurd zijn.")),
+    NoPersonalData(Specialty, lazy_gettext("Namen van specialismen."), reviewed=("name",)),
+    NoPersonalData(OfferingSpecialty, lazy_gettext("Welke specialismen een onderdeel vraagt.")),
     PersonalData(
         Booking,
         "boekingen",
         ("requested_by", "cancelled_by", "contact_name", "contact_phone", "contact_email", "invoice_email"),
         _bookings,
         _erase_from_bookings,
-        _(
+        lazy_gettext(
             "Vrije tekst (lokale situatie, verslag van de intake, contactpersoon op de dag) 24 maanden "
             "na de sessie gewist (WEERBAAR_BOOKING_TEXT_RETENTION_MONTHS); de boeking zelf blijft voor "
             "de administratie. Bij wissen van een contactpersoon gaan diens naam, telefoonnummer en "
@@ -276,7 +277,7 @@ ENTRIES: list[Entry] = [
         ("invited_by",),
         _invitations,
         keep_link,
-        _("Bewaard voor de voortgang van de tour; de afzender wordt bij wissen anoniem."),
+        lazy_gettext("Bewaard voor de voortgang van de tour; de afzender wordt bij wissen anoniem."),
     ),
     PersonalData(
         Contact,
@@ -284,7 +285,7 @@ ENTRIES: list[Entry] = [
         ("name", "email", "phone", "notes"),
         _contacts,
         _delete_contacts,
-        _(
+        lazy_gettext(
             "Zolang de persoon contactpersoon van de organisatie is; na 36 maanden zonder wijziging "
             "verwijderd (WEERBAAR_CONTACT_RETENTION_MONTHS), en bij wissen van het account gaan ze mee."
         ),
@@ -297,7 +298,7 @@ ENTRIES: list[Entry] = [
         ("contact_id", "user", "name", "email"),
         _outreach_received,
         _erase_outreach_received,
-        _(
+        lazy_gettext(
             "Bewaard voor de voortgang van de tour; naam en e-mailadres 36 maanden na de mail gewist "
             "(WEERBAAR_CONTACT_RETENTION_MONTHS), en bij wissen."
         ),
@@ -311,7 +312,9 @@ ENTRIES: list[Entry] = [
         ("granted_by",),
         _exceptions,
         keep_link,
-        _("Bewaard voor de regels over gratis sessies; wie toestemming gaf wordt bij wissen anoniem."),
+        lazy_gettext(
+            "Bewaard voor de regels over gratis sessies; wie toestemming gaf wordt bij wissen anoniem."
+        ),
     ),
     PersonalData(
         CalendarFeed,
@@ -319,7 +322,7 @@ ENTRIES: list[Entry] = [
         ("user", "token"),
         _calendar_feed,
         _delete_calendar_feed,
-        _("Tot de koppeling wordt ingetrokken of het account gewist."),
+        lazy_gettext("Tot de koppeling wordt ingetrokken of het account gewist."),
     ),
     PersonalData(
         CalendarInvitation,
@@ -327,7 +330,7 @@ ENTRIES: list[Entry] = [
         ("address",),
         _calendar_invitations,
         _delete_calendar_invitations,
-        _(
+        lazy_gettext(
             "Welke agenda-uitnodiging naar welk adres ging, zodat wijzigingen en annuleringen dezelfde "
             "afspraak bijwerken; zolang de boeking bestaat, of tot het account gewist wordt."
         ),
@@ -338,7 +341,7 @@ ENTRIES: list[Entry] = [
         ("trainer", "set_by"),
         _day_rates,
         keep_link,
-        _(
+        lazy_gettext(
             "Zeven jaar (fiscale bewaarplicht): de kosten van gegeven sessies en de declaraties rekenen "
             "ermee. Wie een tarief vastlegde wordt bij wissen anoniem."
         ),
@@ -349,7 +352,7 @@ ENTRIES: list[Entry] = [
         ("user", "home_town", "weekly_availability"),
         _profile,
         _anonymise_profile,
-        _("Zolang iemand als trainer werkt; bij wissen gaan woonplaats en beschikbaarheid eruit."),
+        lazy_gettext("Zolang iemand als trainer werkt; bij wissen gaan woonplaats en beschikbaarheid eruit."),
     ),
     PersonalData(
         BlockedPeriod,
@@ -357,7 +360,7 @@ ENTRIES: list[Entry] = [
         ("first_day", "last_day", "note"),
         _blocked_periods,
         _delete_blocked_periods,
-        _("Tot het account gewist wordt."),
+        lazy_gettext("Tot het account gewist wordt."),
     ),
     PersonalData(
         AssignmentRequest,
@@ -365,7 +368,7 @@ ENTRIES: list[Entry] = [
         ("trainer", "asked_by", "reason"),
         _requests,
         _erase_request_reasons,
-        _(
+        lazy_gettext(
             "Bewaard voor de geschiedenis van de sessies en de trainersuren; bij wissen gaat de "
             "toelichting van de trainer eruit."
         ),

@@ -14,12 +14,10 @@ from bookings.models import Audience, Offering, PriceModel, VatTreatment
 from bookings.policy import BookingPolicy
 from bookings.pricing import Price, price_of
 from server.errors import DomainError
-from server.i18n import TRANSLATIONS, _
+from server.i18n import _, ngettext
 from server.models import Organisation
 from server.pdf import render_pdf
 from server.templating import render_text
-
-ngettext = TRANSLATIONS.ngettext
 
 QUOTE_VALID_DAYS = 30
 TEMPLATE = "bookings/quote_pdf.html"

@@ -33,14 +33,14 @@ from bookings.service import check_draft
 from server import clock
 from server.audit import record
 from server.errors import ValidationFailed
-from server.i18n import _
+from server.i18n import _, lazy_gettext
 from server.mail import compose_mails, store_mails
 from server.mergers import ensure_open
 from server.models import Organisation, User
 from server.settings import Settings
 from server.templating import format_local_datetime
 
-TOO_LATE = _(
+TOO_LATE = lazy_gettext(
     "Het team heeft de datum van deze boeking al vastgelegd; de aanvraag kan niet meer gewijzigd "
     "worden. Een andere datum geeft u door met Verzetten op de pagina van de boeking; voor iets anders "
     "neemt u contact op met het team."

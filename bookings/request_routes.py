@@ -19,14 +19,14 @@ from server import clock
 from server.access import requires
 from server.errors import DomainError, NotFound, ValidationFailed
 from server.forms import values_of
-from server.i18n import _
+from server.i18n import lazy_gettext
 from server.models import Organisation, Role
 from server.organisations import organisation_for
 from server.security import read_form
 from server.templating import render
 
 NOTICES = {
-    "uitzondering": _(
+    "uitzondering": lazy_gettext(
         "De uitzondering is vastgelegd: deze organisatie kan nog een gratis raadsbrede sessie boeken."
     ),
 }

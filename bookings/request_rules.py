@@ -25,11 +25,11 @@ from bookings.models import Booking, BookingStatus, FreeSessionException, Offeri
 from bookings.policy import BookingPolicy
 from bookings.public_holidays import holiday_at, holiday_name, holidays_between
 from server.clock import AMSTERDAM
-from server.i18n import _
+from server.i18n import _, lazy_gettext
 from server.models import Organisation
 from server.templating import format_local_datetime
 
-FREE_SESSION_TAKEN = _(
+FREE_SESSION_TAKEN = lazy_gettext(
     "Uw organisatie heeft in deze raadsperiode al een gratis raadsbrede sessie. "
     "Wilt u er nog een? Neem contact op met het team; een vervolgtraining kan altijd."
 )

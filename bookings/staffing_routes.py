@@ -14,15 +14,15 @@ from bookings.policy import BookingPolicy
 from server.access import requires
 from server.errors import DomainError
 from server.forms import values_of
-from server.i18n import _
+from server.i18n import _, lazy_gettext
 from server.models import Role
 from server.security import read_form
 from server.templating import render
 
 NOTICES = {
-    "gevraagd": _("De trainer is gevraagd en krijgt een mail met het verzoek."),
-    "automatisch": _("Voor elke open rol is de beste kandidaat gevraagd."),
-    "ingetrokken": _(
+    "gevraagd": lazy_gettext("De trainer is gevraagd en krijgt een mail met het verzoek."),
+    "automatisch": lazy_gettext("Voor elke open rol is de beste kandidaat gevraagd."),
+    "ingetrokken": lazy_gettext(
         "De trainer is van de sessie gehaald. Is de rol daardoor open, dan is de volgende geschikte "
         "kandidaat gevraagd, of krijgen de coördinatoren bericht dat er niemand meer is."
     ),

@@ -15,18 +15,18 @@ from bookings import day_rates, trainers
 from server.access import requires
 from server.errors import NotFound, ValidationFailed
 from server.forms import values_of
-from server.i18n import _
+from server.i18n import lazy_gettext
 from server.models import Role, User
 from server.security import read_form
 from server.templating import render
 
 #: Notices after a redirect (`?melding=`), each shown in the part of the page it is about.
-PROFILE_NOTICES = {"opgeslagen": _("Het profiel is opgeslagen.")}
-OWN_NOTICES = {"opgeslagen": _("Uw beschikbaarheid is opgeslagen.")}
-SPECIALTY_NOTICES = {"specialisme": _("Het specialisme is toegevoegd.")}
+PROFILE_NOTICES = {"opgeslagen": lazy_gettext("Het profiel is opgeslagen.")}
+OWN_NOTICES = {"opgeslagen": lazy_gettext("Uw beschikbaarheid is opgeslagen.")}
+SPECIALTY_NOTICES = {"specialisme": lazy_gettext("Het specialisme is toegevoegd.")}
 BLOCKED_NOTICES = {
-    "geblokkeerd": _("De geblokkeerde periode is toegevoegd."),
-    "vrijgegeven": _("De geblokkeerde periode is verwijderd."),
+    "geblokkeerd": lazy_gettext("De geblokkeerde periode is toegevoegd."),
+    "vrijgegeven": lazy_gettext("De geblokkeerde periode is verwijderd."),
 }
 #: Where a coordinator returns to after removing a blocked period: a trainer's profile page.
 PROFILE_PATH = re.compile(r"/trainers/\d{1,9}")

@@ -12,18 +12,18 @@ from server import clock
 from server.access import public, requires
 from server.errors import DomainError, NotFound
 from server.forms import values_of
-from server.i18n import _
+from server.i18n import _, lazy_gettext
 from server.models import Role
 from server.security import read_form
 from server.templating import render
 
 ANSWERS = {"accept": True, "decline": False}
 NOTICES = {
-    "geaccepteerd": _(
+    "geaccepteerd": lazy_gettext(
         "Dank u wel: u staat op deze sessie. De agenda-uitnodiging volgt als de sessie bevestigd is."
     ),
-    "afgewezen": _("U heeft het verzoek afgewezen; het team vraagt iemand anders."),
-    "teruggetrokken": _("U bent van de sessie af; het team zoekt een vervanger."),
+    "afgewezen": lazy_gettext("U heeft het verzoek afgewezen; het team vraagt iemand anders."),
+    "teruggetrokken": lazy_gettext("U bent van de sessie af; het team zoekt een vervanger."),
 }
 
 

@@ -24,7 +24,7 @@ from bookings.models import Booking, PartOfDay, TrainerKind
 from bookings.pricing import euros_for_form, parse_euros
 from bookings.staffing_models import BlockedPeriod, Specialty, TrainerProfile
 from server import clock
-from server.audit import record
+from server.audit import in_dutch, record
 from server.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from server.i18n import _
 from server.models import Organisation, OrganisationKind, Role, User
@@ -273,7 +273,9 @@ async def save_profile(
             await profile.specialties.add(*chosen_specialties)
             await profile.provinces.clear()
             await profile.provinces.add(*chosen_provinces)
-            await record(actor, "trainer_profile_saved", profile, f"{user.name}: {KIND_LABELS[profile.kind]}")
+            await record(
+                actor, "trainer_profile_saved", profile, f"{user.name}: {in_dutch(KIND_LABELS[profile.kind])}"
+            )
             await day_rates.set_rate(user, rate_cents, rate_from, actor=actor)  # type: ignore[arg-type]
     except IntegrityError as error:
         message = _("Iemand anders legde dit profiel tegelijk vast. Laad de pagina en probeer het opnieuw.")
@@ -295,7 +297,7 @@ async def save_availability(trainer: User, availability: list[str]) -> TrainerPr
             raise ValidationFailed(errors)
         profile.weekly_availability = chosen
         await profile.save(update_fields=["weekly_availability", "updated_at"])
-        day_parts = ", ".join(str(DAY_PARTS.get(key, key)) for key in chosen)
+        day_parts = ", ".join(in_dutch(DAY_PARTS.get(key, key)) for key in chosen)
         await record(trainer, "availability_saved", profile, day_parts or "-")
     return profile
 

@@ -15,9 +15,7 @@ from collections.abc import Sequence
 
 from markupsafe import escape
 
-from server.i18n import TRANSLATIONS, _
-
-ngettext = TRANSLATIONS.ngettext
+from server.i18n import _, ngettext
 
 #: Narrow on purpose: scaled to a 320 px screen the 14-unit text stays about 11 px (CSS caps the width).
 WIDTH = 360

@@ -21,9 +21,9 @@ from tortoise.transactions import in_transaction
 
 from feedback import results
 from feedback.models import ParticipantCode, SessionFeedback
-from server.audit import record
+from server.audit import in_dutch, record
 from server.errors import Forbidden, ValidationFailed
-from server.i18n import _
+from server.i18n import _, lazy_gettext
 from server.models import Role, User
 from server.unique_codes import ALPHABET, with_free_code
 
@@ -97,7 +97,7 @@ async def issue_more(user: User, reference: str, raw_count: str) -> int:
             user,
             "feedback_codes_issued",
             locked,
-            _("{count} deelnemerscodes uitgegeven voor sessie {reference}").format(
+            in_dutch(lazy_gettext("{count} deelnemerscodes uitgegeven voor sessie {reference}")).format(
                 count=count, reference=reference
             ),
         )

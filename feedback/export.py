@@ -24,7 +24,7 @@ from feedback.policy import FeedbackPolicy
 from feedback.results import TooFewResponses, open_answers_viewed
 from server import clock
 from server.audit import record
-from server.i18n import _
+from server.i18n import DEFAULT_LANGUAGE, _, lazy_gettext, use_language
 from server.models import Role, User
 from server.spreadsheet import to_csv
 from server.templating import AMSTERDAM, format_local_date
@@ -108,7 +108,7 @@ async def session_csv(
             ]
         )
     if _has_text(questions, answers):
-        await open_answers_viewed(actor, session, how=_("als CSV geëxporteerd"))
+        await open_answers_viewed(actor, session, how=lazy_gettext("als CSV geëxporteerd"))
     return to_csv(rows)
 
 
@@ -177,16 +177,11 @@ async def period_csv(policy: FeedbackPolicy, first_day: date, last_day: date, *,
         references = sorted(
             {by_id[session_id].booking.reference for rid, session_id, _at in responses if rid in with_text}
         )
-        await record(
-            actor,
-            "feedback_open_answers_viewed",
-            None,
-            summary=_(
+        with use_language(DEFAULT_LANGUAGE):  # the audit log stores the summary in Dutch
+            summary = _(
                 "Open antwoorden van {first} tot en met {last} als CSV geëxporteerd: {references}"
-            ).format(
-                first=first_day.isoformat(), last=last_day.isoformat(), references=", ".join(references)
-            ),
-        )
+            ).format(first=first_day.isoformat(), last=last_day.isoformat(), references=", ".join(references))
+        await record(actor, "feedback_open_answers_viewed", None, summary=summary)
     return to_csv(rows)
 
 

@@ -12,22 +12,22 @@ from feedback.models import QuestionKind
 from server.access import requires
 from server.errors import NotFound, ValidationFailed
 from server.forms import values_of
-from server.i18n import _
+from server.i18n import lazy_gettext
 from server.models import Role
 from server.security import read_form
 from server.templating import render
 
 NOTICES = {
-    "aangemaakt": _("Het formulier is aangemaakt. Voeg nu de vragen toe."),
-    "toegevoegd": _("De vraag is toegevoegd."),
-    "gewijzigd": _("De vraag is gewijzigd."),
-    "verwijderd": _("De vraag is verwijderd."),
-    "verplaatst": _("De volgorde is gewijzigd."),
-    "hernoemd": _("De naam is gewijzigd."),
-    "nieuwe-versie": _(
+    "aangemaakt": lazy_gettext("Het formulier is aangemaakt. Voeg nu de vragen toe."),
+    "toegevoegd": lazy_gettext("De vraag is toegevoegd."),
+    "gewijzigd": lazy_gettext("De vraag is gewijzigd."),
+    "verwijderd": lazy_gettext("De vraag is verwijderd."),
+    "verplaatst": lazy_gettext("De volgorde is gewijzigd."),
+    "hernoemd": lazy_gettext("De naam is gewijzigd."),
+    "nieuwe-versie": lazy_gettext(
         "De nieuwe versie is gemaakt. Het aanbod dat de vorige versie gebruikte, gebruikt nu deze."
     ),
-    "gekoppeld": _("Het aanbod gebruikt nu dit formulier."),
+    "gekoppeld": lazy_gettext("Het aanbod gebruikt nu dit formulier."),
 }
 NEW_QUESTION = {"kind": "", "text": "", "options": "", "is_required": "on", "marks_follow_up_interest": ""}
 

@@ -32,7 +32,7 @@ from feedback.models import ContactRequest, Lead, LeadSource, LeadStatus, Sessio
 from server import clock
 from server.audit import record
 from server.errors import DomainError, Forbidden, NotFound, ValidationFailed
-from server.i18n import _
+from server.i18n import _, lazy_gettext
 from server.mail import compose_mails, store_mails
 from server.models import Role, User
 from server.settings import Settings
@@ -45,14 +45,14 @@ TRANSITIONS: dict[LeadStatus, frozenset[LeadStatus]] = {
     LeadStatus.BOOKED: frozenset(),
 }
 STATUS_LABELS = {
-    LeadStatus.NEW: _("Nieuw"),
-    LeadStatus.CONTACTED: _("Benaderd"),
-    LeadStatus.BOOKED: _("Geboekt"),
-    LeadStatus.NOT_NOW: _("Nu niet"),
+    LeadStatus.NEW: lazy_gettext("Nieuw"),
+    LeadStatus.CONTACTED: lazy_gettext("Benaderd"),
+    LeadStatus.BOOKED: lazy_gettext("Geboekt"),
+    LeadStatus.NOT_NOW: lazy_gettext("Nu niet"),
 }
 SOURCE_LABELS = {
-    LeadSource.CONTACT_REQUEST: _("Deelnemer wil contact"),
-    LeadSource.FOLLOW_UP_INTEREST: _("Deelnemers willen een vervolg"),
+    LeadSource.CONTACT_REQUEST: lazy_gettext("Deelnemer wil contact"),
+    LeadSource.FOLLOW_UP_INTEREST: lazy_gettext("Deelnemers willen een vervolg"),
 }
 #: The statuses that still ask something of the team (under "Actie nodig").
 OPEN = (LeadStatus.NEW, LeadStatus.CONTACTED)

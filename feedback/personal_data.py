@@ -13,7 +13,7 @@ from feedback.models import (
     Response,
     SessionFeedback,
 )
-from server.i18n import _
+from server.i18n import lazy_gettext
 from server.models import User
 from server.privacy import AnonymousText, Entry, NoPersonalData, PersonalData, Rows
 
@@ -39,27 +39,33 @@ async def _delete_contact_requests_from(address: str) -> int:
 
 
 ENTRIES: list[Entry] = [
-    NoPersonalData(FeedbackForm, _("Feedbackformulieren van het team."), reviewed=("name",)),
-    NoPersonalData(Question, _("Vragen van een formulier.")),
-    NoPersonalData(OfferingForm, _("Welk formulier bij welk aanbod hoort.")),
-    NoPersonalData(SessionFeedback, _("De feedbacklink van een sessie.")),
+    NoPersonalData(FeedbackForm, lazy_gettext("Feedbackformulieren van het team."), reviewed=("name",)),
+    NoPersonalData(Question, lazy_gettext("Vragen van een formulier.")),
+    NoPersonalData(OfferingForm, lazy_gettext("Welk formulier bij welk aanbod hoort.")),
+    NoPersonalData(SessionFeedback, lazy_gettext("De feedbacklink van een sessie.")),
     NoPersonalData(
         ParticipantCode,
-        _("Een code voor één reactie: aan niemand gekoppeld, ook niet aan de reactie waarvoor hij diende."),
+        lazy_gettext(
+            "Een code voor één reactie: aan niemand gekoppeld, ook niet aan de reactie waarvoor hij diende."
+        ),
     ),
     NoPersonalData(
         Response,
-        _("Een anonieme inzending: alleen de hash van een willekeurig cookie, geen naam of IP-adres."),
+        lazy_gettext(
+            "Een anonieme inzending: alleen de hash van een willekeurig cookie, geen naam of IP-adres."
+        ),
     ),
     AnonymousText(
         Answer,
         "open antwoorden",
         ("text",),
-        _("Open antwoorden: 24 maanden na de sessie verwijderd (WEERBAAR_FEEDBACK_TEXT_RETENTION_MONTHS)."),
+        lazy_gettext(
+            "Open antwoorden: 24 maanden na de sessie verwijderd (WEERBAAR_FEEDBACK_TEXT_RETENTION_MONTHS)."
+        ),
     ),
     NoPersonalData(
         Lead,
-        _(
+        lazy_gettext(
             "Een lead van een organisatie; de coördinator die hem oppakt is een teamlid (leeg als het "
             "account verdwijnt), het adres van een contactverzoek staat alleen bij dat verzoek."
         ),
@@ -71,7 +77,7 @@ ENTRIES: list[Entry] = [
         ("email",),
         _contact_requests,
         _delete_contact_requests,
-        _(
+        lazy_gettext(
             "Verwijderd zodra het contact heeft plaatsgevonden, uiterlijk na 12 maanden "
             "(WEERBAAR_FEEDBACK_CONTACT_RETENTION_MONTHS)."
         ),

@@ -15,18 +15,22 @@ from feedback.policy import FeedbackPolicy
 from server.access import requires
 from server.downloads import download
 from server.errors import NotFound
-from server.i18n import _
+from server.i18n import _, lazy_gettext
 from server.models import Role
 from server.security import read_form
 from server.templating import render
 
 SESSION_VIEWERS = (Role.COORDINATOR, Role.CLERK, Role.TRAINER)
 GROUP_LABELS = {
-    "offering": _("Per aanbod"),
-    "trainer": _("Per trainer"),
-    "tour": _("Hele tour"),
+    "offering": lazy_gettext("Per aanbod"),
+    "trainer": lazy_gettext("Per trainer"),
+    "tour": lazy_gettext("Hele tour"),
 }
-GROUP_COLUMNS = {"offering": _("Aanbod"), "trainer": _("Trainer"), "tour": _("Groep")}
+GROUP_COLUMNS = {
+    "offering": lazy_gettext("Aanbod"),
+    "trainer": lazy_gettext("Trainer"),
+    "tour": lazy_gettext("Groep"),
+}
 
 
 def _policy(request: Request) -> FeedbackPolicy:
@@ -82,7 +86,10 @@ async def session_csv(request: Request) -> Response:
 @requires(*SESSION_VIEWERS)
 async def session_pdf(request: Request) -> Response:
     session, outcome = await results.view_results(
-        request.state.user, request.path_params["reference"], _policy(request), how=_("als PDF gedownload")
+        request.state.user,
+        request.path_params["reference"],
+        _policy(request),
+        how=lazy_gettext("als PDF gedownload"),
     )
     content = await report.session_report_pdf(session, outcome)
     return download(content, "application/pdf", report.report_filename(session))

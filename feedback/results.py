@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Literal
 
 from babel.numbers import format_decimal
+from babel.support import LazyProxy
 from tortoise.functions import Count
 
 from bookings.models import Booking
@@ -33,7 +34,7 @@ from feedback.policy import FeedbackPolicy
 from server import clock
 from server.audit import record
 from server.errors import DomainError, NotFound
-from server.i18n import _
+from server.i18n import DEFAULT_LANGUAGE, _, use_language
 from server.models import Role, User
 from server.templating import LOCALE
 
@@ -252,22 +253,21 @@ async def session_results(
     )
 
 
-async def open_answers_viewed(user: User, session: SessionFeedback, how: str | None = None) -> None:
-    """Audit that `user` saw (or exported, as `how` says) the open answers of `session`."""
+async def open_answers_viewed(user: User, session: SessionFeedback, how: LazyProxy | None = None) -> None:
+    """Audit that `user` saw (or exported, as `how` says: a lazy text, stored in Dutch) the open answers
+    of `session`."""
     if not isinstance(session.booking, Booking):
         await session.fetch_related("booking")
     reference = session.booking.reference
-    how = how or _("bekeken")
-    await record(
-        user,
-        "feedback_open_answers_viewed",
-        session,
-        summary=_("Open antwoorden van sessie {reference} {how}").format(reference=reference, how=how),
-    )
+    with use_language(DEFAULT_LANGUAGE):  # the audit log stores the summary in Dutch
+        summary = _("Open antwoorden van sessie {reference} {how}").format(
+            reference=reference, how=how or _("bekeken")
+        )
+    await record(user, "feedback_open_answers_viewed", session, summary=summary)
 
 
 async def view_results(
-    user: User, reference: str, policy: FeedbackPolicy, *, how: str | None = None
+    user: User, reference: str, policy: FeedbackPolicy, *, how: LazyProxy | None = None
 ) -> tuple[SessionFeedback, SessionResults]:
     """The session of `reference` and its results, as `user` may see them (NotFound otherwise).
 
@@ -277,5 +277,5 @@ async def view_results(
     session = await session_for(user, reference)
     results = await session_results(session, policy, viewer=user)
     if results.has_open_answers:
-        await open_answers_viewed(user, session, how or _("bekeken"))
+        await open_answers_viewed(user, session, how)
     return session, results

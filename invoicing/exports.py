@@ -29,19 +29,22 @@ from invoicing.document import DocumentKind, VatBreakdown, VatCategory
 from invoicing.models import Invoice, InvoiceStatus
 from invoicing.numbering import file_name
 from server.errors import ValidationFailed
-from server.i18n import _
+from server.i18n import _, lazy_gettext
 from server.spreadsheet import format_cents, to_csv
 
 JOURNAL_NAME = "journaal.csv"
 #: The earliest timestamp a ZIP entry can hold; the same for every entry, so the archive is reproducible.
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 
-KIND_LABELS = {DocumentKind.INVOICE: _("Factuur"), DocumentKind.CREDIT_NOTE: _("Creditnota")}
+KIND_LABELS = {
+    DocumentKind.INVOICE: lazy_gettext("Factuur"),
+    DocumentKind.CREDIT_NOTE: lazy_gettext("Creditnota"),
+}
 STATUS_LABELS = {
-    InvoiceStatus.ISSUED: _("uitgegeven"),
-    InvoiceStatus.SENT: _("verstuurd"),
-    InvoiceStatus.PAID: _("betaald"),
-    InvoiceStatus.CREDITED: _("gecrediteerd"),
+    InvoiceStatus.ISSUED: lazy_gettext("uitgegeven"),
+    InvoiceStatus.SENT: lazy_gettext("verstuurd"),
+    InvoiceStatus.PAID: lazy_gettext("betaald"),
+    InvoiceStatus.CREDITED: lazy_gettext("gecrediteerd"),
 }
 
 

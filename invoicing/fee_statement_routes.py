@@ -14,16 +14,16 @@ from server.access import requires
 from server.downloads import download
 from server.errors import DomainError, NotFound, ValidationFailed
 from server.forms import values_of
-from server.i18n import _
+from server.i18n import _, lazy_gettext
 from server.models import Role
 from server.security import read_form
 from server.templating import render
 
 NOTICES = {
-    "opgeslagen": _("De reiskosten zijn opgeslagen."),
-    "ingediend": _("De declaratie is ingediend."),
-    "goedgekeurd": _("De declaratie is goedgekeurd. Ze verandert niet meer."),
-    "teruggestuurd": _("De declaratie is teruggestuurd naar de trainer."),
+    "opgeslagen": lazy_gettext("De reiskosten zijn opgeslagen."),
+    "ingediend": lazy_gettext("De declaratie is ingediend."),
+    "goedgekeurd": lazy_gettext("De declaratie is goedgekeurd. Ze verandert niet meer."),
+    "teruggestuurd": lazy_gettext("De declaratie is teruggestuurd naar de trainer."),
 }
 ALL = (Role.TRAINER, Role.COORDINATOR, Role.FINANCE)
 

@@ -33,7 +33,7 @@ from invoicing.fee_statement_models import FeeStatement, FeeStatementLine, FeeSt
 from server import clock
 from server.audit import record
 from server.errors import DomainError, Forbidden, NotFound, ValidationFailed
-from server.i18n import _
+from server.i18n import _, lazy_gettext
 from server.models import Role, User
 from server.templating import AMSTERDAM, format_local_date
 
@@ -41,9 +41,9 @@ GIVEN = (BookingStatus.DELIVERED, BookingStatus.CLOSED)
 VAT_PERCENT = 21
 MAX_TRAVEL_CENTS = 1_000_00
 STATUS_LABELS = {
-    FeeStatementStatus.DRAFT: _("concept"),
-    FeeStatementStatus.SUBMITTED: _("ingediend"),
-    FeeStatementStatus.APPROVED: _("goedgekeurd"),
+    FeeStatementStatus.DRAFT: lazy_gettext("concept"),
+    FeeStatementStatus.SUBMITTED: lazy_gettext("ingediend"),
+    FeeStatementStatus.APPROVED: lazy_gettext("goedgekeurd"),
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from invoicing.fee_statement_models import FeeStatement, FeeStatementLine
 from invoicing.models import Invoice, InvoiceBatch, InvoiceCounter, InvoiceLine, Payment, SellerSettings
-from server.i18n import _
+from server.i18n import lazy_gettext
 from server.models import User
 from server.privacy import Entry, NoPersonalData, PersonalData, Rows, keep_link
 
@@ -41,7 +41,7 @@ ENTRIES: list[Entry] = [
         ("started_by",),
         _batches,
         keep_link,
-        _("Zoals de facturen zelf; wie de reeks startte wordt bij wissen anoniem."),
+        lazy_gettext("Zoals de facturen zelf; wie de reeks startte wordt bij wissen anoniem."),
     ),
     PersonalData(
         Payment,
@@ -49,7 +49,7 @@ ENTRIES: list[Entry] = [
         ("recorded_by",),
         _recorded_payments,
         keep_link,
-        _(
+        lazy_gettext(
             "Zeven jaar (fiscale bewaarplicht), met de factuur; wie de betaling vastlegde wordt bij "
             "wissen anoniem. De bankafschriftregel noemt de betalende organisatie."
         ),
@@ -57,7 +57,7 @@ ENTRIES: list[Entry] = [
     ),
     NoPersonalData(
         FeeStatementLine,
-        _("Sessies, uren en bedragen van een declaratie; bewaard met de declaratie."),
+        lazy_gettext("Sessies, uren en bedragen van een declaratie; bewaard met de declaratie."),
         reviewed=("description", "travel_note"),
     ),
     PersonalData(
@@ -66,25 +66,25 @@ ENTRIES: list[Entry] = [
         ("trainer", "trainer_name", "submitted_by", "approved_by"),
         _fee_statements,
         _anonymise_fee_statements,
-        _(
+        lazy_gettext(
             "Zeven jaar (fiscale bewaarplicht) voor de bedragen; bij wissen gaan de naam en de pdf eruit "
             "en wordt de trainer anoniem."
         ),
     ),
     NoPersonalData(
         SellerSettings,
-        _("De gegevens van het team als verkoper."),
+        lazy_gettext("De gegevens van het team als verkoper."),
         reviewed=("legal_name", "street", "postcode", "city", "invoice_email"),
     ),
-    NoPersonalData(InvoiceCounter, _("De teller van de factuurnummers.")),
-    NoPersonalData(InvoiceLine, _("Regels van een factuur; bewaard met de factuur.")),
+    NoPersonalData(InvoiceCounter, lazy_gettext("De teller van de factuurnummers.")),
+    NoPersonalData(InvoiceLine, lazy_gettext("Regels van een factuur; bewaard met de factuur.")),
     PersonalData(
         Invoice,
         "facturen",
         ("issued_by",),
         _issued_invoices,
         keep_link,
-        _(
+        lazy_gettext(
             "Zeven jaar (fiscale bewaarplicht); een factuur verandert na uitreiken niet, ook niet bij "
             "wissen. Wie de factuur uitreikte wordt bij wissen anoniem."
         ),

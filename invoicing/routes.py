@@ -30,29 +30,35 @@ from server.access import requires
 from server.downloads import download
 from server.errors import DomainError, NotFound, ValidationFailed
 from server.forms import page_number, values_of
-from server.i18n import _
+from server.i18n import _, lazy_gettext
 from server.models import Organisation, Role
 from server.organisations import organisation_for, province_choices
 from server.security import read_form
 from server.templating import local_time, render
 
 NOTICES = {
-    "uitgegeven": _("De factuur is uitgegeven. Het nummer, de pdf en de e-factuur liggen nu vast."),
-    "gecrediteerd": _("De creditnota is gemaakt. Het nummer, de pdf en de e-factuur liggen nu vast."),
-    "opnieuw": _(
+    "uitgegeven": lazy_gettext(
+        "De factuur is uitgegeven. Het nummer, de pdf en de e-factuur liggen nu vast."
+    ),
+    "gecrediteerd": lazy_gettext(
+        "De creditnota is gemaakt. Het nummer, de pdf en de e-factuur liggen nu vast."
+    ),
+    "opnieuw": lazy_gettext(
         "Dit concept factureert opnieuw wat de creditnota crediteerde. Pas de regels aan en geef het uit."
     ),
-    "concepten": _(
+    "concepten": lazy_gettext(
         "Conceptfacturen zijn aangemaakt voor alle gegeven betaalde trainingen en annuleringskosten."
     ),
-    "instellingen": _("De gegevens van het team zijn opgeslagen."),
-    "verstuurd": _("De mail met de pdf en de e-factuur staat klaar om te worden verstuurd."),
-    "betaald": _("De betaling is vastgelegd."),
-    "inkooporder": _("De griffie is per e-mail gevraagd om het inkoopordernummer."),
-    "uitreiken": _("De concepten worden uitgereikt. Hieronder ziet u hoever het is."),
-    "losse-factuur": _("Het concept is gemaakt. Voeg zo nodig regels toe en geef de factuur dan uit."),
-    "gegevens": _("De gegevens van het concept zijn opgeslagen."),
-    "verwijderd": _("Het concept is verwijderd."),
+    "instellingen": lazy_gettext("De gegevens van het team zijn opgeslagen."),
+    "verstuurd": lazy_gettext("De mail met de pdf en de e-factuur staat klaar om te worden verstuurd."),
+    "betaald": lazy_gettext("De betaling is vastgelegd."),
+    "inkooporder": lazy_gettext("De griffie is per e-mail gevraagd om het inkoopordernummer."),
+    "uitreiken": lazy_gettext("De concepten worden uitgereikt. Hieronder ziet u hoever het is."),
+    "losse-factuur": lazy_gettext(
+        "Het concept is gemaakt. Voeg zo nodig regels toe en geef de factuur dan uit."
+    ),
+    "gegevens": lazy_gettext("De gegevens van het concept zijn opgeslagen."),
+    "verwijderd": lazy_gettext("Het concept is verwijderd."),
 }
 READERS = (Role.FINANCE, Role.COORDINATOR)
 

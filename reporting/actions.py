@@ -20,10 +20,9 @@ from feedback.leads import lead_views
 from feedback.models import LeadStatus, Response, SessionFeedback
 from invoicing.models import Invoice, InvoiceStatus
 from reporting.stages import OrganisationProgress, TourStage
-from server.i18n import TRANSLATIONS, _
+from server.i18n import _, ngettext
 from server.templating import format_money
 
-ngettext = TRANSLATIONS.ngettext
 LIST_SIZE = 10
 UPCOMING_DAYS = 14
 FEEDBACK_CLOSING_DAYS = 3

@@ -28,7 +28,7 @@ from tortoise.transactions import in_transaction
 from reporting.models import HistoryEntry, HistoryStep
 from server.audit import record
 from server.errors import DomainError
-from server.i18n import _
+from server.i18n import _, lazy_gettext
 from server.models import Organisation, User
 from server.organisations import possible_codes
 
@@ -36,9 +36,9 @@ COLUMNS = ("cbs_code", "step", "held_on", "participants", "note")
 MAX_PARTICIPANTS = 10_000
 MAX_NOTE = 2_000
 STEP_LABELS = {
-    HistoryStep.INTAKE: _("Intake"),
-    HistoryStep.COUNCIL_SESSION: _("Raadsbrede sessie"),
-    HistoryStep.FOLLOW_UP: _("Vervolgtraining"),
+    HistoryStep.INTAKE: lazy_gettext("Intake"),
+    HistoryStep.COUNCIL_SESSION: lazy_gettext("Raadsbrede sessie"),
+    HistoryStep.FOLLOW_UP: lazy_gettext("Vervolgtraining"),
 }
 
 

@@ -58,7 +58,7 @@ from reporting.ministry_period import Period
 from reporting.models import HistoryEntry, HistoryStep
 from reporting.stages import HELD, HISTORY_STAGES, local_day, organisation_progress
 from server import clock
-from server.i18n import _
+from server.i18n import _, lazy_gettext
 from server.models import Organisation, OrganisationKind
 
 NUMERIC_KINDS = (QuestionKind.SCALE, QuestionKind.GRADE)
@@ -341,13 +341,13 @@ async def _figures(
 
 
 COMPARED: tuple[tuple[str, str, Callable[[_Figures], int]], ...] = (
-    (_("Gehouden sessies"), "count", lambda f: f.total.sessions),
-    (_("Bereikte organisaties"), "count", lambda f: f.total.organisations),
-    (_("Deelnemers"), "count", lambda f: f.total.participants),
-    (_("Feedbackreacties"), "count", lambda f: f.total.responses),
-    (_("Trainersuren"), "minutes", lambda f: f.total.trainer_minutes),
-    (_("Kosten gratis sessies"), "cents", lambda f: f.free_sessions.cost_cents),
-    (_("Omzet excl. btw"), "cents", lambda f: f.revenue.net_cents),
+    (lazy_gettext("Gehouden sessies"), "count", lambda f: f.total.sessions),
+    (lazy_gettext("Bereikte organisaties"), "count", lambda f: f.total.organisations),
+    (lazy_gettext("Deelnemers"), "count", lambda f: f.total.participants),
+    (lazy_gettext("Feedbackreacties"), "count", lambda f: f.total.responses),
+    (lazy_gettext("Trainersuren"), "minutes", lambda f: f.total.trainer_minutes),
+    (lazy_gettext("Kosten gratis sessies"), "cents", lambda f: f.free_sessions.cost_cents),
+    (lazy_gettext("Omzet excl. btw"), "cents", lambda f: f.revenue.net_cents),
 )
 
 

@@ -22,7 +22,7 @@ from reporting.ministry import ministry_report
 from reporting.ministry_figures import Comparison, MinistryReport, StageFigures
 from reporting.ministry_period import Period
 from server.audit import record
-from server.i18n import _
+from server.i18n import DEFAULT_LANGUAGE, _, use_language
 from server.models import User
 from server.pdf import render_pdf
 from server.spreadsheet import Number, format_cents, to_csv
@@ -129,13 +129,12 @@ def filename(period: Period, extension: str) -> str:
 
 
 async def _audit(actor: User, period: Period, kind: str) -> None:
-    await record(
-        actor,
-        "ministry_report_downloaded",
-        None,
-        summary=_("Rapportage voor het ministerie, %(period)s, als %(kind)s gedownload")
-        % {"period": period.label, "kind": kind},
-    )
+    with use_language(DEFAULT_LANGUAGE):  # the audit log stores the summary in Dutch
+        summary = _("Rapportage voor het ministerie, %(period)s, als %(kind)s gedownload") % {
+            "period": period.label,
+            "kind": kind,
+        }
+    await record(actor, "ministry_report_downloaded", None, summary=summary)
 
 
 async def report_pdf(period: Period, policy: FeedbackPolicy, *, actor: User) -> bytes:

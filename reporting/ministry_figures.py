@@ -15,13 +15,13 @@ from bookings.models import Stage
 from feedback.results import format_mean
 from reporting.dashboard import StageCount
 from reporting.ministry_period import Period
-from server.i18n import _
+from server.i18n import lazy_gettext
 from server.templating import LOCALE, format_money
 
 STAGE_LABELS = {
-    Stage.INTAKE: _("Intake"),
-    Stage.COUNCIL_SESSION: _("Raadsbrede sessie"),
-    Stage.FOLLOW_UP: _("Vervolgtraining"),
+    Stage.INTAKE: lazy_gettext("Intake"),
+    Stage.COUNCIL_SESSION: lazy_gettext("Raadsbrede sessie"),
+    Stage.FOLLOW_UP: lazy_gettext("Vervolgtraining"),
 }
 
 

@@ -15,18 +15,18 @@ from server import clock
 from server.access import requires
 from server.downloads import download
 from server.errors import ValidationFailed
-from server.i18n import _
+from server.i18n import lazy_gettext
 from server.models import Role
 from server.templating import local_time, render
 
 READERS = (Role.COORDINATOR, Role.FINANCE)
 YEARS_BACK = 5
 QUARTERS = [
-    ("", _("Heel jaar")),
-    ("1", _("1e kwartaal (januari t/m maart)")),
-    ("2", _("2e kwartaal (april t/m juni)")),
-    ("3", _("3e kwartaal (juli t/m september)")),
-    ("4", _("4e kwartaal (oktober t/m december)")),
+    ("", lazy_gettext("Heel jaar")),
+    ("1", lazy_gettext("1e kwartaal (januari t/m maart)")),
+    ("2", lazy_gettext("2e kwartaal (april t/m juni)")),
+    ("3", lazy_gettext("3e kwartaal (juli t/m september)")),
+    ("4", lazy_gettext("4e kwartaal (oktober t/m december)")),
 ]
 
 

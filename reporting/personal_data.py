@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reporting.models import HistoryEntry, TourTarget
-from server.i18n import _
+from server.i18n import lazy_gettext
 from server.models import User
 from server.privacy import Entry, NoPersonalData, PersonalData, Rows, keep_link
 
@@ -19,10 +19,12 @@ ENTRIES: list[Entry] = [
         ("updated_by",),
         _targets,
         keep_link,
-        _("Zolang het doel geldt; wie het instelde wordt bij wissen anoniem."),
+        lazy_gettext("Zolang het doel geldt; wie het instelde wordt bij wissen anoniem."),
     ),
     NoPersonalData(
         HistoryEntry,
-        _("Sessies van een organisatie van voor de app: dag, stap en aantal deelnemers, zonder namen."),
+        lazy_gettext(
+            "Sessies van een organisatie van voor de app: dag, stap en aantal deelnemers, zonder namen."
+        ),
     ),
 ]

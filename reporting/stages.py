@@ -30,7 +30,7 @@ from tortoise.functions import Max, Min
 
 from bookings.models import Booking, BookingStatus, Stage, TourInvitation
 from reporting.models import HistoryEntry, HistoryStep
-from server.i18n import _
+from server.i18n import lazy_gettext
 from server.models import Organisation, OrganisationKind
 from server.templating import AMSTERDAM
 
@@ -60,14 +60,14 @@ STAGE_ORDER = list(TourStage)
 #: The steps that are facts of their own (not "not yet contacted": that is the absence of all).
 STEPS = STAGE_ORDER[1:]
 STAGE_LABELS = {
-    TourStage.NOT_CONTACTED: _("Nog niet benaderd"),
-    TourStage.INVITED: _("Uitgenodigd"),
-    TourStage.INTAKE_PLANNED: _("Intake gepland"),
-    TourStage.INTAKE_HELD: _("Intake gehouden"),
-    TourStage.SESSION_PLANNED: _("Raadsbrede sessie gepland"),
-    TourStage.SESSION_HELD: _("Raadsbrede sessie gehouden"),
-    TourStage.FOLLOW_UP_BOOKED: _("Vervolgtraining geboekt"),
-    TourStage.FOLLOW_UP_HELD: _("Vervolgtraining gegeven"),
+    TourStage.NOT_CONTACTED: lazy_gettext("Nog niet benaderd"),
+    TourStage.INVITED: lazy_gettext("Uitgenodigd"),
+    TourStage.INTAKE_PLANNED: lazy_gettext("Intake gepland"),
+    TourStage.INTAKE_HELD: lazy_gettext("Intake gehouden"),
+    TourStage.SESSION_PLANNED: lazy_gettext("Raadsbrede sessie gepland"),
+    TourStage.SESSION_HELD: lazy_gettext("Raadsbrede sessie gehouden"),
+    TourStage.FOLLOW_UP_BOOKED: lazy_gettext("Vervolgtraining geboekt"),
+    TourStage.FOLLOW_UP_HELD: lazy_gettext("Vervolgtraining gegeven"),
 }
 #: The steps a booking of an offering stage makes true: (while planned, once held).
 BOOKING_STEPS = {

@@ -12,7 +12,7 @@ from tortoise.transactions import in_transaction
 
 from reporting.models import TourTarget
 from reporting.stages import STAGE_ORDER, TourStage
-from server.audit import record
+from server.audit import in_dutch, record
 from server.errors import Forbidden, ValidationFailed
 from server.i18n import _
 from server.models import Role, User
@@ -77,6 +77,6 @@ async def save_target(values: dict[str, str], *, actor: User) -> TourTarget:
             actor,
             "tour_target_set",
             target,
-            f"{percent}% {TourStage(stage).label} {starts_on:%d-%m-%Y} t/m {deadline:%d-%m-%Y}",
+            f"{percent}% {in_dutch(TourStage(stage).label)} {starts_on:%d-%m-%Y} t/m {deadline:%d-%m-%Y}",
         )
     return target

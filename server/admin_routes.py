@@ -13,7 +13,7 @@ from server.audit_names import object_names
 from server.downloads import download
 from server.errors import NotFound, ValidationFailed
 from server.forms import page_number, parse_email, values_of
-from server.i18n import _
+from server.i18n import _, lazy_gettext
 from server.mail import OutboxMessage, OutboxStatus, resend
 from server.models import AuditEntry, Role, User
 from server.security import read_form
@@ -21,14 +21,14 @@ from server.templating import render
 
 PAGE_SIZE = 50
 USER_NOTICES = {
-    "uitgenodigd": _("De uitnodiging is verstuurd."),
-    "gedeactiveerd": _("Het account is gedeactiveerd; de gebruiker is overal uitgelogd."),
-    "geactiveerd": _("Het account is weer actief."),
-    "rol": _("De rol is gewijzigd; de gebruiker moet opnieuw inloggen."),
-    "tweede-stap": _(
+    "uitgenodigd": lazy_gettext("De uitnodiging is verstuurd."),
+    "gedeactiveerd": lazy_gettext("Het account is gedeactiveerd; de gebruiker is overal uitgelogd."),
+    "geactiveerd": lazy_gettext("Het account is weer actief."),
+    "rol": lazy_gettext("De rol is gewijzigd; de gebruiker moet opnieuw inloggen."),
+    "tweede-stap": lazy_gettext(
         "De tweede stap is gewist; de gebruiker stelt die bij de volgende keer inloggen opnieuw in."
     ),
-    "gewist": _(
+    "gewist": lazy_gettext(
         "De persoonsgegevens zijn gewist. Het account is gedeactiveerd en heet nu "
         "'Verwijderde gebruiker'; facturen en de geschiedenis van sessies blijven bewaard."
     ),
@@ -172,7 +172,7 @@ async def erase_personal_data(request: Request) -> Response:
     return RedirectResponse("/beheer/gebruikers?melding=gewist", status_code=303)
 
 
-ADDRESS_NOTICES = {"gewist": _("De gegevens bij dit e-mailadres zijn gewist.")}
+ADDRESS_NOTICES = {"gewist": lazy_gettext("De gegevens bij dit e-mailadres zijn gewist.")}
 
 
 async def _address_page(

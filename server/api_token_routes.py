@@ -14,12 +14,12 @@ from server.access import requires, signed_in
 from server.api_tokens import SCOPE_LABELS
 from server.errors import ValidationFailed
 from server.forms import values_of
-from server.i18n import _
+from server.i18n import lazy_gettext
 from server.models import Role
 from server.security import read_form
 from server.templating import render
 
-NOTICES = {"ingetrokken": _("Het token is ingetrokken; het werkt vanaf nu niet meer.")}
+NOTICES = {"ingetrokken": lazy_gettext("Het token is ingetrokken; het werkt vanaf nu niet meer.")}
 
 
 def _token_id(request: Request) -> int:

@@ -14,7 +14,7 @@ from tortoise.transactions import in_transaction
 from server import clock
 from server.audit import record
 from server.errors import NotFound, ValidationFailed
-from server.i18n import _
+from server.i18n import _, lazy_gettext
 from server.models import ApiScope, ApiToken, Role, User
 from server.sessions import hash_secret
 from server.templating import AMSTERDAM
@@ -25,10 +25,10 @@ PREFIX_LENGTH = 10
 MAX_LIFETIME = timedelta(days=366)
 #: What each scope allows, as the token pages show it.
 SCOPE_LABELS = {
-    ApiScope.READ.value: _("Lezen (organisaties, aanbod, boekingen, verzoeken)"),
-    ApiScope.BOOK.value: _("Boeken, verzetten en annuleren"),
-    ApiScope.ANSWER_REQUESTS.value: _("Verzoeken beantwoorden (trainers)"),
-    ApiScope.INVOICES.value: _("Facturen lezen en downloaden"),
+    ApiScope.READ.value: lazy_gettext("Lezen (organisaties, aanbod, boekingen, verzoeken)"),
+    ApiScope.BOOK.value: lazy_gettext("Boeken, verzetten en annuleren"),
+    ApiScope.ANSWER_REQUESTS.value: lazy_gettext("Verzoeken beantwoorden (trainers)"),
+    ApiScope.INVOICES.value: lazy_gettext("Facturen lezen en downloaden"),
 }
 #: last_used_at is written at most this often, so reading through the API is not a write per call.
 TOUCH_INTERVAL = timedelta(seconds=60)

@@ -91,7 +91,7 @@ from server.errors import (
     handle_server_error,
 )
 from server.health import Backlog
-from server.i18n import _
+from server.i18n import lazy_gettext
 from server.logs import configure_logging
 from server.observe import ObservabilityMiddleware, RouteRecorder
 from server.privacy import Register
@@ -169,18 +169,18 @@ def personal_data_register() -> Register:
 
 #: What coordinators read for each periodic job at /beheer/taken (the name is `periodic_jobs`'s).
 JOB_LABELS = {
-    "purge_expired": _("Verlopen inloglinks, sessies en oude mailteksten opruimen"),
-    "send_booking_reminders": _("Herinneringen voor sessies versturen"),
-    "send_tour_reminders": _("Herinneringen voor de tour versturen"),
-    "expire_trainer_requests": _("Verlopen trainersverzoeken afsluiten"),
-    "open_feedback_links": _("Feedback openen na een sessie"),
-    "announce_closed_feedback": _("Webhooks sturen voor gesloten feedback"),
-    "apply_feedback_retention": _("Bewaartermijn van feedback toepassen"),
-    "apply_booking_retention": _("Bewaartermijn van boekingsteksten en contacten toepassen"),
-    "clear_audit_details": _("Oude details uit het auditlog wissen"),
-    "create_invoice_drafts": _("Conceptfacturen maken"),
-    "send_payment_reminders": _("Betalingsherinneringen versturen"),
-    "resume_stalled_batch": _("Vastgelopen reeks uitreiken afmaken"),
+    "purge_expired": lazy_gettext("Verlopen inloglinks, sessies en oude mailteksten opruimen"),
+    "send_booking_reminders": lazy_gettext("Herinneringen voor sessies versturen"),
+    "send_tour_reminders": lazy_gettext("Herinneringen voor de tour versturen"),
+    "expire_trainer_requests": lazy_gettext("Verlopen trainersverzoeken afsluiten"),
+    "open_feedback_links": lazy_gettext("Feedback openen na een sessie"),
+    "announce_closed_feedback": lazy_gettext("Webhooks sturen voor gesloten feedback"),
+    "apply_feedback_retention": lazy_gettext("Bewaartermijn van feedback toepassen"),
+    "apply_booking_retention": lazy_gettext("Bewaartermijn van boekingsteksten en contacten toepassen"),
+    "clear_audit_details": lazy_gettext("Oude details uit het auditlog wissen"),
+    "create_invoice_drafts": lazy_gettext("Conceptfacturen maken"),
+    "send_payment_reminders": lazy_gettext("Betalingsherinneringen versturen"),
+    "resume_stalled_batch": lazy_gettext("Vastgelopen reeks uitreiken afmaken"),
 }
 
 

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from babel.support import LazyProxy
 from tortoise.models import Model
 
+from server.i18n import DEFAULT_LANGUAGE, use_language
 from server.logs import audit_event
 from server.models import AuditEntry, User
+
+
+def in_dutch(text: str | LazyProxy) -> str:
+    """`text` (a lazy label such as `server.users.ROLE_LABELS[role]`) in Dutch, whatever the language
+    of the request: a summary is stored once and read as written (docs/developer.md: Readable history)."""
+    with use_language(DEFAULT_LANGUAGE):
+        return str(text)
 
 
 async def record(actor: User | None, action: str, obj: Model | None = None, summary: str = "") -> AuditEntry:

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import asyncpg
+from babel.support import LazyProxy
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -27,7 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tortoise.exceptions import BaseORMException, DBConnectionError
 
 from server.form_addresses import page_above
-from server.i18n import _
+from server.i18n import _, lazy_gettext
 from server.logs import route_of, security_event
 from server.metrics import count_database_error
 from server.templating import render
@@ -38,7 +39,10 @@ log = logging.getLogger("weerbaar")
 class DomainError(Exception):
     status_code = 400
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(self, message: str | LazyProxy, *, field: str | None = None) -> None:
+        # A lazy label (server.forms.EMAIL_MESSAGE) becomes text here, in the language of the request
+        # that broke the rule: the message also goes into JSON (problem+json), which takes only str.
+        message = str(message)
         super().__init__(message)
         self.message = message
         self.field = field
@@ -80,20 +84,20 @@ class EditConflict(DomainError):
 class ValidationFailed(DomainError):
     """Several field errors at once: {'email': 'Vul een geldig e-mailadres in.'}."""
 
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__(next(iter(errors.values())))
-        self.errors = errors
+    def __init__(self, errors: Mapping[str, str | LazyProxy]) -> None:
+        self.errors = {name: str(message) for name, message in errors.items()}
+        super().__init__(next(iter(self.errors.values())))
 
 
 ERROR_TITLES = {
-    400: _("Er ging iets mis met uw verzoek"),
-    403: _("Geen toegang"),
-    404: _("Pagina niet gevonden"),
-    405: _("Dit kan hier niet"),
-    413: _("Het verzoek is te groot"),
-    429: _("Te veel pogingen"),
-    500: _("Er ging iets mis bij ons"),
-    503: _("Tijdelijk niet beschikbaar"),
+    400: lazy_gettext("Er ging iets mis met uw verzoek"),
+    403: lazy_gettext("Geen toegang"),
+    404: lazy_gettext("Pagina niet gevonden"),
+    405: lazy_gettext("Dit kan hier niet"),
+    413: lazy_gettext("Het verzoek is te groot"),
+    429: lazy_gettext("Te veel pogingen"),
+    500: lazy_gettext("Er ging iets mis bij ons"),
+    503: lazy_gettext("Tijdelijk niet beschikbaar"),
 }
 
 

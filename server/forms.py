@@ -22,13 +22,13 @@ from email_validator import EmailNotValidError, validate_email
 from starlette.datastructures import FormData
 from starlette.requests import Request
 
-from server.i18n import _
+from server.i18n import lazy_gettext
 
 #: Unicode categories no single-line value may hold: control characters and line/paragraph separators.
 _NOT_ON_ONE_LINE = frozenset({"Cc", "Zl", "Zp"})
-SINGLE_LINE_MESSAGE = _("Vul dit op één regel in, zonder regeleinden of andere stuurtekens.")
-EMAIL_MESSAGE = _("Vul één geldig e-mailadres in, bijvoorbeeld naam@gemeente.nl.")
-PHONE_MESSAGE = _(
+SINGLE_LINE_MESSAGE = lazy_gettext("Vul dit op één regel in, zonder regeleinden of andere stuurtekens.")
+EMAIL_MESSAGE = lazy_gettext("Vul één geldig e-mailadres in, bijvoorbeeld naam@gemeente.nl.")
+PHONE_MESSAGE = lazy_gettext(
     "Vul een geldig telefoonnummer in, bijvoorbeeld 070 373 8314 of 06 12345678; een nummer in het "
     "buitenland met het landnummer, zoals +32 2 503 00 00."
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from server.i18n import _
+from server.i18n import lazy_gettext
 from server.models import Role, User, UserSession
 
 
@@ -23,49 +23,51 @@ def _item(href: str, label: str, pattern: str | None = None) -> NavItem:
 
 NAVIGATION: dict[Role, list[NavItem]] = {
     Role.COORDINATOR: [
-        _item("/coordinatie", _("Overzicht"), r"^/coordinatie(/(organisaties|doel)|/?$)"),
-        _item("/boekingen", _("Boekingen")),
-        _item("/tour", _("Tour")),
-        _item("/aanbod", _("Aanbod")),
-        _item("/trainers", _("Trainers")),
-        _item("/declaraties", _("Declaraties")),
-        _item("/feedback", _("Feedback")),
-        _item("/feedbackformulieren", _("Formulieren")),
-        _item("/organisaties", _("Organisaties")),
-        _item("/coordinatie/rapportage", _("Rapportage")),
-        _item("/beheer/gebruikers", _("Gebruikers")),
-        _item("/beheer/mail", _("Mail")),
-        _item("/beheer/webhooks", _("Webhooks"), r"^/(beheer/)?webhooks(/|$)"),
-        _item("/beheer/audit", _("Auditlog")),
-        _item("/beheer/api-tokens", _("API-tokens"), r"^/(beheer/)?api-tokens"),
-        _item("/agenda", _("Agenda")),
+        _item("/coordinatie", lazy_gettext("Overzicht"), r"^/coordinatie(/(organisaties|doel)|/?$)"),
+        _item("/boekingen", lazy_gettext("Boekingen")),
+        _item("/tour", lazy_gettext("Tour")),
+        _item("/aanbod", lazy_gettext("Aanbod")),
+        _item("/trainers", lazy_gettext("Trainers")),
+        _item("/declaraties", lazy_gettext("Declaraties")),
+        _item("/feedback", lazy_gettext("Feedback")),
+        _item("/feedbackformulieren", lazy_gettext("Formulieren")),
+        _item("/organisaties", lazy_gettext("Organisaties")),
+        _item("/coordinatie/rapportage", lazy_gettext("Rapportage")),
+        _item("/beheer/gebruikers", lazy_gettext("Gebruikers")),
+        _item("/beheer/mail", lazy_gettext("Mail")),
+        _item("/beheer/webhooks", lazy_gettext("Webhooks"), r"^/(beheer/)?webhooks(/|$)"),
+        _item("/beheer/audit", lazy_gettext("Auditlog")),
+        _item("/beheer/api-tokens", lazy_gettext("API-tokens"), r"^/(beheer/)?api-tokens"),
+        _item("/agenda", lazy_gettext("Agenda")),
     ],
     Role.CLERK: [
         _item(
             "/organisatie/boekingen",
-            _("Boekingen"),
+            lazy_gettext("Boekingen"),
             r"^/(organisatie/boekingen|boekingen/|organisaties/[^/]+/boek)",
         ),
-        _item("/organisatie", _("Mijn organisatie"), r"^/organisaties?(/(?!webhooks/?$)[^/]+)?/?$"),
-        _item("/organisatie/facturen", _("Facturen"), r"^/organisaties?(/[^/]+)?/facturen"),
-        _item("/organisatie/webhooks", _("Webhooks"), r"^/(organisatie/)?webhooks(/|$)"),
-        _item("/agenda", _("Agenda")),
-        _item("/api-tokens", _("API-tokens")),
+        _item(
+            "/organisatie", lazy_gettext("Mijn organisatie"), r"^/organisaties?(/(?!webhooks/?$)[^/]+)?/?$"
+        ),
+        _item("/organisatie/facturen", lazy_gettext("Facturen"), r"^/organisaties?(/[^/]+)?/facturen"),
+        _item("/organisatie/webhooks", lazy_gettext("Webhooks"), r"^/(organisatie/)?webhooks(/|$)"),
+        _item("/agenda", lazy_gettext("Agenda")),
+        _item("/api-tokens", lazy_gettext("API-tokens")),
     ],
     Role.TRAINER: [
-        _item("/trainer", _("Mijn verzoeken"), r"^/trainer(/(verzoeken|sessies)/|/?$)"),
-        _item("/trainer/beschikbaarheid", _("Mijn beschikbaarheid")),
-        _item("/declaraties", _("Mijn declaraties")),
-        _item("/agenda", _("Agenda")),
-        _item("/api-tokens", _("API-tokens")),
+        _item("/trainer", lazy_gettext("Mijn verzoeken"), r"^/trainer(/(verzoeken|sessies)/|/?$)"),
+        _item("/trainer/beschikbaarheid", lazy_gettext("Mijn beschikbaarheid")),
+        _item("/declaraties", lazy_gettext("Mijn declaraties")),
+        _item("/agenda", lazy_gettext("Agenda")),
+        _item("/api-tokens", lazy_gettext("API-tokens")),
     ],
     Role.FINANCE: [
-        _item("/financien", _("Facturen"), r"^/financien(/facturen|/?$)"),
-        _item("/financien/instellingen", _("Gegevens van het team")),
-        _item("/declaraties", _("Declaraties")),
-        _item("/organisaties", _("Organisaties")),
-        _item("/coordinatie/rapportage", _("Rapportage")),
-        _item("/api-tokens", _("API-tokens")),
+        _item("/financien", lazy_gettext("Facturen"), r"^/financien(/facturen|/?$)"),
+        _item("/financien/instellingen", lazy_gettext("Gegevens van het team")),
+        _item("/declaraties", lazy_gettext("Declaraties")),
+        _item("/organisaties", lazy_gettext("Organisaties")),
+        _item("/coordinatie/rapportage", lazy_gettext("Rapportage")),
+        _item("/api-tokens", lazy_gettext("API-tokens")),
     ],
 }
 

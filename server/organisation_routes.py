@@ -11,7 +11,7 @@ from server import organisations, users
 from server.access import requires
 from server.errors import DomainError, ValidationFailed
 from server.forms import values_of
-from server.i18n import _
+from server.i18n import lazy_gettext
 from server.models import Organisation, Role
 from server.security import read_form
 from server.templating import render
@@ -25,10 +25,10 @@ BILLING_FIELDS = (
     "requires_po_number",
 )
 NOTICES = {
-    "factuurgegevens": _("De factuurgegevens zijn opgeslagen."),
-    "uitgenodigd": _("De uitnodiging is verstuurd."),
-    "contactpersoon": _("De contactpersoon is opgeslagen."),
-    "contactpersoon-verwijderd": _("De contactpersoon is verwijderd."),
+    "factuurgegevens": lazy_gettext("De factuurgegevens zijn opgeslagen."),
+    "uitgenodigd": lazy_gettext("De uitnodiging is verstuurd."),
+    "contactpersoon": lazy_gettext("De contactpersoon is opgeslagen."),
+    "contactpersoon-verwijderd": lazy_gettext("De contactpersoon is verwijderd."),
 }
 
 

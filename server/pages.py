@@ -7,11 +7,11 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from server.access import public
-from server.i18n import _
+from server.i18n import lazy_gettext
 from server.settings import PROJECT_DIR
 from server.templating import render
 
-HOME_NOTICES = {"uitgelogd": _("U bent uitgelogd.")}
+HOME_NOTICES = {"uitgelogd": lazy_gettext("U bent uitgelogd.")}
 
 
 @public

@@ -7,7 +7,7 @@ import re
 from tortoise.expressions import Q
 
 from server.auth import rate_limit_keys_of
-from server.i18n import _
+from server.i18n import lazy_gettext
 from server.mail import OutboxAttachment, OutboxMessage
 from server.models import (
     ApiToken,
@@ -204,7 +204,7 @@ ENTRIES: list[Entry] = [
         ("created_by",),
         _webhooks,
         _forget_webhook_maker,
-        _(
+        lazy_gettext(
             "Wie een webhook aanmaakte, zolang die bestaat; bij wissen blijft de webhook van de "
             "organisatie zonder naam van de maker."
         ),
@@ -212,18 +212,22 @@ ENTRIES: list[Entry] = [
     ),
     NoPersonalData(
         WebhookEvent,
-        _("Gebeurtenissen voor webhooks: kenmerken, statussen en tijden, geen namen of vrije tekst."),
+        lazy_gettext(
+            "Gebeurtenissen voor webhooks: kenmerken, statussen en tijden, geen namen of vrije tekst."
+        ),
     ),
-    NoPersonalData(WebhookDelivery, _("Of en wanneer een webhookbericht aankwam.")),
+    NoPersonalData(WebhookDelivery, lazy_gettext("Of en wanneer een webhookbericht aankwam.")),
     NoPersonalData(
         WebhookAttempt,
-        _("Statuscode en het begin van het antwoord van de ontvangende server."),
+        lazy_gettext("Statuscode en het begin van het antwoord van de ontvangende server."),
         reviewed=("response_snippet",),
     ),
-    NoPersonalData(JobRun, _("Wanneer een periodieke taak liep, op welke server, en met welke uitkomst.")),
+    NoPersonalData(
+        JobRun, lazy_gettext("Wanneer een periodieke taak liep, op welke server, en met welke uitkomst.")
+    ),
     NoPersonalData(
         Organisation,
-        _("Gemeenten en provincies; het factuuradres is dat van de organisatie."),
+        lazy_gettext("Gemeenten en provincies; het factuuradres is dat van de organisatie."),
         reviewed=("name", "invoice_street", "invoice_postcode", "invoice_city", "invoice_email"),
     ),
     PersonalData(
@@ -241,7 +245,7 @@ ENTRIES: list[Entry] = [
         ),
         _account,
         _anonymise_account,
-        _(
+        lazy_gettext(
             "Zolang iemand een rol heeft bij het team of zijn organisatie. Bij wissen worden naam en "
             "e-mailadres vervangen en het account gedeactiveerd; de rol blijft voor de geschiedenis."
         ),
@@ -252,7 +256,7 @@ ENTRIES: list[Entry] = [
         ("user", "next_path"),
         _login_links,
         _delete_login_links,
-        _("Tot de link verloopt (15 minuten, een uitnodiging 7 dagen); daarna verwijderd."),
+        lazy_gettext("Tot de link verloopt (15 minuten, een uitnodiging 7 dagen); daarna verwijderd."),
     ),
     PersonalData(
         ApiToken,
@@ -260,11 +264,13 @@ ENTRIES: list[Entry] = [
         ("user", "name"),
         _api_tokens,
         _delete_api_tokens,
-        _("Tot het account gewist wordt; een ingetrokken of verlopen token blijft zichtbaar in de lijst."),
+        lazy_gettext(
+            "Tot het account gewist wordt; een ingetrokken of verlopen token blijft zichtbaar in de lijst."
+        ),
     ),
     NoPersonalData(
         IdempotentRequest,
-        _(
+        lazy_gettext(
             "Het antwoord op een API-verzoek met een Idempotency-Key, zodat een herhaling niets dubbel "
             "maakt; na een dag verwijderd."
         ),
@@ -276,7 +282,9 @@ ENTRIES: list[Entry] = [
         ("user",),
         _sessions,
         _delete_sessions,
-        _("Tot de sessie afloopt (na 30 minuten zonder activiteit, uiterlijk na 12 uur); daarna verwijderd."),
+        lazy_gettext(
+            "Tot de sessie afloopt (na 30 minuten zonder activiteit, uiterlijk na 12 uur); daarna verwijderd."
+        ),
     ),
     PersonalData(
         RecoveryCode,
@@ -284,7 +292,7 @@ ENTRIES: list[Entry] = [
         ("user",),
         _recovery_codes,
         _delete_recovery_codes,
-        _("Zolang de tweede stap is ingesteld."),
+        lazy_gettext("Zolang de tweede stap is ingesteld."),
     ),
     PersonalData(
         AuditEntry,
@@ -292,7 +300,7 @@ ENTRIES: list[Entry] = [
         ("actor", "actor_label", "summary"),
         _audit_entries,
         _anonymise_audit_entries,
-        _(
+        lazy_gettext(
             "Bewaard als verantwoording van wie wat deed; namen en toelichtingen 24 maanden na de "
             "gebeurtenis gewist (WEERBAAR_AUDIT_DETAIL_RETENTION_MONTHS). Bij wissen worden naam en "
             "e-mailadres in het log vervangen."
@@ -306,7 +314,7 @@ ENTRIES: list[Entry] = [
         ("key",),
         _rate_limit_hits,
         _delete_rate_limit_hits,
-        _("Een dag; daarna verwijderd."),
+        lazy_gettext("Een dag; daarna verwijderd."),
     ),
     PersonalData(
         OutboxAttachment,
@@ -314,7 +322,7 @@ ENTRIES: list[Entry] = [
         ("content",),
         _attachments,
         _delete_attachments,
-        _("Verwijderd 30 dagen na verzending van de e-mail."),
+        lazy_gettext("Verwijderd 30 dagen na verzending van de e-mail."),
         reviewed=("filename",),
         export_address=_attachments_to,
         erase_address=_delete_attachments_to,
@@ -325,7 +333,7 @@ ENTRIES: list[Entry] = [
         ("to_address", "subject", "body_text", "body_html"),
         _mails,
         _delete_mails,
-        _(
+        lazy_gettext(
             "De tekst van een verzonden e-mail 30 dagen na verzending; adres, onderwerp en status "
             "blijven als verzendbewijs."
         ),

@@ -23,6 +23,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 
+from babel.support import LazyProxy
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
@@ -34,8 +35,9 @@ from server.models import Role, User
 
 Rows = list[dict[str, object]]
 
-#: What an erased account's name becomes; its address becomes `erased_email(user_id)`.
-ERASED_NAME = _("Verwijderde gebruiker")
+#: What an erased account's name becomes; its address becomes `erased_email(user_id)`. Stored data,
+#: so in Dutch and not translated: every reader sees the name that was written.
+ERASED_NAME = "Verwijderde gebruiker"
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ class PersonalData:
     fields: tuple[str, ...]
     export: Callable[[User], Awaitable[Rows]]
     erase: Callable[[User], Awaitable[int]]
-    retention: str
+    retention: str | LazyProxy
     blockers: Callable[[User], Awaitable[list[str]]] | None = None
     reviewed: tuple[str, ...] = ()
     #: For people without an account (a contact, a participant who left an address): the rows
@@ -70,7 +72,7 @@ class AnonymousText:
     model: type[Model]
     section: str
     fields: tuple[str, ...]
-    retention: str
+    retention: str | LazyProxy
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ class NoPersonalData:
     """A model without personal data; `reviewed` names columns that look personal but are not."""
 
     model: type[Model]
-    reason: str
+    reason: str | LazyProxy
     reviewed: tuple[str, ...] = field(default=())
 
 
@@ -101,7 +103,7 @@ class Register:
     def retention_rules(self) -> list[tuple[str, str]]:
         """(section, rule) for every model with personal data, for the privacy statement."""
         return [
-            (entry.section, entry.retention)
+            (entry.section, str(entry.retention))
             for entry in self.entries
             if isinstance(entry, PersonalData | AnonymousText)
         ]
@@ -251,7 +253,7 @@ async def export_address(email: str, register: Register, *, actor: User | None) 
     document = {
         "export_van": address,
         "gemaakt_op": clock.now().isoformat(),
-        "bewaartermijnen": {entry.section: entry.retention for entry in register.by_address},
+        "bewaartermijnen": {entry.section: str(entry.retention) for entry in register.by_address},
         "onderdelen": sections,
     }
     async with in_transaction():

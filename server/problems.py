@@ -15,19 +15,19 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.errors import ERROR_TITLES, DomainError, ValidationFailed
-from server.i18n import _
+from server.i18n import lazy_gettext
 
 API_VERSION = "1.0.0"
 PROBLEM_TYPE = "application/problem+json"
 
 TITLES = {
     **ERROR_TITLES,
-    401: _("Niet aangemeld"),
-    404: _("Niet gevonden"),
-    409: _("Conflict"),
-    410: _("Niet meer beschikbaar"),
-    415: _("Verkeerd type inhoud"),
-    422: _("Ongeldige invoer"),
+    401: lazy_gettext("Niet aangemeld"),
+    404: lazy_gettext("Niet gevonden"),
+    409: lazy_gettext("Conflict"),
+    410: lazy_gettext("Niet meer beschikbaar"),
+    415: lazy_gettext("Verkeerd type inhoud"),
+    422: lazy_gettext("Ongeldige invoer"),
 }
 
 

@@ -18,11 +18,11 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from server import ratelimit
-from server.audit import record
+from server.audit import in_dutch, record
 from server.auth import INVITATION_VALIDITY, invitations_key, issue_login_link, normalise_email
 from server.errors import DomainError, Forbidden, NotFound, RateLimited, ValidationFailed
 from server.forms import EMAIL_MESSAGE, parse_email, single_line_errors
-from server.i18n import _
+from server.i18n import _, lazy_gettext
 from server.mail import queue_mail
 from server.models import ERASED_DOMAIN, Organisation, RecoveryCode, Role, User
 from server.sessions import end_all_sessions
@@ -31,10 +31,10 @@ INVITATIONS_PER_CLERK_PER_DAY = 10
 INVITATION_DAY = timedelta(days=1)
 
 ROLE_LABELS = {
-    Role.COORDINATOR: _("coördinator"),
-    Role.CLERK: _("griffier"),
-    Role.TRAINER: _("trainer"),
-    Role.FINANCE: _("financiën"),
+    Role.COORDINATOR: lazy_gettext("coördinator"),
+    Role.CLERK: lazy_gettext("griffier"),
+    Role.TRAINER: lazy_gettext("trainer"),
+    Role.FINANCE: lazy_gettext("financiën"),
 }
 
 
@@ -76,7 +76,7 @@ async def add_user(
     try:
         async with in_transaction():
             user = await User.create(email=email, name=name, role=parsed_role, organisation=organisation)
-            await record(actor, "user_added", user, f"{email} als {ROLE_LABELS[parsed_role]}")
+            await record(actor, "user_added", user, f"{email} als {in_dutch(ROLE_LABELS[parsed_role])}")
     except IntegrityError:
         raise ValidationFailed({"email": _("Er bestaat al een account met dit e-mailadres.")}) from None
     return user
@@ -127,7 +127,7 @@ async def invite_user(
                     "organisation": organisation,
                 },
             )
-            await record(actor, "user_invited", user, f"{email} als {ROLE_LABELS[parsed_role]}")
+            await record(actor, "user_invited", user, f"{email} als {in_dutch(ROLE_LABELS[parsed_role])}")
     except IntegrityError:
         if is_clerk:  # invited by someone else at the same moment: the same answer
             return None
@@ -183,7 +183,7 @@ async def change_role(user_id: int, role: str, org_code: str, *, actor: User) ->
         user.organisation = organisation
         await user.save(update_fields=["role", "organisation_id"])
         await end_all_sessions(user)
-        await record(actor, "role_changed", user, f"{user.email}: {ROLE_LABELS[new_role]}")
+        await record(actor, "role_changed", user, f"{user.email}: {in_dutch(ROLE_LABELS[new_role])}")
     return user
 
 

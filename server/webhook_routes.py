@@ -11,7 +11,7 @@ from server import webhook_subscriptions as service
 from server.access import requires
 from server.errors import DomainError, NotFound, ValidationFailed
 from server.forms import values_of
-from server.i18n import _
+from server.i18n import lazy_gettext
 from server.models import Role, User
 from server.security import read_form
 from server.templating import render
@@ -19,20 +19,20 @@ from server.webhook_addresses import AddressRefused
 from server.webhook_models import EVENT_TYPES, WebhookSubscription
 
 EVENT_LABELS = {
-    "booking.requested": _("Boeking aangevraagd"),
-    "booking.scheduled": _("Boeking ingepland"),
-    "booking.confirmed": _("Boeking bevestigd"),
-    "booking.rescheduled": _("Boeking verzet"),
-    "booking.cancelled": _("Boeking geannuleerd"),
-    "invoice.issued": _("Factuur uitgegeven"),
-    "feedback.closed": _("Feedback gesloten"),
+    "booking.requested": lazy_gettext("Boeking aangevraagd"),
+    "booking.scheduled": lazy_gettext("Boeking ingepland"),
+    "booking.confirmed": lazy_gettext("Boeking bevestigd"),
+    "booking.rescheduled": lazy_gettext("Boeking verzet"),
+    "booking.cancelled": lazy_gettext("Boeking geannuleerd"),
+    "invoice.issued": lazy_gettext("Factuur uitgegeven"),
+    "feedback.closed": lazy_gettext("Feedback gesloten"),
 }
 NOTICES = {
-    "gewijzigd": _("De webhook is gewijzigd."),
-    "aangezet": _("De webhook staat aan."),
-    "uitgezet": _("De webhook staat uit; er gaan geen berichten meer naartoe."),
-    "verwijderd": _("De webhook is verwijderd."),
-    "opnieuw": _("Het bericht staat opnieuw in de wachtrij."),
+    "gewijzigd": lazy_gettext("De webhook is gewijzigd."),
+    "aangezet": lazy_gettext("De webhook staat aan."),
+    "uitgezet": lazy_gettext("De webhook staat uit; er gaan geen berichten meer naartoe."),
+    "verwijderd": lazy_gettext("De webhook is verwijderd."),
+    "opnieuw": lazy_gettext("Het bericht staat opnieuw in de wachtrij."),
 }
 
 
