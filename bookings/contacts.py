@@ -185,7 +185,7 @@ class ImportedRow:
 
     @property
     def outcome_label(self) -> str:
-        return OUTCOME_LABELS[self.outcome]
+        return str(OUTCOME_LABELS[self.outcome])
 
 
 @dataclass

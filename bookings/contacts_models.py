@@ -26,7 +26,7 @@ class ContactFunction(StrEnum):
 
     @property
     def label(self) -> str:
-        return FUNCTION_LABELS[self]
+        return str(FUNCTION_LABELS[self])
 
 
 FUNCTION_LABELS = {

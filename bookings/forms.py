@@ -10,12 +10,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
+from babel.support import LazyProxy
+
 from bookings.models import PartOfDay
 from server.forms import EMAIL_MESSAGE, PHONE_MESSAGE, parse_email, parse_phone, single_line_errors
 from server.i18n import _, lazy_gettext
 from server.templating import AMSTERDAM
 
-THEMES: list[tuple[str, str]] = [
+THEMES: list[tuple[str, LazyProxy]] = [
     ("bedreiging", lazy_gettext("Bedreiging en intimidatie")),
     ("online", lazy_gettext("Online haat en bedreiging")),
     ("vergadering", lazy_gettext("Agressie tijdens vergaderingen")),
@@ -24,7 +26,7 @@ THEMES: list[tuple[str, str]] = [
     ("media", lazy_gettext("Sociale media en pers")),
     ("weerbaarheid", lazy_gettext("Persoonlijke weerbaarheid")),
 ]
-PARTS_OF_DAY: list[tuple[str, str]] = [
+PARTS_OF_DAY: list[tuple[str, LazyProxy]] = [
     (PartOfDay.AFTERNOON, lazy_gettext("middag")),
     (PartOfDay.EVENING, lazy_gettext("avond")),
 ]

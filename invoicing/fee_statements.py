@@ -315,7 +315,7 @@ class StatementView:
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS[self.statement.status]
+        return str(STATUS_LABELS[self.statement.status])
 
     @property
     def trainer_name(self) -> str:

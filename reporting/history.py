@@ -231,7 +231,7 @@ class MergedOrganisation:
 async def history_of(organisation_id: int) -> list[HistoryLine]:
     """The organisation's steps before the app, oldest first."""
     entries = await HistoryEntry.filter(organisation_id=organisation_id).order_by("held_on", "id")
-    return [HistoryLine(STEP_LABELS[e.step], e.held_on, e.participants, e.note) for e in entries]
+    return [HistoryLine(str(STEP_LABELS[e.step]), e.held_on, e.participants, e.note) for e in entries]
 
 
 async def organisation_section(user: User, organisation: Organisation) -> dict[str, object] | None:

@@ -34,6 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from babel.support import LazyProxy
 from tortoise.expressions import Q
 from tortoise.functions import Count, Sum
 
@@ -238,7 +239,7 @@ def _questions(by_question: QuestionSums, threshold: int) -> tuple[QuestionScore
         shown = count >= threshold
         scores.append(
             QuestionScore(
-                stage_label=STAGE_LABELS[stage],
+                stage_label=str(STAGE_LABELS[stage]),
                 text=text,
                 scale_text="1–5" if kind == QuestionKind.SCALE else "1–10",
                 answers=count,
@@ -331,7 +332,7 @@ async def _figures(
             total.numbers[kind][0] += sum_
             total.numbers[kind][1] += count
     return _Figures(
-        stages=tuple(tallies[stage].freeze(STAGE_LABELS[stage], threshold) for stage in Stage),
+        stages=tuple(tallies[stage].freeze(str(STAGE_LABELS[stage]), threshold) for stage in Stage),
         total=total.freeze(_("Totaal"), threshold),
         provinces=await _provinces(period, all_sessions) if per_province else (),
         questions=_questions(by_question, threshold),
@@ -340,7 +341,7 @@ async def _figures(
     )
 
 
-COMPARED: tuple[tuple[str, str, Callable[[_Figures], int]], ...] = (
+COMPARED: tuple[tuple[LazyProxy, str, Callable[[_Figures], int]], ...] = (
     (lazy_gettext("Gehouden sessies"), "count", lambda f: f.total.sessions),
     (lazy_gettext("Bereikte organisaties"), "count", lambda f: f.total.organisations),
     (lazy_gettext("Deelnemers"), "count", lambda f: f.total.participants),
@@ -375,7 +376,7 @@ async def ministry_report(
         free_sessions=figures.free_sessions,
         revenue=figures.revenue,
         comparison=tuple(
-            Comparison(label, value(figures), value(before), unit) for label, unit, value in COMPARED
+            Comparison(str(label), value(figures), value(before), unit) for label, unit, value in COMPARED
         ),
         steps_day=steps_day,
         steps=steps_on(await organisation_progress(), steps_day),

@@ -172,4 +172,4 @@ class MinistryReport:
 
     @property
     def stage_labels(self) -> tuple[str, ...]:
-        return tuple(STAGE_LABELS[stage] for stage in Stage)
+        return tuple(str(STAGE_LABELS[stage]) for stage in Stage)

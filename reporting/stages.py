@@ -53,7 +53,7 @@ class TourStage(StrEnum):
 
     @property
     def label(self) -> str:
-        return STAGE_LABELS[self]
+        return str(STAGE_LABELS[self])
 
 
 STAGE_ORDER = list(TourStage)

@@ -11,7 +11,7 @@ from datetime import date
 from tortoise.transactions import in_transaction
 
 from reporting.models import TourTarget
-from reporting.stages import STAGE_ORDER, TourStage
+from reporting.stages import STAGE_LABELS, STAGE_ORDER, TourStage
 from server.audit import in_dutch, record
 from server.errors import Forbidden, ValidationFailed
 from server.i18n import _
@@ -73,10 +73,7 @@ async def save_target(values: dict[str, str], *, actor: User) -> TourTarget:
         target.deadline = deadline  # type: ignore[assignment]
         target.updated_by = actor
         await target.save()
-        await record(
-            actor,
-            "tour_target_set",
-            target,
-            f"{percent}% {in_dutch(TourStage(stage).label)} {starts_on:%d-%m-%Y} t/m {deadline:%d-%m-%Y}",
-        )
+        label = in_dutch(STAGE_LABELS[TourStage(stage)])
+        summary = f"{percent}% {label} {starts_on:%d-%m-%Y} t/m {deadline:%d-%m-%Y}"
+        await record(actor, "tour_target_set", target, summary)
     return target

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from babel.support import LazyProxy
+
 from server.i18n import lazy_gettext
 from server.models import Role, User, UserSession
 
@@ -12,12 +14,12 @@ from server.models import Role, User, UserSession
 @dataclass(frozen=True)
 class NavItem:
     href: str
-    label: str
+    label: LazyProxy
     #: The paths this item stands for (the item is marked as the current page on them).
     pattern: re.Pattern[str]
 
 
-def _item(href: str, label: str, pattern: str | None = None) -> NavItem:
+def _item(href: str, label: LazyProxy, pattern: str | None = None) -> NavItem:
     return NavItem(href, label, re.compile(pattern or f"^{re.escape(href)}(/|$)"))
 
 
@@ -79,4 +81,4 @@ def navigation_for(user: User | None, session: UserSession | None, path: str) ->
         return []
     if user.role.needs_second_factor and session.second_factor_at is None:
         return []
-    return [(item.href, item.label, bool(item.pattern.match(path))) for item in NAVIGATION[user.role]]
+    return [(item.href, str(item.label), bool(item.pattern.match(path))) for item in NAVIGATION[user.role]]
