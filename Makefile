@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 LOCK := requirements.lock
 PG_VERSION = $(shell ls /etc/postgresql 2>/dev/null | head -n 1)
 
-.PHONY: run test install lock system-deps api-lint-deps pdf-deps postgres lint messages clean bench drills screenshots
+.PHONY: run test test-under-load install lock system-deps api-lint-deps pdf-deps postgres lint messages clean bench drills screenshots
 
 run: install pdf-deps
 	$(BIN)/weerbaar migrate
@@ -108,6 +108,16 @@ bench: install postgres
 # DRILLS="restart" or DRILLS="sigkill" runs one.
 drills: install
 	$(BIN)/python -m bench.drills $(DRILLS)
+
+# The proof that the suite does not flake (docs/developer.md, Tests): the whole suite three times in a
+# row on both databases while two busy loops keep both cores busy; stops at the first failure.
+test-under-load: install system-deps api-lint-deps postgres
+	@$(PYTHON) -c 'while True: pass' & first=$$!; $(PYTHON) -c 'while True: pass' & second=$$!; \
+	trap 'kill $$first $$second' EXIT; \
+	for run in 1 2 3; do \
+		echo "== run $$run of 3 under load"; \
+		$(BIN)/pytest --db sqlite && $(BIN)/pytest --db postgres || exit 1; \
+	done
 
 # The user guides' pictures (docs/img), made by the browser tests from the demo data.
 screenshots: install system-deps

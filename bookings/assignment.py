@@ -22,7 +22,6 @@ BookingRuleBroken (400).
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 from datetime import datetime
 
 from tortoise.queryset import QuerySet
@@ -31,7 +30,7 @@ from tortoise.transactions import in_transaction
 from bookings import lifecycle, notify, staffing, suggestions
 from bookings.errors import BookingRuleBroken, IllegalTransition
 from bookings.fit import KIND_LABELS
-from bookings.models import Booking, BookingStatus, OfferingRole, TrainerKind
+from bookings.models import Booking, BookingStatus, TrainerKind
 from bookings.policy import BookingPolicy
 from bookings.staffing_models import HOLDING, AssignmentRequest, RequestStatus
 from server import clock
@@ -53,10 +52,6 @@ class RequestClosed(DomainError):
         super().__init__(_("Dit verzoek is al beantwoord, verlopen of ingetrokken. Kijk bij Mijn verzoeken."))
 
 
-async def _roles(booking: Booking) -> dict[TrainerKind, OfferingRole]:
-    return {role.kind: role for role in await OfferingRole.filter(offering_id=booking.offering_id)}  # type: ignore[attr-defined]
-
-
 async def _count(booking: Booking, kind: TrainerKind, statuses: tuple[RequestStatus, ...]) -> int:
     return await AssignmentRequest.filter(booking=booking, kind=kind, status__in=statuses).count()
 
@@ -72,7 +67,7 @@ async def _ask(
 ) -> AssignmentRequest:
     """Create the request inside the caller's transaction (booking locked by the caller)."""
     policy = BookingPolicy.from_settings(settings)
-    roles = await _roles(booking)
+    roles = await staffing.offering_roles(booking)
     if kind not in roles:
         raise BookingRuleBroken(_("Dit aanbod heeft geen rol van deze soort."), field="kind")
     if await _count(booking, kind, HOLDING) >= roles[kind].max_count:
@@ -165,7 +160,7 @@ async def _fill_roles(
     policy = BookingPolicy.from_settings(settings)
     asked: list[AssignmentRequest] = []
     unfilled: list[TrainerKind] = []
-    for kind, role in (await _roles(booking)).items():
+    for kind, role in (await staffing.offering_roles(booking)).items():
         while await _count(booking, kind, HOLDING) < role.min_count:
             candidate = await suggestions.best_candidate(booking, kind, policy, now=now)
             if candidate is None:
@@ -198,7 +193,7 @@ async def _confirm_if_staffed(booking: Booking, settings: Settings) -> None:
     """Confirm a scheduled booking once every role has its minimum of accepted trainers."""
     if booking.status is not BookingStatus.SCHEDULED:
         return
-    roles = await _roles(booking)
+    roles = await staffing.offering_roles(booking)
     accepted = Counter(
         await AssignmentRequest.filter(booking=booking, status=RequestStatus.ACCEPTED).values_list(
             "kind", flat=True
@@ -385,30 +380,3 @@ async def expire_requests(settings: Settings, now: datetime | None = None) -> in
                 await _fill_roles(booking, actor=None, settings=settings, now=now)
             expired += 1
     return expired
-
-
-@dataclass(frozen=True)
-class RoleStaffing:
-    kind: TrainerKind
-    min_count: int
-    max_count: int
-    requests: list[AssignmentRequest]
-
-    @property
-    def accepted(self) -> int:
-        return sum(r.status is RequestStatus.ACCEPTED for r in self.requests)
-
-    @property
-    def is_filled(self) -> bool:
-        return self.accepted >= self.min_count
-
-
-async def staffing_of(booking: Booking) -> list[RoleStaffing]:
-    """Per role of the offering: the requests so far (all statuses), for the booking page."""
-    requests = (
-        await AssignmentRequest.filter(booking=booking).select_related("trainer").order_by("asked_at", "id")
-    )
-    return [
-        RoleStaffing(kind, role.min_count, role.max_count, [r for r in requests if r.kind is kind])
-        for kind, role in (await _roles(booking)).items()
-    ]

@@ -10,11 +10,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from bookings import assignment, lifecycle, pricing, queries, scheduling
+from bookings import lifecycle, pricing, queries, scheduling
 from bookings.forms import PARTS_OF_DAY, THEMES, parse_start
 from bookings.models import Booking
 from bookings.permissions import ANY_STAFF, CLERK_STAFF
 from bookings.policy import BookingPolicy
+from bookings.staffing import staffing_of
 from server import clock
 from server.access import requires
 from server.errors import DomainError, EditConflict, ValidationFailed
@@ -54,7 +55,7 @@ async def booking_page(
     is_staff = user.role is Role.COORDINATOR
     policy = BookingPolicy.from_settings(request.app.state.settings)
     percent, fee = lifecycle.cancellation_terms(booking, policy, clock.now())
-    staffing = await assignment.staffing_of(booking)
+    staffing = await staffing_of(booking)
     notice_key = request.query_params.get("melding", "")
     context: dict[str, Any] = {
         "booking": booking,

@@ -12,7 +12,7 @@ from datetime import datetime
 import structlog
 
 from bookings import assignment, lifecycle
-from bookings.assignment import RoleStaffing
+from bookings.staffing import RoleStaffing
 from bookings.staffing_models import HOLDING
 from server.errors import DomainError
 from server.i18n import _

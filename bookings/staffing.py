@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from bookings.availability import trainer_load
-from bookings.models import Booking, BookingStatus
+from bookings.models import Booking, BookingStatus, OfferingRole, TrainerKind
 from bookings.policy import BookingPolicy
 from bookings.staffing_models import HOLDING, AssignmentRequest, RequestStatus, TrainerProfile
 from server.errors import DomainError, NotFound
@@ -174,3 +175,35 @@ async def sessions_between(trainer: User, first_day: date, last_day: date) -> li
         .order_by("starts_at", "id")
     )
     return [request.booking for request in requests]
+
+
+async def offering_roles(booking: Booking) -> dict[TrainerKind, OfferingRole]:
+    """The trainer roles of the booking's offering, by kind."""
+    return {role.kind: role for role in await OfferingRole.filter(offering_id=booking.offering_id)}  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class RoleStaffing:
+    kind: TrainerKind
+    min_count: int
+    max_count: int
+    requests: list[AssignmentRequest]
+
+    @property
+    def accepted(self) -> int:
+        return sum(r.status is RequestStatus.ACCEPTED for r in self.requests)
+
+    @property
+    def is_filled(self) -> bool:
+        return self.accepted >= self.min_count
+
+
+async def staffing_of(booking: Booking) -> list[RoleStaffing]:
+    """Per role of the offering: the requests so far (all statuses), for the booking page."""
+    requests = (
+        await AssignmentRequest.filter(booking=booking).select_related("trainer").order_by("asked_at", "id")
+    )
+    return [
+        RoleStaffing(kind, role.min_count, role.max_count, [r for r in requests if r.kind is kind])
+        for kind, role in (await offering_roles(booking)).items()
+    ]

@@ -11,6 +11,7 @@ from bookings import assignment, queries, suggestions
 from bookings.errors import BookingRuleBroken
 from bookings.models import TrainerKind
 from bookings.policy import BookingPolicy
+from bookings.staffing import staffing_of
 from server.access import requires
 from server.errors import DomainError
 from server.forms import values_of
@@ -40,7 +41,7 @@ async def _staffing_page(
         "bookings/staffing.html",
         {
             "booking": booking,
-            "staffing": await assignment.staffing_of(booking),
+            "staffing": await staffing_of(booking),
             "suggestions": roles,
             "is_staffable": booking.status in assignment.STAFFABLE,
             "errors": errors or {},

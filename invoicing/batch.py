@@ -18,9 +18,8 @@ How a batch keeps the numbering gap-free and gets every document its files on bo
 - **Lock order**: drafts first, then the counter, as `issuing.issue_invoice` and `credits.credit_invoice`
   do, so a batch and a single issue never deadlock. A draft issued by hand meanwhile no longer
   matches `status = draft` once its lock is granted and is skipped.
-- **Numbers in order**: within a chunk the drafts are numbered in id order (the order they were
-  made), and chunks follow each other in id order. All get the issue date of the day the batch
-  started.
+- **Numbers in order**: within a chunk the drafts are numbered in id order (the order they were made),
+  and chunks follow each other in id order. All get the issue date of the day the batch started.
 - A draft that breaks a rule (purchase-order number required but missing, no lines, incomplete
   buyer details) is skipped with the reason, stays a draft and uses no number.
 - **One batch in the whole cluster, its progress in the database** (`InvoiceBatch`). Starting
@@ -33,8 +32,7 @@ How a batch keeps the numbering gap-free and gets every document its files on bo
   takes it over: it renders the files of the chunks already issued and issues the remaining
   drafts, with the batch's issue date, so the numbers stay gap-free. A process that lost its lease
   (it was stalled that long) finds out in its next chunk's transaction and stops (LeaseLost).
-- **From the web**, `start_issuing_drafts` checks what it can, claims the batch and runs it as a
-  task of this app process, returning at once.
+- **From the web**, `start_issuing_drafts` checks, claims the batch and runs it as a task of this process.
 
 Errors: NothingToIssue (400), BatchRunning (409: a batch runs somewhere in the cluster), InvoiceRuleBroken
 (400: the team's details are incomplete), Forbidden.

@@ -6,6 +6,7 @@ serve SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from tortoise import Tortoise
@@ -66,6 +67,15 @@ async def apply_migrations(database_url: str) -> None:
 
 async def init_orm(database_url: str) -> None:
     await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
+
+
+async def with_orm(database_url: str, work: Callable[[], Awaitable[int]]) -> int:
+    """Run a command's `work` with the ORM open, and close its connections afterwards."""
+    await init_orm(database_url)
+    try:
+        return await work()
+    finally:
+        await Tortoise.close_connections()
 
 
 async def pending_migrations(database_url: str) -> list[str]:
