@@ -55,6 +55,7 @@ from bookings.staffing_models import (
 from feedback.demo import load_feedback_demo
 from invoicing.document import VatCategory
 from invoicing.models import Invoice, InvoiceLine, InvoiceStatus
+from reporting.figures import rebuild_figures, refresh_figures
 from server.db import apply_migrations, init_orm, is_postgres
 from server.models import AuditEntry, Organisation, OrganisationKind, Role, User
 from server.organisations import import_organisations
@@ -531,6 +532,7 @@ async def seed(volume: Volume = FULL, now: datetime | None = None) -> Seeded:
     await reset_sequences(
         [User, Booking, PreferredSlot, AssignmentRequest, TourInvitation, AuditEntry, *seed_documents.MODELS]
     )
+    await rebuild_figures()  # bulk_create passes by the signals that keep the tour figures
     organisation = next((o for o in organisations if o.cbs_code == "GM0363"), organisations[-1])
     clerk = next(u for u in users["clerk"] if u.organisation_id == organisation.id)  # type: ignore[attr-defined]
     open_requests = Counter(r.trainer_id for r in requests if r.status is RequestStatus.PENDING)  # type: ignore[attr-defined]
@@ -626,6 +628,7 @@ async def add_open_requests(count: int, now: datetime | None = None) -> list[tup
     async with in_transaction():
         await insert(bookings)
         await insert(requests)
+        await refresh_figures({booking.organisation_id for booking in bookings})  # type: ignore[attr-defined]
     await reset_sequences([Booking, AssignmentRequest])
     return [(r.id, r.trainer_id) for r in requests]  # type: ignore[attr-defined]
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from reporting.stages import STEPS, organisation_progress
+from reporting.figures import organisation_progress
+from reporting.stages import STEPS
 from server.api import ApiCall, Operation
 from server.models import ApiScope, Role
 from server.organisations import organisation_for

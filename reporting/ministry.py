@@ -44,6 +44,7 @@ from feedback.models import Answer, QuestionKind, Response, SessionFeedback
 from feedback.policy import FeedbackPolicy
 from invoicing import costs
 from reporting.dashboard import steps_on
+from reporting.figures import organisation_progress
 from reporting.ministry_figures import (
     STAGE_LABELS,
     Comparison,
@@ -57,7 +58,7 @@ from reporting.ministry_figures import (
 from reporting.ministry_money import free_session_costs, revenue
 from reporting.ministry_period import Period
 from reporting.models import HistoryEntry, HistoryStep
-from reporting.stages import HELD, HISTORY_STAGES, local_day, organisation_progress
+from reporting.stages import HELD, HISTORY_STAGES, local_day
 from server import clock
 from server.i18n import _, lazy_gettext
 from server.models import Organisation, OrganisationKind

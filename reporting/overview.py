@@ -20,6 +20,7 @@ from reporting.dashboard import (
     province_summaries,
     summarise,
 )
+from reporting.figures import organisation_progress
 from reporting.mergers import bookings_to_move
 from reporting.models import TourTarget
 from reporting.stages import (
@@ -28,7 +29,6 @@ from reporting.stages import (
     TourStage,
     existing_on,
     local_day,
-    organisation_progress,
 )
 from reporting.targets import current_target
 from server.i18n import _

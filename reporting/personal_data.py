@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from reporting.figures import OrganisationFigures
 from reporting.models import HistoryEntry, TourTarget
 from server.i18n import lazy_gettext
 from server.models import User
@@ -26,5 +27,9 @@ ENTRIES: list[Entry] = [
         lazy_gettext(
             "Sessies van een organisatie van voor de app: dag, stap en aantal deelnemers, zonder namen."
         ),
+    ),
+    NoPersonalData(
+        OrganisationFigures,
+        lazy_gettext("Per organisatie de dagen van haar stappen in de tour, berekend uit de boekingen."),
     ),
 ]

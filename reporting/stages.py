@@ -15,12 +15,15 @@ After a merger (`server.mergers`) the successor holds the held steps of the orga
 into it, from their days; the merged ones keep theirs too. Which organisations count on a day is
 `exists_on`: a report looks at the organisations that existed on its day.
 
-Four queries whatever the number of organisations or bookings: the organisations, the invitations,
-the bookings and the history, each grouped per organisation (and stage).
+Computing the steps takes three queries whatever the number of organisations or bookings: the
+invitations, the bookings and the history, each grouped per organisation (and stage). The pages do
+not compute them: they read what `reporting.figures` keeps in the database, updated with each write
+that changes them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -91,18 +94,11 @@ def local_day(moment: datetime) -> date:
     return moment.astimezone(AMSTERDAM).date()
 
 
-@dataclass
-class OrganisationProgress:
-    id: int
-    cbs_code: str
-    name: str
-    kind: OrganisationKind
-    #: The province's CBS code: its own for a province.
-    province_code: str
-    province_name: str
-    started_on: date | None = None
-    ended_on: date | None = None
-    successor_id: int | None = None
+@dataclass(kw_only=True)
+class StepFacts:
+    """What an organisation's own invitations, bookings and history make true: the part of its
+    progress that `reporting.figures` keeps in the database."""
+
     #: Each step that is true now, with the first day it has been true.
     since: dict[TourStage, date] = field(default_factory=dict)
     #: Per planned step: the first day a live booking of that stage was made, held since or not.
@@ -121,6 +117,20 @@ class OrganisationProgress:
     def touch(self, moment: datetime | None) -> None:
         if moment is not None and (self.last_activity_at is None or moment > self.last_activity_at):
             self.last_activity_at = moment
+
+
+@dataclass
+class OrganisationProgress(StepFacts):
+    id: int
+    cbs_code: str
+    name: str
+    kind: OrganisationKind
+    #: The province's CBS code: its own for a province.
+    province_code: str
+    province_name: str
+    started_on: date | None = None
+    ended_on: date | None = None
+    successor_id: int | None = None
 
     def has(self, step: TourStage) -> bool:
         """Whether the step is true now; "not yet contacted" when no step is."""
@@ -163,52 +173,23 @@ def existing_on(organisations: list[OrganisationProgress], day: date) -> list[Or
     return [organisation for organisation in organisations if organisation.exists_on(day)]
 
 
-async def _organisations() -> dict[int, OrganisationProgress]:
-    rows = (
-        await Organisation.all()
-        .order_by("name")
-        .values(
-            "id",
-            "cbs_code",
-            "name",
-            "kind",
-            "province__cbs_code",
-            "province__name",
-            "started_on",
-            "ended_on",
-            "successor_id",
-        )
-    )
-    progress: dict[int, OrganisationProgress] = {}
-    for row in rows:
-        is_province = row["kind"] == OrganisationKind.PROVINCE
-        progress[row["id"]] = OrganisationProgress(
-            id=row["id"],
-            cbs_code=row["cbs_code"],
-            name=row["name"],
-            kind=OrganisationKind(row["kind"]),
-            province_code=row["cbs_code"] if is_province else (row["province__cbs_code"] or ""),
-            province_name=row["name"] if is_province else (row["province__name"] or ""),
-            started_on=row["started_on"],
-            ended_on=row["ended_on"],
-            successor_id=row["successor_id"],
-        )
-    return progress
+def _of(organisation_ids: Collection[int] | None) -> Q:
+    """All organisations, or only these."""
+    return Q() if organisation_ids is None else Q(organisation_id__in=list(organisation_ids))
 
 
-async def _add_invitations(progress: dict[int, OrganisationProgress]) -> None:
+async def _add_invitations(facts: dict[int, StepFacts], organisation_ids: Collection[int] | None) -> None:
     rows = (
-        await TourInvitation.all()
+        await TourInvitation.filter(_of(organisation_ids))
         .annotate(first_invited_at=Min("invited_at"), last_invited_at=Max("invited_at"))
         .group_by("organisation_id")
         .values("organisation_id", "first_invited_at", "last_invited_at")
     )
     for row in rows:
-        organisation = progress.get(row["organisation_id"])
-        if organisation is not None:
-            organisation.note(TourStage.INVITED, local_day(row["first_invited_at"]))
-            organisation.touch(row["first_invited_at"])
-            organisation.last_invited_at = row["last_invited_at"]
+        organisation = facts.setdefault(row["organisation_id"], StepFacts())
+        organisation.note(TourStage.INVITED, local_day(row["first_invited_at"]))
+        organisation.touch(row["first_invited_at"])
+        organisation.last_invited_at = row["last_invited_at"]
 
 
 #: Per offering stage, the names of its aggregates: when the first live booking not yet held was
@@ -232,22 +213,20 @@ def _booking_aggregates() -> dict[str, Min | Max]:
     return aggregates
 
 
-async def _add_bookings(progress: dict[int, OrganisationProgress]) -> None:
+async def _add_bookings(facts: dict[int, StepFacts], organisation_ids: Collection[int] | None) -> None:
     """One aggregated row per organisation: no booking row (and no datetime per booking) reaches
     Python."""
     aggregates = _booking_aggregates()
     rows = (
         await Booking.exclude(status=BookingStatus.CANCELLED)
         # Every stage: the filter joins the offering that the aggregates' conditions read.
-        .filter(offering__stage__in=list(BOOKING_STEPS))
+        .filter(_of(organisation_ids), offering__stage__in=list(BOOKING_STEPS))
         .annotate(**aggregates)
         .group_by("organisation_id")
         .values("organisation_id", *aggregates)
     )
     for row in rows:
-        organisation = progress.get(row["organisation_id"])
-        if organisation is None:
-            continue
+        organisation = facts.setdefault(row["organisation_id"], StepFacts())
         organisation.touch(row["last_at"])
         for stage, (planned_name, held_created_name, held_name) in BOOKING_AGGREGATES.items():
             planned_step, held_step = BOOKING_STEPS[stage]
@@ -263,21 +242,29 @@ async def _add_bookings(progress: dict[int, OrganisationProgress]) -> None:
                 organisation.note(planned_step, local_day(min(booked_at)), organisation.first_booked_on)
 
 
-async def _add_history(progress: dict[int, OrganisationProgress]) -> None:
+async def _add_history(facts: dict[int, StepFacts], organisation_ids: Collection[int] | None) -> None:
     rows = (
-        await HistoryEntry.all()
+        await HistoryEntry.filter(_of(organisation_ids))
         .annotate(first_held_on=Min("held_on"))
         .group_by("organisation_id", "step")
         .values("organisation_id", "step", "first_held_on")
     )
     for row in rows:
-        organisation = progress.get(row["organisation_id"])
-        if organisation is None:
-            continue
+        organisation = facts.setdefault(row["organisation_id"], StepFacts())
         held = BOOKING_STEPS[HISTORY_STAGES[HistoryStep(row["step"])]][1]
         first = row["first_held_on"]
         organisation.note(held, first if isinstance(first, date) else date.fromisoformat(str(first)))
         organisation.before_app.add(held)
+
+
+async def step_facts(organisation_ids: Collection[int] | None = None) -> dict[int, StepFacts]:
+    """The own steps of every organisation (or of these), computed from their invitations, bookings
+    and history in three grouped queries; an organisation without any is left out."""
+    facts: dict[int, StepFacts] = {}
+    await _add_invitations(facts, organisation_ids)
+    await _add_bookings(facts, organisation_ids)
+    await _add_history(facts, organisation_ids)
+    return facts
 
 
 def _inherit(progress: dict[int, OrganisationProgress]) -> None:
@@ -294,11 +281,44 @@ def _inherit(progress: dict[int, OrganisationProgress]) -> None:
             successor = progress.get(successor.successor_id or 0)
 
 
-async def organisation_progress() -> list[OrganisationProgress]:
-    """Every organisation (merged ones too) with its true steps and their days, by name."""
-    progress = await _organisations()
-    await _add_invitations(progress)
-    await _add_bookings(progress)
-    await _add_history(progress)
+async def progress_with(facts: dict[int, StepFacts]) -> list[OrganisationProgress]:
+    """Every organisation (merged ones too), by name, with its own steps from `facts` and the held
+    steps of the organisations merged into it."""
+    rows = (
+        await Organisation.all()
+        .order_by("name")
+        .values(
+            "id",
+            "cbs_code",
+            "name",
+            "kind",
+            "province__cbs_code",
+            "province__name",
+            "started_on",
+            "ended_on",
+            "successor_id",
+        )
+    )
+    progress: dict[int, OrganisationProgress] = {}
+    for row in rows:
+        is_province = row["kind"] == OrganisationKind.PROVINCE
+        own = facts.get(row["id"]) or StepFacts()
+        progress[row["id"]] = OrganisationProgress(
+            id=row["id"],
+            cbs_code=row["cbs_code"],
+            name=row["name"],
+            kind=OrganisationKind(row["kind"]),
+            province_code=row["cbs_code"] if is_province else (row["province__cbs_code"] or ""),
+            province_name=row["name"] if is_province else (row["province__name"] or ""),
+            started_on=row["started_on"],
+            ended_on=row["ended_on"],
+            successor_id=row["successor_id"],
+            # Copies: inheriting adds to the successor's steps, never to the facts passed in.
+            since=dict(own.since),
+            first_booked_on=own.first_booked_on,
+            before_app=own.before_app,
+            last_activity_at=own.last_activity_at,
+            last_invited_at=own.last_invited_at,
+        )
     _inherit(progress)
     return list(progress.values())

@@ -1,4 +1,5 @@
-"""The `weerbaar` command: serve, migrate, worker, demo data, organisations, users and invoice exports."""
+"""The `weerbaar` command: serve, migrate, worker, demo data, organisations, tour figures, users and
+invoice exports."""
 
 from __future__ import annotations
 
@@ -41,6 +42,15 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     asyncio.run(apply_migrations(settings.database_url))
     print("Database bijgewerkt.")
+    # A database from before the stored tour figures (or restored from a backup) gets them here.
+    return cmd_figures_rebuild(settings, args)
+
+
+def cmd_figures_rebuild(settings: Settings, args: argparse.Namespace) -> int:
+    from reporting.figures import rebuild_figures
+
+    count = asyncio.run(with_orm(settings.database_url, rebuild_figures))
+    print(f"Tourcijfers van {count} organisaties opnieuw berekend.")
     return 0
 
 
@@ -216,6 +226,10 @@ def build_parser() -> argparse.ArgumentParser:
     history_import = history.add_parser("import", help="CSV met cbs_code,step,held_on,participants,note")
     history_import.add_argument("file")
     history_import.set_defaults(handler=cmd_history_import)
+    figures = commands.add_parser("figures", help="tourcijfers").add_subparsers(dest="f", required=True)
+    figures.add_parser(
+        "rebuild", help="de opgeslagen tourcijfers van alle organisaties opnieuw berekenen"
+    ).set_defaults(handler=cmd_figures_rebuild)
     contacts = commands.add_parser("contacts", help="contactpersonen").add_subparsers(dest="c", required=True)
     contacts_import = contacts.add_parser("import", help="CSV met cbs_code,function,name,email,phone")
     contacts_import.add_argument("file")

@@ -24,7 +24,7 @@ APPS: dict[str, list[str]] = {
     ],
     "feedback": ["feedback.models"],
     "invoicing": ["invoicing.models", "invoicing.fee_statement_models"],
-    "reporting": ["reporting.models"],
+    "reporting": ["reporting.models", "reporting.figures"],
 }
 MIGRATIONS = {
     "core": "server.migrations",

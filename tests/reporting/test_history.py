@@ -13,9 +13,10 @@ from bookings.models import Booking
 from feedback.models import SessionFeedback
 from invoicing.models import Invoice
 from reporting.demo import HISTORY, load_reporting_demo
+from reporting.figures import organisation_progress
 from reporting.history import ImportFailed, Outcome, import_history
 from reporting.models import HistoryEntry, HistoryStep
-from reporting.stages import TourStage, organisation_progress
+from reporting.stages import TourStage
 from server.demo import load_demo
 from server.models import AuditEntry, Organisation, Role
 from tests.cli import weerbaar

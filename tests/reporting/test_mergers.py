@@ -13,10 +13,11 @@ from bookings import service
 from bookings.models import Booking, BookingStatus, Stage
 from feedback.policy import FeedbackPolicy
 from reporting.dashboard import monthly_progress, steps_on, summarise
+from reporting.figures import organisation_progress
 from reporting.ministry import ministry_report
 from reporting.ministry_period import Period
 from reporting.models import HistoryEntry, HistoryStep, TourTarget
-from reporting.stages import TourStage, existing_on, organisation_progress
+from reporting.stages import TourStage, existing_on
 from server.mergers import OrganisationEnded, import_with_mergers
 from server.models import Organisation, Role
 from server.organisations import ImportFailed, import_organisations
