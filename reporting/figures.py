@@ -232,6 +232,9 @@ async def _offering_saved(
     """A changed stage moves every booking of the offering to another step."""
     if not created and _changes(update_fields, frozenset({"stage"})):
         booked = (
-            await Booking.filter(offering_id=instance.id).distinct().values_list("organisation_id", flat=True)
+            await Booking.filter(offering_id=instance.id)
+            .order_by("organisation_id")
+            .distinct()
+            .values_list("organisation_id", flat=True)
         )
         await refresh_figures(booked, using_db=using_db)  # type: ignore[arg-type]

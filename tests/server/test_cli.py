@@ -16,10 +16,13 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX only")
 
 
 async def test_migrate_demo_import_and_users(fresh_url: str, tmp_path: Path) -> None:
-    assert weerbaar(fresh_url, "migrate").returncode == 0
+    migrate = weerbaar(fresh_url, "migrate")
+    assert migrate.returncode == 0 and "Tourcijfers van 0 organisaties opnieuw berekend" in migrate.stdout
 
     demo = weerbaar(fresh_url, "demo")
     assert demo.returncode == 0, demo.stderr
+    rebuild = weerbaar(fresh_url, "figures", "rebuild")
+    assert rebuild.returncode == 0 and "opnieuw berekend" in rebuild.stdout, rebuild.stderr
     assert demo.stdout.count("http://weerbaar.test/inloggen/link/") == 6
     assert "Coördinator: Carla de Coördinator <coordinator@weerbaar.example>" in demo.stdout
     assert "Griffier: Gijs Griffier <griffier.amsterdam@weerbaar.example>" in demo.stdout
