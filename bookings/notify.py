@@ -94,11 +94,13 @@ async def notify(
     in_calendar = [clerk for clerk in clerks if _part(parts, clerk)]
     others = [clerk for clerk in clerks if not _part(parts, clerk)]
     staff_mails = (
-        compose_mails(await coordinator_addresses(), f"bookings/{event}_staff", values) if extra_staff else []
+        await compose_mails(await coordinator_addresses(), f"bookings/{event}_staff", values)
+        if extra_staff
+        else []
     )
     # Mails without a calendar part go in with one statement; each calendar part is its recipient's own.
-    await store_mails([*compose_mails(others, f"bookings/{event}", values), *staff_mails])
-    for message in compose_mails(in_calendar, f"bookings/{event}", {**values, "has_calendar": True}):
+    await store_mails([*await compose_mails(others, f"bookings/{event}", values), *staff_mails])
+    for message in await compose_mails(in_calendar, f"bookings/{event}", {**values, "has_calendar": True}):
         await store_mails([message], _part(parts, message.to_address))
     if contact and contact in parts and contact not in {clerk.lower() for clerk in clerks}:
         await queue_mail(

@@ -72,6 +72,7 @@ from server import (
     auth_routes,
     dev_routes,
     health,
+    languages,
     openapi,
     organisation_api,
     organisation_routes,
@@ -260,6 +261,7 @@ def create_app(settings: Settings) -> Starlette:
     routes = [
         *health.routes,
         *pages.routes,
+        *languages.routes,
         *auth_routes.routes,
         *organisation_routes.routes,
         *admin_routes.routes,
@@ -297,6 +299,7 @@ def create_app(settings: Settings) -> Starlette:
             Middleware(DatabaseUnavailableMiddleware),
             Middleware(ControlCharactersMiddleware),
             Middleware(SessionMiddleware, settings=settings),
+            Middleware(languages.LanguageMiddleware),
             Middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES),
             *([Middleware(RouteRecorder)] if settings.observability else []),
         ],

@@ -4,7 +4,7 @@ from tortoise.fields.base import OnDelete
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('core', '0007_api_tokens'), ('reporting', '0003_tour_target_description')]
+    dependencies = [('core', '0008_user_language'), ('reporting', '0003_tour_target_description')]
 
     initial = False
 
