@@ -11,7 +11,7 @@ No header carries a control character or a line or paragraph separator: subjects
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import make_msgid
 from enum import StrEnum
@@ -131,13 +131,18 @@ async def queue_mail(
 
 
 async def compose_mails(
-    to_addresses: Sequence[str], template: str, context: dict[str, Any]
+    to_addresses: Sequence[str],
+    template: str,
+    context: dict[str, Any],
+    languages: Mapping[str, str] | None = None,
 ) -> list[OutboxMessage]:
     """The same mail to each address, rendered once per language: one unsaved outbox row each, for
-    `store_mails`. Each recipient with an account reads it in their language (server.languages)."""
+    `store_mails`. Each recipient with an account reads it in their language: `languages`
+    (server.languages.recipient_languages) when the caller looked them up for several mails at once."""
     if not to_addresses:
         return []
-    languages = await recipient_languages(to_addresses)
+    if languages is None:
+        languages = await recipient_languages(to_addresses)
     rendered: dict[str, tuple[str, str, str]] = {}
     messages = []
     for address in to_addresses:

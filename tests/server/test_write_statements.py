@@ -32,10 +32,11 @@ from tests.bookings.factories import make_booking, make_offering, make_request, 
 from tests.factories import make_organisation, make_user, post, sign_in
 from tests.query_counter import count_queries
 
-#: One of them asks which webhook subscriptions want the event (server.webhooks.record_event);
-#: five keep the organisation's tour figures (reporting.figures: lock the row, three grouped
-#: queries, update it).
-BOOKING_STATEMENTS = 15
+#: One of them asks which webhook subscriptions want the event (server.webhooks.record_event), one
+#: the recipients' languages (server.languages.recipient_languages, once for all the mails); five
+#: keep the organisation's tour figures (reporting.figures: lock the row, three grouped queries,
+#: update it).
+BOOKING_STATEMENTS = 16
 #: With a participant code: the client's wrong codes, the code, the session, the questions, using up
 #: the code, the response, the answers (no lock shared by the session's participants any more).
 FEEDBACK_STATEMENTS = 8
