@@ -26,6 +26,7 @@ from server.audit import record
 from server.errors import NotFound
 from server.models import User
 from server.templating import render_text
+from server.timestamps import ClockDatetimeField
 
 
 class OutboxStatus(StrEnum):
@@ -45,7 +46,7 @@ class OutboxMessage(Model):
     attempts = fields.IntField(default=0)
     next_attempt_at = fields.DatetimeField()
     last_error = fields.TextField(default="")
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = ClockDatetimeField(auto_now_add=True)
     sent_at = fields.DatetimeField(null=True)
     message_id = fields.CharField(max_length=200, unique=True)
 
