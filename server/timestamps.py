@@ -6,18 +6,26 @@ fills them from `server.clock.now()` instead; every model timestamp with `auto_n
 uses it. The column is the same `DatetimeField` column, so the migration state records it as one and
 swapping the class needs no migration.
 
+An `auto_now` stamp never stands still or goes back: when the clock has not moved past the row's
+previous stamp (a fixed clock in tests, a clock stepped back), the save stamps a microsecond after it.
+Every change of a row thus moves its `updated_at` on, which is what lets a booking's `updated_at` serve
+as the version an edit form carries (bookings/lifecycle.py), whatever the clock does.
+
 Like Tortoise's own field, it stamps only rows saved through a model instance (`save()`, `create()`):
 `QuerySet.update()` and `bulk_create()` leave the values to the caller.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise import fields, timezone
 
 from server import clock
+
+#: The smallest step both databases keep (PostgreSQL and SQLite store microseconds).
+TICK = timedelta(microseconds=1)
 
 
 class ClockDatetimeField(fields.DatetimeField):
@@ -30,6 +38,9 @@ class ClockDatetimeField(fields.DatetimeField):
             self.auto_now or (self.auto_now_add and getattr(instance, self.model_field_name) is None)
         ):
             moment: datetime = timezone.localtime(clock.now())
+            previous = getattr(instance, self.model_field_name)
+            if self.auto_now and previous is not None and moment <= previous:
+                moment = timezone.localtime(previous + TICK)
             setattr(instance, self.model_field_name, self.to_python_value(moment))
             return moment
         return super().to_db_value(value, instance)

@@ -8,7 +8,7 @@ from tortoise import Tortoise, fields
 
 from server.clock import Clock
 from server.models import Organisation
-from server.timestamps import ClockDatetimeField
+from server.timestamps import TICK, ClockDatetimeField
 from tests.clocked import TEST_MOMENT
 from tests.factories import make_organisation
 
@@ -46,3 +46,12 @@ async def test_every_automatic_timestamp_reads_the_clock() -> None:
         and not isinstance(field, ClockDatetimeField)
     ]
     assert not wall_clock, f"use server.timestamps.ClockDatetimeField for {wall_clock}"
+
+
+async def test_every_save_moves_the_update_time_on_even_when_the_clock_stands_still() -> None:
+    organisation = await make_organisation()
+    for expected in (TEST_MOMENT + TICK, TEST_MOMENT + 2 * TICK):
+        await organisation.save()
+        assert organisation.updated_at == expected
+        assert (await Organisation.get(id=organisation.id)).updated_at == expected
+    assert organisation.created_at == TEST_MOMENT
