@@ -11,8 +11,8 @@ previous stamp (a fixed clock in tests, a clock stepped back), the save stamps a
 Every change of a row thus moves its `updated_at` on, which is what lets a booking's `updated_at` serve
 as the version an edit form carries (bookings/lifecycle.py), whatever the clock does.
 
-Like Tortoise's own field, it stamps only rows saved through a model instance (`save()`, `create()`):
-`QuerySet.update()` and `bulk_create()` leave the values to the caller.
+Like Tortoise's own field, it stamps rows written from model instances (`save()`, `create()`,
+`bulk_create()`); `QuerySet.update()` leaves `updated_at` to the caller.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise import fields, timezone
+from tortoise.models import Model
 
 from server import clock
 
@@ -32,9 +33,9 @@ class ClockDatetimeField(fields.DatetimeField):
     """A `DatetimeField` whose `auto_now` / `auto_now_add` values come from `server.clock.now()`."""
 
     def to_db_value(self, value: Any, instance: Any) -> Any:
-        # Same test as Tortoise's: only an instance (not the model class in a filter) is stamped,
-        # an auto_now_add value only when the row has none yet (a value given on create is kept).
-        if hasattr(instance, "_saved_in_db") and (
+        # As in Tortoise's field: only a row being written (an instance, not the model class of a
+        # filter) is stamped, and an auto_now_add value only when it has none (one given is kept).
+        if isinstance(instance, Model) and (
             self.auto_now or (self.auto_now_add and getattr(instance, self.model_field_name) is None)
         ):
             moment: datetime = timezone.localtime(clock.now())
