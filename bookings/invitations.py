@@ -28,6 +28,7 @@ from bookings import calendar
 from bookings.calendar import Party
 from bookings.models import Booking, CalendarInvitation
 from server import clock
+from server.i18n import use_language
 from server.mail import Attachment
 from server.models import User
 from server.settings import Settings
@@ -54,15 +55,19 @@ async def holders(booking: Booking) -> set[str]:
     )
 
 
-async def _names(booking: Booking, addresses: Iterable[str]) -> dict[str, str]:
-    names = {
-        email.lower(): name
-        for email, name in await User.filter(email__in=list(addresses)).values_list("email", "name")
-    }
+async def _people(booking: Booking, addresses: Iterable[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """The name and the language of each address, by address: an account's own, the contact on the
+    day's as the clerk gave it (their invitation is in Dutch, as is every mail without an account)."""
+    names: dict[str, str] = {}
+    languages: dict[str, str] = {}
+    rows = await User.filter(email__in=list(addresses)).values_list("email", "name", "language")
+    for email, name, language in rows:
+        names[email.lower()] = name
+        languages[email.lower()] = language
     contact = contact_address(booking)
     if contact and contact not in names:
         names[contact] = booking.contact_name
-    return names
+    return names, languages
 
 
 def _unique(addresses: Iterable[str]) -> list[str]:
@@ -101,19 +106,20 @@ async def request_parts(
     if not addresses:
         return {}
     attendees = _unique([*addresses, *sorted(await holders(booking))])
-    names = await _names(booking, attendees)
+    names, languages = await _people(booking, attendees)
     parties = [Party(address, names.get(address, "")) for address in attendees]
     sequences = await _record(booking, addresses, is_cancelled=False)
-    return {
-        address: calendar.booking_event(
-            booking,
-            method="REQUEST",
-            sequence=sequences[address],
-            organizer=organizer(settings),
-            attendees=parties,
-        )
-        for address in addresses
-    }
+    parts = {}
+    for address in addresses:
+        with use_language(languages.get(address)):
+            parts[address] = calendar.booking_event(
+                booking,
+                method="REQUEST",
+                sequence=sequences[address],
+                organizer=organizer(settings),
+                attendees=parties,
+            )
+    return parts
 
 
 async def cancel_parts(
@@ -129,16 +135,17 @@ async def cancel_parts(
     addresses = [address for address in _unique(recipients) if address in held]
     if not addresses:
         return {}
-    names = await _names(booking, addresses)
+    names, languages = await _people(booking, addresses)
     sequences = await _record(booking, addresses, is_cancelled=True)
     everyone = [Party(address, names.get(address, "")) for address in addresses]
-    return {
-        party.email: calendar.booking_event(
-            booking,
-            method="CANCEL",
-            sequence=sequences[party.email],
-            organizer=organizer(settings),
-            attendees=everyone if whole_session else [party],
-        )
-        for party in everyone
-    }
+    parts = {}
+    for party in everyone:
+        with use_language(languages.get(party.email)):
+            parts[party.email] = calendar.booking_event(
+                booking,
+                method="CANCEL",
+                sequence=sequences[party.email],
+                organizer=organizer(settings),
+                attendees=everyone if whole_session else [party],
+            )
+    return parts

@@ -10,6 +10,7 @@ from tortoise.models import Model
 from bookings import invitations
 from bookings.models import Booking
 from bookings.pricing import booking_price
+from server.languages import recipient_languages
 from server.mail import Attachment, compose_mails, queue_mail, store_mails
 from server.models import Role, User
 from server.settings import Settings
@@ -93,12 +94,13 @@ async def notify(
     }
     in_calendar = [clerk for clerk in clerks if _part(parts, clerk)]
     others = [clerk for clerk in clerks if not _part(parts, clerk)]
-    staff_mails = (
-        compose_mails(await coordinator_addresses(), f"bookings/{event}_staff", values) if extra_staff else []
-    )
+    staff = await coordinator_addresses() if extra_staff else []
+    languages = await recipient_languages([*clerks, *staff])
+    staff_mails = await compose_mails(staff, f"bookings/{event}_staff", values, languages)
     # Mails without a calendar part go in with one statement; each calendar part is its recipient's own.
-    await store_mails([*compose_mails(others, f"bookings/{event}", values), *staff_mails])
-    for message in compose_mails(in_calendar, f"bookings/{event}", {**values, "has_calendar": True}):
+    await store_mails([*await compose_mails(others, f"bookings/{event}", values, languages), *staff_mails])
+    calendar_values = {**values, "has_calendar": True}
+    for message in await compose_mails(in_calendar, f"bookings/{event}", calendar_values, languages):
         await store_mails([message], _part(parts, message.to_address))
     if contact and contact in parts and contact not in {clerk.lower() for clerk in clerks}:
         await queue_mail(

@@ -14,10 +14,10 @@ from bookings.models import Audience, Offering, PriceModel, VatTreatment
 from bookings.policy import BookingPolicy
 from bookings.pricing import Price, price_of
 from server.errors import DomainError
-from server.i18n import _, ngettext
+from server.i18n import DEFAULT_LANGUAGE, _, ngettext, use_language
 from server.models import Organisation
 from server.pdf import render_pdf
-from server.templating import render_text
+from server.templating import render_document
 
 QUOTE_VALID_DAYS = 30
 TEMPLATE = "bookings/quote_pdf.html"
@@ -133,25 +133,26 @@ async def quote_pdf(
             _("Dit aanbod is voor maximaal {n} deelnemers.").format(n=offering.max_participants)
         )
 
-    number = quote_number(organisation, offering, participants, issued_on)
-    quantity, unit = _quantity_and_unit(offering, price)
-    html = render_text(
-        TEMPLATE,
-        {
-            "number": number,
-            "issued_on": issued_on,
-            "valid_until": issued_on + timedelta(days=QUOTE_VALID_DAYS),
-            "organisation_name": organisation.name,
-            "address_lines": _address_lines(organisation),
-            "invoice_email": organisation.invoice_email,
-            "offering": offering,
-            "audience": audience_label(offering.audience, is_municipality=organisation.is_municipality),
-            "duration": duration_text(offering.duration_minutes),
-            "quantity": quantity,
-            "unit": unit,
-            "price": price,
-            "vat_label": vat_label(offering.vat_treatment),
-            "cancellation_terms": cancellation_terms(policy),
-        },
-    )
+    with use_language(DEFAULT_LANGUAGE):  # a document for the organisation's files
+        number = quote_number(organisation, offering, participants, issued_on)
+        quantity, unit = _quantity_and_unit(offering, price)
+        html = render_document(
+            TEMPLATE,
+            {
+                "number": number,
+                "issued_on": issued_on,
+                "valid_until": issued_on + timedelta(days=QUOTE_VALID_DAYS),
+                "organisation_name": organisation.name,
+                "address_lines": _address_lines(organisation),
+                "invoice_email": organisation.invoice_email,
+                "offering": offering,
+                "audience": audience_label(offering.audience, is_municipality=organisation.is_municipality),
+                "duration": duration_text(offering.duration_minutes),
+                "quantity": quantity,
+                "unit": unit,
+                "price": price,
+                "vat_label": vat_label(offering.vat_treatment),
+                "cancellation_terms": cancellation_terms(policy),
+            },
+        )
     return await render_pdf(html)

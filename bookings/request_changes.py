@@ -130,7 +130,7 @@ async def _tell_coordinators(booking: Booking, draft: BookingDraft, actor: User,
         "preferred_starts": [draft.preferred[key] for key in sorted(draft.preferred)],
         "link": f"{settings.base_url}/boekingen/{booking.reference}",
     }
-    await store_mails(compose_mails(addresses, "bookings/request_changed_staff", values))
+    await store_mails(await compose_mails(addresses, "bookings/request_changed_staff", values))
 
 
 async def _apply(booking: Booking, draft: BookingDraft, term_start: date | None) -> list[str]:

@@ -22,7 +22,7 @@ from feedback.policy import FeedbackPolicy
 from server.errors import NotFound
 from server.models import User
 from server.pdf import render_pdf
-from server.templating import render_text
+from server.templating import render_document
 
 TEMPLATE = "pdf/feedback_handout.html"
 
@@ -70,7 +70,7 @@ async def handout_pdf(session: SessionFeedback, base_url: str) -> bytes:
     ]
     open_url = f"{base_url}/f/{session.code}"
     return await render_pdf(
-        render_text(
+        render_document(
             TEMPLATE,
             {
                 "slips": slips,

@@ -159,7 +159,7 @@ async def _mail_coordinators(booking: Booking, leads: list[Lead], settings: Sett
         "sources": [SOURCE_LABELS[lead.source] for lead in leads],
         "link": f"{settings.base_url}/feedback/leads",
     }
-    await store_mails(compose_mails(addresses, "feedback/lead", context))
+    await store_mails(await compose_mails(addresses, "feedback/lead", context))
 
 
 # ---------- Reading ----------

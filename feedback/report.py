@@ -10,7 +10,7 @@ from __future__ import annotations
 from feedback.models import SessionFeedback
 from feedback.results import SessionResults, TooFewResponses
 from server.pdf import render_pdf
-from server.templating import render_text
+from server.templating import render_document
 
 TEMPLATE = "pdf/feedback_report.html"
 
@@ -22,7 +22,7 @@ async def session_report_pdf(session: SessionFeedback, results: SessionResults) 
     """
     if not results.is_shown:
         raise TooFewResponses()
-    html = render_text(
+    html = render_document(
         TEMPLATE,
         {
             "reference": session.booking.reference,

@@ -15,7 +15,7 @@ from invoicing.fee_statement_models import FeeStatement, FeeStatementLine
 from server.i18n import _
 from server.pdf import render_pdf
 from server.spreadsheet import format_cents, to_csv
-from server.templating import LOCALE, render_text
+from server.templating import LOCALE, render_document
 
 
 def hours_text(minutes: int) -> str:
@@ -27,7 +27,7 @@ def file_name(view: fee_statements.StatementView, extension: str) -> str:
 
 
 async def render_statement_pdf(view: fee_statements.StatementView) -> bytes:
-    html = render_text(
+    html = render_document(
         "invoicing/fee_statements/statement_pdf.html", {"view": view, "hours_text": hours_text}
     )
     return await render_pdf(html)

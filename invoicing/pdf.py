@@ -13,9 +13,9 @@ from __future__ import annotations
 from invoicing import ubl
 from invoicing.document import EXEMPTION_REASON, DocumentKind, InvoiceDocument, VatCategory
 from invoicing.numbering import file_name
-from server.i18n import _
+from server.i18n import DEFAULT_LANGUAGE, _, use_language
 from server.pdf import PDF_A_3B, PdfAttachment, render_pdf_here
-from server.templating import render_text
+from server.templating import render_document
 
 TEMPLATE = "invoicing/invoice_pdf.html"
 
@@ -32,7 +32,7 @@ def ubl_filename(document: InvoiceDocument) -> str:
 
 def invoice_html(document: InvoiceDocument) -> str:
     """The HTML of `document`'s PDF (templates/invoicing/invoice_pdf.html)."""
-    return render_text(
+    return render_document(
         TEMPLATE,
         {
             "document": document,
@@ -63,6 +63,8 @@ def render_invoice_pdf(document: InvoiceDocument, ubl_file: bytes) -> bytes:
 
 
 def render_documents(document: InvoiceDocument) -> tuple[bytes, bytes]:
-    """The UBL file and the PDF (with that UBL file inside) of `document`, in this thread or process."""
-    ubl_file = ubl.ubl_xml(document)
-    return ubl_file, render_invoice_pdf(document, ubl_file)
+    """The UBL file and the PDF (with that UBL file inside) of `document`, in this thread or process;
+    in Dutch, like every document for a public body."""
+    with use_language(DEFAULT_LANGUAGE):
+        ubl_file = ubl.ubl_xml(document)
+        return ubl_file, render_invoice_pdf(document, ubl_file)

@@ -26,7 +26,7 @@ from server.i18n import DEFAULT_LANGUAGE, _, use_language
 from server.models import User
 from server.pdf import render_pdf
 from server.spreadsheet import Number, format_cents, to_csv
-from server.templating import LOCALE, render_text
+from server.templating import LOCALE, render_document
 
 TEMPLATE = "pdf/ministry_report.html"
 
@@ -139,14 +139,17 @@ async def _audit(actor: User, period: Period, kind: str) -> None:
 
 async def report_pdf(period: Period, policy: FeedbackPolicy, *, actor: User) -> bytes:
     """The report of `period` as a PDF; the download is audited."""
-    report = await ministry_report(period, policy)
-    content = await render_pdf(render_text(TEMPLATE, {"report": report}))
+    with use_language(DEFAULT_LANGUAGE):
+        report = await ministry_report(period, policy)
+        html = render_document(TEMPLATE, {"report": report})
+    content = await render_pdf(html)
     await _audit(actor, period, "PDF")
     return content
 
 
 async def report_csv(period: Period, policy: FeedbackPolicy, *, actor: User) -> bytes:
     """The report of `period` as a CSV file; the download is audited."""
-    content = to_csv(csv_rows(await ministry_report(period, policy)))
+    with use_language(DEFAULT_LANGUAGE):
+        content = to_csv(csv_rows(await ministry_report(period, policy)))
     await _audit(actor, period, "CSV")
     return content

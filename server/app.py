@@ -73,6 +73,7 @@ from server import (
     clock,
     dev_routes,
     health,
+    languages,
     openapi,
     organisation_api,
     organisation_routes,
@@ -261,6 +262,7 @@ def create_app(settings: Settings) -> Starlette:
     routes = [
         *health.routes,
         *pages.routes,
+        *languages.routes,
         *auth_routes.routes,
         *organisation_routes.routes,
         *admin_routes.routes,
@@ -298,6 +300,7 @@ def create_app(settings: Settings) -> Starlette:
             Middleware(DatabaseUnavailableMiddleware),
             Middleware(ControlCharactersMiddleware),
             Middleware(SessionMiddleware, settings=settings),
+            Middleware(languages.LanguageMiddleware),
             Middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES),
             *([Middleware(RouteRecorder)] if settings.observability else []),
         ],

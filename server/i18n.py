@@ -66,7 +66,3 @@ _ = gettext
 def lazy_gettext(message: str) -> LazyProxy:
     """`message` translated when it is used, not when it is defined: for module-level labels."""
     return LazyProxy(gettext, message, enable_cache=False)
-
-
-#: The Dutch catalogue, for code that has not yet moved to the language of the request.
-TRANSLATIONS = translations(DEFAULT_LANGUAGE)

@@ -11,7 +11,7 @@ No header carries a control character or a line or paragraph separator: subjects
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import make_msgid
 from enum import StrEnum
@@ -24,6 +24,8 @@ from tortoise.transactions import in_transaction
 from server import clock
 from server.audit import record
 from server.errors import NotFound
+from server.i18n import DEFAULT_LANGUAGE, use_language
+from server.languages import recipient_languages
 from server.models import User
 from server.templating import render_text
 from server.timestamps import ClockDatetimeField
@@ -121,20 +123,36 @@ def _rendered(template: str, context: dict[str, Any]) -> tuple[str, str, str]:
 async def queue_mail(
     to_address: str, template: str, context: dict[str, Any], attachments: Sequence[Attachment] = ()
 ) -> OutboxMessage:
-    """Render `templates/emails/<template>.{txt,html}` and queue it; call inside the change's transaction."""
-    subject, body_text, body_html = _rendered(template, context)
-    message = _outbox_row(to_address, subject, body_text, body_html)
+    """Render `templates/emails/<template>.{txt,html}` in the recipient's language and queue it; call
+    inside the change's transaction."""
+    (message,) = await compose_mails([to_address], template, context)
     await message.save()
     await _store_attachments(message, attachments)
     return message
 
 
-def compose_mails(to_addresses: Sequence[str], template: str, context: dict[str, Any]) -> list[OutboxMessage]:
-    """The same mail to each address, rendered once: one unsaved outbox row each, for `store_mails`."""
+async def compose_mails(
+    to_addresses: Sequence[str],
+    template: str,
+    context: dict[str, Any],
+    languages: Mapping[str, str] | None = None,
+) -> list[OutboxMessage]:
+    """The same mail to each address, rendered once per language: one unsaved outbox row each, for
+    `store_mails`. Each recipient with an account reads it in their language: `languages`
+    (server.languages.recipient_languages) when the caller looked them up for several mails at once."""
     if not to_addresses:
         return []
-    subject, body_text, body_html = _rendered(template, context)
-    return [_outbox_row(address, subject, body_text, body_html) for address in to_addresses]
+    if languages is None:
+        languages = await recipient_languages(to_addresses)
+    rendered: dict[str, tuple[str, str, str]] = {}
+    messages = []
+    for address in to_addresses:
+        language = languages.get(address.lower(), DEFAULT_LANGUAGE)
+        if language not in rendered:
+            with use_language(language):
+                rendered[language] = _rendered(template, context)
+        messages.append(_outbox_row(address, *rendered[language]))
+    return messages
 
 
 async def store_mails(messages: Sequence[OutboxMessage], attachments: Sequence[Attachment] = ()) -> None:

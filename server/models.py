@@ -79,6 +79,8 @@ class User(Model):
     email = fields.CharField(max_length=254, unique=True)
     name = fields.CharField(max_length=200)
     role = fields.CharEnumField(Role, max_length=16)
+    #: The interface language the user chose (server.i18n.LANGUAGES), also of the mails they get.
+    language = fields.CharField(max_length=8, default="nl", db_default="nl")
     organisation: fields.ForeignKeyNullableRelation[Organisation] = fields.ForeignKeyField(
         "core.Organisation", related_name="users", null=True, on_delete=fields.RESTRICT
     )

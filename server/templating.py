@@ -1,4 +1,6 @@
-"""The one Jinja2 environment: templates for pages and mails, money and date filters, gettext."""
+"""The Jinja2 environments, one per language: templates for pages and mails, money and date filters,
+gettext. Formatting follows the language of the request or recipient (server.i18n.use_language);
+documents for a Dutch public body (invoices, quotes, reports) are made in Dutch (`render_document`)."""
 
 from __future__ import annotations
 
@@ -19,32 +21,58 @@ from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
 from server.clock import AMSTERDAM
-from server.i18n import TRANSLATIONS
+from server.i18n import (
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    current_language,
+    lazy_gettext,
+    translations,
+    use_language,
+)
 from server.navigation import navigation_for
 from server.settings import PROJECT_DIR
 
 TEMPLATES_DIR = PROJECT_DIR / "templates"
 LOCALE = "nl_NL"
 #: Parsed once: Babel parses a locale given as text on every call, which dominated long tables.
-DUTCH = Locale.parse(LOCALE)
+LOCALES = {"nl": Locale.parse(LOCALE), "en": Locale.parse("en_GB")}
+DUTCH = LOCALES["nl"]
+#: What the language switch offers on a page in each language: the other languages, by their own name.
+LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
+#: Date patterns with words in them, translated like other texts (the catalogue has the English ones).
+WORDED_PATTERNS = {
+    "d MMMM y 'om' HH:mm": lazy_gettext("d MMMM y 'om' HH:mm"),
+    "EEEE d MMMM y 'om' HH:mm": lazy_gettext("EEEE d MMMM y 'om' HH:mm"),
+}
 
 
-@lru_cache(maxsize=4096)
+def _pattern(fmt: str) -> str:
+    worded = WORDED_PATTERNS.get(fmt)
+    return fmt if worded is None else str(worded)
+
+
 def format_money(cents: int) -> str:
-    """Integer cents as Dutch euros: 123450 -> '€ 1.234,50'."""
-    return format_currency(Decimal(cents) / 100, "EUR", locale=DUTCH)
+    """Integer cents as euros in the current language: 123450 -> '€ 1.234,50' ('€1,234.50' in English)."""
+    return _money(cents, current_language())
 
 
 @lru_cache(maxsize=4096)
+def _money(cents: int, language: str) -> str:
+    return format_currency(Decimal(cents) / 100, "EUR", locale=LOCALES[language])
+
+
 def format_number(value: float | int | Decimal | None, digits: int = 1) -> str:
-    """A number the Dutch way, rounded to `digits` decimals: 99.4 -> '99,4', 1234.5 -> '1.234,5'.
+    """A number in the current language, rounded to `digits` decimals: 99.4 -> '99,4' in Dutch.
 
     Templates use this (the `number` filter) instead of Python's `"%.1f"`, which writes a decimal point.
     """
-    if value is None:
-        return ""
+    return "" if value is None else _number(value, digits, current_language())
+
+
+@lru_cache(maxsize=4096)
+def _number(value: float | int | Decimal, digits: int, language: str) -> str:
     pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
-    return format_decimal(value, format=pattern, locale=DUTCH, decimal_quantization=True)
+    return format_decimal(value, format=pattern, locale=LOCALES[language], decimal_quantization=True)
 
 
 def local_time(value: datetime) -> datetime:
@@ -53,17 +81,18 @@ def local_time(value: datetime) -> datetime:
 
 #: Long tables write the same days and times on many rows: Babel formats each (moment, pattern) once.
 @lru_cache(maxsize=8192)
-def _babel_datetime(value: datetime, fmt: str) -> str:
-    return format_datetime(local_time(value), fmt, locale=DUTCH)
+def _babel_datetime(value: datetime, fmt: str, language: str) -> str:
+    return format_datetime(local_time(value), fmt, locale=LOCALES[language])
 
 
 @lru_cache(maxsize=8192)
-def _babel_date(value: date, fmt: str) -> str:
-    return format_date(value, fmt, locale=DUTCH)
+def _babel_date(value: date, fmt: str, language: str) -> str:
+    return format_date(value, fmt, locale=LOCALES[language])
 
 
 def format_local_datetime(value: datetime | None, fmt: str = "d MMMM y 'om' HH:mm") -> str:
-    return "" if value is None else _babel_datetime(value, fmt)
+    """`value` in Amsterdam time, in the current language; `fmt` is a Babel (CLDR) pattern."""
+    return "" if value is None else _babel_datetime(value, _pattern(fmt), current_language())
 
 
 def format_local_date(value: date | datetime | None, fmt: str = "d MMMM y") -> str:
@@ -71,7 +100,7 @@ def format_local_date(value: date | datetime | None, fmt: str = "d MMMM y") -> s
         return ""
     if isinstance(value, datetime):
         value = local_time(value).date()
-    return _babel_date(value, fmt)
+    return _babel_date(value, _pattern(fmt), current_language())
 
 
 def css_string(value: str) -> Markup:
@@ -90,26 +119,31 @@ def css_string(value: str) -> Markup:
 _CSS_PLAIN = re.compile(r"[\w ,.:;/·()'+-]")
 
 
-@lru_cache(maxsize=8192)
-def _translated(message: str, *, autoescape: bool) -> str:
-    text = TRANSLATIONS.gettext(message)
+@lru_cache(maxsize=16384)
+def _translated(language: str, message: str, *, autoescape: bool) -> str:
+    text = translations(language).gettext(message)
     # Our own catalogue, marked safe as Jinja's own gettext does; the variables are escaped on use.
     return Markup(text) if autoescape else text  # noqa: S704  # nosec B704
 
 
-@jinja2.pass_eval_context
-def _cached_gettext(eval_context: jinja2.nodes.EvalContext, message: str, /, **variables: Any) -> str:
-    """Jinja's newstyle gettext (the text is a format string, even without variables), with the
-    translation looked up once per text: a long table asks for the same labels on every row. It takes
-    the evaluation context, not the whole context, which Jinja would copy for each call in a loop."""
-    if not variables:
-        return _constant(message, autoescape=eval_context.autoescape)
-    return _translated(message, autoescape=eval_context.autoescape) % variables
+def _cached_gettext(language: str) -> Any:
+    """Jinja's newstyle gettext in `language` (the text is a format string, even without variables),
+    with the translation looked up once per text: a long table asks for the same labels on every row.
+    It takes the evaluation context, not the whole context, which Jinja would copy for each call in
+    a loop."""
+
+    @jinja2.pass_eval_context
+    def cached_gettext(eval_context: jinja2.nodes.EvalContext, message: str, /, **variables: Any) -> str:
+        if not variables:
+            return _constant(language, message, autoescape=eval_context.autoescape)
+        return _translated(language, message, autoescape=eval_context.autoescape) % variables
+
+    return cached_gettext
 
 
-@lru_cache(maxsize=8192)
-def _constant(message: str, *, autoescape: bool) -> str:
-    return _translated(message, autoescape=autoescape) % {}
+@lru_cache(maxsize=16384)
+def _constant(language: str, message: str, *, autoescape: bool) -> str:
+    return _translated(language, message, autoescape=autoescape) % {}
 
 
 #: The names under which templates call gettext (see environment()).
@@ -120,11 +154,15 @@ class _ConstantGettext(jinja2.visitor.NodeTransformer):
     """Puts the translation of each `_("literal")` (without variables) into the compiled template.
 
     Half the time of rendering a mail went to these calls: each passes through Jinja's
-    `Context.call`, dozens per mail. The catalogue is fixed for the life of the process, so the text
-    is known at compile time. The text is `_constant`'s, as `_cached_gettext` gives it at render
-    time (formatted with no variables: `%%` becomes `%`), Markup where the template autoescapes. A
-    text that needs variables is left to fail at render time, as before.
+    `Context.call`, dozens per mail. The catalogues are fixed for the life of the process and each
+    language has its own environment (so its own compiled templates), so the text is known at
+    compile time. The text is `_constant`'s, as `_cached_gettext` gives it at render time (formatted
+    with no variables: `%%` becomes `%`), Markup where the template autoescapes. A text that needs
+    variables is left to fail at render time, as before.
     """
+
+    def __init__(self, language: str) -> None:
+        self.language = language
 
     def visit_Concat(self, node: jinja2.nodes.Concat) -> jinja2.nodes.Node:
         """Left as it is: Jinja would join a constant `~` into plain text at compile time, where at
@@ -145,7 +183,7 @@ class _ConstantGettext(jinja2.visitor.NodeTransformer):
         ):
             return node
         try:
-            text = _constant(node.args[0].value, autoescape=False)
+            text = _constant(self.language, node.args[0].value, autoescape=False)
         except (KeyError, TypeError, ValueError):
             return node
         return jinja2.nodes.MarkSafeIfAutoescape(jinja2.nodes.Const(text), lineno=node.lineno)
@@ -159,11 +197,14 @@ def _assigns_gettext_name(template: jinja2.nodes.Template) -> bool:
 
 
 class _Environment(jinja2.Environment):
+    #: Set by `environment()`: the language this environment's templates are compiled in.
+    language = DEFAULT_LANGUAGE
+
     def _parse(self, source: str, name: str | None, filename: str | None) -> jinja2.nodes.Template:
         template = super()._parse(source, name, filename)
         if _assigns_gettext_name(template):
             return template
-        return _ConstantGettext().visit(template)
+        return _ConstantGettext(self.language).visit(template)
 
 
 class DictKeyUndefined(jinja2.StrictUndefined):
@@ -188,11 +229,16 @@ class DictKeyUndefined(jinja2.StrictUndefined):
         return 0 if self._is_missing_key() else super().__len__()
 
 
+def environment(language: str | None = None) -> jinja2.Environment:
+    """The environment of `language` (default: the current one)."""
+    return _environment(language or current_language())
+
+
 @cache
-def environment() -> jinja2.Environment:
-    """Templates are read once per process (no `auto_reload`): otherwise every render, and every
-    extends, import and include in it, asks the file system whether the file changed. A changed
-    template shows after a restart, as changed code does."""
+def _environment(language: str) -> jinja2.Environment:
+    """Templates are read once per process and language (no `auto_reload`): otherwise every render,
+    and every extends, import and include in it, asks the file system whether the file changed. A
+    changed template shows after a restart, as changed code does."""
     env = _Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
         auto_reload=False,
@@ -202,8 +248,11 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_gettext_translations(TRANSLATIONS, newstyle=True)  # type: ignore[attr-defined]
-    env.globals["_"] = env.globals["gettext"] = _cached_gettext
+    env.language = language
+    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    env.globals["_"] = env.globals["gettext"] = _cached_gettext(language)
+    env.globals["language"] = language
+    env.globals["other_languages"] = [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES if code != language]
     env.filters["money"] = format_money
     env.filters["number"] = format_number
     env.filters["datetime"] = format_local_datetime
@@ -213,8 +262,12 @@ def environment() -> jinja2.Environment:
 
 
 @cache
-def templates() -> Jinja2Templates:
-    return Jinja2Templates(env=environment())
+def _templates(language: str) -> Jinja2Templates:
+    return Jinja2Templates(env=_environment(language))
+
+
+def templates(language: str | None = None) -> Jinja2Templates:
+    return _templates(language or current_language())
 
 
 def render(
@@ -227,6 +280,7 @@ def render(
         "user": user,
         "navigation": navigation_for(user, getattr(state, "session", None), request.url.path),
         "current_path": request.url.path,
+        "return_path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         "csrf_token": getattr(state, "csrf_token", ""),
         "settings": request.app.state.settings,
     }
@@ -236,3 +290,10 @@ def render(
 
 def render_text(name: str, context: dict[str, Any]) -> str:
     return environment().get_template(name).render(context)
+
+
+def render_document(name: str, context: dict[str, Any]) -> str:
+    """A document for a Dutch public body's files (invoice, quote, report, handout): in Dutch, whatever
+    the language of the person who asks for it (docs/developer.md: Translations)."""
+    with use_language(DEFAULT_LANGUAGE):
+        return render_text(name, context)

@@ -11,6 +11,7 @@ from pypdf import PdfReader
 from bookings.models import Audience, Offering, PriceModel, Stage, VatTreatment
 from bookings.policy import BookingPolicy
 from bookings.quote import QuoteRefused, cancellation_terms, duration_text, quote_number, quote_pdf
+from server.i18n import use_language
 from tests.factories import make_organisation, make_province
 
 ISSUED_ON = date(2026, 3, 2)
@@ -40,7 +41,9 @@ def read_back(pdf: bytes) -> tuple[int, str]:
     return len(reader.pages), " ".join(text.split())
 
 
-async def test_a_quote_per_participant_shows_the_buyer_the_line_vat_and_total() -> None:
+@pytest.mark.parametrize("language", ["nl", "en"])
+async def test_a_quote_per_participant_shows_the_buyer_the_line_vat_and_total(language: str) -> None:
+    """Also when a clerk reads Weerbaar in English: a quote is for the organisation's files, in Dutch."""
     organisation = await make_organisation(
         cbs_code="GM0345",
         name="Gemeente Veenendaal",
@@ -51,7 +54,9 @@ async def test_a_quote_per_participant_shows_the_buyer_the_line_vat_and_total() 
     )
     offering = await make_offering()
 
-    pages, text = read_back(await quote_pdf(organisation, offering, 20, issued_on=ISSUED_ON, policy=POLICY))
+    with use_language(language):
+        pdf = await quote_pdf(organisation, offering, 20, issued_on=ISSUED_ON, policy=POLICY)
+    pages, text = read_back(pdf)
 
     assert pages == 1
     assert f"OF-GM0345-{offering.id}-20260302-20" in text

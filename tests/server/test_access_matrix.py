@@ -62,6 +62,7 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/inloggen/tweede-factor"): SIGNED_IN,
     ("POST", "/inloggen/tweede-factor"): SIGNED_IN,
     ("POST", "/uitloggen"): everyone(),
+    ("POST", "/taal"): everyone(),
     ("GET", "/trainer"): only("trainer"),
     ("GET", "/organisatie"): only("clerk", "other_clerk"),
     ("GET", "/organisaties"): only("coordinator", "finance"),

@@ -31,8 +31,9 @@ from tests.bookings.factories import make_booking, make_offering, make_request, 
 from tests.factories import make_organisation, make_user, post, sign_in
 from tests.query_counter import count_queries
 
-#: One of them asks which webhook subscriptions want the event (server.webhooks.record_event).
-BOOKING_STATEMENTS = 10
+#: One of them asks which webhook subscriptions want the event (server.webhooks.record_event), one
+#: the recipients' languages (server.languages.recipient_languages, once for all the mails).
+BOOKING_STATEMENTS = 11
 #: With a participant code: the client's wrong codes, the code, the session, the questions, using up
 #: the code, the response, the answers (no lock shared by the session's participants any more).
 FEEDBACK_STATEMENTS = 8
