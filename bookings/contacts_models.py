@@ -11,6 +11,7 @@ from bookings.models import TourInvitation
 from server.i18n import lazy_gettext
 from server.mail import OutboxMessage, OutboxStatus
 from server.models import Organisation, User
+from server.timestamps import ClockDatetimeField
 
 
 class ContactFunction(StrEnum):
@@ -52,8 +53,8 @@ class Contact(Model):
     email = fields.CharField(max_length=254)
     phone = fields.CharField(max_length=40, default="")
     notes = fields.TextField(default="")
-    created_at = fields.DatetimeField(auto_now_add=True)
-    updated_at = fields.DatetimeField(auto_now=True)
+    created_at = ClockDatetimeField(auto_now_add=True)
+    updated_at = ClockDatetimeField(auto_now=True)
 
     class Meta:
         table = "contact"

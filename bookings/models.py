@@ -9,6 +9,7 @@ from tortoise.indexes import Index
 from tortoise.models import Model
 
 from server.models import Organisation, User
+from server.timestamps import ClockDatetimeField
 
 
 class Stage(StrEnum):
@@ -81,8 +82,8 @@ class Offering(Model):
     price_cents = fields.IntField(default=0)
     vat_treatment = fields.CharEnumField(VatTreatment, max_length=32, default=VatTreatment.STANDARD)
     is_active = fields.BooleanField(default=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
-    updated_at = fields.DatetimeField(auto_now=True)
+    created_at = ClockDatetimeField(auto_now_add=True)
+    updated_at = ClockDatetimeField(auto_now=True)
 
     roles: fields.ReverseRelation[OfferingRole]
 
@@ -132,8 +133,8 @@ class Booking(Model):
     requested_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "core.User", related_name="requested_bookings", null=True, on_delete=fields.SET_NULL
     )
-    created_at = fields.DatetimeField(auto_now_add=True)
-    updated_at = fields.DatetimeField(auto_now=True)
+    created_at = ClockDatetimeField(auto_now_add=True)
+    updated_at = ClockDatetimeField(auto_now=True)
 
     local_situation = fields.TextField(default="")
     themes = fields.JSONField(default=list)
@@ -242,7 +243,7 @@ class TourInvitation(Model):
     organisation: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
         "core.Organisation", related_name="tour_invitations", on_delete=fields.CASCADE
     )
-    invited_at = fields.DatetimeField(auto_now_add=True)
+    invited_at = ClockDatetimeField(auto_now_add=True)
     invited_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "core.User", related_name="sent_tour_invitations", null=True, on_delete=fields.SET_NULL
     )
@@ -269,7 +270,7 @@ class FreeSessionException(Model):
     granted_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "core.User", related_name="granted_exceptions", null=True, on_delete=fields.SET_NULL
     )
-    granted_at = fields.DatetimeField(auto_now_add=True)
+    granted_at = ClockDatetimeField(auto_now_add=True)
     used_by: fields.ForeignKeyNullableRelation[Booking] = fields.ForeignKeyField(
         "bookings.Booking", related_name="exception_used", null=True, on_delete=fields.SET_NULL
     )
@@ -287,7 +288,7 @@ class BookingReminder(Model):
     )
     days_before = fields.IntField()
     starts_at = fields.DatetimeField()
-    sent_at = fields.DatetimeField(auto_now_add=True)
+    sent_at = ClockDatetimeField(auto_now_add=True)
 
     class Meta:
         table = "booking_reminder"
@@ -333,7 +334,7 @@ class CalendarFeed(Model):
         "core.User", related_name="calendar_feed", on_delete=fields.CASCADE
     )
     token = fields.CharField(max_length=64, unique=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = ClockDatetimeField(auto_now_add=True)
 
     class Meta:
         table = "calendar_feed"

@@ -11,6 +11,7 @@ from tortoise.models import Model
 
 from bookings.models import Booking, TrainerKind
 from server.models import Organisation, User
+from server.timestamps import ClockDatetimeField
 
 
 class Specialty(Model):
@@ -50,7 +51,7 @@ class TrainerProfile(Model):
     weekly_availability = fields.JSONField(default=list)
     max_sessions_per_month = fields.IntField(default=4)
     is_vat_registered = fields.BooleanField(default=False, db_default=False)
-    updated_at = fields.DatetimeField(auto_now=True)
+    updated_at = ClockDatetimeField(auto_now=True)
 
     class Meta:
         table = "trainer_profile"
@@ -120,7 +121,7 @@ class AssignmentRequest(Model):
     starts_at = fields.DatetimeField()
     ends_at = fields.DatetimeField()
     token_hash = fields.CharField(max_length=64, unique=True, null=True)
-    asked_at = fields.DatetimeField(auto_now_add=True)
+    asked_at = ClockDatetimeField(auto_now_add=True)
     expires_at = fields.DatetimeField(null=True)
     answered_at = fields.DatetimeField(null=True)
     reason = fields.TextField(default="")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC
-
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from feedback import codes, collect
 from feedback.policy import FeedbackPolicy
+from server import clock
 from server.access import public
 from server.errors import ValidationFailed
 from server.forms import client_address
@@ -85,10 +84,12 @@ async def submit_feedback(request: Request) -> Response:
     except ValidationFailed as error:
         return await _form_page(request, values=values, errors=error.errors, status_code=400)
     response = RedirectResponse(f"/f/{code.upper()}/bedankt", status_code=303)
+    # Max-Age, not an absolute Expires: the browser counts it on its own clock, so the cookie lives
+    # until the form closes even when the server's clock is set to another day (browser tests).
     response.set_cookie(
         _cookie_name(code),
         submitted.token,
-        expires=submitted.closes_at.astimezone(UTC),
+        max_age=max(0, int((submitted.closes_at - clock.now()).total_seconds())),
         path=f"/f/{code.upper()}",
         httponly=True,
         samesite="lax",

@@ -15,6 +15,7 @@ from tortoise.models import Model
 
 from bookings.models import Booking, Offering
 from server.models import Organisation, User
+from server.timestamps import ClockDatetimeField
 
 
 class QuestionKind(StrEnum):
@@ -39,7 +40,7 @@ class FeedbackForm(Model):
         "feedback.FeedbackForm", related_name="next_versions", null=True, on_delete=fields.SET_NULL
     )
     is_current = fields.BooleanField(default=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = ClockDatetimeField(auto_now_add=True)
 
     questions: fields.ReverseRelation[Question]
 
@@ -104,7 +105,7 @@ class SessionFeedback(Model):
     clerk_mailed_at = fields.DatetimeField(null=True)
     #: When the webhook event feedback.closed was recorded (feedback.closing): once per session.
     closed_announced_at = fields.DatetimeField(null=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = ClockDatetimeField(auto_now_add=True)
 
     class Meta:
         table = "session_feedback"
@@ -139,8 +140,8 @@ class Response(Model):
     token_hash = fields.CharField(max_length=64, unique=True)
     #: Came in through the open link rather than with a participant code.
     via_open_link = fields.BooleanField(default=False, db_default=False)
-    submitted_at = fields.DatetimeField(auto_now_add=True)
-    updated_at = fields.DatetimeField(auto_now=True)
+    submitted_at = ClockDatetimeField(auto_now_add=True)
+    updated_at = ClockDatetimeField(auto_now=True)
 
     answers: fields.ReverseRelation[Answer]
 
@@ -178,7 +179,7 @@ class ContactRequest(Model):
         "feedback.SessionFeedback", related_name="contact_requests", on_delete=fields.CASCADE
     )
     email = fields.CharField(max_length=254)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = ClockDatetimeField(auto_now_add=True)
     done_at = fields.DatetimeField(null=True)
 
     class Meta:
@@ -223,8 +224,8 @@ class Lead(Model):
         "core.User", related_name="owned_leads", null=True, on_delete=fields.SET_NULL
     )
     next_on = fields.DateField(null=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
-    updated_at = fields.DatetimeField(auto_now=True)
+    created_at = ClockDatetimeField(auto_now_add=True)
+    updated_at = ClockDatetimeField(auto_now=True)
 
     class Meta:
         table = "feedback_lead"

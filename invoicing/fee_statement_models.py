@@ -10,6 +10,7 @@ from tortoise.models import Model
 
 from bookings.staffing_models import AssignmentRequest
 from server.models import User
+from server.timestamps import ClockDatetimeField
 
 
 class FeeStatementStatus(StrEnum):
@@ -49,7 +50,7 @@ class FeeStatement(Model):
         "core.User", related_name="approved_fee_statements", null=True, on_delete=fields.SET_NULL
     )
     pdf = fields.BinaryField(null=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = ClockDatetimeField(auto_now_add=True)
 
     lines: fields.ReverseRelation[FeeStatementLine]
 

@@ -15,6 +15,7 @@ from tortoise.models import Model
 from bookings.models import Booking
 from invoicing.document import DocumentKind, VatCategory
 from server.models import Organisation, User
+from server.timestamps import ClockDatetimeField
 
 
 class InvoiceStatus(StrEnum):
@@ -40,7 +41,7 @@ class SellerSettings(Model):
     payment_term_days = fields.IntField(default=30)
     #: The number of the n-th document of a year, e.g. 2026-0001: {year} and {number} with optional width.
     number_format = fields.CharField(max_length=40, default="{year}-{number:04d}")
-    updated_at = fields.DatetimeField(auto_now=True)
+    updated_at = ClockDatetimeField(auto_now=True)
 
     class Meta:
         table = "seller_settings"
@@ -83,7 +84,7 @@ class Invoice(Model):
     net_cents = fields.BigIntField(default=0)
     vat_cents = fields.BigIntField(default=0)
     gross_cents = fields.BigIntField(default=0)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = ClockDatetimeField(auto_now_add=True)
     issued_at = fields.DatetimeField(null=True)
     issued_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "core.User", related_name="issued_invoices", null=True, on_delete=fields.SET_NULL
@@ -191,7 +192,7 @@ class Payment(Model):
     paid_on = fields.DateField()
     #: The bank statement line (name, description, transaction id) as finance copied it.
     reference = fields.CharField(max_length=140)
-    recorded_at = fields.DatetimeField(auto_now_add=True)
+    recorded_at = ClockDatetimeField(auto_now_add=True)
     recorded_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "core.User", related_name="recorded_payments", null=True, on_delete=fields.SET_NULL
     )

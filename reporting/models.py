@@ -8,6 +8,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from server.models import Organisation, User
+from server.timestamps import ClockDatetimeField
 
 
 class TourTarget(Model):
@@ -22,7 +23,7 @@ class TourTarget(Model):
     percent = fields.IntField()
     starts_on = fields.DateField()
     deadline = fields.DateField()
-    updated_at = fields.DatetimeField(auto_now=True)
+    updated_at = ClockDatetimeField(auto_now=True)
     updated_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "core.User", related_name="tour_targets", null=True, on_delete=fields.SET_NULL
     )
@@ -54,8 +55,8 @@ class HistoryEntry(Model):
     held_on = fields.DateField()
     participants = fields.IntField(null=True)
     note = fields.TextField(default="")
-    created_at = fields.DatetimeField(auto_now_add=True)
-    updated_at = fields.DatetimeField(auto_now=True)
+    created_at = ClockDatetimeField(auto_now_add=True)
+    updated_at = ClockDatetimeField(auto_now=True)
 
     class Meta:
         table = "history_entry"

@@ -70,6 +70,7 @@ from server import (
     admin_routes,
     api_token_routes,
     auth_routes,
+    clock,
     dev_routes,
     health,
     languages,
@@ -330,4 +331,5 @@ def app_from_environment() -> Starlette:
     """Factory for uvicorn (`weerbaar serve`): one app per worker process."""
     settings = load_settings()
     configure_logging(settings.log_format)
+    clock.start_from_setting(settings.clock_start)
     return create_app(settings)

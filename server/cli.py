@@ -9,7 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
-from server import demo
+from server import clock, demo
 from server.background import background_tasks
 from server.backup import add_backup_commands
 from server.cli_users import add_user_commands
@@ -268,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
         configure_logging(settings.log_format, verbose=args.verbose)
+        clock.start_from_setting(settings.clock_start)
         return args.handler(settings, args)
     except SettingsError as error:
         print(f"Configuratiefout: {error}", file=sys.stderr)

@@ -28,6 +28,7 @@ from server.i18n import DEFAULT_LANGUAGE, use_language
 from server.languages import recipient_languages
 from server.models import User
 from server.templating import render_text
+from server.timestamps import ClockDatetimeField
 
 
 class OutboxStatus(StrEnum):
@@ -47,7 +48,7 @@ class OutboxMessage(Model):
     attempts = fields.IntField(default=0)
     next_attempt_at = fields.DatetimeField()
     last_error = fields.TextField(default="")
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = ClockDatetimeField(auto_now_add=True)
     sent_at = fields.DatetimeField(null=True)
     message_id = fields.CharField(max_length=200, unique=True)
 

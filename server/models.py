@@ -8,6 +8,8 @@ from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
 
+from server.timestamps import ClockDatetimeField
+
 
 class Role(StrEnum):
     COORDINATOR = "coordinator"
@@ -52,8 +54,8 @@ class Organisation(Model):
     successor: fields.ForeignKeyNullableRelation[Organisation] = fields.ForeignKeyField(
         "core.Organisation", related_name="predecessors", null=True, on_delete=fields.RESTRICT
     )
-    created_at = fields.DatetimeField(auto_now_add=True)
-    updated_at = fields.DatetimeField(auto_now=True)
+    created_at = ClockDatetimeField(auto_now_add=True)
+    updated_at = ClockDatetimeField(auto_now=True)
 
     class Meta:
         table = "organisation"
@@ -89,7 +91,7 @@ class User(Model):
     # Wrong second-factor codes since the last right one (at auth.LOCK_AFTER the factor locks).
     totp_failures = fields.IntField(default=0, db_default=0)
     totp_locked_at = fields.DatetimeField(null=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = ClockDatetimeField(auto_now_add=True)
     last_login_at = fields.DatetimeField(null=True)
 
     class Meta:
@@ -131,7 +133,7 @@ class LoginToken(Model):
         "core.User", related_name="login_tokens", on_delete=fields.CASCADE
     )
     token_hash = fields.CharField(max_length=64, unique=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = ClockDatetimeField(auto_now_add=True)
     expires_at = fields.DatetimeField()
     used_at = fields.DatetimeField(null=True)
     next_path = fields.CharField(max_length=500, default="")
@@ -148,7 +150,7 @@ class UserSession(Model):
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "core.User", related_name="sessions", on_delete=fields.CASCADE
     )
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = ClockDatetimeField(auto_now_add=True)
     last_seen_at = fields.DatetimeField()
     expires_at = fields.DatetimeField()
     second_factor_at = fields.DatetimeField(null=True)
@@ -174,7 +176,7 @@ class AuditEntry(Model):
     """Who did what to which object, when. Written in the transaction of the change itself."""
 
     id = fields.BigIntField(primary_key=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = ClockDatetimeField(auto_now_add=True)
     actor: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "core.User", related_name="audit_entries", null=True, on_delete=fields.SET_NULL
     )
@@ -224,7 +226,7 @@ class ApiToken(Model):
     prefix = fields.CharField(max_length=16)
     token_hash = fields.CharField(max_length=64, unique=True)
     scopes = fields.JSONField(default=list)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = ClockDatetimeField(auto_now_add=True)
     expires_at = fields.DatetimeField()
     last_used_at = fields.DatetimeField(null=True)
     revoked_at = fields.DatetimeField(null=True)
@@ -254,7 +256,7 @@ class IdempotentRequest(Model):
     request_hash = fields.CharField(max_length=64)
     status_code = fields.IntField(null=True)
     body = fields.TextField(default="")
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = ClockDatetimeField(auto_now_add=True)
 
     class Meta:
         table = "idempotent_request"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 
@@ -84,6 +84,9 @@ class Settings:
     #: Webhooks may go to loopback, private and other non-public addresses (tests and development
     #: only: refused in production, where every address must be public and use https).
     webhooks_allow_private: bool = False
+    #: The clock starts at this moment and runs on from there (browser tests and demonstrations of
+    #: a given day; refused in production). None: the real time.
+    clock_start: datetime | None = None
 
     @property
     def is_production(self) -> bool:
@@ -192,6 +195,22 @@ def _webhooks_allow_private(env: dict[str, str], environment: Environment) -> bo
     return allowed
 
 
+def _clock_start(env: dict[str, str], environment: Environment) -> datetime | None:
+    raw = env.get("WEERBAAR_CLOCK_START")
+    if not raw:
+        return None
+    if environment is Environment.PRODUCTION:
+        raise SettingsError("WEERBAAR_CLOCK_START is alleen voor tests en demonstraties; in productie niet.")
+    example = "een tijdstip met tijdzone, bijv. 2026-11-18T09:30Z"
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise SettingsError(f"WEERBAAR_CLOCK_START moet {example} zijn.") from None
+    if moment.tzinfo is None:
+        raise SettingsError(f"WEERBAAR_CLOCK_START moet {example} zijn.")
+    return moment
+
+
 def load_settings(environ: dict[str, str] | None = None, var_dir: Path = VAR_DIR) -> Settings:
     """Read the WEERBAAR_* variables; refuse an unsafe production configuration."""
     env = dict(os.environ if environ is None else environ)
@@ -279,4 +298,5 @@ def load_settings(environ: dict[str, str] | None = None, var_dir: Path = VAR_DIR
         job_interval_seconds=_int(env, "WEERBAAR_JOB_INTERVAL_SECONDS", Settings.job_interval_seconds),
         lease_seconds=_int(env, "WEERBAAR_LEASE_SECONDS", Settings.lease_seconds, minimum=5),
         webhooks_allow_private=_webhooks_allow_private(env, environment),
+        clock_start=_clock_start(env, environment),
     )

@@ -12,6 +12,8 @@ from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
 
+from server.timestamps import ClockDatetimeField
+
 #: The events a subscription can choose, in the order the pages list them.
 EVENT_TYPES = (
     "booking.requested",
@@ -50,8 +52,8 @@ class WebhookSubscription(Model):
     is_active = fields.BooleanField(default=True)
     disabled_reason = fields.CharField(max_length=300, default="")
     disabled_at = fields.DatetimeField(null=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
-    updated_at = fields.DatetimeField(auto_now=True)
+    created_at = ClockDatetimeField(auto_now_add=True)
+    updated_at = ClockDatetimeField(auto_now=True)
 
     class Meta:
         table = "webhook_subscription"
@@ -100,7 +102,7 @@ class WebhookDelivery(Model):
     next_attempt_at = fields.DatetimeField()
     last_status_code = fields.IntField(null=True)
     delivered_at = fields.DatetimeField(null=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = ClockDatetimeField(auto_now_add=True)
 
     class Meta:
         table = "webhook_delivery"

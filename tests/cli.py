@@ -18,10 +18,12 @@ def cli_environment(url: str) -> dict[str, str]:
     return env
 
 
-def weerbaar(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+def weerbaar(
+    url: str, *args: str, extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "server.cli", *args],
-        env=cli_environment(url),
+        env={**cli_environment(url), **(extra_env or {})},
         capture_output=True,
         text=True,
         timeout=180,

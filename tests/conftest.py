@@ -1,14 +1,13 @@
 """Test set-up: one migrated throwaway database per run (SQLite by default, PostgreSQL with
 `--db postgres`), emptied before each test; an app and an HTTP client per test; a fixed clock.
 
-Every test runs on a fixed clock (server/clock.py): time stands still unless the test moves it with
-`fixed_clock.advance(...)` or `fixed_clock.set(...)`, so no outcome depends on a minute or a second
-passing while a test runs, however loaded the machine is."""
+Every test runs on a fixed clock (server/clock.py) at TEST_MOMENT (tests/clocked.py): time stands
+still unless the test moves it with `fixed_clock.advance(...)` or `fixed_clock.set(...)`, so no outcome
+depends on the date, or on a minute or a second passing while a test runs, however loaded the machine is."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -19,6 +18,7 @@ from server.app import create_app
 from server.clock import Clock, clock
 from server.db import apply_migrations, init_orm
 from server.settings import Settings
+from tests.clocked import TEST_MOMENT
 from tests.databases import throwaway_database
 from tests.factories import TEST_SECRET_KEY
 from tests.smtp import SmtpSink
@@ -59,9 +59,9 @@ async def fresh_url(db_kind: str) -> AsyncIterator[str]:
 
 @pytest.fixture(autouse=True)
 def fixed_clock() -> Iterator[Clock]:
-    """The application's clock, fixed at the moment the test starts (some modules still read the
-    wall clock, so the fixed moment stays near the real one) and real again afterwards."""
-    clock.set(datetime.now(UTC))
+    """The application's clock, fixed at TEST_MOMENT (tests/clocked.py) whatever the real date, and
+    real again afterwards."""
+    clock.set(TEST_MOMENT)
     try:
         yield clock
     finally:

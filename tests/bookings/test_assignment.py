@@ -15,15 +15,17 @@ from bookings.errors import BookingRuleBroken
 from bookings.models import BookingStatus, OfferingRole, TrainerKind
 from bookings.staffing import TrainerBusy
 from bookings.staffing_models import AssignmentRequest, RequestStatus, TrainerProfile
-from server import clock
 from server.mail import OutboxAttachment, OutboxMessage
 from server.models import Role, User
 from server.settings import Settings
 from tests.bookings.factories import make_booking, make_offering
+from tests.clocked import TEST_MOMENT
 from tests.factories import make_user, not_on_a_holiday
 
 EVERY_PART = [f"{day}_{part}" for day in WEEKDAYS for part in ("afternoon", "evening")]
-START = not_on_a_holiday(clock.now().replace(microsecond=0) + timedelta(days=30))
+#: Tuesday 15 December 2026: no public holiday on it, nor a week later (30 days ahead, that week
+#: ended on Christmas Day).
+START = TEST_MOMENT + timedelta(days=27)
 
 
 async def trainer(kind: TrainerKind = TrainerKind.TRAINER, *, per_month: int = 10, name: str = "") -> User:

@@ -14,11 +14,13 @@ from bookings.models import TrainerKind
 from bookings.staffing_models import BlockedPeriod, Specialty, TrainerProfile
 from server.errors import Forbidden, NotFound, ValidationFailed
 from server.models import AuditEntry, Organisation, Role, User
+from tests.clocked import TEST_DAY
 from tests.factories import csrf_token, make_province, make_user, post, sign_in, with_csrf
 
 
 def day(offset: int) -> str:
-    return (trainers.today() + timedelta(days=offset)).isoformat()
+    """A day counted from the test's today (also when parameters are built, before the clock is fixed)."""
+    return (TEST_DAY + timedelta(days=offset)).isoformat()
 
 
 def profile_form(**overrides: str) -> dict[str, str]:
@@ -464,7 +466,7 @@ async def test_a_trainer_edits_own_availability_and_blocked_days(client: httpx.A
     page = await client.get("/trainer/beschikbaarheid")
     assert page.status_code == 200 and "Mijn beschikbaarheid" in page.text
     assert 'value="mon_evening" checked' in page.text
-    assert "650" not in page.text  # the day rate is for the team only
+    assert "650,00" not in page.text  # the day rate is for the team only (a token may hold "650")
 
     saved = await post(client, "/trainer/beschikbaarheid", {"availability": "tue_afternoon"})
     assert saved.status_code == 303

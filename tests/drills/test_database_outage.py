@@ -221,7 +221,7 @@ async def test_sqlite_locked_beyond_the_busy_timeout_gives_503_for_writes_only(
     other_process = sqlite3.connect(database_url.removeprefix("sqlite://"), isolation_level=None)
     await connection.execute_script("PRAGMA busy_timeout = 200")
     try:
-        async with asyncio.timeout(10):
+        async with asyncio.timeout(60):  # far above the 200 ms busy timeout: a hang, not slowness
             other_process.execute("BEGIN IMMEDIATE")
             assert (await asyncio.create_task(client.get(page))).status_code == 200
             locked = await asyncio.create_task(post(client, f"{page}/inkooporder", po_form("PO-SLOT")))

@@ -19,6 +19,7 @@ from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page, async_playwright
 
 from server.clock import Clock, clock
+from tests.clocked import TEST_MOMENT, clock_environment
 from tests.databases import running_in_ci, throwaway_database
 from tests.smtp import SmtpSink, free_port
 
@@ -51,10 +52,16 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 @pytest.fixture(autouse=True)
-def fixed_clock() -> Clock:
-    """The browser tests' server is another process on the real clock, so the test reads the real
-    clock too (a TOTP code or a date typed into a form must match the server's time)."""
-    return clock
+def fixed_clock() -> Iterator[Clock]:
+    """A clock that starts at TEST_MOMENT and runs: the server is another process and pages take
+    time (sessions age, mail is sent, TOTP steps pass), yet every date is the one of TEST_DAY. The
+    processes the test starts begin at the test clock's moment (`LiveServer.process_env`), so a
+    TOTP code or a date typed into a form matches the server's time."""
+    clock.start_at(TEST_MOMENT)
+    try:
+        yield clock
+    finally:
+        clock.reset()
 
 
 @pytest.fixture
@@ -75,10 +82,14 @@ class LiveServer:
     smtp: SmtpSink
     env: dict[str, str]
 
+    def process_env(self) -> dict[str, str]:
+        """The server's environment, with the clock of a new process started at the test's now."""
+        return {**self.env, **clock_environment(clock.now())}
+
     def weerbaar(self, *args: str) -> str:
         result = subprocess.run(
             [sys.executable, "-m", "server.cli", *args],
-            env=self.env,
+            env=self.process_env(),
             capture_output=True,
             text=True,
             timeout=120,
@@ -130,7 +141,7 @@ async def live_server(db_kind: str, smtp_server: SmtpSink) -> AsyncIterator[Live
         server.weerbaar("demo", "--no-links")
         process = subprocess.Popen(
             [sys.executable, "-m", "server.cli", "serve", "--port", str(port)],
-            env=env,
+            env=server.process_env(),
             stdout=subprocess.DEVNULL,
             # Not a pipe nobody reads: a JSON line per request would fill it and stall the server.
             stderr=subprocess.DEVNULL,

@@ -20,13 +20,16 @@ PHONE = {"width": 375, "height": 740}
 PREPARE = """
 import asyncio, os
 from datetime import timedelta
-from tortoise import Tortoise, timezone
+from tortoise import Tortoise
 from bookings.models import Booking
 from feedback.models import FeedbackForm, OfferingForm, ParticipantCode, Question, QuestionKind
 from feedback.models import SessionFeedback
+from server import clock
 from server.db import init_orm
+from server.settings import load_settings
 
 async def main():
+    clock.start_from_setting(load_settings().clock_start)  # the test's clock, as `weerbaar` does
     await init_orm(os.environ["WEERBAAR_DATABASE_URL"])
     booking = await Booking.get(reference="WB-DEMO01")
     form = await FeedbackForm.create(name="Intake (test)")
@@ -41,7 +44,7 @@ async def main():
         await Question.create(form=form, position=position, kind=kind, text=text,
                               is_required=required, options=options)
     await OfferingForm.update_or_create(offering_id=booking.offering_id, defaults={"form": form})
-    now = timezone.now()
+    now = clock.now()
     session = await SessionFeedback.create(booking=booking, form=form, code="K7MX3P",
                                            opens_at=now - timedelta(hours=1),
                                            closes_at=now + timedelta(days=14))
@@ -56,7 +59,7 @@ asyncio.run(main())
 def prepare_feedback(live_server: LiveServer) -> str:
     result = subprocess.run(
         [sys.executable, "-c", PREPARE],
-        env=live_server.env,
+        env=live_server.process_env(),
         capture_output=True,
         text=True,
         timeout=60,

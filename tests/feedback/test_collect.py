@@ -197,6 +197,10 @@ async def test_the_form_shows_this_devices_answers_to_change_them(client: httpx.
     data = {"csrf_token": CSRF_TOKEN, **await answers(session, multiple=["0", "2"])}
     posted = await client.post(f"/f/{session.code}", data=data)
     assert posted.status_code == 303 and posted.headers["location"] == f"/f/{session.code}/bedankt"
+    # The device keeps its token until the form closes, counted on the browser's own clock.
+    until_closed = int((session.closes_at - clock.now()).total_seconds())
+    cookie = posted.headers["set-cookie"]
+    assert f"Max-Age={until_closed};" in cookie and "expires" not in cookie.lower()
     thanks = await client.get(posted.headers["location"])
     assert thanks.status_code == 200 and "Dank u wel" in thanks.text and "070 - 37 38 314" in thanks.text
 

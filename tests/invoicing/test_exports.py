@@ -27,6 +27,7 @@ from server.spreadsheet import neutralise
 from server.templating import AMSTERDAM
 from tests.bookings.factories import make_booking, make_offering
 from tests.cli import weerbaar
+from tests.clocked import clocked_command
 from tests.factories import make_user, sign_in
 from tests.invoicing.factories import TODAY, billed_organisation, delivered_training
 
@@ -244,11 +245,11 @@ async def test_the_cost_overview_counts_hours_times_day_rates_per_quarter(client
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX only")
 async def test_the_cli_writes_the_period_files(fresh_url: str, tmp_path: Path) -> None:
     assert weerbaar(fresh_url, "migrate").returncode == 0
-    demo = weerbaar(fresh_url, "demo", "--no-links")
+    demo = clocked_command(fresh_url, "demo", "--no-links")
     assert demo.returncode == 0, demo.stderr
     today = clock.local_today()
     out = tmp_path / "export"
-    result = weerbaar(
+    result = clocked_command(
         fresh_url,
         "invoices",
         "export",

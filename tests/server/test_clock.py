@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -34,6 +35,41 @@ def test_without_a_fixed_moment_the_clock_is_the_real_time() -> None:
     free.set(before)
     free.reset()
     assert not free.is_fixed and free.now() >= before
+
+
+def test_a_running_clock_starts_at_a_moment_and_moves_with_real_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seconds = [100.0]  # the process's monotonic clock, moved by hand
+    monkeypatch.setattr(clock, "time", SimpleNamespace(monotonic=lambda: seconds[0]))
+    running = Clock()
+    start = datetime(2026, 11, 18, 9, 30, tzinfo=ZoneInfo("Europe/Amsterdam"))
+    running.start_at(start)
+    assert running.is_running and not running.is_fixed
+    assert running.now() == start and running.now().tzinfo == UTC
+    seconds[0] += 2.5
+    assert running.now() == start + timedelta(seconds=2.5)
+    running.advance(timedelta(hours=1))  # moves it on; it keeps running
+    assert running.is_running and running.now() == start + timedelta(hours=1, seconds=2.5)
+    running.set(start)
+    assert running.is_fixed and not running.is_running
+    running.start_at(start)
+    running.reset()
+    assert not running.is_running and not running.is_fixed
+    with pytest.raises(FixedTimeError):
+        running.start_at(datetime(2026, 11, 18, 9, 30))
+
+
+def test_a_process_starts_its_clock_from_the_setting_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    process_clock = Clock()
+    monkeypatch.setattr(clock, "clock", process_clock)
+    clock.start_from_setting(None)
+    assert not process_clock.is_running
+    start = datetime(2026, 11, 18, 9, 30, tzinfo=UTC)
+    clock.start_from_setting(start)
+    process_clock.advance(timedelta(minutes=5))
+    clock.start_from_setting(start)  # the app of `weerbaar serve`, built in the same process
+    assert process_clock.now() >= start + timedelta(minutes=5)
 
 
 def test_a_fixed_moment_needs_a_time_zone(fixed_clock: Clock) -> None:

@@ -33,7 +33,8 @@ async def test_connections_come_back_when_begin_fails(db_kind: str, monkeypatch:
         async with in_transaction():
             return await Organisation.all().count()
 
-    assert await asyncio.wait_for(a_transaction(), timeout=5) == 0
+    # The timeout only catches a hang (a pool with its connections lost); it is no speed limit.
+    assert await asyncio.wait_for(a_transaction(), timeout=60) == 0
     assert pool.get_idle_size() == pool.get_size()
 
 

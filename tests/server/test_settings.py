@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -148,3 +149,21 @@ def test_webhooks_to_private_addresses_only_outside_production(tmp_path: Path) -
     }
     with pytest.raises(SettingsError, match="WEERBAAR_WEBHOOKS_ALLOW_PRIVATE"):
         load_settings({**production, "WEERBAAR_WEBHOOKS_ALLOW_PRIVATE": "on"}, var_dir=tmp_path)
+
+
+def test_a_clock_start_needs_a_time_zone_and_is_refused_in_production(tmp_path: Path) -> None:
+    assert load_settings({}, var_dir=tmp_path).clock_start is None
+    start = load_settings({"WEERBAAR_CLOCK_START": "2026-11-18T09:30Z"}, var_dir=tmp_path).clock_start
+    assert start == datetime(2026, 11, 18, 9, 30, tzinfo=UTC)
+    for wrong in ("2026-11-18T09:30", "woensdag"):
+        with pytest.raises(SettingsError, match="WEERBAAR_CLOCK_START"):
+            load_settings({"WEERBAAR_CLOCK_START": wrong}, var_dir=tmp_path)
+    production = {
+        "WEERBAAR_ENV": "production",
+        "WEERBAAR_SECRET_KEY": "s" * 40,
+        "WEERBAAR_SMTP_URL": "smtp://mail",
+        "WEERBAAR_METRICS_TOKEN": "t" * 32,
+        "WEERBAAR_CLOCK_START": "2026-11-18T09:30Z",
+    }
+    with pytest.raises(SettingsError, match="WEERBAAR_CLOCK_START"):
+        load_settings(production, var_dir=tmp_path)
