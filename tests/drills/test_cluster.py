@@ -28,11 +28,13 @@ import pytest
 from bench.drills.app import SECRET_KEY, Process, environment, wait_until_serving
 from bench.drills.cluster import free_port
 from invoicing.models import Invoice, InvoiceBatch, InvoiceCounter, InvoiceStatus
+from server import clock
 from server.app import JOB_LABELS
 from server.models import Role, User
 from server.scheduler import JobRun
 from server.security import CSRF_COOKIE, csrf_token_for
 from server.sessions import SESSION_COOKIE, start_session
+from tests.clocked import clock_environment
 from tests.factories import make_user
 from tests.invoicing.factories import complete_seller_settings
 from tests.invoicing.test_batch import make_drafts
@@ -76,7 +78,12 @@ def cluster(database_url: str, folder: Path) -> Iterator[tuple[Process, str, Pro
     """Hosts A and B (`weerbaar serve`, background work in-process) and one `weerbaar worker`."""
     ports = free_port(), free_port()
     urls = [f"http://127.0.0.1:{port}" for port in ports]
-    settings = {"WEERBAAR_JOB_INTERVAL_SECONDS": TICK_SECONDS, "WEERBAAR_LEASE_SECONDS": LEASE_SECONDS}
+    # The processes' clocks start at the test's moment, where the test made its sessions and drafts.
+    settings = {
+        "WEERBAAR_JOB_INTERVAL_SECONDS": TICK_SECONDS,
+        "WEERBAAR_LEASE_SECONDS": LEASE_SECONDS,
+        **clock_environment(clock.now()),
+    }
     hosts = [
         Process(
             ["serve", "--port", str(port), "--workers", "1"],
