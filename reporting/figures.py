@@ -176,40 +176,24 @@ INVITATION_FIELDS = frozenset({"organisation", "organisation_id", "invited_at"})
 HISTORY_FIELDS = frozenset({"organisation", "organisation_id", "step", "held_on"})
 
 
-@post_save(Booking)
-async def _booking_saved(
-    sender: type[Booking],
-    instance: Booking,
+#: The fields of each step source whose change moves an organisation's figures.
+WATCHED_FIELDS: dict[type[Model], frozenset[str]] = {
+    Booking: BOOKING_FIELDS,
+    TourInvitation: INVITATION_FIELDS,
+    HistoryEntry: HISTORY_FIELDS,
+}
+
+
+@post_save(Booking, TourInvitation, HistoryEntry)
+async def _step_source_saved(
+    sender: type[Booking | TourInvitation | HistoryEntry],
+    instance: Booking | TourInvitation | HistoryEntry,
     created: bool,
     using_db: BaseDBAsyncClient | None,
     update_fields: Iterable[str] | None,
 ) -> None:
-    if created or _changes(update_fields, BOOKING_FIELDS):
-        await refresh_figures([instance.organisation_id], using_db=using_db)  # type: ignore[attr-defined]
-
-
-@post_save(TourInvitation)
-async def _invitation_saved(
-    sender: type[TourInvitation],
-    instance: TourInvitation,
-    created: bool,
-    using_db: BaseDBAsyncClient | None,
-    update_fields: Iterable[str] | None,
-) -> None:
-    if created or _changes(update_fields, INVITATION_FIELDS):
-        await refresh_figures([instance.organisation_id], using_db=using_db)  # type: ignore[attr-defined]
-
-
-@post_save(HistoryEntry)
-async def _history_saved(
-    sender: type[HistoryEntry],
-    instance: HistoryEntry,
-    created: bool,
-    using_db: BaseDBAsyncClient | None,
-    update_fields: Iterable[str] | None,
-) -> None:
-    if created or _changes(update_fields, HISTORY_FIELDS):
-        await refresh_figures([instance.organisation_id], using_db=using_db)  # type: ignore[attr-defined]
+    if created or _changes(update_fields, WATCHED_FIELDS[sender]):
+        await refresh_figures([instance.organisation_id], using_db=using_db)  # type: ignore[union-attr]
 
 
 @post_delete(Booking, TourInvitation, HistoryEntry)
