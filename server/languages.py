@@ -58,7 +58,8 @@ def request_language(user: User | None, cookie: str, accept_language: str) -> st
 
 class LanguageMiddleware:
     """Translates the request (texts, templates, error pages) in its language: inside SessionMiddleware,
-    which puts the user on the request state. Adds `Vary` and `Content-Language` to the response."""
+    which puts the user and the parsed cookies on the request state. Adds `Vary` and
+    `Content-Language` to the response."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -67,17 +68,11 @@ class LanguageMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        cookie, accept = "", ""
-        for name, value in scope["headers"]:
-            if name == b"cookie":
-                cookies = SimpleCookie()
-                cookies.load(value.decode("latin-1"))
-                if LANGUAGE_COOKIE in cookies:
-                    cookie = cookies[LANGUAGE_COOKIE].value
-            elif name == b"accept-language":
-                accept = value.decode("latin-1")
-        language = request_language(scope.get("state", {}).get("user"), cookie, accept)
-        scope.setdefault("state", {})["language"] = language
+        state = scope["state"]
+        cookies: SimpleCookie = state["cookies"]
+        cookie = cookies[LANGUAGE_COOKIE].value if LANGUAGE_COOKIE in cookies else ""
+        accept = next((value for name, value in scope["headers"] if name == b"accept-language"), b"")
+        language = request_language(state["user"], cookie, accept.decode("latin-1"))
 
         async def send_with_language(message: Message) -> None:
             if message["type"] == "http.response.start":

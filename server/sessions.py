@@ -89,8 +89,8 @@ def clear_session_cookie(response: Response, settings: Settings) -> None:
 
 
 class SessionMiddleware:
-    """Puts `user`, `session` and `csrf_token` (bound to the CSRF cookie and the live session) on
-    request.state; hands out the CSRF cookie."""
+    """Puts `user`, `session`, `csrf_token` (bound to the CSRF cookie and the live session) and the
+    parsed `cookies` on request.state; hands out the CSRF cookie."""
 
     def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
         self.app = app
@@ -105,6 +105,8 @@ class SessionMiddleware:
             if name == b"cookie":
                 cookies.load(value.decode("latin-1"))
         state = scope.setdefault("state", {})
+        #: Parsed once for the middleware inside (server.languages reads its own cookie here).
+        state["cookies"] = cookies
         session = None
         session_key = cookies[SESSION_COOKIE].value if SESSION_COOKIE in cookies else ""
         if session_key:
