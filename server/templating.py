@@ -39,16 +39,13 @@ LOCALES = {"nl": Locale.parse(LOCALE), "en": Locale.parse("en_GB")}
 DUTCH = LOCALES["nl"]
 #: What the language switch offers on a page in each language: the other languages, by their own name.
 LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
-#: Date patterns with words in them, translated like other texts (the catalogue has the English ones).
-WORDED_PATTERNS = {
-    "d MMMM y 'om' HH:mm": lazy_gettext("d MMMM y 'om' HH:mm"),
-    "EEEE d MMMM y 'om' HH:mm": lazy_gettext("EEEE d MMMM y 'om' HH:mm"),
-}
-
-
-def _pattern(fmt: str) -> str:
-    worded = WORDED_PATTERNS.get(fmt)
-    return fmt if worded is None else str(worded)
+#: Date patterns with words in them: marked here so that `make messages` puts them in the catalogue,
+#: which has the English ones. The date functions look every pattern up in the catalogue (a pattern
+#: without words is not in it and stays as it is), once per value, pattern and language.
+WORDED_PATTERNS = (
+    lazy_gettext("d MMMM y 'om' HH:mm"),
+    lazy_gettext("EEEE d MMMM y 'om' HH:mm"),
+)
 
 
 def format_money(cents: int) -> str:
@@ -82,17 +79,18 @@ def local_time(value: datetime) -> datetime:
 #: Long tables write the same days and times on many rows: Babel formats each (moment, pattern) once.
 @lru_cache(maxsize=8192)
 def _babel_datetime(value: datetime, fmt: str, language: str) -> str:
-    return format_datetime(local_time(value), fmt, locale=LOCALES[language])
+    pattern = translations(language).gettext(fmt)
+    return format_datetime(local_time(value), pattern, locale=LOCALES[language])
 
 
 @lru_cache(maxsize=8192)
 def _babel_date(value: date, fmt: str, language: str) -> str:
-    return format_date(value, fmt, locale=LOCALES[language])
+    return format_date(value, translations(language).gettext(fmt), locale=LOCALES[language])
 
 
 def format_local_datetime(value: datetime | None, fmt: str = "d MMMM y 'om' HH:mm") -> str:
     """`value` in Amsterdam time, in the current language; `fmt` is a Babel (CLDR) pattern."""
-    return "" if value is None else _babel_datetime(value, _pattern(fmt), current_language())
+    return "" if value is None else _babel_datetime(value, fmt, current_language())
 
 
 def format_local_date(value: date | datetime | None, fmt: str = "d MMMM y") -> str:
@@ -100,7 +98,7 @@ def format_local_date(value: date | datetime | None, fmt: str = "d MMMM y") -> s
         return ""
     if isinstance(value, datetime):
         value = local_time(value).date()
-    return _babel_date(value, _pattern(fmt), current_language())
+    return _babel_date(value, fmt, current_language())
 
 
 def css_string(value: str) -> Markup:
