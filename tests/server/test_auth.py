@@ -149,6 +149,22 @@ async def test_last_seen_is_written_once_a_minute_at_most(fixed_clock: Clock) ->
     assert (await UserSession.get(user=user)).last_seen_at == fixed_clock.now()
 
 
+async def test_the_session_lookup_reads_the_session_and_user_as_the_orm_does() -> None:
+    """The lookup is plain SQL (server.sessions.find_session): every column, converted alike, and
+    instances that save as updates; a column added to either model is read without a change."""
+    user = await make_user(Role.COORDINATOR, totp_failures=2, language="en")
+    key = await start_session(user, second_factor_done=True)
+    session = await load_session(key)
+    expected = await UserSession.get(user=user).select_related("user")
+    for model, found, stored in ((UserSession, session, expected), (User, session.user, expected.user)):
+        for name in model._meta.fields_db_projection:
+            assert getattr(found, name) == getattr(stored, name), name
+            assert type(getattr(found, name)) is type(getattr(stored, name)), name
+    session.user.name = "Nieuwe naam"
+    await session.user.save(update_fields=["name"])
+    assert await User.filter(email=user.email).values_list("name", flat=True) == ["Nieuwe naam"]
+
+
 async def enrolled_coordinator() -> tuple[User, UserSession, list[str]]:
     user = await make_user(Role.COORDINATOR)
     key = await start_session(user, second_factor_done=False)
