@@ -55,7 +55,7 @@ import asyncpg
 from tortoise import Tortoise, connections, timezone
 
 from bench import seed as seeding
-from bench import wrk
+from bench import seed_additions, wrk
 from bench.mix import booking_request
 from bookings.models import Booking
 from bookings.staffing_models import AssignmentRequest, RequestStatus
@@ -294,7 +294,7 @@ async def feedback_lines(actors: Actors) -> list[Line]:
 
 async def accept_lines(actors: Actors) -> list[Line]:
     """One line per pending request, made for the run (one pool: no two of them conflict)."""
-    pool = await seeding.add_open_requests(WARM_UP_LINES + REQUEST_LINES)
+    pool = await seed_additions.add_open_requests(WARM_UP_LINES + REQUEST_LINES)
     lines: list[Line] = []
     for request_id, trainer_id in pool:
         cookie = actors.trainer_cookies[trainer_id]
@@ -305,7 +305,7 @@ async def accept_lines(actors: Actors) -> list[Line]:
 
 async def issue_lines(actors: Actors) -> list[Line]:
     """One line per draft, made for the run (the seeded 300 would be issued within a second)."""
-    drafts = await seeding.add_drafts(WARM_UP_LINES + REQUEST_LINES)
+    drafts = await seed_additions.add_drafts(WARM_UP_LINES + REQUEST_LINES)
     cookie = actors.cookies["finance"]
     body = {"csrf_token": actors.token(cookie)}
     return [("POST", f"/financien/facturen/{i}/uitgeven", cookie, body) for i in drafts]

@@ -27,7 +27,8 @@ from starlette.applications import Starlette
 from tortoise import Tortoise, timezone
 
 from bench.dashboard import BASELINE_PAGE, count_statements
-from bench.seed import FULL, Seeded, add_open_requests, seed
+from bench.seed import FULL, Seeded, seed
+from bench.seed_additions import add_open_requests
 from server.app import create_app
 from server.db import apply_migrations, init_orm
 from server.models import Organisation, User

@@ -46,7 +46,8 @@ from urllib.parse import urlencode
 from tortoise.functions import Count
 
 from bench.load import BIN, free_port, orm, server, status, throwaway_database
-from bench.seed import LINE, Volume, add_drafts, seed
+from bench.seed import Volume, seed
+from bench.seed_additions import LINE, add_drafts
 from feedback.models import Response, SessionFeedback
 from feedback.policy import FeedbackPolicy
 from feedback.report import session_report_pdf

@@ -4,7 +4,11 @@ trainers, bookings over 2025-2027 in every status, staffing, feedback and invoic
 `await seed(volume)` fills a migrated, empty database (the ORM initialised by the caller) and returns
 what the load test needs to find its way. Rows go in with `bulk_create` in batches, with primary keys
 chosen here (so related rows can point at them without a read back); on PostgreSQL the id sequences
-are moved past them afterwards.
+are moved past them afterwards (bench/seed_rows.py).
+
+Here are the organisations, users, catalogue and trainer profiles; the bookings with their staffing,
+tour invitations and audit trail are in bench/seed_bookings.py, feedback and invoices in
+bench/seed_documents.py. What the load tests add for their writes is in bench/seed_additions.py.
 
 Issued invoices carry small placeholder PDF and UBL bytes: rendering 1,700 real PDFs would take
 minutes and the pages under test only list invoices. The drafts are real and issue normally.
@@ -15,36 +19,29 @@ minutes and the pages under test only list invoices. The drafts are real and iss
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import random
 import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from datetime import time as clock
+from datetime import date, datetime
 from pathlib import Path
 
 from tortoise import Tortoise, timezone
-from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-from bench import seed_documents
+from bench import seed_bookings, seed_documents
+from bench.seed_rows import BATCH, Ids, insert, reset_sequences
 from bookings.day_rate_models import DayRate
 from bookings.demo import CATALOGUE, OFFERING_SPECIALTIES, SPECIALTIES
 from bookings.models import (
     Booking,
-    BookingStatus,
     Offering,
     OfferingRole,
-    PartOfDay,
     PreferredSlot,
     PriceModel,
-    Stage,
     TourInvitation,
     TrainerKind,
 )
-from bookings.policy import BookingPolicy
 from bookings.staffing_models import (
     AssignmentRequest,
     OfferingSpecialty,
@@ -53,20 +50,13 @@ from bookings.staffing_models import (
     TrainerProfile,
 )
 from feedback.demo import load_feedback_demo
-from invoicing.document import VatCategory
-from invoicing.models import Invoice, InvoiceLine, InvoiceStatus
-from reporting.figures import rebuild_figures, refresh_figures
+from reporting.figures import rebuild_figures
 from server.db import apply_migrations, init_orm, is_postgres
 from server.models import AuditEntry, Organisation, OrganisationKind, Role, User
 from server.organisations import import_organisations
 from server.settings import PROJECT_DIR
-from server.templating import AMSTERDAM
-from server.unique_codes import ALPHABET, LENGTH
 
 DATA_DIR = PROJECT_DIR.parent / "shared" / "data"
-BATCH = 2000
-FIRST_DAY = date(2025, 1, 6)
-LAST_DAY = date(2027, 12, 17)
 #: (kind, how many of the trainers)
 TRAINER_MIX = ((TrainerKind.TRAINER, 0.5), (TrainerKind.MODERATOR, 0.2), (TrainerKind.EXPERT, 0.15))
 TOWNS = ("Utrecht", "Amersfoort", "Zwolle", "Den Haag", "Haarlem", "Arnhem", "Eindhoven", "Groningen")
@@ -109,56 +99,6 @@ class Seeded:
     follow_up_offering_id: int
     open_feedback_codes: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
-
-
-class Ids:
-    """Primary keys handed out here, per table, after those already used."""
-
-    def __init__(self) -> None:
-        self._next: dict[type[Model], int] = {}
-
-    async def start(self, model: type[Model]) -> None:
-        last = await model.all().order_by("-id").first()
-        self._next[model] = (last.pk if last else 0) + 1
-
-    def take(self, model: type[Model]) -> int:
-        value = self._next[model]
-        self._next[model] = value + 1
-        return value
-
-
-async def insert(rows: list[Model]) -> None:
-    if rows:
-        await type(rows[0]).bulk_create(rows, batch_size=BATCH)
-
-
-async def reset_sequences(models: list[type[Model]]) -> None:
-    """On PostgreSQL, move each id sequence past the ids chosen here."""
-    connection = Tortoise.get_connection("default")
-    if connection.capabilities.dialect != "postgres":
-        return
-    for model in models:
-        table = model._meta.db_table
-        await connection.execute_script(
-            f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "  # noqa: S608 (model names)
-            f'(SELECT COALESCE(MAX(id), 1) FROM "{table}"))'
-        )
-
-
-def local(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(day, clock(hour, minute), tzinfo=AMSTERDAM)
-
-
-def reference(number: int) -> str:
-    letters = []
-    for _position in range(LENGTH):
-        number, digit = divmod(number, len(ALPHABET))
-        letters.append(ALPHABET[digit])
-    return "WB-" + "".join(reversed(letters))
-
-
-def token_hash(label: str) -> str:
-    return hashlib.sha256(label.encode()).hexdigest()
 
 
 async def _organisations() -> list[Organisation]:
@@ -274,247 +214,6 @@ async def _catalogue_and_profiles(
     return offerings, pools, profiles
 
 
-def _status_for(starts_at: datetime, now: datetime, rng: random.Random) -> BookingStatus:
-    roll = rng.random()
-    if starts_at < now - timedelta(days=14):
-        return (
-            BookingStatus.CANCELLED
-            if roll < 0.08
-            else BookingStatus.CLOSED
-            if roll < 0.7
-            else BookingStatus.DELIVERED
-        )
-    if starts_at < now:
-        return BookingStatus.DELIVERED
-    if starts_at < now + timedelta(days=60):
-        return (
-            BookingStatus.CANCELLED
-            if roll < 0.05
-            else BookingStatus.SCHEDULED
-            if roll < 0.3
-            else BookingStatus.CONFIRMED
-        )
-    return (
-        BookingStatus.CANCELLED
-        if roll < 0.05
-        else BookingStatus.SCHEDULED
-        if roll < 0.35
-        else BookingStatus.REQUESTED
-    )
-
-
-@dataclass
-class Plan:
-    """One booking to make: who, what, when."""
-
-    organisation: Organisation
-    offering: Offering
-    starts_at: datetime
-
-
-def _plans(
-    volume: Volume, organisations: list[Organisation], offerings: list[Offering], now: datetime
-) -> list[Plan]:
-    """Intakes first (one per organisation), then a council-wide session for most, the rest follow-ups."""
-    rng = random.Random(7)
-    intake = next(o for o in offerings if o.stage is Stage.INTAKE)
-    council = next(o for o in offerings if o.stage is Stage.COUNCIL_SESSION)
-    follow_ups = [o for o in offerings if o.stage is Stage.FOLLOW_UP]
-    intakes = min(len(organisations), volume.bookings // 14)
-    councils = min(len(organisations), volume.bookings // 16)
-    span = (LAST_DAY - FIRST_DAY).days
-    plans = []
-    for n in range(volume.bookings):
-        if n < intakes:
-            organisation, offering = organisations[n], intake
-        elif n < intakes + councils:
-            organisation, offering = organisations[n - intakes], council
-        else:
-            organisation, offering = rng.choice(organisations), follow_ups[n % len(follow_ups)]
-        if volume.bookings - volume.open_feedback_sessions <= n:
-            day = (now - timedelta(days=2 + n % 11)).astimezone(AMSTERDAM).date()
-        else:
-            day = FIRST_DAY + timedelta(days=rng.randrange(span))
-            while day.weekday() > 4:
-                day += timedelta(days=1)
-        hour, minute = (14, 0) if rng.random() < 0.4 else (19, 30)
-        plans.append(Plan(organisation, offering, local(day, hour, minute)))
-    return plans
-
-
-async def _bookings(
-    volume: Volume, plans: list[Plan], users: dict[str, list[User]], ids: Ids, now: datetime
-) -> list[Booking]:
-    await ids.start(Booking)
-    await ids.start(PreferredSlot)
-    rng = random.Random(11)
-    clerk_of = {user.organisation_id: user for user in users["clerk"]}  # type: ignore[attr-defined]
-    policy = BookingPolicy()
-    bookings, slots = [], []
-    for plan in plans:
-        offering, organisation = plan.offering, plan.organisation
-        status = _status_for(plan.starts_at, now, rng)
-        participants = rng.randint(3, offering.max_participants or 40)
-        dated = status is not BookingStatus.REQUESTED
-        ends_at = plan.starts_at + timedelta(minutes=offering.duration_minutes)
-        created_at = plan.starts_at - timedelta(days=rng.randint(25, 90))
-        free_session = offering.stage is Stage.COUNCIL_SESSION
-        booking_id = ids.take(Booking)
-        booking = Booking(
-            id=booking_id,
-            reference=reference(booking_id * 7919 + 104729),
-            organisation_id=organisation.id,
-            offering_id=offering.id,
-            status=status,
-            requested_by_id=clerk_of[organisation.id].id,
-            created_at=min(created_at, now),
-            updated_at=min(created_at, now),
-            local_situation="Raadsleden krijgen bedreigende berichten na een besluit over opvang.",
-            themes=["bedreiging", "online"],
-            expected_participants=participants,
-            part_of_day=PartOfDay.AFTERNOON if plan.starts_at.hour < 17 else PartOfDay.EVENING,
-            location_address=f"Raadhuis, {organisation.invoice_street}, {organisation.name}",
-            contact_name=f"Griffier {organisation.name}",
-            contact_phone="070 123 4567",
-            price_model=offering.price_model,
-            unit_price_cents=offering.price_cents,
-            vat_treatment=offering.vat_treatment,
-            po_number=f"PO-{organisation.cbs_code}-{booking_id}" if not offering.is_free else "",
-            invoice_email=organisation.invoice_email if not offering.is_free else "",
-            starts_at=plan.starts_at if dated else None,
-            ends_at=ends_at if dated else None,
-            council_term_start=policy.term_start(organisation.kind, plan.starts_at.date())
-            if free_session
-            else None,
-            participants_count=participants
-            if status in (BookingStatus.DELIVERED, BookingStatus.CLOSED)
-            else None,
-            delivered_at=ends_at if status in (BookingStatus.DELIVERED, BookingStatus.CLOSED) else None,
-            closed_at=ends_at + timedelta(days=10) if status is BookingStatus.CLOSED else None,
-            cancelled_at=plan.starts_at - timedelta(days=20) if status is BookingStatus.CANCELLED else None,
-            cancellation_reason="De raadsvergadering is verplaatst."
-            if status is BookingStatus.CANCELLED
-            else "",
-        )
-        bookings.append(booking)
-        for position in range(1, rng.randint(1, 3) + 1):
-            slots.append(
-                PreferredSlot(
-                    id=ids.take(PreferredSlot),
-                    booking_id=booking.id,
-                    position=position,
-                    starts_at=plan.starts_at + timedelta(days=7 * (position - 1)),
-                )
-            )
-    await insert(bookings)
-    await insert(slots)
-    return bookings
-
-
-async def _staffing(
-    bookings: list[Booking],
-    offerings: list[Offering],
-    pools: dict[TrainerKind, list[User]],
-    coordinator: User,
-    ids: Ids,
-    now: datetime,
-) -> list[AssignmentRequest]:
-    """Accepted requests for dated bookings, pending ones (open for a few days) for some scheduled ones."""
-    await ids.start(AssignmentRequest)
-    roles: dict[int, list[OfferingRole]] = {}
-    for role in await OfferingRole.all():
-        roles.setdefault(role.offering_id, []).append(role)  # type: ignore[attr-defined]
-    turn = {kind: 0 for kind in TrainerKind}
-    requests = []
-    for booking in sorted(bookings, key=lambda b: b.starts_at or now):
-        if booking.starts_at is None or booking.status is BookingStatus.CANCELLED:
-            continue
-        for role in roles[booking.offering_id]:  # type: ignore[attr-defined]
-            pool = pools[role.kind]
-            for _n in range(role.min_count):
-                trainer = pool[turn[role.kind] % len(pool)]
-                turn[role.kind] += 1
-                pending = booking.status is BookingStatus.SCHEDULED and booking.id % 2 == 0
-                request_id = ids.take(AssignmentRequest)
-                requests.append(
-                    AssignmentRequest(
-                        id=request_id,
-                        booking_id=booking.id,
-                        trainer_id=trainer.id,
-                        kind=role.kind,
-                        status=RequestStatus.PENDING if pending else RequestStatus.ACCEPTED,
-                        starts_at=booking.starts_at,
-                        ends_at=booking.ends_at,
-                        token_hash=token_hash(f"request-{request_id}") if pending else None,
-                        asked_at=min(booking.created_at + timedelta(days=2), now),
-                        expires_at=now + timedelta(hours=48) if pending else None,
-                        answered_at=None if pending else min(booking.created_at + timedelta(days=3), now),
-                        asked_by_id=coordinator.id,
-                    )
-                )
-    await insert(requests)
-    return requests
-
-
-async def _tour_and_audit(
-    bookings: list[Booking], organisations: list[Organisation], coordinator: User, ids: Ids
-) -> None:
-    first_booking: dict[int, Booking] = {}
-    for booking in sorted(bookings, key=lambda b: b.created_at):
-        first_booking.setdefault(booking.organisation_id, booking)  # type: ignore[attr-defined]
-    await ids.start(TourInvitation)
-    invitations = []
-    for organisation in organisations:
-        booked = first_booking.get(organisation.id)
-        invitations.append(
-            TourInvitation(
-                id=ids.take(TourInvitation),
-                organisation_id=organisation.id,
-                invited_at=local(date(2024, 11, 4), 10),
-                invited_by_id=coordinator.id,
-                recipients=1,
-                booked_at=booked.created_at if booked else None,
-                booking_id=booked.id if booked else None,
-            )
-        )
-    await insert(invitations)
-    await ids.start(AuditEntry)
-    steps = {
-        BookingStatus.REQUESTED: ["booking_requested"],
-        BookingStatus.SCHEDULED: ["booking_requested", "booking_scheduled"],
-        BookingStatus.CONFIRMED: ["booking_requested", "booking_scheduled", "booking_confirmed"],
-        BookingStatus.DELIVERED: [
-            "booking_requested",
-            "booking_scheduled",
-            "booking_confirmed",
-            "booking_delivered",
-        ],
-        BookingStatus.CLOSED: [
-            "booking_requested",
-            "booking_scheduled",
-            "booking_confirmed",
-            "booking_closed",
-        ],
-        BookingStatus.CANCELLED: ["booking_requested", "booking_cancelled"],
-    }
-    entries = []
-    for booking in bookings:
-        for n, action in enumerate(steps[booking.status]):
-            entries.append(
-                AuditEntry(
-                    id=ids.take(AuditEntry),
-                    created_at=booking.created_at + timedelta(days=n),
-                    actor_id=None if n == 0 else coordinator.id,
-                    actor_label="" if n == 0 else coordinator.name,
-                    action=action,
-                    object_type="booking",
-                    object_id=str(booking.id),
-                    summary=booking.reference,
-                )
-            )
-    await insert(entries)
-
-
 async def seed(volume: Volume = FULL, now: datetime | None = None) -> Seeded:
     """Fill a migrated, empty database with `volume` (dates around `now`)."""
     now = now or timezone.now()
@@ -523,11 +222,11 @@ async def seed(volume: Volume = FULL, now: datetime | None = None) -> Seeded:
         organisations = await _organisations()
         users = await _people(volume, organisations, ids)
         offerings, pools, _profiles = await _catalogue_and_profiles(users, organisations)
-        plans = _plans(volume, organisations, offerings, now)
-        bookings = await _bookings(volume, plans, users, ids, now)
+        plans = seed_bookings.make_plans(volume, organisations, offerings, now)
+        bookings = await seed_bookings.insert_bookings(volume, plans, users, ids, now)
         coordinator = users["coordinator"][0]
-        requests = await _staffing(bookings, offerings, pools, coordinator, ids, now)
-        await _tour_and_audit(bookings, organisations, coordinator, ids)
+        requests = await seed_bookings.insert_staffing(bookings, offerings, pools, coordinator, ids, now)
+        await seed_bookings.insert_tour_and_audit(bookings, organisations, coordinator, ids)
         documents = await seed_documents.feedback_and_invoices(volume, bookings, offerings, now)
     await reset_sequences(
         [User, Booking, PreferredSlot, AssignmentRequest, TourInvitation, AuditEntry, *seed_documents.MODELS]
@@ -555,96 +254,6 @@ async def seed(volume: Volume = FULL, now: datetime | None = None) -> Seeded:
     )
 
 
-POOL_FIRST_MONTH = date(2028, 1, 1)
-POOL_PER_MONTH = 5
-
-
-async def add_open_requests(count: int, now: datetime | None = None) -> list[tuple[int, int]]:
-    """`count` more scheduled bookings from 2028 on, each with one pending request to a trainer,
-    for the "accept a request" write: (request id, trainer id) pairs.
-
-    Each trainer gets at most five a month on separate days, under the monthly maximum, so every
-    one of them can be accepted. Kept apart from `seed` so that the trainers' pages keep a
-    realistic number of open requests while they are measured.
-    """
-    now = now or timezone.now()
-    ids = Ids()
-    for model in (Booking, AssignmentRequest):
-        await ids.start(model)
-    offerings = await Offering.all().prefetch_related("roles")
-    organisations = await Organisation.filter(kind=OrganisationKind.MUNICIPALITY).order_by("id")
-    profiles = await TrainerProfile.exclude(kind=TrainerKind.COORDINATOR).order_by("id")
-    offering_for = {
-        profile.kind: next(o for o in offerings if any(r.kind is profile.kind for r in o.roles))
-        for profile in profiles
-    }
-    bookings, requests = [], []
-    for n in range(count):
-        profile = profiles[n % len(profiles)]
-        turn = n // len(profiles)
-        month, slot = divmod(turn, POOL_PER_MONTH)
-        first = date(POOL_FIRST_MONTH.year + month // 12, month % 12 + 1, 1)
-        day = first + timedelta(days=2 + 5 * slot)
-        starts_at = local(day, 19, 30)
-        offering = offering_for[profile.kind]
-        organisation = organisations[n % len(organisations)]
-        booking_id = ids.take(Booking)
-        bookings.append(
-            Booking(
-                id=booking_id,
-                reference=reference(booking_id * 7919 + 104729),
-                organisation_id=organisation.id,
-                offering_id=offering.id,
-                status=BookingStatus.SCHEDULED,
-                local_situation="Vervolg op de raadsbrede sessie.",
-                expected_participants=min(10, offering.max_participants or 10),
-                part_of_day=PartOfDay.EVENING,
-                location_address=f"Raadhuis, {organisation.name}",
-                contact_name=f"Griffier {organisation.name}",
-                contact_phone="070 123 4567",
-                price_model=offering.price_model,
-                unit_price_cents=offering.price_cents,
-                vat_treatment=offering.vat_treatment,
-                invoice_email=organisation.invoice_email,
-                starts_at=starts_at,
-                ends_at=starts_at + timedelta(minutes=offering.duration_minutes),
-            )
-        )
-        request_id = ids.take(AssignmentRequest)
-        requests.append(
-            AssignmentRequest(
-                id=request_id,
-                booking_id=booking_id,
-                trainer_id=profile.user_id,  # type: ignore[attr-defined]
-                kind=profile.kind,
-                starts_at=starts_at,
-                ends_at=starts_at + timedelta(minutes=offering.duration_minutes),
-                token_hash=token_hash(f"pool-request-{request_id}"),
-                asked_at=now,
-                expires_at=now + timedelta(hours=72),
-            )
-        )
-    await _avoid_taken_references(bookings)
-    async with in_transaction():
-        await insert(bookings)
-        await insert(requests)
-        await refresh_figures({booking.organisation_id for booking in bookings})  # type: ignore[attr-defined]
-    await reset_sequences([Booking, AssignmentRequest])
-    return [(r.id, r.trainer_id) for r in requests]  # type: ignore[attr-defined]
-
-
-async def _avoid_taken_references(bookings: list[Booking]) -> None:
-    """Give another reference to each new booking whose reference the app already handed out at
-    random (to a booking submitted during a load test), so that adding more never collides."""
-    candidates = [booking.reference for booking in bookings]
-    taken = set(await Booking.filter(reference__in=candidates).values_list("reference", flat=True))
-    numbers = random.Random(len(bookings))
-    for booking in bookings:
-        while booking.reference in taken:
-            booking.reference = reference(numbers.randrange(len(ALPHABET) ** LENGTH))
-        taken.add(booking.reference)
-
-
 async def _main(database_url: str) -> None:
     started = time.perf_counter()
     await apply_migrations(database_url)
@@ -661,43 +270,3 @@ if __name__ == "__main__":
     asyncio.run(
         _main(sys.argv[1] if len(sys.argv) > 1 else f"sqlite://{Path('var/bench.sqlite3').resolve()}")
     )
-
-
-#: The one line of the drafts `add_drafts` makes (bench/pdf.py renders the same as its baseline).
-LINE = "Vervolgtraining Omgaan met agressie en intimidatie op 2 november 2026, per deelnemer"
-
-
-async def add_drafts(count: int) -> list[int]:
-    """`count` drafts of one line each, spread over the municipalities, with a purchase-order number."""
-    municipalities = await Organisation.filter(kind=OrganisationKind.MUNICIPALITY).order_by("id")
-    await Invoice.bulk_create(
-        [
-            Invoice(
-                organisation=municipalities[n % len(municipalities)],
-                order_reference=f"PO-BENCH-{n:05d}",
-                delivery_date=date(2026, 11, 2),
-            )
-            for n in range(count)
-        ]
-    )
-    ids = list(
-        await Invoice.filter(status=InvoiceStatus.DRAFT, order_reference__startswith="PO-BENCH-")
-        .exclude(id__in=await InvoiceLine.all().values_list("invoice_id", flat=True) or [0])
-        .order_by("id")
-        .values_list("id", flat=True)
-    )
-    await InvoiceLine.bulk_create(
-        [
-            InvoiceLine(
-                invoice_id=invoice_id,
-                position=1,
-                description=LINE,
-                quantity=14,
-                unit_price_cents=18500,
-                vat_category=VatCategory.STANDARD,
-                vat_percent=21,
-            )
-            for invoice_id in ids
-        ]
-    )
-    return ids  # type: ignore[return-value]

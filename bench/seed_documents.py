@@ -1,4 +1,4 @@
-"""Seeding, second part: feedback sessions with their responses and answers, and invoices.
+"""Seeding, the last part: feedback sessions with their responses and answers, and invoices.
 
 Called by `bench.seed.seed` inside its transaction, after the bookings exist.
 """

@@ -7,8 +7,8 @@ finance in three browsers on the invoice list with filters, every trainer on the
 CSRF cookie. Users are signed in with the app's own session service, second factor counted as done.
 
 The writes are lists sent once each: booking requests by the clerks, feedback by the participants,
-acceptances of pending requests (a pool made for the run, bench/seed.py `add_open_requests`) and
-the issuing of drafts (`add_drafts`).
+acceptances of pending requests (a pool made for the run, `add_open_requests` of
+bench/seed_additions.py) and the issuing of drafts (`add_drafts`).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 from tortoise import timezone
 
 from bench import seed as seeding
+from bench import seed_additions
 from bench.mix import Request, Visitor, booking_request, form_body
 from bookings.models import Offering
 from feedback.models import ParticipantCode, Question, QuestionKind
@@ -198,7 +199,7 @@ async def feedback_writes(people: People) -> Iterator[Request]:
 
 
 async def accept_writes(people: People) -> Iterator[Request]:
-    pool = await seeding.add_open_requests(POOL)
+    pool = await seed_additions.add_open_requests(POOL)
     lines = []
     for request_id, trainer_id in pool:
         trainer = people.trainers[trainer_id]
@@ -212,7 +213,7 @@ async def accept_writes(people: People) -> Iterator[Request]:
 
 
 async def issue_writes(people: People) -> Iterator[Request]:
-    drafts = await seeding.add_drafts(POOL)
+    drafts = await seed_additions.add_drafts(POOL)
     finance = people.finance[0]
     body = form_body({"csrf_token": finance.token})
     return iter(

@@ -20,6 +20,7 @@ import httpx
 from tortoise import Tortoise, timezone
 
 from bench import seed as seeding
+from bench import seed_additions
 from invoicing.models import Invoice, InvoiceStatus
 from server.db import apply_migrations, init_orm
 from server.models import Organisation, OrganisationKind, User
@@ -71,7 +72,7 @@ async def prepare(database_url: str, base_url: str, open_requests: int) -> Actor
     try:
         seeded = await seeding.seed(VOLUME)
         actors = Actors(base_url, offering_id=seeded.follow_up_offering_id)
-        actors.open_requests = await seeding.add_open_requests(open_requests)
+        actors.open_requests = await seed_additions.add_open_requests(open_requests)
         for role, email in (("finance", seeded.finance_email), ("coordinator", seeded.coordinator_email)):
             key = await start_session(await User.get(email=email), second_factor_done=True)
             actors.cookies[role] = actors.cookie(key)

@@ -3,7 +3,9 @@ it (new ids after the chosen ones, invoice numbers after the seeded ones, open r
 
 from __future__ import annotations
 
-from bench.seed import TINY, add_open_requests, reference, seed
+from bench.seed import TINY, seed
+from bench.seed_additions import add_open_requests
+from bench.seed_rows import reference
 from bookings import assignment
 from bookings.models import Booking, BookingStatus
 from bookings.staffing_models import AssignmentRequest, RequestStatus
