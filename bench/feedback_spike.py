@@ -24,8 +24,9 @@ from pathlib import Path
 import httpx
 
 from bench import seed as seeding
-from bench.load import BIN, free_port, orm, server, throwaway_database
+from bench.databases import orm, throwaway_database
 from bench.mix import percentile
+from bench.servers import BIN, free_port, server
 from feedback import codes
 from feedback.models import ParticipantCode, Question, QuestionKind, Response, SessionFeedback
 from server.db import apply_migrations

@@ -29,95 +29,63 @@ PostgreSQL next to the app.
 Users are signed in by creating their sessions with the app's own session service
 (`server.sessions.start_session`, second factor counted as done), the way a login ends; the CSRF
 token is the HMAC of a chosen cookie under the secret key the servers are started with.
+
+The throwaway databases and the servers are those of bench/databases.py and bench/servers.py, the
+writes' request lines come from bench/request_lines.py, and the rows, medians and table from
+bench/single_url_table.py.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import http.client
 import os
 import secrets
-import socket
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
 
-import asyncpg
-from tortoise import Tortoise, connections, timezone
+from tortoise import connections
 
+from bench import realistic, wrk
 from bench import seed as seeding
-from bench import seed_additions, wrk
-from bench.mix import booking_request
+from bench.databases import DEFAULT_POOL, default_socket_dir, orm, throwaway_database
+from bench.request_lines import (
+    REQUEST_LINES,
+    WARM_UP_LINES,
+    Line,
+    accept_lines,
+    booking_lines,
+    feedback_lines,
+    issue_lines,
+    write_lines,
+)
+from bench.servers import BIN, free_port, server, status
+from bench.single_url_table import (
+    AUTOGROUP_WARNING,
+    Baselines,
+    Row,
+    autogroup_scheduling,
+    median_result,
+    median_rows,
+    print_table,
+)
 from bookings.models import Booking
 from bookings.staffing_models import AssignmentRequest, RequestStatus
-from feedback.models import ParticipantCode, Question, QuestionKind, Response
+from feedback.models import Response
 from invoicing.models import Invoice, InvoiceStatus
-from server.db import apply_migrations, init_orm
+from server.db import apply_migrations
 from server.models import Organisation, OrganisationKind, User
 from server.security import csrf_token_for
 from server.sessions import SESSION_COOKIE, start_session
-from server.settings import PROJECT_DIR
 
-BIN = Path(sys.executable).parent
-PAGE_TARGET_RATIO = 0.3
-PAGE_TARGET_P99_MS = 50.0
-WRITE_TARGET_PER_SECOND = 300.0
-WRITE_TARGET_P99_MS = 100.0
 WRITE_CLERKS = 64
-#: Requests listed per write, and before them the ones its warm-up may take: enough that no line is
-#: sent twice within the run at well over the target (a repeated acceptance or issue is an error).
-REQUEST_LINES = 6000
-WARM_UP_LINES = 1000
 WARM_UP_SECONDS = 1.0
 #: A page that answers fewer than two requests per connection in the run is measured this much longer.
 SLOW_PAGE_FACTOR = 3
-DEFAULT_POOL = 20
-AUTOGROUP_SETTING = Path("/proc/sys/kernel/sched_autogroup_enabled")
-
-
-@dataclass
-class Row:
-    name: str
-    result: wrk.Result
-    is_write: bool
-    stored: int | None = None
-
-    def ratio(self, baselines: Baselines) -> float:
-        """Throughput against the bare app's: its page for a page, its smallest write for a write."""
-        baseline = baselines.write if self.is_write else baselines.page
-        return self.result.per_second / baseline.per_second if baseline.per_second else 0.0
-
-    def meets_target(self, baselines: Baselines, *, speed: bool = True) -> bool:
-        """No errors, every answered write stored, and with `speed` (the targets on PostgreSQL) the
-        throughput and p99 targets."""
-        result = self.result
-        if result.errors or result.timeouts:
-            return False
-        if self.stored is not None and self.stored < result.requests - result.errors:
-            return False
-        if not speed:
-            return True
-        if self.is_write:
-            return result.per_second >= WRITE_TARGET_PER_SECOND and result.p99_ms < WRITE_TARGET_P99_MS
-        return self.ratio(baselines) >= PAGE_TARGET_RATIO and result.p99_ms < PAGE_TARGET_P99_MS
-
-
-@dataclass
-class Baselines:
-    """The bare app of bench/baseline_app.py: a page after one SELECT, a write of one SELECT and one
-    INSERT in a transaction."""
-
-    page: wrk.Result
-    write: wrk.Result
 
 
 @dataclass
@@ -140,69 +108,6 @@ class Actors:
         """The CSRF token for a cookie made by `cookie` (the token is bound to the session)."""
         session_key = cookie.partition(f"{SESSION_COOKIE}=")[2].partition(";")[0]
         return csrf_token_for(self.csrf_cookie, self.secret_key, session_key)
-
-
-def autogroup_scheduling(setting: Path = AUTOGROUP_SETTING) -> bool | None:
-    """Whether the kernel shares the CPU per session first; None where it has no such setting."""
-    try:
-        return setting.read_text().strip() != "0"
-    except OSError:
-        return None
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-async def _postgres_admin(postgres: str, statement: str) -> None:
-    admin = await asyncpg.connect(f"{postgres}/postgres")
-    try:
-        await admin.execute(statement)
-    finally:
-        await admin.close()
-
-
-def default_socket_dir() -> str:
-    """The folder of the local PostgreSQL's Unix socket (Debian's), or "" when it has none there."""
-    folder = "/var/run/postgresql"
-    return folder if Path(folder, ".s.PGSQL.5432").exists() else ""
-
-
-def postgres_url(postgres: str, name: str, socket_dir: str, pool: int = DEFAULT_POOL) -> str:
-    """The app's URL of database `name` with `pool` connections per process: through the socket in
-    `socket_dir`, else over TCP."""
-    if not socket_dir:
-        return f"{postgres}/{name}?maxsize={pool}"
-    user = urlsplit(postgres).username or "postgres"
-    return f"postgres://{user}@/{name}?maxsize={pool}&host={socket_dir}"
-
-
-@contextmanager
-def throwaway_database(
-    kind: str, postgres: str, socket_dir: str = "", pool: int = DEFAULT_POOL
-) -> Iterator[str]:
-    """A new, empty database of this kind (an SQLite file in a temporary folder), removed afterwards."""
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="weerbaar-bench-") as folder:
-            yield f"sqlite://{Path(folder) / 'bench.sqlite3'}"
-        return
-    name = f"weerbaar_bench_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_postgres_admin(postgres, f'CREATE DATABASE "{name}"'))
-    try:
-        yield postgres_url(postgres, name, socket_dir, pool)
-    finally:
-        asyncio.run(_postgres_admin(postgres, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-@asynccontextmanager
-async def orm(database_url: str) -> AsyncIterator[None]:
-    await init_orm(database_url)
-    try:
-        yield
-    finally:
-        await Tortoise.close_connections()
 
 
 async def prepare(database_url: str, secret_key: str) -> Actors:
@@ -237,114 +142,6 @@ async def prepare(database_url: str, secret_key: str) -> Actors:
             key = await start_session(trainer, second_factor_done=True)
             actors.trainer_cookies[trainer.id] = actors.cookie(key)
     return actors
-
-
-Line = tuple[str, str, str, dict[str, str] | list[tuple[str, str]]]
-
-
-def write_lines(path: Path, lines: list[Line]) -> Path:
-    with path.open("w") as handle:
-        for method, target, cookie, body in lines:
-            handle.write(f"{method}\t{target}\t{cookie}\t{urlencode(body)}\n")
-    return path
-
-
-def booking_lines(actors: Actors) -> list[Line]:
-    assert actors.seeded
-    offering = actors.seeded.follow_up_offering_id
-    codes = sorted(actors.clerk_cookies)
-    today = timezone.now().date()
-    lines: list[Line] = []
-    for n in range(WARM_UP_LINES + REQUEST_LINES):
-        code = codes[n % len(codes)]
-        cookie = actors.clerk_cookies[code]
-        body = booking_request(n, actors.token(cookie), today, po_prefix="PO-BENCH")
-        lines.append(("POST", f"/organisaties/{code}/boeken/{offering}", cookie, body))
-    return lines
-
-
-async def feedback_lines(actors: Actors) -> list[Line]:
-    assert actors.seeded
-    # One fresh participant code per line: a code admits one response (feedback/codes.py).
-    sessions = (
-        await ParticipantCode.filter(code__in=actors.seeded.open_feedback_codes[1:], is_used=False)
-        .order_by("id")
-        .limit(WARM_UP_LINES + REQUEST_LINES)
-        .values("code", form_id="session__form_id")
-    )
-    questions: dict[int, list[Question]] = {}
-    for question in await Question.filter(form_id__in={s["form_id"] for s in sessions}):
-        questions.setdefault(question.form_id, []).append(question)  # type: ignore[attr-defined]
-    lines: list[Line] = []
-    for n in range(min(len(sessions), WARM_UP_LINES + REQUEST_LINES)):
-        session = sessions[n]
-        body = [("csrf_token", actors.csrf_token)]
-        for question in questions[session["form_id"]]:
-            if question.kind is QuestionKind.TEXT:
-                body.append((f"q{question.id}", f"Nuttige middag, deelnemer {n}."))
-            elif question.kind is QuestionKind.GRADE:
-                body.append((f"q{question.id}", str(6 + n % 5)))
-            elif question.kind is QuestionKind.SCALE:
-                body.append((f"q{question.id}", str(1 + n % 5)))
-            else:
-                body.append((f"q{question.id}", str(n % len(question.options))))
-        lines.append(("POST", f"/f/{session['code']}", actors.cookie(), body))
-    return lines
-
-
-async def accept_lines(actors: Actors) -> list[Line]:
-    """One line per pending request, made for the run (one pool: no two of them conflict)."""
-    pool = await seed_additions.add_open_requests(WARM_UP_LINES + REQUEST_LINES)
-    lines: list[Line] = []
-    for request_id, trainer_id in pool:
-        cookie = actors.trainer_cookies[trainer_id]
-        body = {"csrf_token": actors.token(cookie), "action": "accept", "reason": ""}
-        lines.append(("POST", f"/trainer/verzoeken/{request_id}", cookie, body))
-    return lines
-
-
-async def issue_lines(actors: Actors) -> list[Line]:
-    """One line per draft, made for the run (the seeded 300 would be issued within a second)."""
-    drafts = await seed_additions.add_drafts(WARM_UP_LINES + REQUEST_LINES)
-    cookie = actors.cookies["finance"]
-    body = {"csrf_token": actors.token(cookie)}
-    return [("POST", f"/financien/facturen/{i}/uitgeven", cookie, body) for i in drafts]
-
-
-@contextmanager
-def server(
-    command: list[str], env: dict[str, str], log: Path, port: int
-) -> Iterator[subprocess.Popen[bytes]]:
-    with log.open("w") as output:
-        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT, cwd=PROJECT_DIR)  # noqa: S603
-    try:
-        deadline = time.monotonic() + 60
-        while status("127.0.0.1", port, "/", "") != 200:
-            if process.poll() is not None or time.monotonic() > deadline:
-                tail = "\n".join(log.read_text().splitlines()[-20:])
-                raise RuntimeError(f"server op poort {port} start niet:\n{tail}")
-            time.sleep(0.3)
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def status(host: str, port: int, path: str, cookie: str) -> int:
-    connection = http.client.HTTPConnection(host, port, timeout=10)
-    try:
-        connection.request("GET", path, headers={"Cookie": cookie} if cookie else {})
-        response = connection.getresponse()
-        response.read()
-        return response.status
-    except OSError:
-        return 0
-    finally:
-        connection.close()
 
 
 def pages(actors: Actors) -> list[tuple[str, str, str]]:
@@ -475,86 +272,10 @@ def bench_database(kind: str, args: argparse.Namespace) -> tuple[Baselines, list
     return Baselines(baseline, baseline_write), rows
 
 
-def median_result(results: Sequence[wrk.Result]) -> wrk.Result:
-    """The median of each figure of several runs (the throughput as the requests of the median
-    throughput in the median length), with their errors and timeouts added up."""
-    seconds = statistics.median(result.seconds for result in results)
-    return wrk.Result(
-        requests=round(statistics.median(result.per_second for result in results) * seconds),
-        seconds=seconds,
-        p50_ms=statistics.median(result.p50_ms for result in results),
-        p99_ms=statistics.median(result.p99_ms for result in results),
-        errors=sum(result.errors for result in results),
-        timeouts=sum(result.timeouts for result in results),
-    )
-
-
-def median_rows(runs: Sequence[Sequence[Row]]) -> list[Row]:
-    """Per line of the runs, the median figures; for a write `stored` is the median's answered
-    requests when every run stored what it answered, and 0 when one did not."""
-    rows = []
-    for lines in zip(*runs, strict=True):
-        result = median_result([line.result for line in lines])
-        stored = None
-        if lines[0].is_write:
-            complete = all(
-                line.stored is not None and line.stored >= line.result.requests - line.result.errors
-                for line in lines
-            )
-            stored = result.requests - result.errors if complete else 0
-        rows.append(Row(lines[0].name, result, lines[0].is_write, stored))
-    return rows
-
-
-AUTOGROUP_STATE = {True: "on", False: "off", None: "not available"}
-AUTOGROUP_WARNING = (
-    "Warning: kernel.sched_autogroup_enabled=1. PostgreSQL's backends then share the CPU as one group "
-    "and stall for up to a second under full load: the p99 figures on PostgreSQL are then the "
-    "kernel's, not the app's. Switch it off with `sysctl -w kernel.sched_autogroup_enabled=0` "
-    "(make bench does that as root)."
-)
-
-
-def print_table(
-    kind: str, baselines: Baselines, rows: list[Row], args: argparse.Namespace, title: str = ""
-) -> None:
-    page, write = baselines.page, baselines.write
-    print(
-        f"\n{kind}{title}, 2 workers, {args.connections} connections, {args.seconds:g} s each (wrk); "
-        f"kernel autogroup scheduling {AUTOGROUP_STATE[autogroup_scheduling()]}\n"
-        f"baseline page {page.per_second:.0f}/s, p50 {page.p50_ms:.1f} ms, p99 {page.p99_ms:.1f} ms; "
-        f"baseline write {write.per_second:.0f}/s, p50 {write.p50_ms:.1f} ms, p99 {write.p99_ms:.1f} ms, "
-        f"{write.errors} errors"
-    )
-    header = (
-        f"{'':30} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'>10 s':>6} {'stored':>7} "
-        f"{'ratio':>6}  target"
-    )
-    print(header)
-    print("-" * len(header))
-    for row in rows:
-        result = row.result
-        stored = "" if row.stored is None else str(row.stored)
-        target = "yes" if row.meets_target(baselines, speed=kind == "PostgreSQL") else "NO"
-        print(
-            f"{row.name:30} {result.per_second:8.0f} {result.p50_ms:8.1f} {result.p99_ms:8.1f} "
-            f"{result.errors:7d} {result.timeouts:6d} {stored:>7} {row.ratio(baselines):6.2f}  {target}"
-        )
-    print(
-        f"targets: no errors and every answered write stored; on PostgreSQL also pages ratio >= "
-        f"{PAGE_TARGET_RATIO} and p99 < {PAGE_TARGET_P99_MS:g} ms, writes >= {WRITE_TARGET_PER_SECOND:g}/s "
-        f"and p99 < {WRITE_TARGET_P99_MS:g} ms; >10 s = requests "
-        "without an answer within wrk's 10 s timeout; stored = rows the database gained; ratio = "
-        "throughput against the baseline page (pages) or the baseline write (writes)"
-    )
-
-
 def main(argv: list[str] | None = None) -> int:
     """The realistic mix (bench/realistic.py), or with `--single-url` the table of single pages and writes."""
     argv = sys.argv[1:] if argv is None else argv
     if "--single-url" not in argv:
-        from bench import realistic  # the headline; it uses this module's servers and databases
-
         return realistic.main(argv)
     return single_url_main([arg for arg in argv if arg != "--single-url"])
 

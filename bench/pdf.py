@@ -45,9 +45,10 @@ from urllib.parse import urlencode
 
 from tortoise.functions import Count
 
-from bench.load import BIN, free_port, orm, server, status, throwaway_database
+from bench.databases import orm, throwaway_database
 from bench.seed import Volume, seed
 from bench.seed_additions import LINE, add_drafts
+from bench.servers import BIN, free_port, server, status
 from feedback.models import Response, SessionFeedback
 from feedback.policy import FeedbackPolicy
 from feedback.report import session_report_pdf

@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 import asyncpg
 from tortoise import connections
 
-from bench import load, visitors, wrk
+from bench import databases, servers, visitors, wrk
 from bench.mix import READ_WEIGHTS, Mix, percentile
 from bench.seed import FULL, seed
 from bench.traffic import Answer, closed_loop, open_loop
@@ -190,7 +190,7 @@ def bench(kind: str, args: argparse.Namespace) -> list[Measured]:
     measured: list[Measured] = []
     with (
         tempfile.TemporaryDirectory(prefix="weerbaar-bench-run-") as temp,
-        load.throwaway_database(kind, args.postgres, args.postgres_socket, args.pool) as database_url,
+        databases.throwaway_database(kind, args.postgres, args.postgres_socket, args.pool) as database_url,
     ):
         folder = Path(args.logs or temp)
         folder.mkdir(parents=True, exist_ok=True)
@@ -202,23 +202,23 @@ def bench(kind: str, args: argparse.Namespace) -> list[Measured]:
             "WEERBAAR_SECRET_KEY": secret_key,
             "WEERBAAR_BACKGROUND": "worker",
         }
-        baseline_port = load.free_port()
+        baseline_port = servers.free_port()
         baseline_command = [
             *(str(BIN / "uvicorn"), "bench.baseline_app:create_app", "--factory"),
             *("--workers", "2", "--port", str(baseline_port), "--log-level", "info"),
         ]
-        with load.server(baseline_command, env, folder / "baseline.log", baseline_port) as baseline:
+        with servers.server(baseline_command, env, folder / "baseline.log", baseline_port) as baseline:
             for number in range(args.rounds):
                 base_rate, base_cpu = asyncio.run(
                     _baseline(baseline_port, baseline.pid, db, args.seconds / 2, args.connections)
                 )
-                port = load.free_port()
+                port = servers.free_port()
                 command = [
                     *(str(BIN / "uvicorn"), "bench.counting:create_app", "--factory", "--proxy-headers"),
                     *("--workers", "2", "--port", str(port), "--log-level", "info"),
                 ]
                 app_env = {**env, "WEERBAAR_BASE_URL": f"http://127.0.0.1:{port}"}
-                with load.server(command, app_env, folder / f"app-{number + 1}.log", port) as app:
+                with servers.server(command, app_env, folder / f"app-{number + 1}.log", port) as app:
                     base = f"http://127.0.0.1:{port}"
                     closed, opened, pages = asyncio.run(_run_app(base, mixes, app.pid, db, args))
                 measured.append(Measured(closed, opened, pages, base_rate, base_cpu))
@@ -234,7 +234,7 @@ def bench(kind: str, args: argparse.Namespace) -> list[Measured]:
 async def _prepare(database_url: str, secret_key: str) -> tuple[Mix, Mix]:
     """The mix, and its pages without the writes."""
     await apply_migrations(database_url)
-    async with load.orm(database_url):
+    async with databases.orm(database_url):
         seeded = await seed(FULL)
         if database_url.startswith("postgres"):
             await connections.get("default").execute_script("VACUUM ANALYZE")
@@ -311,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=1, help="runs, for the medians (default: 1)")
     parser.add_argument("--logs", default="", help="folder for the servers' logs (default: thrown away)")
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432")
-    parser.add_argument("--postgres-socket", default=load.default_socket_dir())
+    parser.add_argument("--postgres-socket", default=databases.default_socket_dir())
     parser.add_argument("--pool", type=int, default=POOL, help="PostgreSQL connections per server process")
     args = parser.parse_args(argv)
     if not wrk.available():
