@@ -16,12 +16,18 @@ from dataclasses import dataclass
 import httpx
 import pytest
 from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page, async_playwright, expect
 
 from server.clock import Clock, clock
 from tests.clocked import TEST_MOMENT, clock_environment
 from tests.databases import running_in_ci, throwaway_database
 from tests.smtp import SmtpSink, free_port
+
+#: How long a browser action or a web-first assertion may wait before the test fails: a guard against
+#: a hang, never a speed check. With 10 s for actions (and Playwright's 5 s for `expect`) a PDF
+#: download timed out on a machine with both cores busy (make test-under-load, 6 December 2026).
+HANG_GUARD_MS = 120_000
+expect.set_options(timeout=HANG_GUARD_MS)
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -67,7 +73,7 @@ def fixed_clock() -> Iterator[Clock]:
 @pytest.fixture
 async def page(browser: Browser) -> AsyncIterator[Page]:
     context = await browser.new_context(locale="nl-NL")
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(HANG_GUARD_MS)
     new_page = await context.new_page()
     try:
         yield new_page

@@ -15,7 +15,7 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from server.demo import DEMO_TOTP_SECRET
-from tests.e2e.conftest import LiveServer
+from tests.e2e.conftest import HANG_GUARD_MS, LiveServer
 from tests.e2e.login import log_in
 from tests.e2e.test_feedback_journey import PHONE, prepare_feedback
 from tests.e2e.test_staffing_journey import next_weekday
@@ -36,8 +36,6 @@ PICTURES = {
     "deelnemer-formulier",
 }
 DESKTOP = {"width": 1280, "height": 800}
-#: Milliseconds to wait for a page: generous, as a busy machine is no reason to go without pictures.
-WAIT = 30_000
 
 
 @pytest.fixture
@@ -49,13 +47,13 @@ def folder(tmp_path: Path) -> Path:
 
 async def save(page: Page, name: str, folder: Path) -> None:
     """The visible part of the page as `<name>.png`, once its heading is there."""
-    await expect(page.get_by_role("heading", level=1)).to_be_visible(timeout=WAIT)
+    await expect(page.get_by_role("heading", level=1)).to_be_visible()
     await page.screenshot(path=folder / f"{name}.png", animations="disabled")
 
 
 async def new_page(browser: Browser, viewport: dict[str, int] = DESKTOP) -> Page:
     context = await browser.new_context(locale="nl-NL", viewport=viewport)  # type: ignore[arg-type]
-    context.set_default_timeout(WAIT)
+    context.set_default_timeout(HANG_GUARD_MS)
     return await context.new_page()
 
 
@@ -81,9 +79,7 @@ async def test_screenshots_of_each_role(browser: Browser, live_server: LiveServe
     await coordinator.locator("#field-schedule-date").fill(next_weekday(33).isoformat())
     await coordinator.locator("#field-schedule-time").fill("19:30")
     await coordinator.get_by_role("button", name="Datum vastleggen").click()
-    await expect(coordinator.get_by_role("status").first).to_contain_text(
-        "De datum is vastgelegd. Gevraagd:", timeout=WAIT
-    )
+    await expect(coordinator.get_by_role("status").first).to_contain_text("De datum is vastgelegd. Gevraagd:")
     await save(coordinator, "coordinator-boeking", folder)
     await coordinator.goto(f"{url}/boekingen/WB-DEMO02/trainers")
     await save(coordinator, "coordinator-trainers-regelen", folder)
