@@ -63,17 +63,24 @@ async def feedback_lines(actors: Actors) -> list[Line]:
     for n in range(min(len(sessions), WARM_UP_LINES + REQUEST_LINES)):
         session = sessions[n]
         body = [("csrf_token", actors.csrf_token)]
-        for question in questions[session["form_id"]]:
-            if question.kind is QuestionKind.TEXT:
-                body.append((f"q{question.id}", f"Nuttige middag, deelnemer {n}."))
-            elif question.kind is QuestionKind.GRADE:
-                body.append((f"q{question.id}", str(6 + n % 5)))
-            elif question.kind is QuestionKind.SCALE:
-                body.append((f"q{question.id}", str(1 + n % 5)))
-            else:
-                body.append((f"q{question.id}", str(n % len(question.options))))
+        body.extend(feedback_answers(questions[session["form_id"]], n))
         lines.append(("POST", f"/f/{session['code']}", actors.cookie(), body))
     return lines
+
+
+def feedback_answers(questions: list[Question], n: int) -> list[tuple[str, str]]:
+    """The n-th participant's answer to each question: valid for its kind, varied with n."""
+    answers = []
+    for question in questions:
+        if question.kind is QuestionKind.TEXT:
+            answers.append((f"q{question.id}", f"Nuttige middag, deelnemer {n}."))
+        elif question.kind is QuestionKind.GRADE:
+            answers.append((f"q{question.id}", str(6 + n % 5)))
+        elif question.kind is QuestionKind.SCALE:
+            answers.append((f"q{question.id}", str(1 + n % 5)))
+        else:
+            answers.append((f"q{question.id}", str(n % len(question.options))))
+    return answers
 
 
 async def accept_lines(actors: Actors) -> list[Line]:

@@ -24,8 +24,9 @@ from tortoise import timezone
 from bench import seed as seeding
 from bench import seed_additions
 from bench.mix import Request, Visitor, booking_request, form_body
+from bench.request_lines import feedback_answers
 from bookings.models import Offering
-from feedback.models import ParticipantCode, Question, QuestionKind
+from feedback.models import ParticipantCode, Question
 from server.models import Organisation, OrganisationKind, Role, User
 from server.security import CSRF_COOKIE, csrf_token_for
 from server.sessions import SESSION_COOKIE, start_session
@@ -183,15 +184,7 @@ async def feedback_writes(people: People) -> Iterator[Request]:
     def lines() -> Iterator[Request]:
         for n, (participant, code) in enumerate(zip(itertools.cycle(people.participants), fresh)):
             body = [("csrf_token", participant.token)]
-            for question in questions[fresh[code]]:
-                if question.kind is QuestionKind.TEXT:
-                    body.append((f"q{question.id}", f"Nuttige middag, deelnemer {n}."))
-                elif question.kind is QuestionKind.GRADE:
-                    body.append((f"q{question.id}", str(6 + n % 5)))
-                elif question.kind is QuestionKind.SCALE:
-                    body.append((f"q{question.id}", str(1 + n % 5)))
-                else:
-                    body.append((f"q{question.id}", str(n % len(question.options))))
+            body.extend(feedback_answers(questions[fresh[code]], n))
             path = f"/f/{code}"
             yield Request("submit feedback", "POST", path, participant.visitor.cookie, form_body(body))
 
