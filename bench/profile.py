@@ -49,7 +49,7 @@ def package_of(filename: str) -> str:
     return "Python (stdlib, builtins)"
 
 
-def print_profile(profile: cProfile.Profile, top: int) -> None:
+def print_profile(profile: cProfile.Profile, top: int, dump: str | None) -> None:
     stats = pstats.Stats(profile)
     own = Counter[str]()
     for (filename, _line, _name), (_calls, _primitive, own_time, _cum, _callers) in stats.stats.items():  # type: ignore[attr-defined]
@@ -60,9 +60,12 @@ def print_profile(profile: cProfile.Profile, top: int) -> None:
         print(f"  {100 * seconds / total:5.1f} %  {package}")
     print(f"\nfunctions with the most time of their own (top {top})")
     stats.sort_stats("tottime").print_stats(top)
+    if dump:
+        stats.dump_stats(dump)
+        print(f"profile saved to {dump} (python -m pstats {dump})")
 
 
-async def measure(kind: str, requests: int, only: str | None, top: int) -> None:
+async def measure(kind: str, requests: int, only: str | None, top: int, dump: str | None) -> None:
     async with throwaway_database(kind) as url:
         await apply_migrations(url)
         await init_orm(url)
@@ -93,7 +96,7 @@ async def measure(kind: str, requests: int, only: str | None, top: int) -> None:
                         profile.enable()
                         await get(page)
                         profile.disable()
-                print_profile(profile, top)
+                print_profile(profile, top, dump)
         finally:
             await Tortoise.close_connections()
 
@@ -140,8 +143,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=40, help="per page type")
     parser.add_argument("--page", choices=list(READ_WEIGHTS), help="only this page type")
     parser.add_argument("--top", type=int, default=30, help="functions listed")
+    parser.add_argument("--dump", metavar="FILE", help="also save the profile for pstats or snakeviz")
     arguments = parser.parse_args()
-    asyncio.run(measure(arguments.db, arguments.requests, arguments.page, arguments.top))
+    asyncio.run(measure(arguments.db, arguments.requests, arguments.page, arguments.top, arguments.dump))
 
 
 if __name__ == "__main__":

@@ -9,16 +9,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
-from functools import cache
 from http.cookies import SimpleCookie
-from typing import Any
 
 from starlette.datastructures import MutableHeaders
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from tortoise.models import Model
 
-from server import clock
+from server import clock, sql
 from server.logs import bind_user
 from server.models import User, UserSession
 from server.security import CSRF_COOKIE, csrf_token_for, new_csrf_cookie
@@ -61,43 +58,27 @@ def _is_live(session: UserSession, now: datetime) -> bool:
     return now < session.expires_at and now - session.last_seen_at < IDLE_TIMEOUT and session.user.is_active
 
 
-@cache
-def _lookup_sql(dialect: str) -> str:
-    """The session of a key hash joined to its user, every column under its model's prefix."""
-    columns = [
-        f'{table}."{column}" AS "{prefix}{column}"'
-        for table, prefix, model in (("s", "s_", UserSession), ("u", "u_", User))
-        for column in model._meta.fields_db_projection.values()
-    ]
-    marker = "$1" if dialect == "postgres" else "?"
-    tables = 'FROM "user_session" s JOIN "user" u ON u."id" = s."user_id"'
-    # Only the models' own column names are formatted in; the key hash is a parameter.
-    return f'SELECT {", ".join(columns)} {tables} WHERE s."key_hash" = {marker}'
-
-
-def _instance(model: type[Model], row: dict[str, Any], prefix: str) -> Any:
-    """A model instance from its prefixed columns, each converted as Tortoise converts a read."""
-    fields = model._meta.fields_map
-    values = {
-        name: fields[name].to_python_value(row[prefix + column])
-        for name, column in model._meta.fields_db_projection.items()
-    }
-    return model.construct(_saved_in_db=True, **values)
+#: The session of a key hash joined to its user, every column under its model's prefix.
+LOOKUP_SQL = (
+    'SELECT {session}, {user} FROM "user_session" s JOIN "user" u ON u."id" = s."user_id" '
+    'WHERE s."key_hash" = $1'
+)
 
 
 async def find_session(key_hash: str) -> UserSession | None:
-    """The session with this key hash and its user, in one plain SQL statement.
+    """The session with this key hash and its user, in one plain SQL statement (server/sql.py).
 
     Every signed-in request starts here. Built as a Tortoise queryset with `select_related` it cost
     about 0.5 ms of CPU, of which the database and the driver take 0.1 ms; the rest is building the
     query and converting its row (docs/benchmarks.md, "Where a realistic GET's CPU goes")."""
-    connection = UserSession._meta.db
-    rows = await connection.execute_query_dict(_lookup_sql(connection.capabilities.dialect), [key_hash])
+    statement = LOOKUP_SQL.format(
+        session=sql.columns(UserSession, "s", "s_"), user=sql.columns(User, "u", "u_")
+    )
+    rows = await sql.fetch(UserSession, statement, key_hash)
     if not rows:
         return None
-    user = _instance(User, rows[0], "u_")
-    session = _instance(UserSession, rows[0], "s_")
-    session.user = user
+    session = sql.instance(UserSession, rows[0], "s_")
+    session.user = sql.instance(User, rows[0], "u_")
     return session
 
 
