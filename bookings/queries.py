@@ -8,7 +8,8 @@ from typing import Any
 
 from tortoise.expressions import Case, Q, Subquery, When
 
-from bookings.models import Booking, BookingStatus, Stage
+from bookings.models import Booking, BookingStatus, PreferredSlot, Stage
+from server import sql
 from server.errors import NotFound
 from server.models import CBS_CODE_LENGTH, AuditEntry, Organisation, Role, User
 from server.templating import AMSTERDAM
@@ -60,13 +61,32 @@ async def booking_for(user: User, reference: str) -> Booking:
     return booking
 
 
-async def bookings_of(organisation: Organisation) -> list[Booking]:
-    return (
-        await Booking.filter(organisation=organisation)
-        .select_related("offering")
-        .prefetch_related("preferred_slots")
-        .order_by("-created_at")
-    )
+#: An organisation's bookings, newest first, with what its bookings page shows: one statement in
+#: plain SQL (server/sql.py) instead of every booking's columns with its offering's and a second
+#: query for the preferred slots (2.5 ms of CPU for 20 bookings through querysets).
+BOOKINGS_OF_SQL = (
+    'SELECT b."reference", b."status", b."starts_at", b."created_at", f."name" AS "offering_name", '
+    '(SELECT p."starts_at" FROM "preferred_slot" p WHERE p."booking_id" = b."id" '
+    'ORDER BY p."position" LIMIT 1) AS "first_preference" '
+    'FROM "booking" b JOIN "offering" f ON f."id" = b."offering_id" '
+    'WHERE b."organisation_id" = $1 ORDER BY b."created_at" DESC, b."id" DESC'
+)
+
+
+async def bookings_of(organisation: Organisation) -> list[dict[str, Any]]:
+    """Each booking's reference, status, starts_at, created_at, offering_name and the first of its
+    preferred slots (first_preference, or None)."""
+    rows = await sql.fetch(Booking, BOOKINGS_OF_SQL, organisation.id)
+    return [
+        {
+            **row,
+            "status": sql.value(Booking, "status", row["status"]),
+            "starts_at": sql.value(Booking, "starts_at", row["starts_at"]),
+            "created_at": sql.value(Booking, "created_at", row["created_at"]),
+            "first_preference": sql.value(PreferredSlot, "starts_at", row["first_preference"]),
+        }
+        for row in rows
+    ]
 
 
 async def other_bookings_of_organisation(booking: Booking) -> list[Booking]:

@@ -10,11 +10,22 @@ from datetime import timedelta
 import httpx
 from pypdf import PdfReader
 
-from bookings.models import Booking, BookingStatus, Offering, PriceModel, Stage, TourInvitation, VatTreatment
+from bookings.models import (
+    Booking,
+    BookingStatus,
+    Offering,
+    PreferredSlot,
+    PriceModel,
+    Stage,
+    TourInvitation,
+    VatTreatment,
+)
 from bookings.public_holidays import holiday_name
 from server import clock
+from server.clock import Clock
 from server.mail import OutboxMessage
 from server.models import Organisation, Role
+from server.templating import format_local_datetime
 from tests.bookings.factories import make_booking, make_offering
 from tests.factories import make_organisation, make_user, post, sign_in
 
@@ -69,6 +80,33 @@ async def test_a_clerk_books_the_free_session_and_sees_it(client: httpx.AsyncCli
     second = await post(client, url, booking_form(date_1=days_ahead(60)))
     assert second.status_code == 400 and "al een gratis raadsbrede sessie" in second.text
     assert await Booking.filter(organisation=organisation).count() == 1
+
+
+async def test_the_organisation_bookings_list_the_newest_first_with_date_or_first_preference(
+    client: httpx.AsyncClient, fixed_clock: Clock
+) -> None:
+    organisation = await make_organisation(name="Zeist")
+    clerk = await make_user(Role.CLERK, organisation=organisation)
+    now = clock.now()
+    first_wish, second_wish = now + timedelta(days=40), now + timedelta(days=30)
+    requested = await make_booking(organisation=organisation)
+    await PreferredSlot.create(booking=requested, position=2, starts_at=second_wish)
+    await PreferredSlot.create(booking=requested, position=1, starts_at=first_wish)
+    fixed_clock.advance(timedelta(minutes=1))
+    planned = await make_booking(
+        organisation=organisation, status=BookingStatus.SCHEDULED, starts_at=now + timedelta(days=20)
+    )
+    elsewhere = await make_booking()
+    await sign_in(client, clerk)
+
+    page = (await client.get(f"/organisaties/{organisation.cbs_code}/boekingen")).text
+
+    assert page.index(planned.reference) < page.index(requested.reference)
+    assert elsewhere.reference not in page
+    assert planned.offering.name in page
+    assert format_local_datetime(planned.starts_at) in page
+    assert f"voorkeur: {format_local_datetime(first_wish)}" in page
+    assert format_local_datetime(second_wish) not in page
 
 
 async def test_a_bad_booking_form_keeps_what_was_typed(client: httpx.AsyncClient) -> None:
