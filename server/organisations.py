@@ -13,6 +13,7 @@ from pathlib import Path
 
 from tortoise.transactions import in_transaction
 
+from server import sql
 from server.audit import record
 from server.errors import DomainError, NotFound, ValidationFailed
 from server.forms import parse_email, single_line_errors
@@ -132,13 +133,35 @@ async def province_choices() -> list[dict[str, str]]:
     )
 
 
+#: An organisation by its CBS code, and its province when asked (server/sql.py: nearly every page of
+#: a clerk, and every organisation page, starts with it; as a queryset with its join it cost 0.55 ms).
+ORGANISATION_SQL = 'SELECT {organisation} FROM "organisation" o WHERE o."cbs_code" = $1'
+WITH_PROVINCE_SQL = (
+    'SELECT {organisation}, {province} FROM "organisation" o '
+    'LEFT JOIN "organisation" p ON p."id" = o."province_id" WHERE o."cbs_code" = $1'
+)
+
+
+async def _by_code(code: str, *, with_province: bool) -> Organisation | None:
+    organisation_columns = sql.columns(Organisation, "o", "o_")
+    if not with_province:
+        rows = await sql.fetch(Organisation, ORGANISATION_SQL.format(organisation=organisation_columns), code)
+        return sql.instance(Organisation, rows[0], "o_") if rows else None
+    statement = WITH_PROVINCE_SQL.format(
+        organisation=organisation_columns, province=sql.columns(Organisation, "p", "p_")
+    )
+    rows = await sql.fetch(Organisation, statement, code)
+    if not rows:
+        return None
+    organisation = sql.instance(Organisation, rows[0], "o_")
+    organisation.province = sql.instance(Organisation, rows[0], "p_") if rows[0]["p_id"] is not None else None
+    return organisation
+
+
 async def organisation_for(user: User, code: str, *, with_province: bool = False) -> Organisation:
     """The organisation with this CBS code, if this user may see it (a clerk only their own); its
     province is read along with it only when asked (a join that every booking would pay for)."""
-    if with_province:
-        organisation = await Organisation.get_or_none(cbs_code=code).select_related("province")
-    else:
-        organisation = await Organisation.get_or_none(cbs_code=code)
+    organisation = await _by_code(code, with_province=with_province)
     if organisation is None:
         raise NotFound()
     if user.role is Role.CLERK and organisation.id != user.organisation_id:  # type: ignore[attr-defined]

@@ -14,6 +14,7 @@ from server.mail import OutboxMessage
 from server.models import LoginToken, RecoveryCode, Role, User, UserSession
 from server.sessions import ABSOLUTE_TIMEOUT, IDLE_TIMEOUT, TOUCH_INTERVAL, load_session, start_session
 from tests.factories import link_in, make_user
+from tests.orm_alike import assert_read_alike
 
 BASE = "http://testserver"
 
@@ -156,10 +157,8 @@ async def test_the_session_lookup_reads_the_session_and_user_as_the_orm_does() -
     key = await start_session(user, second_factor_done=True)
     session = await load_session(key)
     expected = await UserSession.get(user=user).select_related("user")
-    for model, found, stored in ((UserSession, session, expected), (User, session.user, expected.user)):
-        for name in model._meta.fields_db_projection:
-            assert getattr(found, name) == getattr(stored, name), name
-            assert type(getattr(found, name)) is type(getattr(stored, name)), name
+    assert_read_alike(session, expected)
+    assert_read_alike(session.user, expected.user)
     session.user.name = "Nieuwe naam"
     await session.user.save(update_fields=["name"])
     assert await User.filter(email=user.email).values_list("name", flat=True) == ["Nieuwe naam"]

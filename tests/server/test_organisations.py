@@ -11,6 +11,7 @@ from server.models import Organisation, OrganisationKind, Role
 from server.organisations import ImportFailed, import_organisations, organisation_for
 from tests.databases import running_in_ci
 from tests.factories import make_organisation, make_user
+from tests.orm_alike import assert_read_alike
 from tests.paths import SHARED_DATA
 
 needs_cbs_files = pytest.mark.skipif(
@@ -78,3 +79,23 @@ async def test_a_clerk_sees_only_their_own_organisation_and_a_trainer_none() -> 
         await organisation_for(await make_user(Role.TRAINER), own.cbs_code)
     for role in (Role.COORDINATOR, Role.FINANCE):
         assert (await organisation_for(await make_user(role), other.cbs_code)).id == other.id
+
+
+async def test_an_organisation_is_read_with_its_province_as_the_orm_reads_it() -> None:
+    """organisation_for is plain SQL (server/sql.py): every column converted alike, the province
+    only when asked (none for a province itself), and an instance that saves as an update."""
+    municipality = await make_organisation(oin="00000001001234567000", requires_po_number=True)
+    coordinator = await make_user(Role.COORDINATOR)
+    found = await organisation_for(coordinator, municipality.cbs_code, with_province=True)
+    stored = await Organisation.get(id=municipality.id).select_related("province")
+    assert_read_alike(found, stored)
+    assert_read_alike(found.province, stored.province)
+    province = await organisation_for(coordinator, stored.province.cbs_code, with_province=True)
+    assert province.province is None
+    assert_read_alike(await organisation_for(coordinator, municipality.cbs_code), stored)
+    found.invoice_city = "Zeist"
+    await found.save(update_fields=["invoice_city"])
+    saved = await Organisation.get(id=municipality.id)
+    assert (saved.invoice_city, saved.province_id) == ("Zeist", stored.province_id)
+    with pytest.raises(NotFound):
+        await organisation_for(coordinator, "GM" + "9" * 40)
