@@ -22,10 +22,10 @@ from datetime import date
 from enum import StrEnum
 from pathlib import Path
 
-from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from reporting.models import HistoryEntry, HistoryStep
+from server import sql
 from server.audit import record
 from server.errors import DomainError
 from server.i18n import _, lazy_gettext
@@ -228,22 +228,41 @@ class MergedOrganisation:
     ended_on: date | None
 
 
+#: The organisation page's part on its past, in plain SQL (server/sql.py): every organisation page
+#: asks it, and as querysets its two reads cost 0.6 ms of CPU.
+HISTORY_SQL = (
+    'SELECT "step", "held_on", "participants", "note" FROM "history_entry" '
+    'WHERE "organisation_id" = $1 ORDER BY "held_on", "id"'
+)
+MERGED_SQL = (
+    'SELECT "id", "cbs_code", "name", "ended_on" FROM "organisation" WHERE "id" = $1 OR "successor_id" = $2'
+)
+
+
 async def history_of(organisation_id: int) -> list[HistoryLine]:
     """The organisation's steps before the app, oldest first."""
-    entries = await HistoryEntry.filter(organisation_id=organisation_id).order_by("held_on", "id")
-    return [HistoryLine(str(STEP_LABELS[e.step]), e.held_on, e.participants, e.note) for e in entries]
+    return [
+        HistoryLine(
+            str(STEP_LABELS[sql.value(HistoryEntry, "step", row["step"])]),
+            sql.value(HistoryEntry, "held_on", row["held_on"]),
+            row["participants"],
+            row["note"],
+        )
+        for row in await sql.fetch(HistoryEntry, HISTORY_SQL, organisation_id)
+    ]
 
 
 async def organisation_section(user: User, organisation: Organisation) -> dict[str, object] | None:
     """The organisation page's part on its past: the steps before the app, and a merger (what it
     merged into, or what merged into it). Nothing when there is neither. Two queries."""
     lines = await history_of(organisation.id)
-    related = await Organisation.filter(
-        Q(id=organisation.successor_id or 0) | Q(successor_id=organisation.id)  # type: ignore[attr-defined]
-    ).values("id", "cbs_code", "name", "ended_on")
-    successor = next((r for r in related if r["id"] == organisation.successor_id), None)  # type: ignore[attr-defined]
+    successor_id = organisation.successor_id  # type: ignore[attr-defined]
+    related = await sql.fetch(Organisation, MERGED_SQL, successor_id or 0, organisation.id)
+    successor = next((r for r in related if r["id"] == successor_id), None)
     predecessors = [
-        MergedOrganisation(r["cbs_code"], r["name"], r["ended_on"]) for r in related if r is not successor
+        MergedOrganisation(r["cbs_code"], r["name"], sql.value(Organisation, "ended_on", r["ended_on"]))
+        for r in related
+        if r is not successor
     ]
     if not lines and successor is None and not predecessors:
         return None

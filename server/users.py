@@ -17,7 +17,7 @@ from datetime import timedelta
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from server import ratelimit
+from server import ratelimit, sql
 from server.audit import in_dutch, record
 from server.auth import INVITATION_VALIDITY, invitations_key, issue_login_link, normalise_email
 from server.errors import DomainError, Forbidden, NotFound, RateLimited, ValidationFailed
@@ -214,11 +214,14 @@ async def reset_second_factor(user_id: int, *, actor: User | None) -> User:
     return await User.get(id=user.id)
 
 
+#: An organisation's clerks for its page, in plain SQL (server/sql.py; 0.4 ms as a queryset).
+COLLEAGUES_SQL = (
+    'SELECT "name", "email", "is_active" FROM "user" WHERE "organisation_id" = $1 AND "email" NOT LIKE $2 '
+    'ORDER BY "name", "id"'
+)
+
+
 async def colleagues_of(organisation: Organisation) -> list[dict[str, object]]:
     """The organisation's clerks (name, address, active), without erased accounts."""
-    return await (
-        User.filter(organisation=organisation)
-        .exclude(email__endswith=f"@{ERASED_DOMAIN}")
-        .order_by("name")
-        .values("name", "email", "is_active")
-    )
+    rows = await sql.fetch(User, COLLEAGUES_SQL, organisation.id, f"%@{ERASED_DOMAIN}")
+    return [{**row, "is_active": sql.value(User, "is_active", row["is_active"])} for row in rows]

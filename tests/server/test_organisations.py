@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from server.errors import NotFound
-from server.models import Organisation, OrganisationKind, Role
+from server.models import ERASED_DOMAIN, Organisation, OrganisationKind, Role
 from server.organisations import ImportFailed, import_organisations, organisation_for
+from server.users import colleagues_of
 from tests.databases import running_in_ci
 from tests.factories import make_organisation, make_user
 from tests.orm_alike import assert_read_alike
@@ -99,3 +100,17 @@ async def test_an_organisation_is_read_with_its_province_as_the_orm_reads_it() -
     assert (saved.invoice_city, saved.province_id) == ("Zeist", stored.province_id)
     with pytest.raises(NotFound):
         await organisation_for(coordinator, "GM" + "9" * 40)
+
+
+async def test_the_organisation_page_lists_its_clerks_by_name_without_erased_accounts() -> None:
+    organisation = await make_organisation()
+    await make_user(
+        Role.CLERK, organisation=organisation, name="Bram", email="bram@example.org", is_active=False
+    )
+    await make_user(Role.CLERK, organisation=organisation, name="Anna", email="anna@example.org")
+    await make_user(Role.CLERK, organisation=organisation, name="Gewist", email=f"x1@{ERASED_DOMAIN}")
+    await make_user(Role.CLERK, organisation=await make_organisation(), name="Elders")
+    assert await colleagues_of(organisation) == [
+        {"name": "Anna", "email": "anna@example.org", "is_active": True},
+        {"name": "Bram", "email": "bram@example.org", "is_active": False},
+    ]
