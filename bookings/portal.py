@@ -6,26 +6,36 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tortoise.expressions import Q
-
 from bookings.models import Booking
 from bookings.staffing_models import HOLDING, AssignmentRequest, RequestStatus
+from server import sql
 from server.errors import NotFound
 from server.models import User
 
-#: What the portal shows of a request, as plain values (not every column of the booking,
-#: organisation and offering as models: a trainer can have fifty requests on the page).
-PORTAL_FIELDS = ("id", "kind", "starts_at", "ends_at", "expires_at")
-PORTAL_RELATED = {
-    "reference": "booking__reference",
-    "organisation_name": "booking__organisation__name",
-    "offering_name": "booking__offering__name",
-}
+#: What the portal shows of a request, in plain SQL (server/sql.py): a trainer can have fifty
+#: requests on the page, and as querysets with their joins the two reads cost 1.7 ms of CPU.
+PORTAL_SQL = (
+    'SELECT r."id", r."status", r."kind", r."starts_at", r."ends_at", r."expires_at", b."reference", '
+    'o."name" AS "organisation_name", f."name" AS "offering_name" '
+    'FROM "assignment_request" r JOIN "booking" b ON b."id" = r."booking_id" '
+    'JOIN "organisation" o ON o."id" = b."organisation_id" JOIN "offering" f ON f."id" = b."offering_id" '
+    'WHERE r."trainer_id" = $1 AND {where}'
+)
+#: The open requests and the sessions not yet ended, soonest first.
+CURRENT_SQL = PORTAL_SQL.format(
+    where='((r."status" = $2 AND r."expires_at" > $4) OR (r."status" = $3 AND r."ends_at" >= $4)) '
+    'ORDER BY r."starts_at", r."id"'
+)
+#: The last twenty sessions that ended.
+PAST_SQL = PORTAL_SQL.format(
+    where='r."status" = $2 AND r."ends_at" < $3 ORDER BY r."starts_at" DESC, r."id" DESC LIMIT 20'
+)
+CONVERTED = ("status", "kind", "starts_at", "ends_at", "expires_at")
 
 
 @dataclass(frozen=True)
 class Portal:
-    """Each request as a dict of PORTAL_FIELDS and PORTAL_RELATED."""
+    """Each request as a dict of the columns of PORTAL_SQL."""
 
     pending: list[dict[str, Any]]
     upcoming: list[dict[str, Any]]
@@ -34,24 +44,20 @@ class Portal:
 
 async def portal_for(trainer: User, now: datetime) -> Portal:
     """The open requests and the upcoming sessions, soonest first, in one query; the last 20 past sessions."""
-    current = (
-        await AssignmentRequest.filter(
-            Q(status=RequestStatus.PENDING, expires_at__gt=now)
-            | Q(status=RequestStatus.ACCEPTED, ends_at__gte=now),
-            trainer=trainer,
-        )
-        .order_by("starts_at", "id")
-        .values("status", *PORTAL_FIELDS, **PORTAL_RELATED)
+    pending, accepted = RequestStatus.PENDING.value, RequestStatus.ACCEPTED.value
+    current = [
+        sql.converted(AssignmentRequest, row, *CONVERTED)
+        for row in await sql.fetch(AssignmentRequest, CURRENT_SQL, trainer.id, pending, accepted, now)
+    ]
+    past = [
+        sql.converted(AssignmentRequest, row, *CONVERTED)
+        for row in await sql.fetch(AssignmentRequest, PAST_SQL, trainer.id, accepted, now)
+    ]
+    return Portal(
+        [row for row in current if row["status"] is RequestStatus.PENDING],
+        [row for row in current if row["status"] is RequestStatus.ACCEPTED],
+        past,
     )
-    past = (
-        await AssignmentRequest.filter(trainer=trainer, status=RequestStatus.ACCEPTED, ends_at__lt=now)
-        .order_by("-starts_at")
-        .limit(20)
-        .values(*PORTAL_FIELDS, **PORTAL_RELATED)
-    )
-    pending = [row for row in current if row["status"] is RequestStatus.PENDING]
-    upcoming = [row for row in current if row["status"] is RequestStatus.ACCEPTED]
-    return Portal(pending, upcoming, past)
 
 
 @dataclass(frozen=True)

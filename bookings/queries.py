@@ -79,10 +79,7 @@ async def bookings_of(organisation: Organisation) -> list[dict[str, Any]]:
     rows = await sql.fetch(Booking, BOOKINGS_OF_SQL, organisation.id)
     return [
         {
-            **row,
-            "status": sql.value(Booking, "status", row["status"]),
-            "starts_at": sql.value(Booking, "starts_at", row["starts_at"]),
-            "created_at": sql.value(Booking, "created_at", row["created_at"]),
+            **sql.converted(Booking, row, "status", "starts_at", "created_at"),
             "first_preference": sql.value(PreferredSlot, "starts_at", row["first_preference"]),
         }
         for row in rows

@@ -14,7 +14,6 @@ A statement numbers its parameters as PostgreSQL does (`$1`, `$2`); for SQLite t
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from functools import cache
 from typing import Any, TypeVar
 
@@ -61,6 +60,7 @@ def value(model: type[Model], field: str, raw: object) -> Any:
     return model._meta.fields_map[field].to_python_value(raw)
 
 
-def markers(values: Sequence[object], first: int = 1) -> str:
-    """`$first, $first+1, ...` for an `IN (...)` of `values`."""
-    return ", ".join(f"${number}" for number in range(first, first + len(values)))
+def converted(model: type[Model], row: dict[str, Any], *names: str) -> dict[str, Any]:
+    """`row` with its columns `names` read as the fields of those names of `model` read them."""
+    fields = model._meta.fields_map
+    return {**row, **{name: fields[name].to_python_value(row[name]) for name in names}}
