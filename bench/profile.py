@@ -1,9 +1,10 @@
 """Where the CPU of a realistic GET goes: the pages of the realistic mix, in process, profiled.
 
 Seeds a throwaway database with the full volume (bench/seed.py), signs in the browsers of the
-realistic mix (bench/visitors.py) and requests each page type `--requests` times through httpx over
-ASGI, each time a random page of a random browser of that type. Prints per page type the median CPU
-time of this process per request (the app and the httpx client), the mean over the mix weighted as
+realistic mix (bench/visitors.py) and requests each page type `--requests` times straight through the
+app's ASGI interface (no HTTP client in the figures), each time a random page of a random browser of
+that type, with the logs written as in production (JSON lines, here to /dev/null). Prints per page
+type the median CPU time of this process per request, the mean over the mix weighted as
 bench/mix.py weighs the pages (what `bench.load` reports as "CPU per GET", without the database's
 side) and the weighted median (the page type in the middle of the mix); then profiles the same
 requests once more with cProfile on the process's CPU clock and prints the share of each package
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import os
 import pstats
 import random
 import statistics
@@ -25,7 +27,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 
-import httpx
+from starlette.types import ASGIApp, Message
 from tortoise import Tortoise
 
 from bench import visitors
@@ -33,6 +35,7 @@ from bench.mix import READ_WEIGHTS
 from bench.seed import FULL, seed
 from server.app import create_app
 from server.db import apply_migrations, init_orm
+from server.logs import configure_logging
 from server.settings import PROJECT_DIR, Settings
 from tests.databases import throwaway_database
 
@@ -65,6 +68,37 @@ def print_profile(profile: cProfile.Profile, top: int, dump: str | None) -> None
         print(f"profile saved to {dump} (python -m pstats {dump})")
 
 
+async def asgi_get(app: ASGIApp, target: str, cookie: str) -> int:
+    """GET `target` from `app` as one HTTP/1.1 request over ASGI; the status of the answer."""
+    path, _, query = target.partition("?")
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": [(b"host", b"bench"), (b"cookie", cookie.encode())],
+        "client": ("127.0.0.1", 50000),
+        "server": ("bench", 80),
+    }
+    status = 0
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    await app(scope, receive, send)
+    return status
+
+
 async def measure(kind: str, requests: int, only: str | None, top: int, dump: str | None) -> None:
     async with throwaway_database(kind) as url:
         await apply_migrations(url)
@@ -78,25 +112,23 @@ async def measure(kind: str, requests: int, only: str | None, top: int, dump: st
                     pages.setdefault(page_kind, []).extend((visitor.cookie, path) for path in paths)
             kinds = [only] if only else list(READ_WEIGHTS)
             app = create_app(Settings(database_url=url, secret_key=SECRET_KEY, run_background_jobs=False))
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
 
-                async def get(page: Page) -> None:
-                    response = await client.get(page[1], headers={"cookie": page[0]})
-                    assert response.status_code == 200, (page[1], response.status_code)
+            async def get(page: Page) -> None:
+                status = await asgi_get(app, page[1], page[0])
+                assert status == 200, (page[1], status)
 
-                for page_kind in kinds:  # warm-up: compiled templates, prepared statements
-                    for page in pages[page_kind][:5]:
-                        await get(page)
-                chosen = {k: random.Random(k).choices(pages[k], k=requests) for k in kinds}
-                report(kind, requests, await timed(get, chosen))
-                profile = cProfile.Profile(time.process_time)
-                for page_kind in kinds:
-                    for page in chosen[page_kind]:
-                        profile.enable()
-                        await get(page)
-                        profile.disable()
-                print_profile(profile, top, dump)
+            for page_kind in kinds:  # warm-up: compiled templates, prepared statements
+                for page in pages[page_kind][:5]:
+                    await get(page)
+            chosen = {k: random.Random(k).choices(pages[k], k=requests) for k in kinds}
+            report(kind, requests, await timed(get, chosen))
+            profile = cProfile.Profile(time.process_time)
+            for page_kind in kinds:
+                for page in chosen[page_kind]:
+                    profile.enable()
+                    await get(page)
+                    profile.disable()
+            print_profile(profile, top, dump)
         finally:
             await Tortoise.close_connections()
 
@@ -145,6 +177,7 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=30, help="functions listed")
     parser.add_argument("--dump", metavar="FILE", help="also save the profile for pstats or snakeviz")
     arguments = parser.parse_args()
+    configure_logging("json", open(os.devnull, "w"))  # noqa: SIM115  # for the life of the process
     asyncio.run(measure(arguments.db, arguments.requests, arguments.page, arguments.top, arguments.dump))
 
 
