@@ -191,8 +191,16 @@ def _state(session: SessionFeedback, now: datetime) -> str:
     return "not_yet" if now < session.opens_at else "closed" if now >= session.closes_at else "open"
 
 
+#: A form's questions in plain SQL (server/sql.py), as every participant's page reads them.
+QUESTIONS_SQL = (
+    'SELECT {question} FROM "feedback_question" q WHERE q."form_id" = $1 ORDER BY q."position", q."id"'
+)
+
+
 async def _questions(session: SessionFeedback) -> list[Question]:
-    return await Question.filter(form_id=session.form_id).order_by("position", "id")  # type: ignore[attr-defined]
+    statement = QUESTIONS_SQL.format(question=sql.columns(Question, "q", ""))
+    rows = await sql.fetch(Question, statement, session.form_id)  # type: ignore[attr-defined]
+    return [sql.instance(Question, row, "") for row in rows]
 
 
 #: The session of a participant code, or of its own code while the open link is on, with the names

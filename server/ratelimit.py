@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from server import clock
+from server import clock, sql
 from server.models import RateLimitHit
+
+#: Plain SQL (server/sql.py): every participant's form and every login asks it first.
+COUNT_SQL = 'SELECT COUNT(*) AS "hits" FROM "rate_limit_hit" WHERE "key" = $1 AND "created_at" > $2'
 
 
 async def is_exceeded(key: str, limit: int, window: timedelta) -> bool:
     """True when `limit` attempts under `key` were already counted within `window`."""
-    since = clock.now() - window
-    return await RateLimitHit.filter(key=key, created_at__gt=since).count() >= limit
+    rows = await sql.fetch(RateLimitHit, COUNT_SQL, key, clock.now() - window)
+    return rows[0]["hits"] >= limit
 
 
 async def count_hit(key: str) -> None:

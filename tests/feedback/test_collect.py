@@ -30,6 +30,7 @@ from server.models import Role
 from server.settings import Settings
 from tests.bookings.factories import make_booking, make_offering
 from tests.factories import CSRF_TOKEN, make_user, with_csrf
+from tests.orm_alike import assert_read_alike
 
 HOSTILE = "<script>alert(1)</script>"
 
@@ -105,6 +106,25 @@ async def test_the_form_opens_at_the_start_of_the_session(settings: Settings) ->
     with pytest.raises(FeedbackClosed):
         await collect.submit(session.code, None, await answers(session), settings=settings)
     assert await Response.all().count() == 0
+
+
+async def test_the_form_reads_its_session_and_questions_as_the_orm_reads_them() -> None:
+    """The participant's pages read in plain SQL (server/sql.py): every column converted alike (the
+    options of a choice are a list, a kind an enum), the questions in order, the names shown."""
+    session = await make_session()
+    opened = await collect.form_for_code(session.code)
+    assert_read_alike(opened.session, await SessionFeedback.get(id=session.id))
+    stored = await Question.filter(form_id=session.form_id).order_by("position", "id")
+    assert len(opened.questions) == len(stored) > 1
+    for found, expected in zip(opened.questions, stored, strict=True):
+        assert_read_alike(found, expected)
+    booking = await Booking.get(id=session.booking_id).select_related("organisation", "offering")
+    assert (opened.found.offering_name, opened.found.organisation_name, opened.found.starts_at) == (
+        booking.offering.name,
+        booking.organisation.name,
+        booking.starts_at,
+    )
+    assert opened.found.participant_code is None  # through the open link
 
 
 async def test_the_form_is_open_for_the_window_then_closes(settings: Settings) -> None:
