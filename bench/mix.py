@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
+from bookings.public_holidays import holiday_name
+
 #: Request types and their share of all requests. The pages follow what each role does in a working
 #: day: clerks look at their own organisation and book, coordinators work the board and look at the
 #: dashboard, finance filters the invoice list, trainers answer requests, participants fill in forms.
@@ -140,7 +142,11 @@ def schedule(rate: float, seconds: float) -> list[float]:
 
 
 def booking_request(n: int, csrf_token: str, today: date, *, po_prefix: str) -> dict[str, str]:
-    """The booking form's fields for the n-th request of a run: a date of its own, 40 days or more ahead."""
+    """The booking form's fields for the n-th request of a run: a date of its own, 40 days or more ahead,
+    or the first day after it that is no public holiday (the form refuses those)."""
+    day = today + timedelta(days=40 + n % 300)
+    while holiday_name(day):
+        day += timedelta(days=1)
     return {
         "csrf_token": csrf_token,
         "local_situation": f"Online haat na het debat over windmolens ({n}).",
@@ -152,6 +158,6 @@ def booking_request(n: int, csrf_token: str, today: date, *, po_prefix: str) -> 
         "contact_phone": "070 123 4567",
         "po_number": f"{po_prefix}-{n}",
         "invoice_email": "facturen@gemeente.example",
-        "date_1": (today + timedelta(days=40 + n % 300)).isoformat(),
+        "date_1": day.isoformat(),
         "time_1": "19:30",
     }

@@ -4,12 +4,24 @@ the CPU bookkeeping (bench/mix.py, bench/realistic.py). No network, no clock."""
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date
 
 import pytest
 
 from bench import realistic
-from bench.mix import READ_WEIGHTS, WEIGHTS, WRITES, Mix, Request, Visitor, percentile, schedule
+from bench.mix import (
+    READ_WEIGHTS,
+    WEIGHTS,
+    WRITES,
+    Mix,
+    Request,
+    Visitor,
+    booking_request,
+    percentile,
+    schedule,
+)
 from bench.traffic import Answer
+from bookings.public_holidays import holiday_name
 
 
 def _visitors() -> list[Visitor]:
@@ -126,3 +138,13 @@ def test_the_phase_figures_are_per_answered_request() -> None:
     assert phase.per_request_ms(phase.app_cpu) == pytest.approx(10.0)
     assert phase.statements == 2.0
     assert phase.errors == 1
+
+
+def test_no_booking_request_asks_for_a_public_holiday() -> None:
+    """The form refuses a public holiday; the bench would count the refusal as an error."""
+    days = [
+        date.fromisoformat(booking_request(n, "t", date(2026, 12, 6), po_prefix="PO")["date_1"])
+        for n in range(400)
+    ]
+    assert not [day for day in days if holiday_name(day)]
+    assert date(2027, 4, 27) not in days and date(2027, 4, 28) in days  # King's Day moves on a day
