@@ -26,7 +26,7 @@ from tortoise import Tortoise, timezone
 from bench.dashboard import count_statements
 from bench.pages import SECRET_KEY, booking_form, csrf_token, medians, visitor
 from bench.seed import FULL, TINY, seed
-from bookings.public_holidays import holiday_name
+from bookings.public_holidays import first_day_without_holiday
 from server import clock
 from server.api_tokens import create_token
 from server.app import create_app
@@ -93,10 +93,9 @@ async def measure_booking(app, seeded, runs: int) -> None:  # type: ignore[no-un
 
     def next_day() -> str:
         """A day further ahead each time, never a public holiday (no session is given then)."""
-        day = timezone.now().date() + timedelta(days=next(days) % 300 + 40)
-        while holiday_name(day):
-            day += timedelta(days=1)
-        return day.isoformat()
+        return first_day_without_holiday(
+            timezone.now().date() + timedelta(days=next(days) % 300 + 40)
+        ).isoformat()
 
     async def form() -> None:
         body = booking_form(csrf_token(clerk), next_day())

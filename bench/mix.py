@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
-from bookings.public_holidays import holiday_name
+from bookings.public_holidays import first_day_without_holiday
 
 #: Request types and their share of all requests. The pages follow what each role does in a working
 #: day: clerks look at their own organisation and book, coordinators work the board and look at the
@@ -144,9 +144,7 @@ def schedule(rate: float, seconds: float) -> list[float]:
 def booking_request(n: int, csrf_token: str, today: date, *, po_prefix: str) -> dict[str, str]:
     """The booking form's fields for the n-th request of a run: a date of its own, 40 days or more ahead,
     or the first day after it that is no public holiday (the form refuses those)."""
-    day = today + timedelta(days=40 + n % 300)
-    while holiday_name(day):
-        day += timedelta(days=1)
+    day = first_day_without_holiday(today + timedelta(days=40 + n % 300))
     return {
         "csrf_token": csrf_token,
         "local_situation": f"Online haat na het debat over windmolens ({n}).",

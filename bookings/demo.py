@@ -24,7 +24,7 @@ from bookings.models import (
     TrainerKind,
     VatTreatment,
 )
-from bookings.public_holidays import holiday_name
+from bookings.public_holidays import first_day_without_holiday
 from bookings.staffing_models import (
     AssignmentRequest,
     OfferingSpecialty,
@@ -213,9 +213,7 @@ async def _load_trainers() -> dict[str, User]:
 
 def _at(days_ahead: int, hour: int, now: datetime) -> datetime:
     """That hour on the day `days_ahead` from now, or on the first later day that is no public holiday."""
-    day = (now.astimezone(AMSTERDAM) + timedelta(days=days_ahead)).date()
-    while holiday_name(day):
-        day += timedelta(days=1)
+    day = first_day_without_holiday((now.astimezone(AMSTERDAM) + timedelta(days=days_ahead)).date())
     return datetime.combine(day, time(hour, 0), tzinfo=AMSTERDAM)
 
 

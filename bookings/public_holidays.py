@@ -3,7 +3,7 @@ unless a coordinator says so on the scheduling form ("Toch op deze feestdag").""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 import holidays
@@ -19,6 +19,13 @@ def _of_year(year: int) -> dict[date, str]:
 def holiday_name(day: date) -> str | None:
     """The Dutch name of the public holiday on `day`, None on an ordinary day."""
     return _of_year(day.year).get(day)
+
+
+def first_day_without_holiday(day: date) -> date:
+    """`day` itself, or the first later day that is no public holiday."""
+    while holiday_name(day):
+        day += timedelta(days=1)
+    return day
 
 
 def holiday_at(moment: datetime) -> str | None:

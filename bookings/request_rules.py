@@ -23,7 +23,7 @@ from datetime import date, datetime, time, timedelta
 from bookings.forms import LATEST, BookingDraft, parse_booking_form, preferred_slots
 from bookings.models import Booking, BookingStatus, FreeSessionException, Offering, PriceModel, Stage
 from bookings.policy import BookingPolicy
-from bookings.public_holidays import holiday_at, holiday_name, holidays_between
+from bookings.public_holidays import first_day_without_holiday, holiday_at, holiday_name, holidays_between
 from server.clock import AMSTERDAM
 from server.i18n import _, lazy_gettext
 from server.models import Organisation
@@ -55,8 +55,8 @@ def first_possible(offering: Offering, policy: BookingPolicy, now: datetime) -> 
     day, from_time = earliest.date(), earliest.strftime("%H:%M")
     if earliest.time() > LATEST:
         day, from_time = day + timedelta(days=1), None
-    while holiday_name(day):
-        day, from_time = day + timedelta(days=1), None
+    if holiday_name(day):
+        day, from_time = first_day_without_holiday(day), None
     if from_time is not None and from_time <= "08:00":
         from_time = None
     return FirstPossible(day, from_time)

@@ -20,7 +20,7 @@ from bookings.models import (
     TourInvitation,
     VatTreatment,
 )
-from bookings.public_holidays import holiday_name
+from bookings.public_holidays import first_day_without_holiday
 from server import clock
 from server.clock import Clock
 from server.mail import OutboxMessage
@@ -32,10 +32,7 @@ from tests.factories import make_organisation, make_user, post, sign_in
 
 def days_ahead(days: int) -> str:
     """The day this many days ahead, or the first day after it that is no public holiday (refused)."""
-    day = clock.local_today() + timedelta(days=days)
-    while holiday_name(day):
-        day += timedelta(days=1)
-    return day.isoformat()
+    return first_day_without_holiday(clock.local_today() + timedelta(days=days)).isoformat()
 
 
 def booking_form(**overrides: str) -> dict[str, str]:

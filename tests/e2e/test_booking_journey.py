@@ -10,7 +10,7 @@ from datetime import timedelta
 from playwright.async_api import Page, expect
 from pypdf import PdfReader
 
-from bookings.public_holidays import holiday_name
+from bookings.public_holidays import first_day_without_holiday
 from server import clock
 from server.demo import DEMO_TOTP_SECRET
 from tests.e2e.conftest import LiveServer, assert_accessible
@@ -21,10 +21,7 @@ CLERK = "griffier.utrecht@weerbaar.example"
 
 def in_days(days: int) -> str:
     """The day this many days ahead, or the first later one that is no public holiday."""
-    day = clock.local_today() + timedelta(days=days)
-    while holiday_name(day):
-        day += timedelta(days=1)
-    return day.isoformat()
+    return first_day_without_holiday(clock.local_today() + timedelta(days=days)).isoformat()
 
 
 async def fill_booking(page: Page, *, participants: str, situation: str) -> None:
