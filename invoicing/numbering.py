@@ -12,11 +12,11 @@ import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from invoicing.models import InvoiceCounter
+from server import sql
 from server.i18n import _
 
 #: A number format holds {year} and then {number} (numbers restart each year), e.g. "F{year}-{number:05d}".
@@ -110,18 +110,13 @@ async def take_numbers(year: int, number_format: str, count: int) -> list[str]:
     return [format_number(number_format, year, number) for number in range(first, first + count)]
 
 
-#: Adds to a year's counter and returns its new value, per database dialect.
-_ADVANCE_COUNTER = {
-    "sqlite": "UPDATE invoice_counter SET last_number = last_number + ? WHERE year = ? RETURNING last_number",
-    "postgres": (
-        "UPDATE invoice_counter SET last_number = last_number + $1 WHERE year = $2 RETURNING last_number"
-    ),
-}
+#: Adds to a year's counter and returns its new value (server/sql.py numbers the parameters per database).
+ADVANCE_COUNTER_SQL = (
+    "UPDATE invoice_counter SET last_number = last_number + $1 WHERE year = $2 RETURNING last_number"
+)
 
 
 async def _advance_counter(year: int, count: int) -> int | None:
     """Add `count` to the year's counter and return its new value (None: no counter for the year)."""
-    connection = connections.get("default")
-    sql = _ADVANCE_COUNTER[connection.capabilities.dialect]
-    rows = await connection.execute_query_dict(sql, [count, year])
+    rows = await sql.fetch(InvoiceCounter, ADVANCE_COUNTER_SQL, count, year)
     return rows[0]["last_number"] if rows else None
