@@ -144,17 +144,21 @@ WITH_PROVINCE_SQL = (
 
 async def _by_code(code: str, *, with_province: bool) -> Organisation | None:
     organisation_columns = sql.columns(Organisation, "o", "o_")
-    if not with_province:
-        rows = await sql.fetch(Organisation, ORGANISATION_SQL.format(organisation=organisation_columns), code)
-        return sql.instance(Organisation, rows[0], "o_") if rows else None
-    statement = WITH_PROVINCE_SQL.format(
-        organisation=organisation_columns, province=sql.columns(Organisation, "p", "p_")
+    statement = (
+        WITH_PROVINCE_SQL.format(
+            organisation=organisation_columns, province=sql.columns(Organisation, "p", "p_")
+        )
+        if with_province
+        else ORGANISATION_SQL.format(organisation=organisation_columns)
     )
     rows = await sql.fetch(Organisation, statement, code)
     if not rows:
         return None
     organisation = sql.instance(Organisation, rows[0], "o_")
-    organisation.province = sql.instance(Organisation, rows[0], "p_") if rows[0]["p_id"] is not None else None
+    if with_province:
+        organisation.province = (
+            sql.instance(Organisation, rows[0], "p_") if rows[0]["p_id"] is not None else None
+        )
     return organisation
 
 
