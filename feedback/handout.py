@@ -16,7 +16,7 @@ import segno
 from tortoise.transactions import in_transaction
 
 from bookings.models import Booking
-from feedback import codes, collect, results
+from feedback import codes, opening, results
 from feedback.models import SessionFeedback
 from feedback.policy import FeedbackPolicy
 from server.errors import NotFound
@@ -41,13 +41,13 @@ async def session_for_handout(user: User, reference: str, policy: FeedbackPolicy
     try:
         return await results.session_for(user, reference)
     except NotFound:
-        booking = await Booking.get_or_none(reference=reference, status__in=collect.COLLECTING)
+        booking = await Booking.get_or_none(reference=reference, status__in=opening.COLLECTING)
         if booking is None or booking.starts_at is None:
             raise
     # Made and checked in one transaction: when the user may not see it, it is rolled back.
     async with in_transaction():
         locked = await Booking.select_for_update().get(id=booking.id)
-        if await collect.open_feedback(locked, policy) is None:
+        if await opening.open_feedback(locked, policy) is None:
             raise NotFound()
         return await results.session_for(user, reference)
 

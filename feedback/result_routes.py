@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from feedback import codes, collect, contacts, export, report, results, trends
+from feedback import codes, contacts, export, opening, report, results, trends
 from feedback.policy import FeedbackPolicy
 from server.access import requires
 from server.downloads import download
@@ -54,7 +54,7 @@ async def session_page(request: Request) -> Response:
             "is_coordinator": request.state.user.role is Role.COORDINATOR,
             "codes_issued": issued,
             "codes_used": used,
-            "open_link": collect.feedback_url(request.app.state.settings, session),
+            "open_link": opening.feedback_url(request.app.state.settings, session),
             "open_answers_threshold": _policy(request).open_answers_threshold,
         },
     )

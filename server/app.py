@@ -42,11 +42,11 @@ from bookings.policy import BookingPolicy
 from feedback import api_routes as feedback_api
 from feedback import (
     closing,
-    collect,
     collect_routes,
     form_routes,
     handout_routes,
     lead_routes,
+    opening,
     result_routes,
     retention,
 )
@@ -200,7 +200,7 @@ def periodic_jobs(settings: Settings) -> list[Job]:
         return await assignment.expire_requests(settings)
 
     async def open_feedback_links() -> int:
-        return await collect.open_started_sessions(settings)
+        return await opening.open_started_sessions(settings)
 
     async def announce_closed_feedback() -> int:
         return await closing.announce_closed_sessions()

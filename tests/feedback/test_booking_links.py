@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from bookings.models import Audience, Booking, BookingStatus, Stage
-from feedback import collect
+from feedback import opening
 from feedback.models import OfferingForm
 from feedback.policy import FeedbackPolicy
 from server import clock
@@ -75,7 +75,7 @@ async def test_a_delivered_session_offers_its_results_and_handout_and_both_answe
     client: httpx.AsyncClient, stage: Stage
 ) -> None:
     booking = await delivered(stage)
-    await collect.open_feedback(booking, FeedbackPolicy())  # what the periodic job does at the start
+    await opening.open_feedback(booking, FeedbackPolicy())  # what the periodic job does at the start
     await sign_in(client, await make_user(Role.COORDINATOR))
 
     page = await client.get(f"/boekingen/{booking.reference}")

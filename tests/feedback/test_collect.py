@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from bookings.models import Booking, BookingStatus
-from feedback import codes, collect
+from feedback import codes, collect, opening
 from feedback.collect import FeedbackClosed
 from feedback.models import (
     Answer,
@@ -64,7 +64,7 @@ async def make_session(
     booking = await make_booking(
         offering=offering, starts_at=starts_at or clock.now() - timedelta(hours=1), status=status
     )
-    session = await collect.open_feedback(booking, FeedbackPolicy())
+    session = await opening.open_feedback(booking, FeedbackPolicy())
     assert session is not None
     session.is_open_link = True
     await session.save(update_fields=["is_open_link"])
@@ -382,8 +382,8 @@ async def test_started_sessions_get_their_link_and_the_clerk_one_mail(settings: 
         status=BookingStatus.CONFIRMED,
     )
 
-    assert await collect.open_started_sessions(settings) == 1
-    assert await collect.open_started_sessions(settings) == 0
+    assert await opening.open_started_sessions(settings) == 1
+    assert await opening.open_started_sessions(settings) == 0
     session = await SessionFeedback.get(booking=booking)
     assert session.clerk_mailed_at is not None
     assert not await SessionFeedback.exists(booking=later)
@@ -409,7 +409,7 @@ async def test_runs_at_the_same_time_make_one_link_and_one_mail(settings: Settin
         offering=offering, starts_at=clock.now() - timedelta(minutes=5), status=BookingStatus.CONFIRMED
     )
     await make_user(Role.CLERK, organisation=booking.organisation)
-    results = await asyncio.gather(*(collect.open_started_sessions(settings) for _ in range(5)))
+    results = await asyncio.gather(*(opening.open_started_sessions(settings) for _ in range(5)))
     assert sorted(results) == [0, 0, 0, 0, 1]
     assert await SessionFeedback.filter(booking=booking).count() == 1
     assert await OutboxMessage.all().count() == 1
@@ -421,7 +421,7 @@ async def test_cancelled_sessions_and_offerings_without_a_form_get_no_link(setti
     started = clock.now() - timedelta(minutes=5)
     await make_booking(offering=offering, starts_at=started, status=BookingStatus.CANCELLED)
     await make_booking(starts_at=started, status=BookingStatus.CONFIRMED)  # offering without a form
-    assert await collect.open_started_sessions(settings) == 0
+    assert await opening.open_started_sessions(settings) == 0
     assert await SessionFeedback.all().count() == 0
     assert await Booking.all().count() == 2
 
@@ -432,7 +432,7 @@ async def test_cancelled_sessions_and_offerings_without_a_form_get_no_link(setti
 async def test_a_feedback_link_whose_code_is_taken_draws_another(monkeypatch: pytest.MonkeyPatch) -> None:
     taken = await make_session()
     codes = iter([taken.code, taken.code, "KLMNPQ"])
-    monkeypatch.setattr(collect, "new_code", lambda: next(codes))
+    monkeypatch.setattr(opening, "new_code", lambda: next(codes))
 
     second = await make_session()
 

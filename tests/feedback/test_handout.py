@@ -11,7 +11,7 @@ from pypdf import PdfReader
 
 from bookings.models import Booking, BookingStatus, TrainerKind
 from bookings.staffing_models import RequestStatus
-from feedback import codes, collect, handout
+from feedback import codes, handout, opening
 from feedback.models import OfferingForm, ParticipantCode, SessionFeedback
 from feedback.policy import FeedbackPolicy
 from server import clock
@@ -38,7 +38,7 @@ def pdf_text(content: bytes) -> str:
 
 async def test_the_handout_has_a_slip_per_unused_code_and_says_what_it_is_for(settings: Settings) -> None:
     booking = await confirmed_booking(days=-1)
-    session = await collect.open_feedback(booking, FeedbackPolicy())
+    session = await opening.open_feedback(booking, FeedbackPolicy())
     assert session is not None
     await session.fetch_related("booking__organisation", "booking__offering")
     unused = await codes.unused(session)
@@ -124,7 +124,7 @@ async def test_the_handout_reuses_the_sessions_link(client: httpx.AsyncClient, s
     assert first.status_code == second.status_code == 200
     assert await SessionFeedback.filter(booking=booking).count() == 1
     # The periodic job later finds the link made and does not make another.
-    assert await collect.open_started_sessions(settings, now=booking.starts_at + timedelta(minutes=1)) == 0
+    assert await opening.open_started_sessions(settings, now=booking.starts_at + timedelta(minutes=1)) == 0
 
 
 async def test_no_handout_for_a_request_or_an_offering_without_a_form(client: httpx.AsyncClient) -> None:

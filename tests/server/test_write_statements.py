@@ -19,7 +19,7 @@ from bookings.models import (
     TrainerKind,
 )
 from bookings.staffing_models import AssignmentRequest, RequestStatus
-from feedback import codes, collect
+from feedback import codes, collect, opening
 from feedback.models import FeedbackForm, OfferingForm, Question, QuestionKind, Response, SessionFeedback
 from feedback.policy import FeedbackPolicy
 from reporting.figures import rebuild_figures
@@ -120,7 +120,7 @@ async def open_session() -> tuple[SessionFeedback, Question]:
     booking = await make_booking(
         offering=offering, starts_at=clock.now() - timedelta(hours=1), status=BookingStatus.DELIVERED
     )
-    session = await collect.open_feedback(booking, FeedbackPolicy())
+    session = await opening.open_feedback(booking, FeedbackPolicy())
     assert session is not None
     return session, question
 
