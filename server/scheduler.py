@@ -103,9 +103,15 @@ async def run_claimed(run: JobRun, job: Job) -> None:
     await JobRun.filter(job=run.job, started_at__lt=clock.now() - KEEP_RUNS).delete()
 
 
-async def run_due(jobs: Sequence[Job], interval: float, done: dict[str, datetime]) -> int:
+async def run_due(
+    jobs: Sequence[Job], interval: float, done: dict[str, datetime], stop: asyncio.Event | None = None
+) -> int:
     """Claim and run each job whose current tick this process has not looked at yet; returns how
-    many this process ran. `done` remembers per job the last tick looked at."""
+    many this process ran. `done` remembers per job the last tick looked at.
+
+    Once `stop` is set (the process is asked to stop) the job in hand finishes and no other is
+    claimed: the tick's remaining jobs stay unclaimed, for another process or the next start, and a
+    stopping worker does not work through a whole tick first."""
     due_at = tick_start(clock.now(), interval)
     todo = [job for job in jobs if done.get(job_name(job)) != due_at]
     if not todo:
@@ -117,6 +123,8 @@ async def run_due(jobs: Sequence[Job], interval: float, done: dict[str, datetime
     )
     ran = 0
     for job in todo:
+        if stop is not None and stop.is_set():
+            break
         name = job_name(job)
         done[name] = due_at
         if name in taken:
@@ -134,7 +142,7 @@ async def run_scheduler(jobs: Sequence[Job], interval: float, stop: asyncio.Even
     done: dict[str, datetime] = {}
     while not stop.is_set():
         try:
-            await run_due(jobs, interval, done)
+            await run_due(jobs, interval, done, stop)
         except Exception:
             log.exception("scheduler: claiming periodic jobs failed; trying again in %.0f s", poll)
         with contextlib.suppress(TimeoutError):

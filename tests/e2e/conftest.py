@@ -21,12 +21,13 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 from server.clock import Clock, clock
 from tests.clocked import TEST_MOMENT, clock_environment
 from tests.databases import running_in_ci, throwaway_database
+from tests.hang_guard import HANG_GUARD_SECONDS
 from tests.smtp import SmtpSink, free_port
 
 #: How long a browser action or a web-first assertion may wait before the test fails: a guard against
 #: a hang, never a speed check. With 10 s for actions (and Playwright's 5 s for `expect`) a PDF
 #: download timed out on a machine with both cores busy (make test-under-load, 6 December 2026).
-HANG_GUARD_MS = 120_000
+HANG_GUARD_MS = HANG_GUARD_SECONDS * 1000
 expect.set_options(timeout=HANG_GUARD_MS)
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -104,7 +105,7 @@ class LiveServer:
         return result.stdout
 
 
-def _wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+def _wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = HANG_GUARD_SECONDS) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -158,7 +159,7 @@ async def live_server(db_kind: str, smtp_server: SmtpSink) -> AsyncIterator[Live
         finally:
             process.terminate()
             try:
-                process.wait(timeout=10)
+                process.wait(timeout=HANG_GUARD_SECONDS)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()

@@ -12,6 +12,7 @@ from email.message import EmailMessage
 
 import httpx
 
+from tests.hang_guard import HANG_GUARD_SECONDS
 from tests.smtp import SmtpSink, free_port
 
 SECRET = "process-test-secret-key-long-enough-0123456789"
@@ -44,13 +45,13 @@ def run_cli(env: dict[str, str], *args: str) -> str:
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=HANG_GUARD_SECONDS,
         check=True,
     ).stdout
 
 
 def wait_for(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + HANG_GUARD_SECONDS
     while time.monotonic() < deadline:
         assert process.poll() is None, "the server exited"
         try:
@@ -93,7 +94,7 @@ async def test_two_workers_answer_concurrent_writes_without_database_errors(fres
             statuses = Counter(await asyncio.gather(*(login(n) for n in range(1500))))
     finally:
         server.terminate()
-        server.wait(timeout=20)
+        server.wait(timeout=HANG_GUARD_SECONDS)
     assert statuses == {200: 1500}
 
 
@@ -108,13 +109,15 @@ async def test_the_worker_process_delivers_the_outbox(fresh_url: str, smtp_sink:
         stderr=subprocess.PIPE,
     )
     try:
-        subprocess.run([sys.executable, "-c", QUEUE_TWO_MAILS], env=env, check=True, timeout=60)
-        async with asyncio.timeout(60):
+        subprocess.run(
+            [sys.executable, "-c", QUEUE_TWO_MAILS], env=env, check=True, timeout=HANG_GUARD_SECONDS
+        )
+        async with asyncio.timeout(HANG_GUARD_SECONDS):
             while len(login_mails(smtp_sink)) < 2:
                 await asyncio.sleep(0.1)
     finally:
         worker.terminate()
-        stderr = worker.communicate(timeout=20)[1].decode()
+        stderr = worker.communicate(timeout=HANG_GUARD_SECONDS)[1].decode()
     assert worker.returncode == 0, stderr
     # The worker also runs the periodic jobs (e.g. feedback links for the demo's past sessions).
     assert sorted(m["To"] for m in login_mails(smtp_sink)) == [

@@ -107,6 +107,25 @@ async def test_the_scheduler_loop_stops_when_asked(fixed_clock: Clock) -> None:
     assert calls == {"purge_expired": 1, "send_reminders": 1}  # the clock stood still: one tick
 
 
+async def test_a_stopping_process_finishes_the_job_in_hand_and_claims_no_other(fixed_clock: Clock) -> None:
+    stop = asyncio.Event()
+    ran: list[str] = []
+
+    async def purge_expired() -> None:
+        ran.append("purge_expired")
+        stop.set()  # SIGTERM arrives while this job runs
+
+    async def send_reminders() -> None:
+        ran.append("send_reminders")
+
+    jobs = [purge_expired, send_reminders]
+    assert await scheduler.run_due(jobs, INTERVAL, {}, stop) == 1
+    assert ran == ["purge_expired"]
+    assert [run.job for run in await JobRun.all()] == ["purge_expired"]
+    assert await scheduler.run_due(jobs, INTERVAL, {}) == 1  # another process runs the rest of the tick
+    assert ran == ["purge_expired", "send_reminders"]
+
+
 async def test_coordinators_see_each_jobs_last_run(client: httpx.AsyncClient, fixed_clock: Clock) -> None:
     async def create_invoice_drafts() -> int:
         raise ConnectionError("database went away")
