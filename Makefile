@@ -16,10 +16,11 @@ run: install pdf-deps
 # The suite runs in one process per core (pytest-xdist; each process has its own throwaway database);
 # TEST_WORKERS=0 runs it in this process, which is what a debugger wants.
 TEST_WORKERS ?= auto
+SUITE = $(BIN)/pytest -n $(TEST_WORKERS)
 
 test: install system-deps api-lint-deps postgres lint
-	$(BIN)/pytest --db sqlite -n $(TEST_WORKERS)
-	$(BIN)/pytest --db postgres -n $(TEST_WORKERS)
+	$(SUITE) --db sqlite
+	$(SUITE) --db postgres
 
 install: $(INSTALLED)
 
@@ -123,8 +124,8 @@ test-under-load: install system-deps api-lint-deps postgres
 	trap 'kill $$first $$second' EXIT; \
 	for run in 1 2 3; do \
 		echo "== run $$run of 3 under load ($$(date -u +%H:%M:%S) UTC)"; \
-		$(BIN)/pytest --db sqlite -n $(TEST_WORKERS) > var/under-load/$$run-sqlite.log 2>&1 & sqlite=$$!; \
-		$(BIN)/pytest --db postgres -n $(TEST_WORKERS) > var/under-load/$$run-postgres.log 2>&1; postgres=$$?; \
+		$(SUITE) --db sqlite > var/under-load/$$run-sqlite.log 2>&1 & sqlite=$$!; \
+		$(SUITE) --db postgres > var/under-load/$$run-postgres.log 2>&1; postgres=$$?; \
 		wait $$sqlite; sqlite=$$?; \
 		tail -qn 1 var/under-load/$$run-sqlite.log var/under-load/$$run-postgres.log; \
 		[ $$sqlite -eq 0 ] && [ $$postgres -eq 0 ] || exit 1; \
