@@ -21,7 +21,11 @@ ROLES = [
 
 
 async def menu_links(page: Page, name: str) -> list[str]:
+    """The menu's links, once the stylesheet shows them: until it applies, the list stays folded in
+    its closed <details> and the links are hidden (after a form's redirect, the page's text and
+    buttons can be there before its stylesheet)."""
     menu = page.get_by_role("navigation", name=name)
+    await expect(menu.get_by_role("link").first).to_be_visible()
     return [str(await link.get_attribute("href")) for link in await menu.get_by_role("link").all()]
 
 
