@@ -4,11 +4,13 @@ created on the local server for this run and dropped afterwards."""
 from __future__ import annotations
 
 import os
+import sqlite3
 import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
@@ -42,17 +44,22 @@ async def require_postgres() -> None:
 
 
 @asynccontextmanager
-async def throwaway_database(kind: str) -> AsyncIterator[str]:
-    """Yield the URL of a new, empty database of this kind; remove it afterwards."""
+async def throwaway_database(kind: str, *, copy_of: str | None = None) -> AsyncIterator[str]:
+    """Yield the URL of a new database of this kind, empty or a copy of the database at `copy_of`
+    (of the same kind, with nobody connected to it); remove it afterwards."""
     if kind == "sqlite":
         with tempfile.TemporaryDirectory(prefix="weerbaar-test-") as folder:
-            yield f"sqlite://{Path(folder) / 'test.sqlite3'}"
+            path = Path(folder) / "test.sqlite3"
+            if copy_of:
+                _copy_sqlite(copy_of, path)
+            yield f"sqlite://{path}"
         return
     await require_postgres()
     name = f"weerbaar_test_{uuid.uuid4().hex[:12]}"
+    template = f' TEMPLATE "{_postgres_name(copy_of)}"' if copy_of else ""
     admin = await asyncpg.connect(f"{POSTGRES_SERVER}/{POSTGRES_ADMIN_DB}")
     try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
+        await admin.execute(f'CREATE DATABASE "{name}"{template}')
     finally:
         await admin.close()
     try:
@@ -63,3 +70,18 @@ async def throwaway_database(kind: str) -> AsyncIterator[str]:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await admin.close()
+
+
+def _copy_sqlite(url: str, target: Path) -> None:
+    """SQLite's own backup, so a write-ahead log that was not checkpointed comes along too."""
+    source = sqlite3.connect(url.removeprefix("sqlite://"))
+    copy = sqlite3.connect(target)
+    try:
+        source.backup(copy)
+    finally:
+        copy.close()
+        source.close()
+
+
+def _postgres_name(url: str) -> str:
+    return urlsplit(url).path.lstrip("/")
