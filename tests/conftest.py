@@ -12,14 +12,13 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 from tortoise import Tortoise
-from tortoise.contrib.test import truncate_all_models
 
 from server.app import create_app
 from server.clock import Clock, clock
 from server.db import apply_migrations, init_orm
 from server.settings import Settings
 from tests.clocked import TEST_MOMENT
-from tests.databases import throwaway_database
+from tests.databases import empty_all_tables, throwaway_database
 from tests.factories import TEST_SECRET_KEY
 from tests.smtp import SmtpSink
 
@@ -70,7 +69,7 @@ def fixed_clock() -> Iterator[Clock]:
 
 @pytest.fixture(autouse=True)
 async def clean_database(database_url: str) -> None:
-    await truncate_all_models()
+    await empty_all_tables(database_url)
 
 
 def make_settings(database_url: str, **overrides: object) -> Settings:

@@ -3,6 +3,7 @@ created on the local server for this run and dropped afterwards."""
 
 from __future__ import annotations
 
+import graphlib
 import os
 import sqlite3
 import tempfile
@@ -14,6 +15,9 @@ from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
+from tortoise import connections
+
+from server.db import is_postgres
 
 POSTGRES_SERVER = os.environ.get("WEERBAAR_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 POSTGRES_ADMIN_DB = "postgres"
@@ -85,3 +89,46 @@ def _copy_sqlite(url: str, target: Path) -> None:
 
 def _postgres_name(url: str) -> str:
     return urlsplit(url).path.lstrip("/")
+
+
+#: Per database: its tables (`name`), and its foreign keys (`child` points to `parent`), each name quoted.
+_CATALOGUE = {
+    "postgres": (
+        """SELECT quote_ident(tablename) AS name FROM pg_tables
+        WHERE schemaname = 'public' AND tablename <> 'tortoise_migrations'""",
+        """SELECT conrelid::regclass::text AS child, confrelid::regclass::text AS parent
+        FROM pg_constraint WHERE contype = 'f' AND connamespace = 'public'::regnamespace""",
+    ),
+    "sqlite": (
+        """SELECT '"' || name || '"' AS name FROM sqlite_master
+        WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'tortoise_migrations'""",
+        """SELECT '"' || m.name || '"' AS child, '"' || f."table" || '"' AS parent
+        FROM sqlite_master AS m JOIN pragma_foreign_key_list(m.name) AS f WHERE m.type = 'table'""",
+    ),
+}
+_emptying_scripts: dict[str, str] = {}
+
+
+async def empty_all_tables(database_url: str) -> None:
+    """Every table of the database empty, as before the first test, the tables behind many-to-many
+    fields too (Tortoise's `truncate_all_models` left those full on SQLite).
+
+    With DELETE, each table before the tables it points to: on PostgreSQL a TRUNCATE ... CASCADE
+    makes new files for every table and index, 70 ms before each of some 1,400 tests, where the
+    DELETEs take about a millisecond, as few tables hold rows."""
+    connection = connections.get("default")
+    if database_url not in _emptying_scripts:
+        tables, foreign_keys = _CATALOGUE["postgres" if is_postgres(database_url) else "sqlite"]
+        order = graphlib.TopologicalSorter(
+            {row["name"]: () for row in await connection.execute_query_dict(tables)}
+        )
+        for key in await connection.execute_query_dict(foreign_keys):
+            if key["child"] != key["parent"]:
+                order.add(key["parent"], key["child"])
+        deletes = "".join(f"DELETE FROM {table};" for table in order.static_order())  # noqa: S608  # the catalogue's names
+        if not is_postgres(database_url):
+            # SQLite checks ON DELETE RESTRICT row by row, so a credit line deleted after the line it
+            # credits (both in invoice_line) would fail; outside a transaction the pragma holds.
+            deletes = f"PRAGMA foreign_keys = OFF;{deletes}PRAGMA foreign_keys = ON;"
+        _emptying_scripts[database_url] = deletes
+    await connection.execute_script(_emptying_scripts[database_url])

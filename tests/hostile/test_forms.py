@@ -17,12 +17,10 @@ import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tortoise.contrib.test import truncate_all_models
 from tortoise.transactions import in_transaction
 
 from feedback.models import SessionFeedback
 from server import clock
-from server.models import Organisation
 from tests.hostile.routes import (
     act_as,
     actor_for,
@@ -76,15 +74,6 @@ async def check_one_post(
 
 class _RollBack(Exception):
     """Undoes a test's world and everything its posts stored."""
-
-
-@pytest.fixture(autouse=True)
-async def clean_database(database_url: str) -> None:
-    """Instead of the suite's truncation before each test (on PostgreSQL it costs more than one of
-    these tests): each test here runs in a transaction it rolls back, so only the first one of the
-    module finds rows left by other tests to remove."""
-    if await Organisation.exists():
-        await truncate_all_models()
 
 
 @pytest.mark.parametrize("path", ROUTES)

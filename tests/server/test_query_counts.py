@@ -9,7 +9,6 @@ from datetime import date, timedelta
 
 import httpx
 import pytest
-from tortoise.contrib.test import truncate_all_models
 from tortoise.transactions import in_transaction
 
 from bookings.feeds import feed_for
@@ -47,6 +46,7 @@ from server.models import Organisation, OrganisationKind, Role, User
 from server.sessions import SESSION_COOKIE, start_session
 from tests.bookings.factories import make_booking, make_offering, make_request, make_trainer
 from tests.conftest import make_settings
+from tests.databases import empty_all_tables
 from tests.factories import make_organisation, make_province, make_user
 from tests.query_counter import count_queries
 
@@ -372,7 +372,7 @@ async def visit(client: httpx.AsyncClient, session_key: str | None, url: str) ->
 async def visits(database_url: str) -> dict[str, tuple[Visit, Visit]]:
     """Each page visited with 3 rows of everything and again with 30. One world serves every page:
     building it per page takes minutes on PostgreSQL."""
-    await truncate_all_models()
+    await empty_all_tables(database_url)
     world = await make_world()
     keys = {actor: await start_session(user, second_factor_done=True) for actor, user in world.users.items()}
     app = create_app(make_settings(database_url))
