@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+from tests.hang_guard import HANG_GUARD_SECONDS
+
 
 def cli_environment(url: str) -> dict[str, str]:
     env = {
@@ -29,3 +31,15 @@ def weerbaar(
         timeout=180,
         check=False,
     )
+
+
+def weerbaar_output(env: dict[str, str], *args: str) -> str:
+    """What `weerbaar ARGS` prints, run with exactly `env`; a failing command fails the test."""
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=HANG_GUARD_SECONDS,
+        check=True,
+    ).stdout

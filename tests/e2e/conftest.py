@@ -10,7 +10,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,6 +20,7 @@ from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from server.clock import Clock, clock
+from tests.cli import weerbaar_output
 from tests.clocked import TEST_MOMENT, clock_environment
 from tests.databases import running_in_ci, throwaway_database
 from tests.hang_guard import HANG_GUARD_SECONDS
@@ -97,19 +98,7 @@ class LiveServer:
         return {**self.env, **clock_environment(clock.now())}
 
     def weerbaar(self, *args: str) -> str:
-        return _run_weerbaar(args, self.process_env())
-
-
-def _run_weerbaar(args: Sequence[str], env: dict[str, str]) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "server.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=HANG_GUARD_SECONDS,
-        check=True,
-    )
-    return result.stdout
+        return weerbaar_output(self.process_env(), *args)
 
 
 def _wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = HANG_GUARD_SECONDS) -> None:
@@ -160,7 +149,7 @@ async def demo_template(db_kind: str) -> AsyncIterator[DemoTemplate]:
         making = Clock()
         making.start_at(TEST_MOMENT)
         for args in (["migrate"], ["demo", "--no-links"]):
-            _run_weerbaar(args, {**env, **clock_environment(making.now())})
+            weerbaar_output({**env, **clock_environment(making.now())}, *args)
         yield DemoTemplate(database_url, making.now())
 
 

@@ -12,6 +12,7 @@ from email.message import EmailMessage
 
 import httpx
 
+from tests.cli import weerbaar_output
 from tests.hang_guard import HANG_GUARD_SECONDS
 from tests.smtp import SmtpSink, free_port
 
@@ -39,17 +40,6 @@ def environment(url: str, **extra: str) -> dict[str, str]:
     return env
 
 
-def run_cli(env: dict[str, str], *args: str) -> str:
-    return subprocess.run(
-        [sys.executable, "-m", "server.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=HANG_GUARD_SECONDS,
-        check=True,
-    ).stdout
-
-
 def wait_for(url: str, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + HANG_GUARD_SECONDS
     while time.monotonic() < deadline:
@@ -67,8 +57,8 @@ async def test_two_workers_answer_concurrent_writes_without_database_errors(fres
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = environment(fresh_url, WEERBAAR_BASE_URL=base)
-    run_cli(env, "migrate")
-    run_cli(env, "demo", "--no-links")
+    weerbaar_output(env, "migrate")
+    weerbaar_output(env, "demo", "--no-links")
     server = subprocess.Popen(
         [sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--workers", "2"],
         env=env,
@@ -100,8 +90,8 @@ async def test_two_workers_answer_concurrent_writes_without_database_errors(fres
 
 async def test_the_worker_process_delivers_the_outbox(fresh_url: str, smtp_sink: SmtpSink) -> None:
     env = environment(fresh_url, WEERBAAR_SMTP_URL=smtp_sink.url)
-    run_cli(env, "migrate")
-    run_cli(env, "demo", "--no-links")
+    weerbaar_output(env, "migrate")
+    weerbaar_output(env, "demo", "--no-links")
     worker = subprocess.Popen(
         [sys.executable, "-m", "server.cli", "worker"],
         env=env,
